@@ -1,0 +1,232 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/domain"
+)
+
+// Login results are the same for an unknown user, a wrong password and a
+// disabled account, so that the answer does not tell which usernames exist.
+var errBadCredentials = fmt.Errorf("wrong username or password: %w", domain.ErrUnauthenticated)
+
+// LoginResult is what a successful login returns. Token is shown once.
+type LoginResult struct {
+	Token     string
+	ExpiresAt time.Time
+	User      *User
+}
+
+// NormalizeUsername lower-cases and trims a username.
+func NormalizeUsername(u string) string { return strings.ToLower(strings.TrimSpace(u)) }
+
+// Login checks a password and opens a session. Repeated failures for one
+// username or one IP within the window are throttled (domain.ErrTooManyAttempts).
+func (s *Service) Login(ctx context.Context, c Caller, username, password string) (*LoginResult, error) {
+	username = NormalizeUsername(username)
+	var v domain.Validator
+	v.Text("username", username, true, 64)
+	v.Check(password != "", "password", "is required")
+	v.Check(len(password) <= 72, "password", "is longer than 72 bytes")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	rec := record{stream: audit.SystemStream, action: "login", objectType: "user", objectID: username}
+	since := s.now().Add(-s.cfg.LoginWindow)
+	byUser, byIP, err := s.store.Read().Sessions.CountFailures(ctx, username, c.IP, since)
+	if err != nil {
+		return nil, err
+	}
+	if byUser >= s.cfg.MaxFailuresPerUser || byIP >= s.cfg.MaxFailuresPerIP {
+		err := fmt.Errorf("too many failed logins; try again in %s: %w", s.cfg.LoginWindow, domain.ErrTooManyAttempts)
+		s.auditRefusal(ctx, c, rec, err)
+		return nil, err
+	}
+	u, err := s.store.Read().Users.GetByUsername(ctx, username)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return nil, err
+	}
+	why := ""
+	switch {
+	case u == nil:
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password)) // same work as a real check
+		why = "unknown user"
+	case bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil:
+		why = "wrong password"
+	case u.Disabled:
+		why = "user disabled"
+	}
+	if why != "" {
+		now := s.now()
+		rec.outcome, rec.reason = audit.OutcomeRefused, why
+		err := s.store.Tx(ctx, func(r Repos) error {
+			if err := r.Sessions.RecordFailure(ctx, username, c.IP, now); err != nil {
+				return err
+			}
+			return r.Audit.Append(ctx, s.entry(c, now, rec))
+		})
+		if err != nil {
+			return nil, err
+		}
+		return nil, errBadCredentials
+	}
+	token, hash, err := newToken()
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	res := &LoginResult{Token: token, ExpiresAt: now.Add(s.cfg.TokenTTL), User: u}
+	c.Actor = u.Actor()
+	rec.objectID = idString(u.ID)
+	err = s.store.Tx(ctx, func(r Repos) error {
+		if err := r.Sessions.Create(ctx, &Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: res.ExpiresAt}); err != nil {
+			return err
+		}
+		if err := r.Sessions.ClearFailures(ctx, username); err != nil {
+			return err
+		}
+		return r.Audit.Append(ctx, s.entry(c, now, rec))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Service) dummyHash() []byte {
+	s.dummyOnce.Do(func() {
+		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("rectify-dummy-password"), s.cfg.BcryptCost)
+	})
+	return s.dummy
+}
+
+// newToken returns a random bearer token and the hash under which it is stored.
+func newToken() (token, hash string, err error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", fmt.Errorf("token: %w", err)
+	}
+	token = "rct_" + base64.RawURLEncoding.EncodeToString(b)
+	return token, hashToken(token), nil
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Authenticate resolves a bearer token to its user. Expired, revoked and
+// unknown tokens, and tokens of disabled users, are all ErrUnauthenticated.
+func (s *Service) Authenticate(ctx context.Context, token string) (*User, error) {
+	if token == "" || len(token) > 200 {
+		return nil, domain.ErrUnauthenticated
+	}
+	r := s.store.Read()
+	sess, err := r.Sessions.GetByHash(ctx, hashToken(token))
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, domain.ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	if sess.RevokedAt != nil || !s.clock().Before(sess.ExpiresAt) {
+		return nil, domain.ErrUnauthenticated
+	}
+	u, err := r.Users.Get(ctx, sess.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, domain.ErrUnauthenticated
+	}
+	return u, nil
+}
+
+// Logout revokes the caller's token.
+func (s *Service) Logout(ctx context.Context, c Caller, token string) error {
+	now := s.now()
+	return s.store.Tx(ctx, func(r Repos) error {
+		if err := r.Sessions.Revoke(ctx, hashToken(token), now); err != nil {
+			return err
+		}
+		return r.Audit.Append(ctx, s.entry(c, now, record{stream: audit.SystemStream, action: "logout",
+			objectType: "user", objectID: idString(c.Actor.UserID)}))
+	})
+}
+
+// HashPassword checks the password policy and hashes it.
+func (s *Service) HashPassword(password string) (string, error) {
+	var v domain.Validator
+	v.Check(len([]rune(password)) >= 8, "password", "must be at least 8 characters")
+	v.Check(len(password) <= 72, "password", "must be at most 72 bytes")
+	if err := v.Err(); err != nil {
+		return "", err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// GeneratePassword returns a random password for the first admin.
+func GeneratePassword() (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Bootstrap creates the root unit and the first admin on an empty database.
+// It returns created=false when users already exist. When password is empty
+// a random one is generated and returned, to be printed once.
+func (s *Service) Bootstrap(ctx context.Context, orgName, password string) (created bool, generated string, err error) {
+	n, err := s.store.Read().Users.Count(ctx)
+	if err != nil || n > 0 {
+		return false, "", err
+	}
+	if password == "" {
+		if password, err = GeneratePassword(); err != nil {
+			return false, "", err
+		}
+		generated = password
+	}
+	hash, err := s.HashPassword(password)
+	if err != nil {
+		return false, "", fmt.Errorf("RECTIFY_ADMIN_PASSWORD: %w", err)
+	}
+	now := s.now()
+	system := Caller{Actor: domain.Actor{Username: "system"}}
+	err = s.store.Tx(ctx, func(r Repos) error {
+		unit := &Unit{Name: orgName, CreatedAt: now, UpdatedAt: now}
+		if err := r.Units.Create(ctx, unit); err != nil {
+			return err
+		}
+		admin := &User{Username: "admin", Name: "系统管理员", PasswordHash: hash, Roles: []domain.Role{domain.RoleAdmin},
+			UnitID: unit.ID, CreatedAt: now, UpdatedAt: now}
+		if err := r.Users.Create(ctx, admin); err != nil {
+			return err
+		}
+		return r.Audit.Append(ctx, s.entry(system, now, record{stream: audit.SystemStream, action: "bootstrap",
+			objectType: "user", objectID: idString(admin.ID), changes: map[string]any{"username": "admin", "unit": orgName}}))
+	})
+	if errors.Is(err, domain.ErrConflict) { // another instance bootstrapped first
+		return false, "", nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	return true, generated, nil
+}

@@ -1,0 +1,467 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/domain"
+)
+
+// ProblemInput is what registering a problem takes.
+type ProblemInput struct {
+	Title       string
+	Description string
+	CategoryID  int64
+	Severity    domain.Severity
+	Source      domain.Source
+	UnitID      int64
+	FoundAt     domain.Date // zero means today
+}
+
+// ProblemPatch edits some registered fields; nil leaves a field as it is.
+type ProblemPatch struct {
+	Title       *string
+	Description *string
+	CategoryID  *int64
+	Severity    *domain.Severity
+	Source      *domain.Source
+	UnitID      *int64
+	FoundAt     *domain.Date
+}
+
+// resolveFields checks that the category and unit exist and fills in the unit's path.
+func resolveFields(ctx context.Context, r Repos, in ProblemInput) (domain.ProblemFields, error) {
+	f := domain.ProblemFields{Title: in.Title, Description: in.Description, CategoryID: in.CategoryID,
+		Severity: in.Severity, Source: in.Source, UnitID: in.UnitID, FoundAt: in.FoundAt}
+	var v domain.Validator
+	if in.CategoryID > 0 {
+		if _, err := r.Categories.Get(ctx, in.CategoryID); errors.Is(err, domain.ErrNotFound) {
+			v.Add("category_id", "no category has id %d", in.CategoryID)
+		} else if err != nil {
+			return f, err
+		}
+	}
+	if in.UnitID > 0 {
+		u, err := r.Units.Get(ctx, in.UnitID)
+		if errors.Is(err, domain.ErrNotFound) {
+			v.Add("unit_id", "no unit has id %d", in.UnitID)
+		} else if err != nil {
+			return f, err
+		} else {
+			f.UnitPath = u.Path
+		}
+	}
+	return f, v.Err()
+}
+
+// Register logs a new problem (登记).
+func (s *Service) Register(ctx context.Context, c Caller, in ProblemInput) (*domain.Problem, error) {
+	var p *domain.Problem
+	err := s.store.Tx(ctx, func(r Repos) error {
+		now := s.now()
+		today := domain.DateOf(now, s.cfg.Location)
+		if in.FoundAt.IsZero() {
+			in.FoundAt = today
+		}
+		f, err := resolveFields(ctx, r, in)
+		if err != nil {
+			return err
+		}
+		var ch domain.Change
+		if p, ch, err = domain.Register(f, c.Actor, now, today); err != nil {
+			return err
+		}
+		if err := r.Problems.Create(ctx, p, today.Year()); err != nil {
+			return err
+		}
+		ch.Details["code"] = p.Code
+		return r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch))
+	})
+	if err != nil {
+		s.refused(ctx, c, 0, false, domain.ActionRegister, "", err)
+		return nil, err
+	}
+	s.observe(string(domain.ActionRegister), audit.OutcomeOK)
+	return p, nil
+}
+
+func (s *Service) problemEntry(c Caller, at time.Time, id int64, ch domain.Change) *audit.Entry {
+	return s.entry(c, at, record{stream: audit.ProblemStream(id), action: string(ch.Action), objectType: "problem",
+		objectID: idString(id), from: string(ch.From), to: string(ch.To), changes: ch.Details})
+}
+
+// refused audits a refused action and counts it. Unexpected errors are only counted.
+func (s *Service) refused(ctx context.Context, c Caller, id int64, exists bool, a domain.Action, from domain.Status, err error) {
+	if !refusable(err) {
+		s.observe(string(a), "error")
+		return
+	}
+	s.observe(string(a), audit.OutcomeRefused)
+	stream := audit.SystemStream
+	if exists {
+		stream = audit.ProblemStream(id)
+	}
+	objectID := ""
+	if id > 0 {
+		objectID = idString(id)
+	}
+	s.auditRefusal(ctx, c, record{stream: stream, action: string(a), objectType: "problem", objectID: objectID,
+		from: string(from)}, err)
+}
+
+// apply is the shape of one action on a loaded problem.
+type apply func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error)
+
+// act runs one lifecycle action in one transaction: load (scoped), check
+// If-Match, apply the domain rule, save with the version check, append the
+// audit entry. ifMatch 0 means no precondition.
+func (s *Service) act(ctx context.Context, c Caller, id, ifMatch int64, a domain.Action, fn apply) (*domain.Problem, error) {
+	var (
+		out    *domain.Problem
+		exists bool
+		from   domain.Status
+	)
+	err := s.store.Tx(ctx, func(r Repos) error {
+		now := s.now()
+		today := domain.DateOf(now, s.cfg.Location)
+		p, err := r.Problems.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		exists, from = true, p.Status
+		if !c.Actor.CanSee(p) {
+			return fmt.Errorf("problem %d: %w", id, domain.ErrNotFound)
+		}
+		if ifMatch != 0 && ifMatch != p.Version {
+			return fmt.Errorf("problem %d is at version %d, not %d: %w", id, p.Version, ifMatch, domain.ErrPreconditionFailed)
+		}
+		old := p.Version
+		ch, err := fn(r, p, now, today)
+		if err != nil {
+			return err
+		}
+		p.Version = old + 1
+		if err := r.Problems.Update(ctx, p, old); err != nil {
+			return err
+		}
+		out = p
+		return r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch))
+	})
+	if err != nil {
+		s.refused(ctx, c, id, exists, a, from, err)
+		return nil, err
+	}
+	s.observe(string(a), audit.OutcomeOK)
+	return out, nil
+}
+
+// Edit changes a registered problem's fields.
+func (s *Service) Edit(ctx context.Context, c Caller, id, ifMatch int64, patch ProblemPatch) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionEdit, func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
+		in := ProblemInput{Title: p.Title, Description: p.Description, CategoryID: p.CategoryID, Severity: p.Severity,
+			Source: p.Source, UnitID: p.UnitID, FoundAt: p.FoundAt}
+		set(&in.Title, patch.Title)
+		set(&in.Description, patch.Description)
+		set(&in.CategoryID, patch.CategoryID)
+		set(&in.Severity, patch.Severity)
+		set(&in.Source, patch.Source)
+		set(&in.UnitID, patch.UnitID)
+		set(&in.FoundAt, patch.FoundAt)
+		if err := p.Permit(domain.ActionEdit, c.Actor); err != nil {
+			return domain.Change{}, err // refuse before revealing whether the new unit or category exists
+		}
+		f, err := resolveFields(ctx, r, in)
+		if err != nil {
+			return domain.Change{}, err
+		}
+		return p.Edit(f, c.Actor, now, today)
+	})
+}
+
+func set[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+// AssignInput is a 交办.
+type AssignInput struct {
+	AssigneeID int64
+	UnitID     int64
+	Deadline   domain.Date
+	Measures   string
+}
+
+// Assign hands a problem to an owner (or reassigns it).
+func (s *Service) Assign(ctx context.Context, c Caller, id, ifMatch int64, in AssignInput) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionAssign, func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
+		if err := p.Permit(domain.ActionAssign, c.Actor); err != nil {
+			return domain.Change{}, err
+		}
+		cmd := domain.AssignCmd{UnitID: in.UnitID, Deadline: in.Deadline, Measures: in.Measures}
+		var v domain.Validator
+		if in.AssigneeID > 0 {
+			u, err := r.Users.Get(ctx, in.AssigneeID)
+			switch {
+			case errors.Is(err, domain.ErrNotFound):
+				v.Add("assignee_id", "no user has id %d", in.AssigneeID)
+			case err != nil:
+				return domain.Change{}, err
+			default:
+				cmd.Assignee = domain.Assignee{ID: u.ID, Roles: u.Roles, Disabled: u.Disabled}
+			}
+		}
+		if in.UnitID > 0 {
+			u, err := r.Units.Get(ctx, in.UnitID)
+			switch {
+			case errors.Is(err, domain.ErrNotFound):
+				v.Add("unit_id", "no unit has id %d", in.UnitID)
+			case err != nil:
+				return domain.Change{}, err
+			default:
+				cmd.UnitPath = u.Path
+			}
+		}
+		if err := v.Err(); err != nil {
+			return domain.Change{}, err
+		}
+		return p.Assign(cmd, c.Actor, now, today, s.cfg.Deadlines)
+	})
+}
+
+// Accept signs for an assigned problem (签收).
+func (s *Service) Accept(ctx context.Context, c Caller, id, ifMatch int64, note string) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionAccept, func(_ Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+		return p.Accept(note, c.Actor, now)
+	})
+}
+
+// Progress reports rectification progress.
+func (s *Service) Progress(ctx context.Context, c Caller, id, ifMatch int64, note string, percent *int) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionProgress, func(_ Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+		return p.Progress(note, percent, c.Actor, now)
+	})
+}
+
+// Submit reports the fix for verification.
+func (s *Service) Submit(ctx context.Context, c Caller, id, ifMatch int64, note string) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionSubmit, func(_ Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+		return p.Submit(note, c.Actor, now)
+	})
+}
+
+// Verify passes (销号) or sends back (退回) a submitted fix.
+func (s *Service) Verify(ctx context.Context, c Caller, id, ifMatch int64, passed bool, note string) (*domain.Problem, error) {
+	a := domain.ActionVerifyFail
+	if passed {
+		a = domain.ActionVerifyPass
+	}
+	return s.act(ctx, c, id, ifMatch, a, func(_ Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
+		return p.Verify(passed, note, c.Actor, now, today)
+	})
+}
+
+// Dismiss closes a problem as not taken up (不予立项).
+func (s *Service) Dismiss(ctx context.Context, c Caller, id, ifMatch int64, reason string) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionDismiss, func(_ Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+		return p.Dismiss(reason, c.Actor, now)
+	})
+}
+
+// Reopen sends a closed problem back to rectification (回头看).
+func (s *Service) Reopen(ctx context.Context, c Caller, id, ifMatch int64, reason string, deadline domain.Date) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionReopen, func(_ Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
+		return p.Reopen(reason, deadline, c.Actor, now, today)
+	})
+}
+
+// Urge records a 督办.
+func (s *Service) Urge(ctx context.Context, c Caller, id, ifMatch int64, note string) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionUrge, func(_ Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+		return p.Urge(note, c.Actor, now)
+	})
+}
+
+// Comment adds a remark. It does not change the problem or its version, so
+// comments never conflict with lifecycle actions.
+func (s *Service) Comment(ctx context.Context, c Caller, id int64, text string) (*domain.Problem, error) {
+	var (
+		out    *domain.Problem
+		exists bool
+		from   domain.Status
+	)
+	err := s.store.Tx(ctx, func(r Repos) error {
+		now := s.now()
+		p, err := r.Problems.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		exists, from = true, p.Status
+		if !c.Actor.CanSee(p) {
+			return fmt.Errorf("problem %d: %w", id, domain.ErrNotFound)
+		}
+		ch, err := p.Comment(text, c.Actor, now)
+		if err != nil {
+			return err
+		}
+		cm := &Comment{ProblemID: id, AuthorID: c.Actor.UserID, Text: text, CreatedAt: now}
+		if err := r.Comments.Create(ctx, cm); err != nil {
+			return err
+		}
+		ch.Details["comment_id"] = cm.ID
+		out = p
+		return r.Audit.Append(ctx, s.problemEntry(c, now, id, ch))
+	})
+	if err != nil {
+		s.refused(ctx, c, id, exists, domain.ActionComment, from, err)
+		return nil, err
+	}
+	s.observe(string(domain.ActionComment), audit.OutcomeOK)
+	return out, nil
+}
+
+// RequestExtension asks for a later deadline. It returns the request.
+func (s *Service) RequestExtension(ctx context.Context, c Caller, id, ifMatch int64, deadline domain.Date, reason string) (*domain.Extension, error) {
+	var ext *domain.Extension
+	_, err := s.act(ctx, c, id, ifMatch, domain.ActionRequestExtension, func(r Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+		if err := p.Permit(domain.ActionRequestExtension, c.Actor); err != nil {
+			return domain.Change{}, err
+		}
+		pending, err := r.Extensions.HasPending(ctx, p.ID)
+		if err != nil {
+			return domain.Change{}, err
+		}
+		e, ch, err := p.RequestExtension(deadline, reason, pending, c.Actor, now)
+		if err != nil {
+			return domain.Change{}, err
+		}
+		if err := r.Extensions.Create(ctx, e); err != nil {
+			return domain.Change{}, err
+		}
+		ch.Details["extension_id"] = e.ID
+		ext = e
+		return ch, nil
+	})
+	return ext, err
+}
+
+// DecideExtension approves or rejects a pending extension request.
+func (s *Service) DecideExtension(ctx context.Context, c Caller, id, ifMatch, extID int64, approved bool, note string) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionDecideExtension, func(r Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+		if err := p.Permit(domain.ActionDecideExtension, c.Actor); err != nil {
+			return domain.Change{}, err
+		}
+		e, err := r.Extensions.Get(ctx, p.ID, extID)
+		if err != nil {
+			return domain.Change{}, err
+		}
+		ch, err := p.DecideExtension(e, approved, note, c.Actor, now)
+		if err != nil {
+			return domain.Change{}, err
+		}
+		return ch, r.Extensions.Update(ctx, e)
+	})
+}
+
+// Problem returns one problem the caller may see.
+func (s *Service) Problem(ctx context.Context, c Caller, id int64) (*domain.Problem, error) {
+	p, err := s.store.Read().Problems.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Actor.CanSee(p) {
+		return nil, fmt.Errorf("problem %d: %w", id, domain.ErrNotFound)
+	}
+	return p, nil
+}
+
+// Warning returns the problem's traffic light today.
+func (s *Service) Warning(p *domain.Problem) domain.WarningLevel {
+	return p.Warning(s.Today(), s.cfg.Deadlines.YellowDays)
+}
+
+// ProblemFilter is the list's filter as the caller gives it.
+type ProblemFilter struct {
+	Statuses     []domain.Status
+	CategoryID   int64
+	Severities   []domain.Severity
+	Sources      []domain.Source
+	UnitID       int64
+	AssigneeID   int64
+	Warnings     []domain.WarningLevel
+	Overdue      *bool
+	Text         string
+	DeadlineFrom domain.Date
+	DeadlineTo   domain.Date
+	CreatedFrom  time.Time
+	CreatedTo    time.Time
+	BeforeID     int64
+	Limit        int
+}
+
+// Problems lists the problems the caller may see, newest first. It returns
+// one page and whether there are more.
+func (s *Service) Problems(ctx context.Context, c Caller, f ProblemFilter) ([]*domain.Problem, bool, error) {
+	r := s.store.Read()
+	q := ProblemQuery{Scope: ScopeOf(c.Actor), Statuses: f.Statuses, Severities: f.Severities, Sources: f.Sources,
+		AssigneeID: f.AssigneeID, Warnings: f.Warnings, Overdue: f.Overdue, Text: f.Text, DeadlineFrom: f.DeadlineFrom,
+		DeadlineTo: f.DeadlineTo, CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo, Today: s.Today(),
+		YellowDays: s.cfg.Deadlines.YellowDays, BeforeID: f.BeforeID, Limit: f.Limit + 1}
+	if f.CategoryID > 0 {
+		cat, err := r.Categories.Get(ctx, f.CategoryID)
+		if err != nil {
+			return nil, false, filterError(err, "category", "no category has id %d", f.CategoryID)
+		}
+		q.CategoryPath = cat.Path
+	}
+	if f.UnitID > 0 {
+		u, err := r.Units.Get(ctx, f.UnitID)
+		if err != nil {
+			return nil, false, filterError(err, "unit", "no unit has id %d", f.UnitID)
+		}
+		q.UnitPath = u.Path
+	}
+	ps, err := r.Problems.List(ctx, q)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(ps) > f.Limit
+	if more {
+		ps = ps[:f.Limit]
+	}
+	return ps, more, nil
+}
+
+func filterError(err error, field, format string, args ...any) error {
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Invalid(field, format, args...)
+	}
+	return err
+}
+
+// History returns a problem's timeline from the audit trail, oldest first.
+func (s *Service) History(ctx context.Context, c Caller, id, afterSeq int64, limit int) ([]*audit.Entry, error) {
+	if _, err := s.Problem(ctx, c, id); err != nil {
+		return nil, err
+	}
+	return s.store.Read().Audit.List(ctx, AuditQuery{Stream: audit.ProblemStream(id), Ascending: true, AfterSeq: afterSeq, Limit: limit})
+}
+
+// Extensions lists a problem's extension requests.
+func (s *Service) Extensions(ctx context.Context, c Caller, id int64) ([]*domain.Extension, error) {
+	if _, err := s.Problem(ctx, c, id); err != nil {
+		return nil, err
+	}
+	return s.store.Read().Extensions.List(ctx, id)
+}
+
+// Comments lists a problem's comments.
+func (s *Service) Comments(ctx context.Context, c Caller, id int64) ([]*Comment, error) {
+	if _, err := s.Problem(ctx, c, id); err != nil {
+		return nil, err
+	}
+	return s.store.Read().Comments.List(ctx, id)
+}

@@ -1,0 +1,146 @@
+package audit
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Keys sign and verify checkpoints. The signing key lives outside the
+// database, so an attacker with only database access cannot forge a checkpoint.
+type Keys struct {
+	signer   note.Signer
+	verifier note.Verifier
+	vkey     string
+}
+
+// VerifierKey returns the public key in note format, for publication.
+func (k *Keys) VerifierKey() string { return k.vkey }
+
+// LoadOrCreateKeys reads the key file (signer key and verifier key, one per
+// line) or, when it does not exist, creates one with a new Ed25519 key, mode 0600.
+func LoadOrCreateKeys(path, name string) (*Keys, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		skey, vkey, gerr := note.GenerateKey(rand.Reader, name)
+		if gerr != nil {
+			return nil, fmt.Errorf("generate audit key: %w", gerr)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("create audit key dir: %w", err)
+		}
+		data = []byte(skey + "\n" + vkey + "\n")
+		// O_EXCL: when several instances start at once, one key wins and the others read it.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			_, err = f.Write(data)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return nil, fmt.Errorf("write audit key %s: %w", path, err)
+			}
+		} else if data, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("read audit key %s: %w", path, err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("read audit key %s: %w", path, err)
+	}
+	return ParseKeys(string(data))
+}
+
+// ParseKeys parses "signer key\nverifier key\n".
+func ParseKeys(text string) (*Keys, error) {
+	lines := strings.Fields(text)
+	if len(lines) != 2 {
+		return nil, errors.New("audit key file must hold the signer key and the verifier key, one per line")
+	}
+	s, err := note.NewSigner(lines[0])
+	if err != nil {
+		return nil, fmt.Errorf("audit signer key: %w", err)
+	}
+	v, err := note.NewVerifier(lines[1])
+	if err != nil {
+		return nil, fmt.Errorf("audit verifier key: %w", err)
+	}
+	if s.Name() != v.Name() || s.KeyHash() != v.KeyHash() {
+		return nil, errors.New("audit signer and verifier keys do not belong together")
+	}
+	return &Keys{signer: s, verifier: v, vkey: lines[1]}, nil
+}
+
+// Checkpoint commits to the heads of every stream that changed since the
+// previous checkpoint, and through PrevRoot to all checkpoints before it.
+type Checkpoint struct {
+	Number   int64
+	At       time.Time
+	PrevRoot string
+	Root     string
+	Heads    []Head // sorted by stream
+	Note     string // the signed note text
+}
+
+const checkpointHeader = "rectify-audit-checkpoint/v1"
+
+// Root computes a checkpoint's root from the previous root and its heads.
+func Root(prevRoot string, heads []Head) string {
+	sorted := slices.Clone(heads)
+	slices.SortFunc(sorted, func(a, b Head) int { return strings.Compare(a.Stream, b.Stream) })
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n", checkpointHeader, prevRoot)
+	for _, hd := range sorted {
+		fmt.Fprintf(h, "%q %d %d %s\n", hd.Stream, hd.Seq, hd.EntryID, hd.Hash)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// NewCheckpoint builds and signs checkpoint number n over heads.
+func (k *Keys) NewCheckpoint(n int64, at time.Time, prevRoot string, heads []Head) (*Checkpoint, error) {
+	at = at.UTC().Truncate(time.Second)
+	cp := &Checkpoint{Number: n, At: at, PrevRoot: prevRoot, Heads: heads}
+	cp.Root = Root(prevRoot, heads)
+	text := fmt.Sprintf("%s\n%d\n%s\n%s\n%s\n%d\n", checkpointHeader, n, at.Format(time.RFC3339), prevRoot, cp.Root, len(heads))
+	signed, err := note.Sign(&note.Note{Text: text}, k.signer)
+	if err != nil {
+		return nil, fmt.Errorf("sign checkpoint: %w", err)
+	}
+	cp.Note = string(signed)
+	return cp, nil
+}
+
+// VerifyCheckpoint checks the note's signature and that it matches the
+// checkpoint's number, roots and heads.
+func (k *Keys) VerifyCheckpoint(cp *Checkpoint) error {
+	n, err := note.Open([]byte(cp.Note), note.VerifierList(k.verifier))
+	if err != nil {
+		return fmt.Errorf("checkpoint %d: signature: %w", cp.Number, err)
+	}
+	lines := strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")
+	if len(lines) != 6 || lines[0] != checkpointHeader {
+		return fmt.Errorf("checkpoint %d: malformed note", cp.Number)
+	}
+	count, _ := strconv.Atoi(lines[5])
+	switch {
+	case lines[1] != strconv.FormatInt(cp.Number, 10):
+		return fmt.Errorf("checkpoint %d: signed number is %s", cp.Number, lines[1])
+	case lines[3] != cp.PrevRoot:
+		return fmt.Errorf("checkpoint %d: previous root does not match", cp.Number)
+	case lines[4] != cp.Root:
+		return fmt.Errorf("checkpoint %d: root does not match", cp.Number)
+	case count != len(cp.Heads):
+		return fmt.Errorf("checkpoint %d: signed for %d heads, %d recorded", cp.Number, count, len(cp.Heads))
+	case Root(cp.PrevRoot, cp.Heads) != cp.Root:
+		return fmt.Errorf("checkpoint %d: recorded heads do not match the signed root", cp.Number)
+	}
+	return nil
+}

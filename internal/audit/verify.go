@@ -1,0 +1,96 @@
+package audit
+
+import "fmt"
+
+// Finding is one inconsistency found by verification.
+type Finding struct {
+	Seq    int64 // global sequence of the first bad entry (or of the missing one)
+	Stream string
+	Reason string
+}
+
+func (f Finding) String() string { return fmt.Sprintf("entry %d (%s): %s", f.Seq, f.Stream, f.Reason) }
+
+// StreamVerifier checks one stream's entries in stream order against its chain
+// and its recorded head. Feed entries with Add, then call Finish.
+type StreamVerifier struct {
+	stream   string
+	prevSeq  int64
+	prevHash string
+	prevID   int64
+	prevAt   int64
+	bad      *Finding
+	checked  int
+}
+
+// NewStreamVerifier starts verifying stream.
+func NewStreamVerifier(stream string) *StreamVerifier {
+	return &StreamVerifier{stream: stream, prevHash: genesis}
+}
+
+func (v *StreamVerifier) fail(seq int64, format string, args ...any) {
+	if v.bad == nil {
+		v.bad = &Finding{Seq: seq, Stream: v.stream, Reason: fmt.Sprintf(format, args...)}
+	}
+}
+
+// Add checks the next entry of the stream.
+func (v *StreamVerifier) Add(e *Entry) {
+	v.checked++
+	if v.bad != nil {
+		return
+	}
+	switch {
+	case e.Stream != v.stream:
+		v.fail(e.Seq, "belongs to stream %q, not %q", e.Stream, v.stream)
+	case e.StreamSeq != v.prevSeq+1:
+		v.fail(e.Seq, "stream sequence %d follows %d: an entry is missing or inserted", e.StreamSeq, v.prevSeq)
+	case e.PrevHash != v.prevHash:
+		v.fail(e.Seq, "previous hash does not match the entry before it")
+	case e.ComputeHash() != e.Hash:
+		v.fail(e.Seq, "content does not match its hash: the entry was altered")
+	case e.Seq <= v.prevID:
+		v.fail(e.Seq, "global sequence %d is not after %d: entries were reordered", e.Seq, v.prevID)
+	case e.At.UnixMicro() < v.prevAt:
+		v.fail(e.Seq, "time goes backwards within the stream")
+	}
+	v.prevSeq, v.prevHash, v.prevID, v.prevAt = e.StreamSeq, e.Hash, e.Seq, e.At.UnixMicro()
+}
+
+// Finish compares the end of the chain with the recorded head (nil when the
+// stream has no head row) and returns the first finding, if any.
+func (v *StreamVerifier) Finish(h *Head) *Finding {
+	if v.bad != nil {
+		return v.bad
+	}
+	switch {
+	case h == nil:
+		v.fail(v.firstID(), "stream has entries but no head: entries were inserted out of band")
+	case h.Seq > v.prevSeq:
+		v.fail(h.EntryID, "the stream ends at %d but its head is %d: newest entries were deleted", v.prevSeq, h.Seq)
+	case h.Seq < v.prevSeq:
+		v.fail(v.prevID, "the stream runs to %d beyond its head %d: entries were appended out of band", v.prevSeq, h.Seq)
+	case h.Hash != v.prevHash:
+		v.fail(h.EntryID, "the newest entry does not match the stream head")
+	}
+	return v.bad
+}
+
+func (v *StreamVerifier) firstID() int64 { return v.prevID }
+
+// Checked returns how many entries were fed.
+func (v *StreamVerifier) Checked() int { return v.checked }
+
+// Earliest returns the finding with the lowest global sequence, so that
+// verification names the first bad entry in trail order.
+func Earliest(a, b *Finding) *Finding {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	case b.Seq < a.Seq:
+		return b
+	}
+	return a
+}

@@ -1,0 +1,289 @@
+// Package store implements the app's repositories with gorm on SQLite or
+// MySQL/MariaDB, and runs the versioned, embedded migrations.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/go-sql-driver/mysql"
+	"github.com/pressly/goose/v3"
+	gormmysql "gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/rectify-team/rectify/internal/app"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Dialect names.
+const (
+	DialectSQLite = "sqlite"
+	DialectMySQL  = "mysql"
+)
+
+// DB is the database behind Rectify. It implements app.Store.
+type DB struct {
+	gorm    *gorm.DB
+	sql     *sql.DB
+	dialect string
+	log     *slog.Logger
+}
+
+// Options tune the connection pool.
+type Options struct {
+	MaxOpenConns    int
+	ConnMaxLifetime time.Duration
+	Logger          *slog.Logger
+}
+
+// Open connects to "sqlite:PATH" or "mysql:DSN" (a go-sql-driver DSN).
+func Open(ctx context.Context, url string, opt Options) (*DB, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg := &gorm.Config{
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+	var (
+		dialector gorm.Dialector
+		dialect   string
+	)
+	switch {
+	case strings.HasPrefix(url, "sqlite:"):
+		path := strings.TrimPrefix(url, "sqlite:")
+		if path == "" {
+			return nil, errors.New("sqlite: a file path is required, e.g. sqlite:rectify.db")
+		}
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("create database directory: %w", err)
+			}
+		}
+		dialect, dialector = DialectSQLite, sqlite.Open(sqliteDSN(path))
+	case strings.HasPrefix(url, "mysql:"):
+		dsn, err := mysqlDSN(strings.TrimPrefix(url, "mysql:"))
+		if err != nil {
+			return nil, err
+		}
+		dialect, dialector = DialectMySQL, gormmysql.Open(dsn)
+	default:
+		return nil, fmt.Errorf("database %q: want sqlite:PATH or mysql:DSN", redact(url))
+	}
+	g, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	maxOpen := opt.MaxOpenConns
+	if maxOpen <= 0 {
+		maxOpen = 32
+	}
+	sqlDB.SetMaxOpenConns(maxOpen)
+	sqlDB.SetMaxIdleConns(maxOpen)
+	life := opt.ConnMaxLifetime
+	if life <= 0 {
+		life = 5 * time.Minute
+	}
+	sqlDB.SetConnMaxLifetime(life)
+	sqlDB.SetConnMaxIdleTime(time.Minute)
+	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, log: opt.Logger}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.Ping(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+	}
+	return db, nil
+}
+
+// sqliteDSN turns on WAL, a busy timeout and foreign keys, and makes every
+// transaction take the write lock at BEGIN so that two read-then-write
+// transactions cannot deadlock on lock upgrade.
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// mysqlDSN fixes what Rectify relies on: UTC times, utf8mb4, strict SQL.
+func mysqlDSN(dsn string) (string, error) {
+	c, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return "", fmt.Errorf("mysql DSN: %w", err)
+	}
+	c.ParseTime = true
+	c.Loc = time.UTC
+	c.Collation = "utf8mb4_unicode_ci"
+	c.InterpolateParams = true
+	if c.Params == nil {
+		c.Params = map[string]string{}
+	}
+	c.Params["time_zone"] = "'+00:00'"
+	c.Params["sql_mode"] = "'TRADITIONAL,NO_AUTO_VALUE_ON_ZERO'"
+	if c.Timeout == 0 {
+		c.Timeout = 5 * time.Second
+	}
+	return c.FormatDSN(), nil
+}
+
+// redact hides a password in a database URL for error messages.
+func redact(url string) string {
+	if i := strings.Index(url, "@"); i >= 0 {
+		if j := strings.Index(url[:i], ":"); j >= 0 {
+			return url[:j+1] + "***" + url[i:]
+		}
+	}
+	return url
+}
+
+// Dialect returns "sqlite" or "mysql".
+func (db *DB) Dialect() string { return db.dialect }
+
+// SQL returns the underlying pool, for metrics and tests.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
+
+// Migrate applies every pending migration.
+func (db *DB) Migrate(ctx context.Context) error {
+	dir, gd := "migrations/sqlite", goose.DialectSQLite3
+	if db.dialect == DialectMySQL {
+		dir, gd = "migrations/mysql", goose.DialectMySQL
+	}
+	fsys, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	p, err := goose.NewProvider(gd, db.sql, fsys)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, r := range results {
+		db.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+	}
+	return nil
+}
+
+// Tx runs fn in a transaction and retries the whole of it, with jittered
+// backoff, when the database reports a deadlock, lock timeout or busy file.
+func (db *DB) Tx(ctx context.Context, fn func(app.Repos) error) error {
+	const attempts = 8
+	var err error
+	for i := range attempts {
+		err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			return fn(db.repos(tx))
+		})
+		if err == nil || !retryable(err) {
+			return err
+		}
+		backoff := time.Duration(1<<i)*2*time.Millisecond + rand.N(5*time.Millisecond)
+		db.log.Debug("transaction retried", "attempt", i+1, "err", err)
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(backoff):
+		}
+	}
+	return fmt.Errorf("transaction failed after %d attempts: %w", attempts, err)
+}
+
+// Read returns repositories outside a transaction.
+func (db *DB) Read() app.Repos { return db.repos(db.gorm) }
+
+func (db *DB) repos(g *gorm.DB) app.Repos {
+	b := base{g: g, dialect: db.dialect}
+	return app.Repos{
+		Problems:   problemRepo{b},
+		Extensions: extensionRepo{b},
+		Comments:   commentRepo{b},
+		Users:      userRepo{b},
+		Units:      unitRepo{b},
+		Categories: categoryRepo{b},
+		Sessions:   sessionRepo{b},
+		Audit:      auditRepo{b},
+	}
+}
+
+// retryable reports deadlocks, lock wait timeouts and SQLite busy/locked errors.
+func retryable(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1213 || me.Number == 1205
+	}
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) {
+		c := coded.Code() & 0xff
+		return c == 5 || c == 6 // SQLITE_BUSY, SQLITE_LOCKED
+	}
+	return false
+}
+
+// base is what every repository shares: the handle (a transaction or the pool) and the dialect.
+type base struct {
+	g       *gorm.DB
+	dialect string
+}
+
+func (b base) db(ctx context.Context) *gorm.DB { return b.g.WithContext(ctx) }
+
+// forUpdate returns the locking suffix for a read that is about to be written.
+// SQLite has no row locks; its transactions hold the write lock from BEGIN.
+func (b base) forUpdate() string {
+	if b.dialect == DialectMySQL {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// concat returns the dialect's string concatenation of two SQL expressions.
+func (b base) concat(x, y string) string {
+	if b.dialect == DialectMySQL {
+		return "CONCAT(" + x + ", " + y + ")"
+	}
+	return "(" + x + " || " + y + ")"
+}
+
+// likePrefix escapes s for LIKE ... ESCAPE '!' and appends %.
+func likePrefix(s string) string { return escapeLike(s) + "%" }
+
+func likeContains(s string) string { return "%" + escapeLike(s) + "%" }
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+	return r.Replace(s)
+}
+
+// notFound maps gorm's ErrRecordNotFound to the domain's.
+func notFound(err error, what string) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("%s: %w", what, errNotFound)
+	}
+	return err
+}

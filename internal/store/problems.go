@@ -1,0 +1,274 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/domain"
+)
+
+var (
+	errNotFound = domain.ErrNotFound
+	errConflict = domain.ErrConflict
+)
+
+type problemRow struct {
+	ID             int64 `gorm:"primaryKey"`
+	Code           string
+	Title          string
+	Description    string
+	CategoryID     int64
+	Severity       string
+	Source         string
+	UnitID         int64
+	FoundAt        string
+	Status         string
+	Version        int64
+	AssigneeID     *int64
+	Deadline       *string
+	Measures       string
+	Percent        int
+	ReworkCount    int
+	ReopenCount    int
+	ExtensionCount int
+	ClosedOnTime   *bool
+	SubmittedBy    *int64
+	CreatedBy      int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	AssignedAt     *time.Time
+	SubmittedAt    *time.Time
+	ClosedAt       *time.Time
+	UnitPath       string `gorm:"->;-:migration"`
+}
+
+func toProblemRow(p *domain.Problem) problemRow {
+	return problemRow{
+		ID: p.ID, Code: p.Code, Title: p.Title, Description: p.Description, CategoryID: p.CategoryID,
+		Severity: string(p.Severity), Source: string(p.Source), UnitID: p.UnitID, FoundAt: p.FoundAt.String(),
+		Status: string(p.Status), Version: p.Version, AssigneeID: nullID(p.AssigneeID), Deadline: nullDate(p.Deadline),
+		Measures: p.Measures, Percent: p.Percent, ReworkCount: p.ReworkCount, ReopenCount: p.ReopenCount,
+		ExtensionCount: p.ExtensionCount, ClosedOnTime: p.ClosedOnTime, SubmittedBy: nullID(p.SubmittedBy),
+		CreatedBy: p.CreatedBy, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, AssignedAt: p.AssignedAt,
+		SubmittedAt: p.SubmittedAt, ClosedAt: p.ClosedAt,
+	}
+}
+
+func (r problemRow) toDomain() (*domain.Problem, error) {
+	found, err := domain.ParseDate(r.FoundAt)
+	if err != nil {
+		return nil, fmt.Errorf("problem %d: found_at: %w", r.ID, err)
+	}
+	var deadline domain.Date
+	if r.Deadline != nil && *r.Deadline != "" {
+		if deadline, err = domain.ParseDate(*r.Deadline); err != nil {
+			return nil, fmt.Errorf("problem %d: deadline: %w", r.ID, err)
+		}
+	}
+	return &domain.Problem{
+		ID: r.ID, Code: r.Code, Title: r.Title, Description: r.Description, CategoryID: r.CategoryID,
+		Severity: domain.Severity(r.Severity), Source: domain.Source(r.Source), UnitID: r.UnitID, UnitPath: r.UnitPath,
+		FoundAt: found, Status: domain.Status(r.Status), Version: r.Version, AssigneeID: deref(r.AssigneeID),
+		Deadline: deadline, Measures: r.Measures, Percent: r.Percent, ReworkCount: r.ReworkCount,
+		ReopenCount: r.ReopenCount, ExtensionCount: r.ExtensionCount, ClosedOnTime: r.ClosedOnTime,
+		SubmittedBy: deref(r.SubmittedBy), CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		AssignedAt: utcPtr(r.AssignedAt), SubmittedAt: utcPtr(r.SubmittedAt), ClosedAt: utcPtr(r.ClosedAt),
+	}, nil
+}
+
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+func nullDate(d domain.Date) *string {
+	if d.IsZero() {
+		return nil
+	}
+	s := d.String()
+	return &s
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+type problemRepo struct{ base }
+
+const problemSelect = "p.*, u.path AS unit_path"
+
+func (r problemRepo) query(ctx context.Context) *gorm.DB {
+	return r.db(ctx).Table("problems p").Select(problemSelect).Joins("JOIN units u ON u.id = p.unit_id")
+}
+
+func (r problemRepo) Get(ctx context.Context, id int64) (*domain.Problem, error) {
+	var row problemRow
+	if err := r.query(ctx).Where("p.id = ?", id).Take(&row).Error; err != nil {
+		return nil, notFound(err, fmt.Sprintf("problem %d", id))
+	}
+	return row.toDomain()
+}
+
+func (r problemRepo) Create(ctx context.Context, p *domain.Problem, year int) error {
+	counter := map[string]any{"year": year, "last_seq": 1}
+	err := r.db(ctx).Table("problem_counters").Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "year"}},
+		DoUpdates: clause.Assignments(map[string]any{"last_seq": gorm.Expr("last_seq + 1")}),
+	}).Create(counter).Error
+	if err != nil {
+		return fmt.Errorf("next problem code: %w", err)
+	}
+	var seq int64
+	if err := r.db(ctx).Raw("SELECT last_seq FROM problem_counters WHERE year = ?", year).Scan(&seq).Error; err != nil {
+		return fmt.Errorf("next problem code: %w", err)
+	}
+	p.Code = fmt.Sprintf("WT-%d-%06d", year, seq)
+	row := toProblemRow(p)
+	if err := r.db(ctx).Table("problems").Omit("UnitPath").Create(&row).Error; err != nil {
+		return fmt.Errorf("insert problem: %w", err)
+	}
+	p.ID = row.ID
+	return nil
+}
+
+func (r problemRepo) Update(ctx context.Context, p *domain.Problem, expected int64) error {
+	row := toProblemRow(p)
+	res := r.db(ctx).Table("problems").Where("id = ? AND version = ?", p.ID, expected).Updates(map[string]any{
+		"title": row.Title, "description": row.Description, "category_id": row.CategoryID,
+		"severity": row.Severity, "source": row.Source, "unit_id": row.UnitID, "found_at": row.FoundAt,
+		"status": row.Status, "version": row.Version, "assignee_id": row.AssigneeID, "deadline": row.Deadline,
+		"measures": row.Measures, "percent": row.Percent, "rework_count": row.ReworkCount,
+		"reopen_count": row.ReopenCount, "extension_count": row.ExtensionCount, "closed_on_time": row.ClosedOnTime,
+		"submitted_by": row.SubmittedBy, "updated_at": row.UpdatedAt, "assigned_at": row.AssignedAt,
+		"submitted_at": row.SubmittedAt, "closed_at": row.ClosedAt,
+	})
+	if res.Error != nil {
+		return fmt.Errorf("update problem %d: %w", p.ID, res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("problem %d changed meanwhile (version %d is stale): %w", p.ID, expected, errConflict)
+	}
+	return nil
+}
+
+var openStatuses = []string{string(domain.StatusAssigned), string(domain.StatusRectifying), string(domain.StatusSubmitted)}
+
+func (r problemRepo) List(ctx context.Context, q app.ProblemQuery) ([]*domain.Problem, error) {
+	tx := r.query(ctx)
+	if !q.Scope.All {
+		if q.Scope.UnitPath != "" {
+			tx = tx.Where("(p.assignee_id = ? OR p.unit_id IN (SELECT id FROM units WHERE path LIKE ? ESCAPE '!'))",
+				q.Scope.UserID, likePrefix(q.Scope.UnitPath))
+		} else {
+			tx = tx.Where("p.assignee_id = ?", q.Scope.UserID)
+		}
+	}
+	if len(q.Statuses) > 0 {
+		tx = tx.Where("p.status IN ?", q.Statuses)
+	}
+	if q.CategoryPath != "" {
+		tx = tx.Where("p.category_id IN (SELECT id FROM categories WHERE path LIKE ? ESCAPE '!')", likePrefix(q.CategoryPath))
+	}
+	if len(q.Severities) > 0 {
+		tx = tx.Where("p.severity IN ?", q.Severities)
+	}
+	if len(q.Sources) > 0 {
+		tx = tx.Where("p.source IN ?", q.Sources)
+	}
+	if q.UnitPath != "" {
+		tx = tx.Where("p.unit_id IN (SELECT id FROM units WHERE path LIKE ? ESCAPE '!')", likePrefix(q.UnitPath))
+	}
+	if q.AssigneeID > 0 {
+		tx = tx.Where("p.assignee_id = ?", q.AssigneeID)
+	}
+	today := q.Today.String()
+	if len(q.Warnings) > 0 {
+		yellowEnd := q.Today.AddDays(q.YellowDays).String()
+		cond := r.g.Where("1 = 0")
+		for _, w := range q.Warnings {
+			switch w {
+			case domain.WarningRed:
+				cond = cond.Or("(p.status IN ? AND p.deadline < ?)", openStatuses, today).
+					Or("(p.status = ? AND p.closed_on_time = ?)", domain.StatusClosed, false)
+			case domain.WarningYellow:
+				cond = cond.Or("(p.status IN ? AND p.deadline >= ? AND p.deadline <= ?)", openStatuses, today, yellowEnd)
+			case domain.WarningGreen:
+				cond = cond.Or("(p.status IN ? AND p.deadline > ?)", openStatuses, yellowEnd).
+					Or("(p.status = ? AND p.closed_on_time = ?)", domain.StatusClosed, true)
+			}
+		}
+		tx = tx.Where(cond)
+	}
+	if q.Overdue != nil {
+		if *q.Overdue {
+			tx = tx.Where("p.status IN ? AND p.deadline < ?", openStatuses, today)
+		} else {
+			tx = tx.Where("(p.status NOT IN ? OR p.deadline IS NULL OR p.deadline >= ?)", openStatuses, today)
+		}
+	}
+	if q.Text != "" {
+		like := likeContains(q.Text)
+		tx = tx.Where("(p.title LIKE ? ESCAPE '!' OR p.description LIKE ? ESCAPE '!' OR p.code LIKE ? ESCAPE '!')", like, like, like)
+	}
+	if !q.DeadlineFrom.IsZero() {
+		tx = tx.Where("p.deadline >= ?", q.DeadlineFrom.String())
+	}
+	if !q.DeadlineTo.IsZero() {
+		tx = tx.Where("p.deadline <= ?", q.DeadlineTo.String())
+	}
+	if !q.CreatedFrom.IsZero() {
+		tx = tx.Where("p.created_at >= ?", q.CreatedFrom.UTC())
+	}
+	if !q.CreatedTo.IsZero() {
+		tx = tx.Where("p.created_at < ?", q.CreatedTo.UTC())
+	}
+	if q.BeforeID > 0 {
+		tx = tx.Where("p.id < ?", q.BeforeID)
+	}
+	var rows []problemRow
+	if err := tx.Order("p.id DESC").Limit(q.Limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list problems: %w", err)
+	}
+	out := make([]*domain.Problem, 0, len(rows))
+	for _, row := range rows {
+		p, err := row.toDomain()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// isDuplicate reports a unique-key violation.
+func isDuplicate(err error) bool { return errors.Is(err, gorm.ErrDuplicatedKey) }
+
+// duplicateAsConflict turns a unique-key violation into a domain conflict.
+func duplicateAsConflict(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case isDuplicate(err):
+		return fmt.Errorf("%s: %w", what, domain.Conflict("a record with the same unique value exists"))
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
