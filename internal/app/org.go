@@ -104,8 +104,14 @@ func (s *Service) CreateUnit(ctx context.Context, c Caller, in UnitInput) (*Unit
 	return out, err
 }
 
+// UnitPatch changes a unit; nil leaves a field as it is.
+type UnitPatch struct {
+	Name     *string
+	ParentID *int64 // 0 makes it a root
+}
+
 // UpdateUnit renames or moves a unit.
-func (s *Service) UpdateUnit(ctx context.Context, c Caller, id int64, in UnitInput) (*Unit, error) {
+func (s *Service) UpdateUnit(ctx context.Context, c Caller, id int64, p UnitPatch) (*Unit, error) {
 	var out *Unit
 	err := s.admin(ctx, c, "unit_update", "unit", func(r Repos, rec *record) error {
 		rec.objectID = idString(id)
@@ -113,6 +119,9 @@ func (s *Service) UpdateUnit(ctx context.Context, c Caller, id int64, in UnitInp
 		if err != nil {
 			return err
 		}
+		in := UnitInput{Name: u.Name, ParentID: u.ParentID}
+		set(&in.Name, p.Name)
+		set(&in.ParentID, p.ParentID)
 		if err := validateUnit(in); err != nil {
 			return err
 		}
@@ -200,8 +209,15 @@ func (s *Service) CreateCategory(ctx context.Context, c Caller, in CategoryInput
 	return out, err
 }
 
+// CategoryPatch changes a category; nil leaves a field as it is.
+type CategoryPatch struct {
+	Code     *string
+	Name     *string
+	ParentID *int64
+}
+
 // UpdateCategory renames, recodes or moves a category.
-func (s *Service) UpdateCategory(ctx context.Context, c Caller, id int64, in CategoryInput) (*Category, error) {
+func (s *Service) UpdateCategory(ctx context.Context, c Caller, id int64, p CategoryPatch) (*Category, error) {
 	var out *Category
 	err := s.admin(ctx, c, "category_update", "category", func(r Repos, rec *record) error {
 		rec.objectID = idString(id)
@@ -209,6 +225,10 @@ func (s *Service) UpdateCategory(ctx context.Context, c Caller, id int64, in Cat
 		if err != nil {
 			return err
 		}
+		in := CategoryInput{Code: cat.Code, Name: cat.Name, ParentID: cat.ParentID}
+		set(&in.Code, p.Code)
+		set(&in.Name, p.Name)
+		set(&in.ParentID, p.ParentID)
 		if err := validateCategory(in); err != nil {
 			return err
 		}
@@ -238,7 +258,9 @@ func (s *Service) Users(ctx context.Context, q UserQuery) ([]*User, error) {
 }
 
 // User returns one account.
-func (s *Service) User(ctx context.Context, id int64) (*User, error) { return s.store.Read().Users.Get(ctx, id) }
+func (s *Service) User(ctx context.Context, id int64) (*User, error) {
+	return s.store.Read().Users.Get(ctx, id)
+}
 
 // UserInput creates an account.
 type UserInput struct {

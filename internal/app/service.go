@@ -27,11 +27,11 @@ type Metrics interface {
 
 // Config holds the service's policies.
 type Config struct {
-	Location          *time.Location
-	Deadlines         domain.DeadlinePolicy
-	TokenTTL          time.Duration
-	BcryptCost        int
-	LoginWindow       time.Duration // failures are counted over this window
+	Location           *time.Location
+	Deadlines          domain.DeadlinePolicy
+	TokenTTL           time.Duration
+	BcryptCost         int
+	LoginWindow        time.Duration // failures are counted over this window
 	MaxFailuresPerUser int64
 	MaxFailuresPerIP   int64
 }

@@ -1,0 +1,174 @@
+// Command rectify runs the Rectify server (rectify serve, the default) or
+// applies database migrations (rectify migrate).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // deadlines need the zone database even on minimal images
+
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/config"
+	"github.com/rectify-team/rectify/internal/demo"
+	"github.com/rectify-team/rectify/internal/httpapi"
+	"github.com/rectify-team/rectify/internal/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "rectify:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: rectify [serve|migrate] [flags]
+
+  serve    run the server (the default); --demo loads demo data into an empty database
+  migrate  apply pending database migrations and exit
+
+Run "rectify serve -h" for the flags; each has a RECTIFY_* environment variable.`
+
+// run is the whole program, testable without a process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve", "migrate":
+	case "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+	cfg, err := config.Parse("rectify "+cmd, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	db, err := store.Open(ctx, cfg.DB, store.Options{MaxOpenConns: cfg.DBMaxConns, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if cmd == "migrate" {
+		return db.Migrate(ctx)
+	}
+	return serve(ctx, cfg, db, log, stdout)
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logger, stdout io.Writer) error {
+	start := time.Now()
+	if cfg.Migrate {
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	keys, err := audit.LoadOrCreateKeys(cfg.AuditKeyFile, "rectify-audit")
+	if err != nil {
+		return err
+	}
+	metrics := httpapi.NewMetrics(db.SQL())
+	appCfg := app.DefaultConfig()
+	appCfg.Location, appCfg.Deadlines, appCfg.TokenTTL = cfg.Location, cfg.Deadlines, cfg.TokenTTL
+	svc := app.New(db, keys, appCfg, app.WithLogger(log), app.WithMetrics(metrics))
+
+	created, generated, err := svc.Bootstrap(ctx, cfg.OrgName, cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("create the first admin: %w", err)
+	}
+	if created && generated != "" {
+		fmt.Fprintf(stdout, "\nFirst start: created user \"admin\" with the generated password\n\n    %s\n\n"+
+			"It is shown only this once. Set RECTIFY_ADMIN_PASSWORD to choose it instead.\n\n", generated)
+	}
+	if cfg.Demo {
+		if err := demo.Load(ctx, db, keys, appCfg, stdout); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+
+	handler, err := httpapi.New(svc, httpapi.Options{Logger: log, Metrics: metrics, MaxBodyBytes: cfg.MaxBodyBytes,
+		TrustedProxies: cfg.TrustedProxies})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	go checkpointLoop(bg, svc, cfg.CheckpointInterval, log)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("rectify serving", "addr", ln.Addr().String(), "db", db.Dialect(), "tz", cfg.Location.String(),
+		"audit_key", keys.VerifierKey(), "startup", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "Rectify is listening on http://%s/api/v1\n", ln.Addr())
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	stopBG()
+	// A last checkpoint so that a clean stop leaves every head signed.
+	if _, err := svc.Checkpoint(shutdownCtx); err != nil {
+		log.Warn("final audit checkpoint failed", "err", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// checkpointLoop signs the audit heads periodically.
+func checkpointLoop(ctx context.Context, svc *app.Service, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			cp, err := svc.Checkpoint(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn("audit checkpoint failed", "err", err)
+			case cp != nil:
+				log.Debug("audit checkpoint", "number", cp.Number, "heads", len(cp.Heads))
+			}
+		}
+	}
+}

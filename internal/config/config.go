@@ -1,0 +1,168 @@
+// Package config parses Rectify's configuration once, from flags and
+// RECTIFY_* environment variables (flags win), and validates it.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rectify-team/rectify/internal/domain"
+)
+
+// Config is the whole configuration of one process.
+type Config struct {
+	Addr               string
+	DB                 string
+	DataDir            string
+	AuditKeyFile       string
+	AdminPassword      string
+	OrgName            string
+	Location           *time.Location
+	Demo               bool
+	Migrate            bool
+	TokenTTL           time.Duration
+	CheckpointInterval time.Duration
+	ShutdownTimeout    time.Duration
+	Deadlines          domain.DeadlinePolicy
+	MaxBodyBytes       int64
+	DBMaxConns         int
+	TrustedProxies     []string
+	LogLevel           slog.Level
+	LogFormat          string // json or text
+}
+
+// Parse reads args (after the subcommand) and the environment.
+func Parse(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	envBool := func(key string, def bool) bool {
+		v := getenv(key)
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: want true or false", key, v))
+		}
+		return b
+	}
+	envInt := func(key string, def int) int {
+		v := getenv(key)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: want a whole number", key, v))
+		}
+		return n
+	}
+	envDuration := func(key string, def time.Duration) time.Duration {
+		v := getenv(key)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: want a duration such as 30s or 12h", key, v))
+		}
+		return d
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &Config{}
+	var (
+		tz, deadlines, proxies, level string
+		yellow                        int
+	)
+	fs.StringVar(&c.Addr, "addr", env("RECTIFY_ADDR", "127.0.0.1:8080"), "listen address (RECTIFY_ADDR)")
+	fs.StringVar(&c.DB, "db", env("RECTIFY_DB", "sqlite:rectify.db"), "database: sqlite:PATH or mysql:DSN (RECTIFY_DB)")
+	fs.StringVar(&c.DataDir, "data-dir", env("RECTIFY_DATA_DIR", "data"), "directory for attachments and the audit key (RECTIFY_DATA_DIR)")
+	fs.StringVar(&c.AuditKeyFile, "audit-key", env("RECTIFY_AUDIT_KEY", ""), "audit checkpoint signing key file; default DATA_DIR/audit.key (RECTIFY_AUDIT_KEY)")
+	fs.StringVar(&c.OrgName, "org-name", env("RECTIFY_ORG_NAME", "本单位"), "name of the root unit created on first start (RECTIFY_ORG_NAME)")
+	fs.StringVar(&tz, "tz", env("RECTIFY_TZ", "Asia/Shanghai"), "the organisation's time zone for deadlines (RECTIFY_TZ)")
+	fs.BoolVar(&c.Demo, "demo", envBool("RECTIFY_DEMO", false), "load demo data into an empty database (RECTIFY_DEMO)")
+	fs.BoolVar(&c.Migrate, "migrate", envBool("RECTIFY_MIGRATE", true), "run migrations on start (RECTIFY_MIGRATE)")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", envDuration("RECTIFY_TOKEN_TTL", 12*time.Hour), "lifetime of a login token (RECTIFY_TOKEN_TTL)")
+	fs.DurationVar(&c.CheckpointInterval, "checkpoint-interval", envDuration("RECTIFY_AUDIT_CHECKPOINT_INTERVAL", time.Minute),
+		"how often audit heads are signed (RECTIFY_AUDIT_CHECKPOINT_INTERVAL)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("RECTIFY_SHUTDOWN_TIMEOUT", 15*time.Second),
+		"how long in-flight requests may finish on shutdown (RECTIFY_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&deadlines, "deadline-days", env("RECTIFY_DEADLINE_DAYS", "30,15,7"), "default days to rectify general,serious,critical problems (RECTIFY_DEADLINE_DAYS)")
+	fs.IntVar(&yellow, "yellow-days", envInt("RECTIFY_YELLOW_DAYS", 3), "a deadline within this many days shows yellow (RECTIFY_YELLOW_DAYS)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body", int64(envInt("RECTIFY_MAX_BODY", 1<<20)), "largest JSON request body in bytes (RECTIFY_MAX_BODY)")
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", envInt("RECTIFY_DB_MAX_CONNS", 32), "database connection pool size (RECTIFY_DB_MAX_CONNS)")
+	fs.StringVar(&proxies, "trusted-proxies", env("RECTIFY_TRUSTED_PROXIES", ""), "comma-separated proxies whose X-Forwarded-For is trusted (RECTIFY_TRUSTED_PROXIES)")
+	fs.StringVar(&level, "log-level", env("RECTIFY_LOG_LEVEL", "info"), "debug, info, warn or error (RECTIFY_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("RECTIFY_LOG_FORMAT", "text"), "text or json (RECTIFY_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	c.AdminPassword = getenv("RECTIFY_ADMIN_PASSWORD")
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("RECTIFY_TZ %q: %w", tz, err))
+	}
+	c.Location = loc
+	c.Deadlines = domain.DefaultDeadlinePolicy()
+	c.Deadlines.YellowDays = yellow
+	if parts := strings.Split(deadlines, ","); len(parts) == 3 {
+		for i, dst := range []*int{&c.Deadlines.GeneralDays, &c.Deadlines.SeriousDays, &c.Deadlines.CriticalDays} {
+			n, err := strconv.Atoi(strings.TrimSpace(parts[i]))
+			if err != nil || n < 1 || n > 3650 {
+				errs = append(errs, fmt.Errorf("RECTIFY_DEADLINE_DAYS: %q is not a number of days", parts[i]))
+			}
+			*dst = n
+		}
+	} else {
+		errs = append(errs, fmt.Errorf("RECTIFY_DEADLINE_DAYS %q: want three numbers, general,serious,critical", deadlines))
+	}
+	if yellow < 0 || yellow > 365 {
+		errs = append(errs, fmt.Errorf("RECTIFY_YELLOW_DAYS %d: want 0 to 365", yellow))
+	}
+	if !strings.HasPrefix(c.DB, "sqlite:") && !strings.HasPrefix(c.DB, "mysql:") {
+		errs = append(errs, errors.New("RECTIFY_DB: want sqlite:PATH or mysql:DSN"))
+	}
+	if c.TokenTTL < time.Minute {
+		errs = append(errs, errors.New("RECTIFY_TOKEN_TTL: at least 1m"))
+	}
+	if c.CheckpointInterval < time.Second {
+		errs = append(errs, errors.New("RECTIFY_AUDIT_CHECKPOINT_INTERVAL: at least 1s"))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, errors.New("RECTIFY_MAX_BODY: at least 1024 bytes"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, errors.New("RECTIFY_LOG_FORMAT: text or json"))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		errs = append(errs, fmt.Errorf("RECTIFY_LOG_LEVEL: %w", err))
+	}
+	for _, p := range strings.Split(proxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	if c.AuditKeyFile == "" {
+		c.AuditKeyFile = filepath.Join(c.DataDir, "audit.key")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,98 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rectify-team/rectify/internal/app"
+)
+
+func (a *api) listAudit(c *gin.Context) error {
+	if err := allowQuery(c, "actor_id", "object_type", "object_id", "action", "outcome", "from", "to", "limit", "cursor"); err != nil {
+		return err
+	}
+	q := app.AuditQuery{ObjectType: c.Query("object_type"), ObjectID: c.Query("object_id"), Action: c.Query("action"),
+		Outcome: c.Query("outcome")}
+	for name, v := range map[string]string{"object_type": q.ObjectType, "object_id": q.ObjectID, "action": q.Action, "outcome": q.Outcome} {
+		if len(v) > 64 {
+			return invalidField(name, "is longer than 64 characters")
+		}
+	}
+	if v := c.Query("actor_id"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return invalidField("actor_id", "must be a positive integer id")
+		}
+		q.ActorID = n
+	}
+	loc := a.svc.Config().Location
+	var err error
+	if q.From, err = instant("from", c.Query("from"), loc, false); err != nil {
+		return err
+	}
+	if q.To, err = instant("to", c.Query("to"), loc, true); err != nil {
+		return err
+	}
+	n, err := limit(c)
+	if err != nil {
+		return err
+	}
+	if q.BeforeSeq, err = decodeCursor("a", c.Query("cursor")); err != nil {
+		return err
+	}
+	q.Limit = n + 1
+	entries, err := a.svc.Audit(c.Request.Context(), caller(c), q)
+	if err != nil {
+		return err
+	}
+	out := listJSON[auditJSON]{Items: []auditJSON{}}
+	if len(entries) > n {
+		entries = entries[:n]
+		out.NextCursor = encodeCursor("a", entries[n-1].Seq)
+	}
+	for _, e := range entries {
+		out.Items = append(out.Items, toAuditJSON(e))
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+type verifyJSON struct {
+	OK          bool   `json:"ok"`
+	Checked     int    `json:"checked"`
+	FirstBad    *int64 `json:"first_bad"`
+	Reason      string `json:"reason,omitempty"`
+	Checkpoints int    `json:"checkpoints"`
+}
+
+func (a *api) verifyAudit(c *gin.Context) error {
+	res, err := a.svc.VerifyAudit(c.Request.Context(), caller(c))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, verifyJSON{OK: res.OK, Checked: res.Checked, FirstBad: res.FirstBad, Reason: res.Reason,
+		Checkpoints: res.Checkpoints})
+	return nil
+}
+
+type checkpointJSON struct {
+	Number      int64  `json:"number"`
+	Root        string `json:"root"`
+	Note        string `json:"note"`
+	VerifierKey string `json:"verifier_key"`
+}
+
+func (a *api) latestCheckpoint(c *gin.Context) error {
+	cp, err := a.svc.LatestCheckpoint(c.Request.Context(), caller(c))
+	if err != nil {
+		return err
+	}
+	out := checkpointJSON{VerifierKey: a.svc.AuditVerifierKey()}
+	if cp != nil {
+		out.Number, out.Root, out.Note = cp.Number, cp.Root, cp.Note
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,120 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rectify-team/rectify/internal/domain"
+)
+
+// decode reads one JSON object into dst strictly: unknown fields, trailing
+// data and wrong types are field-level 400s, an oversize body is a 413.
+func decode(c *gin.Context, dst any) error {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return &badRequest{msg: "could not read the request body"}
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &badRequest{msg: "a JSON object body is required"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return &badRequest{msg: "the body holds more than one JSON value"}
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var (
+		typeErr   *json.UnmarshalTypeError
+		syntaxErr *json.SyntaxError
+	)
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return &badRequest{msg: "the body must be a JSON object"}
+		}
+		return invalidField(field, "must be "+jsonKind(typeErr.Type.Kind().String()))
+	case errors.As(err, &syntaxErr):
+		return &badRequest{msg: fmt.Sprintf("the body is not valid JSON (at byte %d)", syntaxErr.Offset)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &badRequest{msg: "the body is truncated JSON"}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return invalidField(field, "is not a known field")
+	}
+	return &badRequest{msg: "the body is not a valid JSON object"}
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "int", "int64", "int32", "uint", "uint64":
+		return "an integer"
+	case "float64":
+		return "a number"
+	}
+	return "of another type"
+}
+
+// pathID parses a positive integer path parameter; anything else is 404.
+func pathID(c *gin.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, domain.ErrNotFound
+	}
+	return id, nil
+}
+
+// optDate parses an optional YYYY-MM-DD body field.
+func optDate(field string, s *string) (domain.Date, error) {
+	if s == nil || *s == "" {
+		return domain.Date{}, nil
+	}
+	d, err := domain.ParseDate(*s)
+	if err != nil {
+		return d, invalidField(field, err.Error())
+	}
+	return d, nil
+}
+
+// ifMatch reads the If-Match header: a version number, optionally quoted or
+// weak. Absent or "*" means no precondition (0). Anything else cannot match (412).
+func ifMatch(c *gin.Context) (int64, error) {
+	h := strings.TrimSpace(c.GetHeader("If-Match"))
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	v := strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("If-Match %q names no version: %w", h, domain.ErrPreconditionFailed)
+	}
+	return n, nil
+}
+
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }

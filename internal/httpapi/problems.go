@@ -1,0 +1,568 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/domain"
+)
+
+// writeProblem answers with the problem as the caller sees it, and its ETag.
+func (a *api) writeProblem(c *gin.Context, status int, p *domain.Problem) {
+	cfg := a.svc.Config()
+	c.Header("ETag", etag(p.Version))
+	c.JSON(status, toProblemJSON(p, caller(c).Actor, a.svc.Today(), cfg.Deadlines.YellowDays))
+}
+
+type problemRequest struct {
+	Title       *string `json:"title"`
+	Description *string `json:"description"`
+	CategoryID  *int64  `json:"category_id"`
+	Severity    *string `json:"severity"`
+	Source      *string `json:"source"`
+	UnitID      *int64  `json:"unit_id"`
+	FoundAt     *string `json:"found_at"`
+}
+
+func (a *api) registerProblem(c *gin.Context) error {
+	var req problemRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	found, err := optDate("found_at", req.FoundAt)
+	if err != nil {
+		return err
+	}
+	in := app.ProblemInput{FoundAt: found}
+	if req.Title != nil {
+		in.Title = *req.Title
+	}
+	if req.Description != nil {
+		in.Description = *req.Description
+	}
+	if req.CategoryID != nil {
+		in.CategoryID = *req.CategoryID
+	}
+	if req.Severity != nil {
+		in.Severity = domain.Severity(*req.Severity)
+	}
+	if req.Source != nil {
+		in.Source = domain.Source(*req.Source)
+	}
+	if req.UnitID != nil {
+		in.UnitID = *req.UnitID
+	}
+	p, err := a.svc.Register(c.Request.Context(), caller(c), in)
+	if err != nil {
+		return err
+	}
+	c.Header("Location", "/api/v1/problems/"+strconv.FormatInt(p.ID, 10))
+	a.writeProblem(c, http.StatusCreated, p)
+	return nil
+}
+
+func (a *api) editProblem(c *gin.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	match, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	var req problemRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	patch := app.ProblemPatch{Title: req.Title, Description: req.Description, CategoryID: req.CategoryID, UnitID: req.UnitID}
+	if req.Severity != nil {
+		s := domain.Severity(*req.Severity)
+		patch.Severity = &s
+	}
+	if req.Source != nil {
+		s := domain.Source(*req.Source)
+		patch.Source = &s
+	}
+	if req.FoundAt != nil {
+		d, err := domain.ParseDate(*req.FoundAt)
+		if err != nil {
+			return invalidField("found_at", err.Error())
+		}
+		patch.FoundAt = &d
+	}
+	p, err := a.svc.Edit(c.Request.Context(), caller(c), id, match, patch)
+	if err != nil {
+		return err
+	}
+	a.writeProblem(c, http.StatusOK, p)
+	return nil
+}
+
+func (a *api) getProblem(c *gin.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	p, err := a.svc.Problem(c.Request.Context(), caller(c), id)
+	if err != nil {
+		return err
+	}
+	if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Trim(strings.TrimPrefix(inm, "W/"), `"`) == strconv.FormatInt(p.Version, 10) {
+		c.Header("ETag", etag(p.Version))
+		c.Status(http.StatusNotModified)
+		return nil
+	}
+	a.writeProblem(c, http.StatusOK, p)
+	return nil
+}
+
+// problemFilterParams are the list's query parameters.
+var problemFilterParams = []string{"status", "category_id", "severity", "source", "unit_id", "assignee_id", "warning",
+	"overdue", "q", "deadline_from", "deadline_to", "created_from", "created_to", "limit", "cursor"}
+
+// parseProblemFilter reads the list filters. Multi-valued filters take
+// repeated parameters or comma-separated values.
+func (a *api) parseProblemFilter(c *gin.Context) (app.ProblemFilter, error) {
+	var f app.ProblemFilter
+	if err := allowQuery(c, problemFilterParams...); err != nil {
+		return f, err
+	}
+	q := c.Request.URL.Query()
+	multi := func(name string) []string {
+		var out []string
+		for _, v := range q[name] {
+			for _, s := range strings.Split(v, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					out = append(out, s)
+				}
+			}
+		}
+		return out
+	}
+	for _, s := range multi("status") {
+		if !domain.Status(s).Valid() {
+			return f, invalidField("status", "unknown status "+strconv.Quote(s))
+		}
+		f.Statuses = append(f.Statuses, domain.Status(s))
+	}
+	for _, s := range multi("severity") {
+		if !domain.Severity(s).Valid() {
+			return f, invalidField("severity", "unknown severity "+strconv.Quote(s))
+		}
+		f.Severities = append(f.Severities, domain.Severity(s))
+	}
+	for _, s := range multi("source") {
+		if !domain.Source(s).Valid() {
+			return f, invalidField("source", "unknown source "+strconv.Quote(s))
+		}
+		f.Sources = append(f.Sources, domain.Source(s))
+	}
+	for _, s := range multi("warning") {
+		if !domain.WarningLevel(s).Valid() {
+			return f, invalidField("warning", "must be green, yellow or red")
+		}
+		f.Warnings = append(f.Warnings, domain.WarningLevel(s))
+	}
+	ids := map[string]*int64{"category_id": &f.CategoryID, "unit_id": &f.UnitID, "assignee_id": &f.AssigneeID}
+	for name, dst := range ids {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return f, invalidField(name, "must be a positive integer id")
+			}
+			*dst = n
+		}
+	}
+	if v := q.Get("overdue"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return f, invalidField("overdue", "must be true or false")
+		}
+		f.Overdue = &b
+	}
+	f.Text = strings.TrimSpace(q.Get("q"))
+	if len([]rune(f.Text)) > 100 {
+		return f, invalidField("q", "is longer than 100 characters")
+	}
+	var err error
+	for name, dst := range map[string]*domain.Date{"deadline_from": &f.DeadlineFrom, "deadline_to": &f.DeadlineTo} {
+		if v := q.Get(name); v != "" {
+			if *dst, err = domain.ParseDate(v); err != nil {
+				return f, invalidField(name, err.Error())
+			}
+		}
+	}
+	loc := a.svc.Config().Location
+	if f.CreatedFrom, err = instant("created_from", q.Get("created_from"), loc, false); err != nil {
+		return f, err
+	}
+	if f.CreatedTo, err = instant("created_to", q.Get("created_to"), loc, true); err != nil {
+		return f, err
+	}
+	if f.Limit, err = limit(c); err != nil {
+		return f, err
+	}
+	if f.BeforeID, err = decodeCursor("p", q.Get("cursor")); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// instant reads an RFC 3339 time, or a date meaning the start of that day in
+// the organisation's zone (for an upper bound: the start of the next day, so
+// that the named day is included).
+func instant(field, v string, loc *time.Location, upper bool) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseInLocation(time.DateOnly, v, loc)
+	if err != nil {
+		return time.Time{}, invalidField(field, "must be a date YYYY-MM-DD or an RFC 3339 time")
+	}
+	if upper {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d, nil
+}
+
+func (a *api) listProblems(c *gin.Context) error {
+	f, err := a.parseProblemFilter(c)
+	if err != nil {
+		return err
+	}
+	ps, more, err := a.svc.Problems(c.Request.Context(), caller(c), f)
+	if err != nil {
+		return err
+	}
+	cfg, today, viewer := a.svc.Config(), a.svc.Today(), caller(c).Actor
+	out := listJSON[problemJSON]{Items: make([]problemJSON, len(ps))}
+	for i, p := range ps {
+		out.Items[i] = toProblemJSON(p, viewer, today, cfg.Deadlines.YellowDays)
+	}
+	if more {
+		out.NextCursor = encodeCursor("p", ps[len(ps)-1].ID)
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// actionTarget reads the problem id and If-Match of an action.
+func actionTarget(c *gin.Context) (id, match int64, err error) {
+	if id, err = pathID(c, "id"); err != nil {
+		return 0, 0, err
+	}
+	match, err = ifMatch(c)
+	return id, match, err
+}
+
+type assignRequest struct {
+	AssigneeID int64   `json:"assignee_id"`
+	UnitID     *int64  `json:"unit_id"`
+	Deadline   *string `json:"deadline"`
+	Measures   string  `json:"measures"`
+}
+
+func (a *api) assign(c *gin.Context) error {
+	id, match, err := actionTarget(c)
+	if err != nil {
+		return err
+	}
+	var req assignRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	deadline, err := optDate("deadline", req.Deadline)
+	if err != nil {
+		return err
+	}
+	in := app.AssignInput{AssigneeID: req.AssigneeID, Deadline: deadline, Measures: req.Measures}
+	if req.UnitID != nil {
+		if *req.UnitID <= 0 {
+			return invalidField("unit_id", "must be a unit id")
+		}
+		in.UnitID = *req.UnitID
+	}
+	p, err := a.svc.Assign(c.Request.Context(), caller(c), id, match, in)
+	if err != nil {
+		return err
+	}
+	a.writeProblem(c, http.StatusOK, p)
+	return nil
+}
+
+type noteRequest struct {
+	Note string `json:"note"`
+}
+
+type noteFunc func(ctx context.Context, c app.Caller, id, ifMatch int64, note string) (*domain.Problem, error)
+
+// noteAction serves accept, submit and urge: a note and nothing else.
+func (a *api) noteAction(fn noteFunc) func(c *gin.Context) error {
+	return func(c *gin.Context) error {
+		id, match, err := actionTarget(c)
+		if err != nil {
+			return err
+		}
+		var req noteRequest
+		if err := decodeOptional(c, &req); err != nil {
+			return err
+		}
+		p, err := fn(c.Request.Context(), caller(c), id, match, req.Note)
+		if err != nil {
+			return err
+		}
+		a.writeProblem(c, http.StatusOK, p)
+		return nil
+	}
+}
+
+// decodeOptional is decode for bodies whose fields are all optional: an empty body is {}.
+func decodeOptional(c *gin.Context, dst any) error {
+	if c.Request.ContentLength == 0 && c.Request.Header.Get("Transfer-Encoding") == "" {
+		return nil
+	}
+	return decode(c, dst)
+}
+
+type progressRequest struct {
+	Note    string `json:"note"`
+	Percent *int   `json:"percent"`
+}
+
+func (a *api) progress(c *gin.Context) error {
+	id, match, err := actionTarget(c)
+	if err != nil {
+		return err
+	}
+	var req progressRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	p, err := a.svc.Progress(c.Request.Context(), caller(c), id, match, req.Note, req.Percent)
+	if err != nil {
+		return err
+	}
+	a.writeProblem(c, http.StatusOK, p)
+	return nil
+}
+
+type verifyRequest struct {
+	Passed *bool  `json:"passed"`
+	Note   string `json:"note"`
+}
+
+func (a *api) verify(c *gin.Context) error {
+	id, match, err := actionTarget(c)
+	if err != nil {
+		return err
+	}
+	var req verifyRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if req.Passed == nil {
+		return invalidField("passed", "is required: true to close, false to send back")
+	}
+	p, err := a.svc.Verify(c.Request.Context(), caller(c), id, match, *req.Passed, req.Note)
+	if err != nil {
+		return err
+	}
+	a.writeProblem(c, http.StatusOK, p)
+	return nil
+}
+
+type reasonRequest struct {
+	Reason   string  `json:"reason"`
+	Deadline *string `json:"deadline"`
+}
+
+func (a *api) dismiss(c *gin.Context) error {
+	id, match, err := actionTarget(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	p, err := a.svc.Dismiss(c.Request.Context(), caller(c), id, match, req.Reason)
+	if err != nil {
+		return err
+	}
+	a.writeProblem(c, http.StatusOK, p)
+	return nil
+}
+
+func (a *api) reopen(c *gin.Context) error {
+	id, match, err := actionTarget(c)
+	if err != nil {
+		return err
+	}
+	var req reasonRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	deadline, err := optDate("deadline", req.Deadline)
+	if err != nil {
+		return err
+	}
+	p, err := a.svc.Reopen(c.Request.Context(), caller(c), id, match, req.Reason, deadline)
+	if err != nil {
+		return err
+	}
+	a.writeProblem(c, http.StatusOK, p)
+	return nil
+}
+
+type commentRequest struct {
+	Text string `json:"text"`
+}
+
+func (a *api) comment(c *gin.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req commentRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	p, err := a.svc.Comment(c.Request.Context(), caller(c), id, req.Text)
+	if err != nil {
+		return err
+	}
+	a.writeProblem(c, http.StatusOK, p)
+	return nil
+}
+
+func (a *api) listComments(c *gin.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	cs, err := a.svc.Comments(c.Request.Context(), caller(c), id)
+	if err != nil {
+		return err
+	}
+	out := listJSON[commentJSON]{Items: make([]commentJSON, len(cs))}
+	for i, x := range cs {
+		out.Items[i] = toCommentJSON(x)
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+type extensionRequest struct {
+	Deadline *string `json:"deadline"`
+	Reason   string  `json:"reason"`
+}
+
+func (a *api) requestExtension(c *gin.Context) error {
+	id, match, err := actionTarget(c)
+	if err != nil {
+		return err
+	}
+	var req extensionRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	deadline, err := optDate("deadline", req.Deadline)
+	if err != nil {
+		return err
+	}
+	e, err := a.svc.RequestExtension(c.Request.Context(), caller(c), id, match, deadline, req.Reason)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, toExtensionJSON(e))
+	return nil
+}
+
+func (a *api) listExtensions(c *gin.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	es, err := a.svc.Extensions(c.Request.Context(), caller(c), id)
+	if err != nil {
+		return err
+	}
+	out := listJSON[extensionJSON]{Items: make([]extensionJSON, len(es))}
+	for i, e := range es {
+		out.Items[i] = toExtensionJSON(e)
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+type decisionRequest struct {
+	Approved *bool  `json:"approved"`
+	Note     string `json:"note"`
+}
+
+func (a *api) decideExtension(c *gin.Context) error {
+	id, match, err := actionTarget(c)
+	if err != nil {
+		return err
+	}
+	eid, err := pathID(c, "eid")
+	if err != nil {
+		return err
+	}
+	var req decisionRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if req.Approved == nil {
+		return invalidField("approved", "is required")
+	}
+	p, err := a.svc.DecideExtension(c.Request.Context(), caller(c), id, match, eid, *req.Approved, req.Note)
+	if err != nil {
+		return err
+	}
+	a.writeProblem(c, http.StatusOK, p)
+	return nil
+}
+
+func (a *api) history(c *gin.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := allowQuery(c, "limit", "cursor"); err != nil {
+		return err
+	}
+	n, err := limit(c)
+	if err != nil {
+		return err
+	}
+	after, err := decodeCursor("h", c.Query("cursor"))
+	if err != nil {
+		return err
+	}
+	entries, err := a.svc.History(c.Request.Context(), caller(c), id, after, n+1)
+	if err != nil {
+		return err
+	}
+	out := listJSON[auditJSON]{Items: []auditJSON{}}
+	if len(entries) > n {
+		entries = entries[:n]
+		out.NextCursor = encodeCursor("h", entries[n-1].Seq)
+	}
+	for _, e := range entries {
+		out.Items = append(out.Items, toAuditJSON(e))
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,122 @@
+// Package httpapi is Rectify's REST API (v1) over gin: routing, middleware,
+// wire types and the one error writer. docs/openapi.yaml describes it.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rectify-team/rectify/internal/app"
+)
+
+// Options configure the API.
+type Options struct {
+	Logger         *slog.Logger
+	Metrics        *Metrics // nil: no /metrics
+	MaxBodyBytes   int64    // default 1 MiB
+	TrustedProxies []string // whose X-Forwarded-For is believed; none by default
+	ReadyTimeout   time.Duration
+}
+
+type api struct {
+	svc *app.Service
+	log *slog.Logger
+	opt Options
+}
+
+// New returns the HTTP handler of the whole API.
+func New(svc *app.Service, opt Options) (http.Handler, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.MaxBodyBytes <= 0 {
+		opt.MaxBodyBytes = 1 << 20
+	}
+	if opt.ReadyTimeout <= 0 {
+		opt.ReadyTimeout = 2 * time.Second
+	}
+	a := &api{svc: svc, log: opt.Logger, opt: opt}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	if err := r.SetTrustedProxies(opt.TrustedProxies); err != nil {
+		return nil, err
+	}
+	r.Use(withRequestID, a.accessLog, a.recoverJSON)
+	if opt.Metrics != nil {
+		r.Use(opt.Metrics.instrument)
+		r.GET("/metrics", gin.WrapH(opt.Metrics.Handler()))
+	}
+	r.NoRoute(func(c *gin.Context) {
+		c.JSON(http.StatusNotFound, errorBody{Error: errorJSON{Code: "not_found", Message: "no such endpoint"}})
+	})
+	r.NoMethod(func(c *gin.Context) {
+		c.JSON(http.StatusMethodNotAllowed, errorBody{Error: errorJSON{Code: "method_not_allowed", Message: "method not allowed on this endpoint"}})
+	})
+	r.GET("/healthz", a.healthz)
+	r.GET("/readyz", a.readyz)
+
+	v1 := r.Group("/api/v1", noStore, a.limitBody)
+	v1.GET("/healthz", a.healthz)
+	v1.GET("/readyz", a.readyz)
+	v1.POST("/auth/login", a.handle(a.login))
+
+	auth := v1.Group("", a.authenticate)
+	auth.POST("/auth/logout", a.handle(a.logout))
+	auth.GET("/me", a.handle(a.me))
+
+	auth.GET("/units", a.handle(a.listUnits))
+	auth.POST("/units", a.handle(a.createUnit))
+	auth.PATCH("/units/:id", a.handle(a.updateUnit))
+	auth.GET("/users", a.handle(a.listUsers))
+	auth.POST("/users", a.handle(a.createUser))
+	auth.GET("/users/:id", a.handle(a.getUser))
+	auth.PATCH("/users/:id", a.handle(a.updateUser))
+	auth.POST("/users/:id/password", a.handle(a.resetPassword))
+	auth.GET("/categories", a.handle(a.listCategories))
+	auth.POST("/categories", a.handle(a.createCategory))
+	auth.PATCH("/categories/:id", a.handle(a.updateCategory))
+
+	auth.POST("/problems", a.handle(a.registerProblem))
+	auth.GET("/problems", a.handle(a.listProblems))
+	auth.GET("/problems/:id", a.handle(a.getProblem))
+	auth.PATCH("/problems/:id", a.handle(a.editProblem))
+	auth.POST("/problems/:id/assign", a.handle(a.assign))
+	auth.POST("/problems/:id/accept", a.handle(a.noteAction(a.svc.Accept)))
+	auth.POST("/problems/:id/progress", a.handle(a.progress))
+	auth.POST("/problems/:id/submit", a.handle(a.noteAction(a.svc.Submit)))
+	auth.POST("/problems/:id/urge", a.handle(a.noteAction(a.svc.Urge)))
+	auth.POST("/problems/:id/verify", a.handle(a.verify))
+	auth.POST("/problems/:id/dismiss", a.handle(a.dismiss))
+	auth.POST("/problems/:id/reopen", a.handle(a.reopen))
+	auth.POST("/problems/:id/comments", a.handle(a.comment))
+	auth.GET("/problems/:id/comments", a.handle(a.listComments))
+	auth.POST("/problems/:id/extensions", a.handle(a.requestExtension))
+	auth.GET("/problems/:id/extensions", a.handle(a.listExtensions))
+	auth.POST("/problems/:id/extensions/:eid/decision", a.handle(a.decideExtension))
+	auth.GET("/problems/:id/history", a.handle(a.history))
+
+	auth.GET("/audit", a.handle(a.listAudit))
+	auth.GET("/audit/verify", a.handle(a.verifyAudit))
+	auth.GET("/audit/checkpoint", a.handle(a.latestCheckpoint))
+	return r, nil
+}
+
+func (a *api) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+func (a *api) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), a.opt.ReadyTimeout)
+	defer cancel()
+	if err := a.svc.Ping(ctx); err != nil {
+		a.log.Warn("not ready", "err", err)
+		c.Header("Retry-After", "5")
+		c.JSON(http.StatusServiceUnavailable, errorBody{Error: errorJSON{Code: "unavailable", Message: "the database does not answer"}})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
