@@ -54,7 +54,7 @@ func (d Date) Before(e Date) bool { return d.t.Before(e.t) }
 func (d Date) After(e Date) bool { return d.t.After(e.t) }
 
 // DaysUntil returns the number of days from d to e (negative if e is earlier).
-func (d Date) DaysUntil(e Date) int { return int(e.t.Sub(d.t).Hours() / 24) }
+func (d Date) DaysUntil(e Date) int { return int((e.t.Unix() - d.t.Unix()) / 86400) }
 
 // Year returns the date's year.
 func (d Date) Year() int { return d.t.Year() }

@@ -132,6 +132,12 @@ func (p *Problem) DecideExtension(e *Extension, approved bool, note string, acto
 	if e.Status != ExtensionPending {
 		return Change{}, Conflict("extension %d was already %s", e.ID, e.Status)
 	}
+	if e.ProblemID != p.ID {
+		return Change{}, Conflict("extension %d belongs to another problem", e.ID)
+	}
+	if approved && !e.Deadline.After(p.Deadline) {
+		return Change{}, Conflict("the requested deadline %s is no longer later than the current deadline %s", e.Deadline, p.Deadline)
+	}
 	var v Validator
 	v.Text("note", note, !approved, MaxNote)
 	if err := v.Err(); err != nil {

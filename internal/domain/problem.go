@@ -281,7 +281,7 @@ func (p *Problem) Assign(c AssignCmd, actor Actor, now time.Time, today Date, po
 		deadline = policy.DefaultDeadline(p.Severity, today)
 	}
 	measures := p.Measures
-	if c.Measures != "" {
+	if strings.TrimSpace(c.Measures) != "" {
 		measures = c.Measures
 	}
 	d := map[string]any{}
