@@ -227,3 +227,33 @@ func (s *Service) LatestCheckpoint(ctx context.Context, c Caller) (*audit.Checkp
 
 // AuditVerifierKey returns the public key that checks checkpoint signatures.
 func (s *Service) AuditVerifierKey() string { return s.keys.VerifierKey() }
+
+// Audit actions besides the lifecycle's, and the object types entries name.
+const (
+	ActionLogin             = "login"
+	ActionLogout            = "logout"
+	ActionBootstrap         = "bootstrap"
+	ActionUnitCreate        = "unit_create"
+	ActionUnitUpdate        = "unit_update"
+	ActionUserCreate        = "user_create"
+	ActionUserUpdate        = "user_update"
+	ActionUserResetPassword = "user_reset_password"
+	ActionCategoryCreate    = "category_create"
+	ActionCategoryUpdate    = "category_update"
+)
+
+// AuditActions lists every action an entry may record.
+func AuditActions() []string {
+	var out []string
+	for _, a := range domain.Actions() {
+		out = append(out, string(a))
+	}
+	return append(out, ActionLogin, ActionLogout, ActionBootstrap, ActionUnitCreate, ActionUnitUpdate,
+		ActionUserCreate, ActionUserUpdate, ActionUserResetPassword, ActionCategoryCreate, ActionCategoryUpdate)
+}
+
+// AuditObjectTypes lists the kinds of object entries name.
+func AuditObjectTypes() []string { return []string{"problem", "user", "unit", "category"} }
+
+// AuditOutcomes lists the outcomes entries record.
+func AuditOutcomes() []string { return []string{audit.OutcomeOK, audit.OutcomeRefused} }

@@ -42,7 +42,7 @@ func (s *Service) Login(ctx context.Context, c Caller, username, password string
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	rec := record{stream: audit.SystemStream, action: "login", objectType: "user", objectID: username}
+	rec := record{stream: audit.SystemStream, action: ActionLogin, objectType: "user", objectID: username}
 	since := s.now().Add(-s.cfg.LoginWindow)
 	byUser, byIP, err := s.store.Read().Sessions.CountFailures(ctx, username, c.IP, since)
 	if err != nil {
@@ -160,7 +160,7 @@ func (s *Service) Logout(ctx context.Context, c Caller, token string) error {
 		if err := r.Sessions.Revoke(ctx, hashToken(token), now); err != nil {
 			return err
 		}
-		return r.Audit.Append(ctx, s.entry(c, now, record{stream: audit.SystemStream, action: "logout",
+		return r.Audit.Append(ctx, s.entry(c, now, record{stream: audit.SystemStream, action: ActionLogout,
 			objectType: "user", objectID: idString(c.Actor.UserID)}))
 	})
 }
@@ -219,7 +219,7 @@ func (s *Service) Bootstrap(ctx context.Context, orgName, password string) (crea
 		if err := r.Users.Create(ctx, admin); err != nil {
 			return err
 		}
-		return r.Audit.Append(ctx, s.entry(system, now, record{stream: audit.SystemStream, action: "bootstrap",
+		return r.Audit.Append(ctx, s.entry(system, now, record{stream: audit.SystemStream, action: ActionBootstrap,
 			objectType: "user", objectID: idString(admin.ID), changes: map[string]any{"username": "admin", "unit": orgName}}))
 	})
 	if errors.Is(err, domain.ErrConflict) { // another instance bootstrapped first

@@ -85,7 +85,7 @@ func unitPath(r Repos) func(context.Context, int64) (string, error) {
 // CreateUnit adds a unit.
 func (s *Service) CreateUnit(ctx context.Context, c Caller, in UnitInput) (*Unit, error) {
 	var out *Unit
-	err := s.admin(ctx, c, "unit_create", "unit", func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, ActionUnitCreate, "unit", func(r Repos, rec *record) error {
 		if err := validateUnit(in); err != nil {
 			return err
 		}
@@ -113,7 +113,7 @@ type UnitPatch struct {
 // UpdateUnit renames or moves a unit.
 func (s *Service) UpdateUnit(ctx context.Context, c Caller, id int64, p UnitPatch) (*Unit, error) {
 	var out *Unit
-	err := s.admin(ctx, c, "unit_update", "unit", func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, ActionUnitUpdate, "unit", func(r Repos, rec *record) error {
 		rec.objectID = idString(id)
 		u, err := r.Units.Get(ctx, id)
 		if err != nil {
@@ -190,7 +190,7 @@ func categoryPath(r Repos) func(context.Context, int64) (string, error) {
 // CreateCategory adds a category.
 func (s *Service) CreateCategory(ctx context.Context, c Caller, in CategoryInput) (*Category, error) {
 	var out *Category
-	err := s.admin(ctx, c, "category_create", "category", func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, ActionCategoryCreate, "category", func(r Repos, rec *record) error {
 		if err := validateCategory(in); err != nil {
 			return err
 		}
@@ -219,7 +219,7 @@ type CategoryPatch struct {
 // UpdateCategory renames, recodes or moves a category.
 func (s *Service) UpdateCategory(ctx context.Context, c Caller, id int64, p CategoryPatch) (*Category, error) {
 	var out *Category
-	err := s.admin(ctx, c, "category_update", "category", func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, ActionCategoryUpdate, "category", func(r Repos, rec *record) error {
 		rec.objectID = idString(id)
 		cat, err := r.Categories.Get(ctx, id)
 		if err != nil {
@@ -277,7 +277,7 @@ var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
 func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (*User, error) {
 	var out *User
 	in.Username = NormalizeUsername(in.Username)
-	err := s.admin(ctx, c, "user_create", "user", func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, ActionUserCreate, "user", func(r Repos, rec *record) error {
 		rec.objectID = in.Username
 		var v domain.Validator
 		v.Check(usernamePattern.MatchString(in.Username), "username", "must be 3-64 lower-case letters, digits, '.', '_' or '-'")
@@ -323,7 +323,7 @@ type UserPatch struct {
 // UpdateUser changes an account. Disabling revokes every session of the user.
 func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatch) (*User, error) {
 	var out *User
-	err := s.admin(ctx, c, "user_update", "user", func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, ActionUserUpdate, "user", func(r Repos, rec *record) error {
 		rec.objectID = idString(id)
 		u, err := r.Users.Get(ctx, id)
 		if err != nil {
@@ -385,7 +385,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 
 // ResetPassword sets a new password and revokes every session of the user.
 func (s *Service) ResetPassword(ctx context.Context, c Caller, id int64, password string) error {
-	return s.admin(ctx, c, "user_reset_password", "user", func(r Repos, rec *record) error {
+	return s.admin(ctx, c, ActionUserResetPassword, "user", func(r Repos, rec *record) error {
 		rec.objectID = idString(id)
 		u, err := r.Users.Get(ctx, id)
 		if err != nil {

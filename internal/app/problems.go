@@ -413,14 +413,14 @@ func (s *Service) Problems(ctx context.Context, c Caller, f ProblemFilter) ([]*d
 	if f.CategoryID > 0 {
 		cat, err := r.Categories.Get(ctx, f.CategoryID)
 		if err != nil {
-			return nil, false, filterError(err, "category", "no category has id %d", f.CategoryID)
+			return nil, false, filterError(err, "category_id", "no category has id %d", f.CategoryID)
 		}
 		q.CategoryPath = cat.Path
 	}
 	if f.UnitID > 0 {
 		u, err := r.Units.Get(ctx, f.UnitID)
 		if err != nil {
-			return nil, false, filterError(err, "unit", "no unit has id %d", f.UnitID)
+			return nil, false, filterError(err, "unit_id", "no unit has id %d", f.UnitID)
 		}
 		q.UnitPath = u.Path
 	}

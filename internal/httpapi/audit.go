@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -15,9 +17,19 @@ func (a *api) listAudit(c *gin.Context) error {
 	}
 	q := app.AuditQuery{ObjectType: c.Query("object_type"), ObjectID: c.Query("object_id"), Action: c.Query("action"),
 		Outcome: c.Query("outcome")}
-	for name, v := range map[string]string{"object_type": q.ObjectType, "object_id": q.ObjectID, "action": q.Action, "outcome": q.Outcome} {
-		if len(v) > 64 {
-			return invalidField(name, "is longer than 64 characters")
+	if len(q.ObjectID) > 64 {
+		return invalidField("object_id", "is longer than 64 characters")
+	}
+	for name, v := range map[string]struct {
+		value string
+		known []string
+	}{
+		"object_type": {q.ObjectType, app.AuditObjectTypes()},
+		"action":      {q.Action, app.AuditActions()},
+		"outcome":     {q.Outcome, app.AuditOutcomes()},
+	} {
+		if v.value != "" && !slices.Contains(v.known, v.value) {
+			return invalidField(name, "must be one of "+strings.Join(v.known, ", "))
 		}
 	}
 	if v := c.Query("actor_id"); v != "" {

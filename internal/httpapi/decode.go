@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,8 +27,12 @@ func decode(c *gin.Context, dst any) error {
 		}
 		return &badRequest{msg: "could not read the request body"}
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return &badRequest{msg: "a JSON object body is required"}
+	}
+	if trimmed[0] != '{' {
+		return &badRequest{msg: "the body must be a JSON object"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -36,6 +41,26 @@ func decode(c *gin.Context, dst any) error {
 	}
 	if dec.More() {
 		return &badRequest{msg: "the body holds more than one JSON value"}
+	}
+	return refuseNulls(trimmed)
+}
+
+// refuseNulls rejects top-level fields given as null: no request field takes
+// null, and silently reading it as "absent" would hide a client's mistake.
+func refuseNulls(body []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return &badRequest{msg: "the body must be a JSON object"}
+	}
+	var bad []domain.FieldError
+	for name, v := range fields {
+		if string(bytes.TrimSpace(v)) == "null" {
+			bad = append(bad, domain.FieldError{Field: name, Reason: "must not be null; leave the field out instead"})
+		}
+	}
+	if len(bad) > 0 {
+		slices.SortFunc(bad, func(a, b domain.FieldError) int { return strings.Compare(a.Field, b.Field) })
+		return &badRequest{msg: "invalid input: null values", fields: bad}
 	}
 	return nil
 }

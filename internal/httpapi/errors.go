@@ -68,7 +68,11 @@ func (a *api) classify(err error) (int, errorJSON) {
 	)
 	switch {
 	case errors.As(err, &bad):
-		return http.StatusBadRequest, errorJSON{Code: "invalid_request", Message: bad.msg, Details: bad.fields}
+		e := errorJSON{Code: "invalid_request", Message: bad.msg}
+		if len(bad.fields) > 0 {
+			e.Details = bad.fields
+		}
+		return http.StatusBadRequest, e
 	case errors.As(err, &val):
 		return http.StatusBadRequest, errorJSON{Code: "invalid_input", Message: val.Error(), Details: val.Fields}
 	case errors.As(err, &tooBig):
