@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/audit"
 )
 
 func (a *api) listAudit(c *gin.Context) error {
@@ -59,16 +60,21 @@ func (a *api) listAudit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	c.JSON(http.StatusOK, auditPage(entries, n, "a"))
+	return nil
+}
+
+// auditPage renders up to n entries; one more than n means there is a next page.
+func auditPage(entries []*audit.Entry, n int, cursorKind string) listJSON[auditJSON] {
 	out := listJSON[auditJSON]{Items: []auditJSON{}}
 	if len(entries) > n {
 		entries = entries[:n]
-		out.NextCursor = encodeCursor("a", entries[n-1].Seq)
+		out.NextCursor = encodeCursor(cursorKind, entries[n-1].Seq)
 	}
 	for _, e := range entries {
 		out.Items = append(out.Items, toAuditJSON(e))
 	}
-	c.JSON(http.StatusOK, out)
-	return nil
+	return out
 }
 
 type verifyJSON struct {

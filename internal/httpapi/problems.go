@@ -555,14 +555,6 @@ func (a *api) history(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := listJSON[auditJSON]{Items: []auditJSON{}}
-	if len(entries) > n {
-		entries = entries[:n]
-		out.NextCursor = encodeCursor("h", entries[n-1].Seq)
-	}
-	for _, e := range entries {
-		out.Items = append(out.Items, toAuditJSON(e))
-	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, auditPage(entries, n, "h"))
 	return nil
 }
