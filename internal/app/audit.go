@@ -22,6 +22,9 @@ func (s *Service) Audit(ctx context.Context, c Caller, q AuditQuery) ([]*audit.E
 		return nil, err
 	}
 	q.Ascending = false
+	if q.Limit <= 0 {
+		q.Limit = DefaultPageSize
+	}
 	return s.store.Read().Audit.List(ctx, q)
 }
 

@@ -402,9 +402,15 @@ type ProblemFilter struct {
 	Limit        int
 }
 
+// DefaultPageSize is the page size when none is given.
+const DefaultPageSize = 50
+
 // Problems lists the problems the caller may see, newest first. It returns
 // one page and whether there are more.
 func (s *Service) Problems(ctx context.Context, c Caller, f ProblemFilter) ([]*domain.Problem, bool, error) {
+	if f.Limit <= 0 {
+		f.Limit = DefaultPageSize
+	}
 	r := s.store.Read()
 	q := ProblemQuery{Scope: ScopeOf(c.Actor), Statuses: f.Statuses, Severities: f.Severities, Sources: f.Sources,
 		AssigneeID: f.AssigneeID, Warnings: f.Warnings, Overdue: f.Overdue, Text: f.Text, DeadlineFrom: f.DeadlineFrom,
@@ -446,6 +452,9 @@ func filterError(err error, field, format string, args ...any) error {
 func (s *Service) History(ctx context.Context, c Caller, id, afterSeq int64, limit int) ([]*audit.Entry, error) {
 	if _, err := s.Problem(ctx, c, id); err != nil {
 		return nil, err
+	}
+	if limit <= 0 {
+		limit = DefaultPageSize
 	}
 	return s.store.Read().Audit.List(ctx, AuditQuery{Stream: audit.ProblemStream(id), Ascending: true, AfterSeq: afterSeq, Limit: limit})
 }

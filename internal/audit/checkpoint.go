@@ -133,6 +133,8 @@ func (k *Keys) VerifyCheckpoint(cp *Checkpoint) error {
 	switch {
 	case lines[1] != strconv.FormatInt(cp.Number, 10):
 		return fmt.Errorf("checkpoint %d: signed number is %s", cp.Number, lines[1])
+	case lines[2] != cp.At.UTC().Format(time.RFC3339):
+		return fmt.Errorf("checkpoint %d: signed time does not match", cp.Number)
 	case lines[3] != cp.PrevRoot:
 		return fmt.Errorf("checkpoint %d: previous root does not match", cp.Number)
 	case lines[4] != cp.Root:
