@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, err := store.Open(ctx, cfg.DB, store.Options{MaxOpenConns: cfg.DBMaxConns, Logger: log})
+	db, err := store.Open(ctx, cfg.DB, store.Options{MaxOpenConns: cfg.DBMaxConns, Logger: log, QueryTimeout: cfg.DBTimeout})
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,12 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	metrics := httpapi.NewMetrics(db.SQL())
 	appCfg := app.DefaultConfig()
 	appCfg.Location, appCfg.Deadlines, appCfg.TokenTTL = cfg.Location, cfg.Deadlines, cfg.TokenTTL
-	svc := app.New(db, keys, appCfg, app.WithLogger(log), app.WithMetrics(metrics))
+	appCfg.Evaluation = cfg.Evaluation
+	blobs, err := evidencePolicies(cfg, &appCfg) // evidence.go
+	if err != nil {
+		return err
+	}
+	svc := app.New(db, keys, appCfg, app.WithLogger(log), app.WithMetrics(metrics), app.WithBlobs(blobs))
 
 	created, generated, err := svc.Bootstrap(ctx, cfg.OrgName, cfg.AdminPassword)
 	if err != nil {
@@ -109,7 +114,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	}
 
 	handler, err := httpapi.New(svc, httpapi.Options{Logger: log, Metrics: metrics, MaxBodyBytes: cfg.MaxBodyBytes,
-		TrustedProxies: cfg.TrustedProxies})
+		MaxUploadBytes: cfg.MaxUploadBytes, TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		return err
 	}
@@ -120,9 +125,16 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 
+	stopPprof, err := startPprof(cfg.PprofAddr, log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
+
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	go checkpointLoop(bg, svc, cfg.CheckpointInterval, log)
+	go idempotencyPurgeLoop(bg, svc, log) // evidence.go
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

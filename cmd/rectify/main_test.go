@@ -180,9 +180,14 @@ func TestBinaryClosedLoop(t *testing.T) {
 	}
 	s.call("POST", "/problems/"+id+"/assign", verifier, map[string]any{"assignee_id": ownerID, "measures": "开展读书会"}, 200)
 	s.call("POST", "/problems/"+id+"/accept", owner, map[string]any{"note": "收到"}, 200)
-	s.call("POST", "/problems/"+id+"/submit", owner, map[string]any{"note": "已整改"}, 200)
+	// A serious problem is submitted with evidence, kept under RECTIFY_DATA_DIR.
+	s.upload(owner, "setup.pdf", []byte("\x7fELF\x02\x01\x01\x00 an executable renamed"), 400)
+	evidence := []byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
+	att := s.upload(owner, "整改报告.pdf", evidence, 201)
+	s.checkStoredUnderDataDir(filepath.Join(dir, "data"), owner, att, evidence)
+	s.call("POST", "/problems/"+id+"/submit", owner, map[string]any{"note": "已整改", "attachment_ids": []any{att["id"]}}, 200)
 	s.call("POST", "/problems/"+id+"/verify", verifier, map[string]any{"passed": false, "note": "证据不足"}, 200)
-	s.call("POST", "/problems/"+id+"/submit", owner, map[string]any{"note": "补充材料"}, 200)
+	s.call("POST", "/problems/"+id+"/submit", owner, map[string]any{"note": "补充材料", "attachment_ids": []any{att["id"]}}, 200)
 	closed := s.call("POST", "/problems/"+id+"/verify", verifier, map[string]any{"passed": true, "note": "同意销号"}, 200)
 	if closed["status"] != "closed" || closed["rework_count"].(float64) != 1 {
 		t.Fatalf("closed: %v", closed)

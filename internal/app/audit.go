@@ -251,12 +251,16 @@ func AuditActions() []string {
 	for _, a := range domain.Actions() {
 		out = append(out, string(a))
 	}
-	return append(out, ActionLogin, ActionLogout, ActionBootstrap, ActionUnitCreate, ActionUnitUpdate,
-		ActionUserCreate, ActionUserUpdate, ActionUserResetPassword, ActionCategoryCreate, ActionCategoryUpdate)
+	out = append(out, ActionLogin, ActionLogout, ActionBootstrap, ActionUnitCreate, ActionUnitUpdate,
+		ActionUserCreate, ActionUserUpdate, ActionUserResetPassword, ActionCategoryCreate, ActionCategoryUpdate,
+		ActionAttachmentUpload)
+	return append(out, BoardAuditActions()...) // evaluation.go
 }
 
 // AuditObjectTypes lists the kinds of object entries name.
-func AuditObjectTypes() []string { return []string{"problem", "user", "unit", "category"} }
+func AuditObjectTypes() []string {
+	return append([]string{"problem", "user", "unit", "category", ObjectAttachment}, BoardAuditObjectTypes()...)
+}
 
 // AuditOutcomes lists the outcomes entries record.
 func AuditOutcomes() []string { return []string{audit.OutcomeOK, audit.OutcomeRefused} }

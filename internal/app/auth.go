@@ -132,8 +132,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*User, error)
 	if token == "" || len(token) > 200 {
 		return nil, domain.ErrUnauthenticated
 	}
-	r := s.store.Read()
-	sess, err := r.Sessions.GetByHash(ctx, hashToken(token))
+	sess, u, err := s.store.Read().Sessions.Resolve(ctx, hashToken(token)) // one query on every request
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, domain.ErrUnauthenticated
 	}
@@ -142,10 +141,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*User, error)
 	}
 	if sess.RevokedAt != nil || !s.clock().Before(sess.ExpiresAt) {
 		return nil, domain.ErrUnauthenticated
-	}
-	u, err := r.Users.Get(ctx, sess.UserID)
-	if err != nil {
-		return nil, err
 	}
 	if u.Disabled {
 		return nil, domain.ErrUnauthenticated

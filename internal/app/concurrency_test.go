@@ -366,8 +366,9 @@ func TestConcurrentExtensionRequestsAndDecisions(t *testing.T) {
 	}
 	before := load(t, e, p.ID)
 	errs = race(racers, func(i int) error {
-		who := []string{"verifier", "verifier2"}[i%2]
-		_, err := e.Svc.DecideExtension(t.Context(), e.Caller(who), p.ID, 0, exts[0].ID, i%2 == 0, "决定")
+		// Leaders: after an approval, a verifier would be refused with leader_required
+		// (issue 3) rather than lose the race with a 409.
+		_, err := e.Svc.DecideExtension(t.Context(), e.Caller("leader"), p.ID, 0, exts[0].ID, i%2 == 0, "决定")
 		return err
 	})
 	w := oneWinner(t, errs)

@@ -23,14 +23,20 @@ func (s *Service) admin(ctx context.Context, c Caller, action, objectType string
 		}
 		return s.store.Tx(ctx, func(r Repos) error {
 			rec := rec // fresh on each retry
+			if err := s.claimKey(ctx, r, c, s.now()); err != nil {
+				return err
+			}
 			if err := fn(r, &rec); err != nil {
 				return err
 			}
-			return r.Audit.Append(ctx, s.entry(c, s.now(), rec))
+			if err := r.Audit.Append(ctx, s.entry(c, s.now(), rec)); err != nil {
+				return err
+			}
+			return s.rememberResponse(ctx, r, c, rec.result)
 		})
 	}()
-	if err != nil {
-		if refusable(err) {
+	if err = s.keyTaken(ctx, c, err); err != nil {
+		if refusable(err) && !errors.Is(err, ErrReplayed) {
 			s.auditRefusal(ctx, c, rec, err)
 		}
 		return err
@@ -98,7 +104,7 @@ func (s *Service) CreateUnit(ctx context.Context, c Caller, in UnitInput) (*Unit
 			return uniqueAsConflict(err, "a unit named %q already exists under this parent", u.Name)
 		}
 		rec.objectID, rec.changes = idString(u.ID), map[string]any{"name": u.Name, "parent_id": u.ParentID}
-		out = u
+		out, rec.result = u, u
 		return nil
 	})
 	return out, err
@@ -203,7 +209,7 @@ func (s *Service) CreateCategory(ctx context.Context, c Caller, in CategoryInput
 			return uniqueAsConflict(err, "category code %q is taken", in.Code)
 		}
 		rec.objectID, rec.changes = idString(cat.ID), map[string]any{"code": cat.Code, "name": cat.Name, "parent_id": cat.ParentID}
-		out = cat
+		out, rec.result = cat, cat
 		return nil
 	})
 	return out, err
@@ -307,6 +313,7 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (*User
 		rec.objectID = idString(u.ID)
 		rec.changes = map[string]any{"username": u.Username, "name": u.Name, "roles": domain.RoleNames(roles), "unit_id": u.UnitID}
 		out, err = r.Users.Get(ctx, u.ID)
+		rec.result = out
 		return err
 	})
 	return out, err

@@ -32,6 +32,18 @@ type Repos struct {
 	Categories CategoryRepo
 	Sessions   SessionRepo
 	Audit      AuditRepo
+
+	// The board, evaluation, notices and ledger (ports_board.go).
+	Stats         StatsRepo
+	Contributions ContributionRepo
+	Publications  PublicationRepo
+	Notices       NoticeRepo
+	Ledger        LedgerRepo
+
+	// Evidence, milestones and idempotent retries (ports_evidence.go).
+	Attachments AttachmentRepo
+	Milestones  MilestoneRepo
+	Idempotency IdempotencyRepo
 }
 
 // ProblemRepo stores problems. Get answers domain.ErrNotFound for an absent id.
@@ -198,6 +210,8 @@ type Session struct {
 type SessionRepo interface {
 	Create(ctx context.Context, s *Session) error
 	GetByHash(ctx context.Context, hash string) (*Session, error)
+	// Resolve returns the session and its user in one read (the token check).
+	Resolve(ctx context.Context, hash string) (*Session, *User, error)
 	Revoke(ctx context.Context, hash string, at time.Time) error
 	RevokeUser(ctx context.Context, userID int64, at time.Time) error
 	RecordFailure(ctx context.Context, username, ip string, at time.Time) error

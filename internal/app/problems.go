@@ -63,6 +63,9 @@ func (s *Service) Register(ctx context.Context, c Caller, in ProblemInput) (*dom
 	err := s.store.Tx(ctx, func(r Repos) error {
 		now := s.now()
 		today := domain.DateOf(now, s.cfg.Location)
+		if err := s.claimKey(ctx, r, c, now); err != nil {
+			return err
+		}
 		if in.FoundAt.IsZero() {
 			in.FoundAt = today
 		}
@@ -78,9 +81,12 @@ func (s *Service) Register(ctx context.Context, c Caller, in ProblemInput) (*dom
 			return err
 		}
 		ch.Details["code"] = p.Code
-		return r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch))
+		if err := r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch)); err != nil {
+			return err
+		}
+		return s.rememberResponse(ctx, r, c, p)
 	})
-	if err != nil {
+	if err = s.keyTaken(ctx, c, err); err != nil {
 		s.refused(ctx, c, 0, false, domain.ActionRegister, "", err)
 		return nil, err
 	}
@@ -95,6 +101,9 @@ func (s *Service) problemEntry(c Caller, at time.Time, id int64, ch domain.Chang
 
 // refused audits a refused action and counts it. Unexpected errors are only counted.
 func (s *Service) refused(ctx context.Context, c Caller, id int64, exists bool, a domain.Action, from domain.Status, err error) {
+	if errors.Is(err, ErrReplayed) {
+		return // a repeat of a request that was done: nothing was attempted
+	}
 	if !refusable(err) {
 		s.observe(string(a), "error")
 		return
@@ -119,6 +128,13 @@ type apply func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (d
 // If-Match, apply the domain rule, save with the version check, append the
 // audit entry. ifMatch 0 means no precondition.
 func (s *Service) act(ctx context.Context, c Caller, id, ifMatch int64, a domain.Action, fn apply) (*domain.Problem, error) {
+	return s.actAnswering(ctx, c, id, ifMatch, a, fn, nil)
+}
+
+// actAnswering is act for an action whose answer is not the problem (an
+// extension request answers the request): answer picks what an idempotent
+// request's stored response renders.
+func (s *Service) actAnswering(ctx context.Context, c Caller, id, ifMatch int64, a domain.Action, fn apply, answer func(*domain.Problem) any) (*domain.Problem, error) {
 	var (
 		out    *domain.Problem
 		exists bool
@@ -127,6 +143,9 @@ func (s *Service) act(ctx context.Context, c Caller, id, ifMatch int64, a domain
 	err := s.store.Tx(ctx, func(r Repos) error {
 		now := s.now()
 		today := domain.DateOf(now, s.cfg.Location)
+		if err := s.claimKey(ctx, r, c, now); err != nil {
+			return err
+		}
 		p, err := r.Problems.Get(ctx, id)
 		if err != nil {
 			return err
@@ -148,9 +167,16 @@ func (s *Service) act(ctx context.Context, c Caller, id, ifMatch int64, a domain
 			return err
 		}
 		out = p
-		return r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch))
+		if err := r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch)); err != nil {
+			return err
+		}
+		var result any = p
+		if answer != nil {
+			result = answer(p)
+		}
+		return s.rememberResponse(ctx, r, c, result)
 	})
-	if err != nil {
+	if err = s.keyTaken(ctx, c, err); err != nil {
 		s.refused(ctx, c, id, exists, a, from, err)
 		return nil, err
 	}
@@ -193,6 +219,9 @@ type AssignInput struct {
 	UnitID     int64
 	Deadline   domain.Date
 	Measures   string
+	// Milestones, when not nil, replace the open milestones (挂图作战); an
+	// empty, non-nil list clears them. Nil keeps the plan.
+	Milestones []domain.MilestonePlan
 }
 
 // Assign hands a problem to an owner (or reassigns it).
@@ -201,7 +230,7 @@ func (s *Service) Assign(ctx context.Context, c Caller, id, ifMatch int64, in As
 		if err := p.Permit(domain.ActionAssign, c.Actor); err != nil {
 			return domain.Change{}, err
 		}
-		cmd := domain.AssignCmd{UnitID: in.UnitID, Deadline: in.Deadline, Measures: in.Measures}
+		cmd := domain.AssignCmd{UnitID: in.UnitID, Deadline: in.Deadline, Measures: in.Measures, Milestones: in.Milestones}
 		var v domain.Validator
 		if in.AssigneeID > 0 {
 			u, err := r.Users.Get(ctx, in.AssigneeID)
@@ -228,7 +257,11 @@ func (s *Service) Assign(ctx context.Context, c Caller, id, ifMatch int64, in As
 		if err := v.Err(); err != nil {
 			return domain.Change{}, err
 		}
-		return p.Assign(cmd, c.Actor, now, today, s.cfg.Deadlines)
+		ch, err := p.Assign(cmd, c.Actor, now, today, s.cfg.Deadlines)
+		if err != nil || in.Milestones == nil {
+			return ch, err
+		}
+		return ch, r.Milestones.Save(ctx, p.ID, p.Milestones, now)
 	})
 }
 
@@ -239,17 +272,70 @@ func (s *Service) Accept(ctx context.Context, c Caller, id, ifMatch int64, note 
 	})
 }
 
-// Progress reports rectification progress.
+// Progress reports rectification progress (a note and a percent only).
 func (s *Service) Progress(ctx context.Context, c Caller, id, ifMatch int64, note string, percent *int) (*domain.Problem, error) {
-	return s.act(ctx, c, id, ifMatch, domain.ActionProgress, func(_ Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
-		return p.Progress(note, percent, c.Actor, now)
+	return s.ReportProgress(ctx, c, id, ifMatch, ProgressInput{Note: note, Percent: percent})
+}
+
+// ProgressInput is a progress report.
+type ProgressInput struct {
+	Note          string
+	Percent       *int
+	MilestoneIDs  []int64 // milestones now done
+	AttachmentIDs []int64 // evidence: the caller's unattached uploads or attachments the caller sees
+}
+
+// ReportProgress reports rectification progress: it may tick milestones off
+// and bring attachments, whose hashes enter the audit entry.
+func (s *Service) ReportProgress(ctx context.Context, c Caller, id, ifMatch int64, in ProgressInput) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionProgress, func(r Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+		if err := p.Permit(domain.ActionProgress, c.Actor); err != nil {
+			return domain.Change{}, err
+		}
+		ev, ids, err := s.evidence(ctx, r, c.Actor, in.AttachmentIDs)
+		if err != nil {
+			return domain.Change{}, err
+		}
+		ch, err := p.Report(domain.ProgressReport{Note: in.Note, Percent: in.Percent, MilestoneIDs: in.MilestoneIDs, Evidence: ev}, c.Actor, now)
+		if err != nil {
+			return domain.Change{}, err
+		}
+		if _, ticked := ch.Details["milestones_done"]; ticked {
+			if err := r.Milestones.Save(ctx, p.ID, p.Milestones, now); err != nil {
+				return domain.Change{}, err
+			}
+		}
+		return ch, r.Attachments.Attach(ctx, p.ID, ids, domain.ActionProgress, c.Actor.UserID, now)
 	})
 }
 
-// Submit reports the fix for verification.
+// Submit reports the fix for verification, without attachments.
 func (s *Service) Submit(ctx context.Context, c Caller, id, ifMatch int64, note string) (*domain.Problem, error) {
-	return s.act(ctx, c, id, ifMatch, domain.ActionSubmit, func(_ Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
-		return p.Submit(note, c.Actor, now)
+	return s.SubmitFix(ctx, c, id, ifMatch, SubmitInput{Note: note})
+}
+
+// SubmitInput is a submitted fix (整改情况) and its evidence.
+type SubmitInput struct {
+	Note          string
+	AttachmentIDs []int64
+}
+
+// SubmitFix reports the fix for verification with its evidence; under the
+// evidence policy, serious and critical problems need at least one attachment.
+func (s *Service) SubmitFix(ctx context.Context, c Caller, id, ifMatch int64, in SubmitInput) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionSubmit, func(r Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+		if err := p.Permit(domain.ActionSubmit, c.Actor); err != nil {
+			return domain.Change{}, err
+		}
+		ev, ids, err := s.evidence(ctx, r, c.Actor, in.AttachmentIDs)
+		if err != nil {
+			return domain.Change{}, err
+		}
+		ch, err := p.SubmitFix(in.Note, ev, s.cfg.Evidence, c.Actor, now)
+		if err != nil {
+			return domain.Change{}, err
+		}
+		return ch, r.Attachments.Attach(ctx, p.ID, ids, domain.ActionSubmit, c.Actor.UserID, now)
 	})
 }
 
@@ -295,6 +381,9 @@ func (s *Service) Comment(ctx context.Context, c Caller, id int64, text string) 
 	)
 	err := s.store.Tx(ctx, func(r Repos) error {
 		now := s.now()
+		if err := s.claimKey(ctx, r, c, now); err != nil {
+			return err
+		}
 		p, err := r.Problems.Get(ctx, id)
 		if err != nil {
 			return err
@@ -313,9 +402,12 @@ func (s *Service) Comment(ctx context.Context, c Caller, id int64, text string) 
 		}
 		ch.Details["comment_id"] = cm.ID
 		out = p
-		return r.Audit.Append(ctx, s.problemEntry(c, now, id, ch))
+		if err := r.Audit.Append(ctx, s.problemEntry(c, now, id, ch)); err != nil {
+			return err
+		}
+		return s.rememberResponse(ctx, r, c, p)
 	})
-	if err != nil {
+	if err = s.keyTaken(ctx, c, err); err != nil {
 		s.refused(ctx, c, id, exists, domain.ActionComment, from, err)
 		return nil, err
 	}
@@ -326,7 +418,7 @@ func (s *Service) Comment(ctx context.Context, c Caller, id int64, text string) 
 // RequestExtension asks for a later deadline. It returns the request.
 func (s *Service) RequestExtension(ctx context.Context, c Caller, id, ifMatch int64, deadline domain.Date, reason string) (*domain.Extension, error) {
 	var ext *domain.Extension
-	_, err := s.act(ctx, c, id, ifMatch, domain.ActionRequestExtension, func(r Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+	_, err := s.actAnswering(ctx, c, id, ifMatch, domain.ActionRequestExtension, func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
 		if err := p.Permit(domain.ActionRequestExtension, c.Actor); err != nil {
 			return domain.Change{}, err
 		}
@@ -334,7 +426,7 @@ func (s *Service) RequestExtension(ctx context.Context, c Caller, id, ifMatch in
 		if err != nil {
 			return domain.Change{}, err
 		}
-		e, ch, err := p.RequestExtension(deadline, reason, pending, c.Actor, now)
+		e, ch, err := p.RequestExtension(deadline, reason, pending, c.Actor, now, today, s.cfg.Extensions)
 		if err != nil {
 			return domain.Change{}, err
 		}
@@ -344,7 +436,7 @@ func (s *Service) RequestExtension(ctx context.Context, c Caller, id, ifMatch in
 		ch.Details["extension_id"] = e.ID
 		ext = e
 		return ch, nil
-	})
+	}, func(*domain.Problem) any { return ext })
 	return ext, err
 }
 
@@ -358,7 +450,7 @@ func (s *Service) DecideExtension(ctx context.Context, c Caller, id, ifMatch, ex
 		if err != nil {
 			return domain.Change{}, err
 		}
-		ch, err := p.DecideExtension(e, approved, note, c.Actor, now)
+		ch, err := p.DecideExtension(e, approved, note, c.Actor, now, s.cfg.Extensions)
 		if err != nil {
 			return domain.Change{}, err
 		}

@@ -261,15 +261,19 @@ func TestExtensionFlow(t *testing.T) {
 	if got.Deadline != want || got.ExtensionCount != 1 || got.Version != after.Version+1 {
 		t.Fatalf("approved: %+v", got)
 	}
-	if _, err := e.Svc.DecideExtension(ctx, e.Caller("verifier2"), p.ID, 0, ext.ID, false, "改主意"); !errors.Is(err, domain.ErrConflict) {
+	if _, err := e.Svc.DecideExtension(ctx, e.Caller("leader"), p.ID, 0, ext.ID, false, "改主意"); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("deciding twice: %v", err)
 	}
 	// A second request may now be made, and rejected: the deadline stays.
+	// After one approved extension, the working group no longer decides: a leader does.
 	ext2, err := e.Svc.RequestExtension(ctx, owner, p.ID, 0, want.AddDays(5), "还需时间")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err = e.Svc.DecideExtension(ctx, e.Caller("verifier2"), p.ID, 0, ext2.ID, false, "理由不足"); err != nil {
+	if _, err := e.Svc.DecideExtension(ctx, e.Caller("verifier2"), p.ID, 0, ext2.ID, false, "理由不足"); !errors.Is(err, domain.ErrForbidden) {
+		t.Fatalf("a verifier decides the second extension: %v", err)
+	}
+	if got, err = e.Svc.DecideExtension(ctx, e.Caller("leader"), p.ID, 0, ext2.ID, false, "理由不足"); err != nil {
 		t.Fatal(err)
 	}
 	if got.Deadline != want || got.ExtensionCount != 1 {
@@ -280,7 +284,7 @@ func TestExtensionFlow(t *testing.T) {
 		t.Fatalf("extensions %v %v", exts, err)
 	}
 	if exts[0].Status != domain.ExtensionApproved || exts[0].DecidedBy != e.Users["verifier"].ID || exts[0].Note != "同意" ||
-		exts[1].Status != domain.ExtensionRejected || exts[1].DecidedBy != e.Users["verifier2"].ID || exts[1].DecidedAt == nil {
+		exts[1].Status != domain.ExtensionRejected || exts[1].DecidedBy != e.Users["leader"].ID || exts[1].DecidedAt == nil {
 		t.Fatalf("extensions %+v %+v", exts[0], exts[1])
 	}
 	// An extension of another problem is not found through this one.

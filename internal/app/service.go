@@ -11,6 +11,7 @@ import (
 
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/stats"
 )
 
 // Caller is who asks, and from where: what every audit entry records.
@@ -18,6 +19,10 @@ type Caller struct {
 	Actor     domain.Actor
 	IP        string
 	RequestID string
+	// Idempotency carries a POST's Idempotency-Key into the use case, which
+	// stores it with its first response in the transaction of the effect
+	// (idempotency.go). Nil when the request has none.
+	Idempotency *Idempotency
 }
 
 // Metrics receives counts of lifecycle actions by outcome. Optional.
@@ -34,6 +39,10 @@ type Config struct {
 	LoginWindow        time.Duration // failures are counted over this window
 	MaxFailuresPerUser int64
 	MaxFailuresPerIP   int64
+	Evaluation         stats.Weights          // the monthly evaluation's weights (evaluation.go)
+	Evidence           domain.EvidencePolicy  // which submits need an attachment
+	Extensions         domain.ExtensionPolicy // how many extensions a problem may have
+	IdempotencyTTL     time.Duration          // how long an Idempotency-Key and its response are kept
 }
 
 // DefaultConfig returns the production defaults.
@@ -45,6 +54,9 @@ func DefaultConfig() Config {
 	return Config{
 		Location: loc, Deadlines: domain.DefaultDeadlinePolicy(), TokenTTL: 12 * time.Hour, BcryptCost: 11,
 		LoginWindow: 15 * time.Minute, MaxFailuresPerUser: 5, MaxFailuresPerIP: 50,
+		Evaluation: stats.DefaultWeights(),
+		Evidence:   domain.DefaultEvidencePolicy(), Extensions: domain.DefaultExtensionPolicy(),
+		IdempotencyTTL: DefaultIdempotencyTTL,
 	}
 }
 
@@ -56,6 +68,7 @@ type Service struct {
 	keys    *audit.Keys
 	log     *slog.Logger
 	metrics Metrics
+	blobs   BlobStore // attachments' contents (attachments.go); nil: uploads unavailable
 
 	dummyOnce sync.Once
 	dummy     []byte // bcrypt hash compared for unknown users
@@ -113,6 +126,7 @@ type record struct {
 	changes    map[string]any
 	outcome    string
 	reason     string
+	result     any // what the use case answers, for an idempotent request's stored response
 }
 
 func (s *Service) entry(c Caller, at time.Time, r record) *audit.Entry {

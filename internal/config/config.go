@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/stats"
 )
 
 // Config is the whole configuration of one process.
@@ -32,10 +33,17 @@ type Config struct {
 	ShutdownTimeout    time.Duration
 	Deadlines          domain.DeadlinePolicy
 	MaxBodyBytes       int64
+	MaxUploadBytes     int64             // largest attachment (evidence.go)
+	EvidenceRequired   []domain.Severity // severities whose submit needs an attachment
+	MaxExtensions      int               // approved extensions per problem
 	DBMaxConns         int
+	DBTimeout          time.Duration // one statement, or one transaction attempt
+	PprofAddr          string        // loopback address for /debug/pprof; "" is off
 	TrustedProxies     []string
 	LogLevel           slog.Level
 	LogFormat          string // json or text
+
+	Evaluation stats.Weights // the monthly evaluation's weights (evaluation.go)
 }
 
 // Parse reads args (after the subcommand) and the environment.
@@ -103,7 +111,13 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	fs.StringVar(&deadlines, "deadline-days", env("RECTIFY_DEADLINE_DAYS", "30,15,7"), "default days to rectify general,serious,critical problems (RECTIFY_DEADLINE_DAYS)")
 	fs.IntVar(&yellow, "yellow-days", envInt("RECTIFY_YELLOW_DAYS", 3), "a deadline within this many days shows yellow (RECTIFY_YELLOW_DAYS)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", int64(envInt("RECTIFY_MAX_BODY", 1<<20)), "largest JSON request body in bytes (RECTIFY_MAX_BODY)")
+	registerEvidence(fs, c, getenv, &errs) // uploads, evidence policy, extensions (evidence.go)
+	registerEvaluation(fs, c, getenv, &errs)
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", envInt("RECTIFY_DB_MAX_CONNS", 32), "database connection pool size (RECTIFY_DB_MAX_CONNS)")
+	fs.DurationVar(&c.DBTimeout, "db-timeout", envDuration("RECTIFY_DB_TIMEOUT", 10*time.Second),
+		"longest wait for one database statement or transaction before answering 503 (RECTIFY_DB_TIMEOUT)")
+	fs.StringVar(&c.PprofAddr, "pprof", env("RECTIFY_PPROF", ""),
+		"serve /debug/pprof on this loopback address, e.g. 127.0.0.1:6060; off when empty (RECTIFY_PPROF)")
 	fs.StringVar(&proxies, "trusted-proxies", env("RECTIFY_TRUSTED_PROXIES", ""), "comma-separated proxies whose X-Forwarded-For is trusted (RECTIFY_TRUSTED_PROXIES)")
 	fs.StringVar(&level, "log-level", env("RECTIFY_LOG_LEVEL", "info"), "debug, info, warn or error (RECTIFY_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("RECTIFY_LOG_FORMAT", "text"), "text or json (RECTIFY_LOG_FORMAT)")
@@ -144,9 +158,16 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	if c.CheckpointInterval < time.Second {
 		errs = append(errs, errors.New("RECTIFY_AUDIT_CHECKPOINT_INTERVAL: at least 1s"))
 	}
+	if c.DBTimeout < 100*time.Millisecond || c.DBTimeout > 10*time.Minute {
+		errs = append(errs, errors.New("RECTIFY_DB_TIMEOUT: between 100ms and 10m"))
+	}
+	if c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
+		errs = append(errs, fmt.Errorf("RECTIFY_PPROF %q: want a loopback host:port such as 127.0.0.1:6060 (profiles are not for the network)", c.PprofAddr))
+	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("RECTIFY_MAX_BODY: at least 1024 bytes"))
 	}
+	errs = append(errs, validateEvidence(c)...)
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, errors.New("RECTIFY_LOG_FORMAT: text or json"))
 	}

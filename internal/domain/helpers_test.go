@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -103,7 +104,9 @@ func problemIn(s domain.Status) *domain.Problem {
 }
 
 // clone copies a problem deeply enough to compare it after a refused action.
-func clone(p *domain.Problem) domain.Problem { return *p }
+// clone snapshots a problem for before/after comparisons (a Problem holds a
+// slice of milestones and so is not comparable with ==).
+func clone(p *domain.Problem) string { return fmt.Sprintf("%+v", *p) }
 
 // wantForbidden asserts err is a *ForbiddenError with the code.
 func wantForbidden(t *testing.T, err error, code string) {

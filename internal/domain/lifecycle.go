@@ -97,7 +97,7 @@ var lifecycle = map[Action]rule{
 	ActionDismiss:          {from: []Status{StatusRegistered, StatusAssigned}, to: StatusDismissed, roles: []Role{RoleVerifier}},
 	ActionReopen:           {from: []Status{StatusClosed}, to: StatusRectifying, roles: []Role{RoleVerifier}},
 	ActionRequestExtension: {from: []Status{StatusAssigned, StatusRectifying}, roles: []Role{RoleOwner}},
-	ActionDecideExtension:  {from: []Status{StatusAssigned, StatusRectifying, StatusSubmitted}, roles: []Role{RoleVerifier}},
+	ActionDecideExtension:  {from: []Status{StatusAssigned, StatusRectifying, StatusSubmitted}, roles: []Role{RoleVerifier, RoleLeader}},
 	ActionUrge:             {from: []Status{StatusAssigned, StatusRectifying}, roles: []Role{RoleVerifier}},
 	ActionComment:          {from: []Status{StatusRegistered, StatusAssigned, StatusRectifying, StatusSubmitted, StatusClosed}},
 }

@@ -124,7 +124,7 @@ var expectedPermit = []struct {
 	{domain.ActionDecideExtension, domain.RoleInspector, denied},
 	{domain.ActionDecideExtension, domain.RoleOwner, denied},
 	{domain.ActionDecideExtension, domain.RoleVerifier, [6]outcome{state, ok, ok, ok, state, state}},
-	{domain.ActionDecideExtension, domain.RoleLeader, denied},
+	{domain.ActionDecideExtension, domain.RoleLeader, [6]outcome{state, ok, ok, ok, state, state}},
 	{domain.ActionDecideExtension, domain.RoleAdmin, denied},
 
 	{domain.ActionUrge, domain.RoleInspector, denied},
@@ -195,7 +195,7 @@ var expectedRoles = map[domain.Action][]string{
 	domain.ActionDismiss:          {"verifier"},
 	domain.ActionReopen:           {"verifier"},
 	domain.ActionRequestExtension: {"owner"},
-	domain.ActionDecideExtension:  {"verifier"},
+	domain.ActionDecideExtension:  {"leader", "verifier"}, // issue 3: the second extension needs a leader
 	domain.ActionUrge:             {"verifier"},
 	domain.ActionComment:          nil, // anyone who can see the problem
 }

@@ -51,6 +51,12 @@ func (p *Problem) permit(a Action, actor Actor) (Status, error) {
 		if p.SubmittedBy == actor.UserID || p.AssigneeID == actor.UserID {
 			return p.Status, Forbidden("four_eyes", "nobody verifies a fix they submitted or a problem assigned to them")
 		}
+	case ActionDecideExtension:
+		if p.ExtensionCount+1 >= LeaderDecidesFromExtension && !actor.Has(RoleLeader) {
+			return p.Status, Forbidden("leader_required",
+				"the problem already had %d approved extension(s); extension number %d and later are decided by a leader",
+				p.ExtensionCount, LeaderDecidesFromExtension)
+		}
 	}
 	return to, nil
 }
@@ -97,9 +103,23 @@ type Extension struct {
 	DecidedAt   *time.Time
 }
 
+// LeaderDecidesFromExtension is the first extension (counting approved ones,
+// this one included) that a leader rather than the working group decides.
+const LeaderDecidesFromExtension = 2
+
+// ExtensionPolicy limits extensions (延期).
+type ExtensionPolicy struct {
+	Max int // approved extensions per problem
+}
+
+// DefaultExtensionPolicy allows two extensions per problem.
+func DefaultExtensionPolicy() ExtensionPolicy { return ExtensionPolicy{Max: 2} }
+
 // RequestExtension asks to move the deadline. hasPending says whether another
-// request still awaits a decision; there is at most one at a time.
-func (p *Problem) RequestExtension(deadline Date, reason string, hasPending bool, actor Actor, now time.Time) (*Extension, Change, error) {
+// request still awaits a decision; there is at most one at a time. A request
+// must come on or before the deadline, and at most policy.Max extensions are
+// approved per problem.
+func (p *Problem) RequestExtension(deadline Date, reason string, hasPending bool, actor Actor, now time.Time, today Date, policy ExtensionPolicy) (*Extension, Change, error) {
 	from := p.Status
 	if err := p.Permit(ActionRequestExtension, actor); err != nil {
 		return nil, Change{}, err
@@ -114,14 +134,22 @@ func (p *Problem) RequestExtension(deadline Date, reason string, hasPending bool
 	if hasPending {
 		return nil, Change{}, Conflict("an extension request for this problem already awaits a decision")
 	}
+	if p.ExtensionCount >= policy.Max {
+		return nil, Change{}, Conflict("the problem already had %d approved extension(s); at most %d are allowed", p.ExtensionCount, policy.Max)
+	}
+	if today.After(p.Deadline) {
+		return nil, Change{}, Conflict("the deadline %s has passed; an extension must be requested on or before the deadline", p.Deadline)
+	}
 	e := &Extension{ProblemID: p.ID, RequestedBy: actor.UserID, OldDeadline: p.Deadline, Deadline: deadline,
 		Reason: reason, Status: ExtensionPending, CreatedAt: now}
 	p.UpdatedAt = now
 	return e, p.change(ActionRequestExtension, from, map[string]any{"deadline": deadline.String(), "reason": reason}), nil
 }
 
-// DecideExtension approves or rejects a pending request; an approval moves the deadline.
-func (p *Problem) DecideExtension(e *Extension, approved bool, note string, actor Actor, now time.Time) (Change, error) {
+// DecideExtension approves or rejects a pending request; an approval moves
+// the deadline. From the LeaderDecidesFromExtension-th extension on, only a
+// leader decides; no approval goes beyond policy.Max.
+func (p *Problem) DecideExtension(e *Extension, approved bool, note string, actor Actor, now time.Time, policy ExtensionPolicy) (Change, error) {
 	from := p.Status
 	if err := p.Permit(ActionDecideExtension, actor); err != nil {
 		return Change{}, err
@@ -134,6 +162,9 @@ func (p *Problem) DecideExtension(e *Extension, approved bool, note string, acto
 	}
 	if e.ProblemID != p.ID {
 		return Change{}, Conflict("extension %d belongs to another problem", e.ID)
+	}
+	if approved && p.ExtensionCount >= policy.Max {
+		return Change{}, Conflict("the problem already had %d approved extension(s); at most %d are allowed", p.ExtensionCount, policy.Max)
 	}
 	if approved && !e.Deadline.After(p.Deadline) {
 		return Change{}, Conflict("the requested deadline %s is no longer later than the current deadline %s", e.Deadline, p.Deadline)

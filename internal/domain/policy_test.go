@@ -222,7 +222,7 @@ func TestRequestExtension(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := problemIn(tt.status)
 			before := clone(p)
-			e, _, err := p.RequestExtension(tt.deadline, tt.reason, tt.pending, tt.actor, now)
+			e, _, err := p.RequestExtension(tt.deadline, tt.reason, tt.pending, tt.actor, now, today, domain.DefaultExtensionPolicy())
 			tt.check(t, err)
 			if e != nil {
 				t.Errorf("refused request returned an extension %v", e)
@@ -237,7 +237,7 @@ func TestRequestExtension(t *testing.T) {
 		t.Run("granted from "+string(s), func(t *testing.T) {
 			p := problemIn(s)
 			old := p.Deadline
-			e, ch, err := p.RequestExtension(later, "等待设备到货", false, owner, now)
+			e, ch, err := p.RequestExtension(later, "等待设备到货", false, owner, now, today, domain.DefaultExtensionPolicy())
 			mustNil(t, err)
 			want := domain.Extension{ProblemID: p.ID, RequestedBy: ownerID, OldDeadline: old, Deadline: later,
 				Reason: "等待设备到货", Status: domain.ExtensionPending, CreatedAt: now}
@@ -264,7 +264,7 @@ func TestDecideExtension(t *testing.T) {
 	t.Run("approve moves the deadline", func(t *testing.T) {
 		for _, s := range []domain.Status{domain.StatusAssigned, domain.StatusRectifying, domain.StatusSubmitted} {
 			p, e := problemIn(s), pending()
-			ch, err := p.DecideExtension(e, true, "", verifier, now)
+			ch, err := p.DecideExtension(e, true, "", verifier, now, domain.DefaultExtensionPolicy())
 			mustNil(t, err)
 			if p.Deadline != newDeadline || p.ExtensionCount != 1 || p.Status != s {
 				t.Errorf("%s: deadline %s, count %d, status %s", s, p.Deadline, p.ExtensionCount, p.Status)
@@ -280,16 +280,16 @@ func TestDecideExtension(t *testing.T) {
 	})
 	t.Run("approve counts every approval", func(t *testing.T) {
 		p := problemIn(domain.StatusRectifying)
-		p.ExtensionCount = 2
-		_, err := p.DecideExtension(pending(), true, "同意", verifier, now)
+		p.ExtensionCount = 1
+		_, err := p.DecideExtension(pending(), true, "同意", leader, now, domain.DefaultExtensionPolicy())
 		mustNil(t, err)
-		if p.ExtensionCount != 3 {
-			t.Errorf("ExtensionCount = %d, want 3", p.ExtensionCount)
+		if p.ExtensionCount != 2 {
+			t.Errorf("ExtensionCount = %d, want 2", p.ExtensionCount)
 		}
 	})
 	t.Run("reject keeps the deadline", func(t *testing.T) {
 		p, e := problemIn(domain.StatusRectifying), pending()
-		ch, err := p.DecideExtension(e, false, "理由不充分", verifier, now)
+		ch, err := p.DecideExtension(e, false, "理由不充分", verifier, now, domain.DefaultExtensionPolicy())
 		mustNil(t, err)
 		if p.Deadline != today.AddDays(20) || p.ExtensionCount != 0 {
 			t.Errorf("deadline %s, count %d", p.Deadline, p.ExtensionCount)
@@ -324,7 +324,7 @@ func TestDecideExtension(t *testing.T) {
 			func(t *testing.T, err error) { wantForbidden(t, err, "four_eyes") }},
 		{"owner", domain.StatusRectifying, nil, true, "", owner,
 			func(t *testing.T, err error) { wantForbidden(t, err, "role_required") }},
-		{"leader", domain.StatusRectifying, nil, true, "", leader,
+		{"inspector", domain.StatusRectifying, nil, true, "", inspector,
 			func(t *testing.T, err error) { wantForbidden(t, err, "role_required") }},
 		{"closed", domain.StatusClosed, nil, true, "", verifier,
 			func(t *testing.T, err error) {
@@ -338,7 +338,7 @@ func TestDecideExtension(t *testing.T) {
 				tt.ext(e)
 			}
 			before, beforeExt := clone(p), *e
-			_, err := p.DecideExtension(e, tt.approved, tt.note, tt.actor, now)
+			_, err := p.DecideExtension(e, tt.approved, tt.note, tt.actor, now, domain.DefaultExtensionPolicy())
 			tt.check(t, err)
 			if clone(p) != before || *e != beforeExt {
 				t.Errorf("a refused decision changed the problem or the extension")

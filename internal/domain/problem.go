@@ -100,6 +100,7 @@ type Problem struct {
 	ExtensionCount int
 	ClosedOnTime   *bool
 	SubmittedBy    int64
+	Milestones     []Milestone // the plan, by due date; loaded and saved with the problem
 
 	CreatedBy   int64
 	CreatedAt   time.Time
@@ -126,8 +127,10 @@ func (w WarningLevel) Valid() bool {
 }
 
 // Warning computes the traffic light on date today. Open problems are red when
-// overdue and yellow within yellowDays of the deadline; a closed problem keeps
-// whether it closed on time; registered and dismissed problems have none.
+// overdue, and yellow within yellowDays of the deadline or when behind their
+// plan (a milestone's due date passed while it is not done: 序时进度); a closed
+// problem keeps whether it closed on time; registered and dismissed problems
+// have none.
 func (p *Problem) Warning(today Date, yellowDays int) WarningLevel {
 	switch {
 	case p.Status == StatusClosed && p.ClosedOnTime != nil:
@@ -139,7 +142,7 @@ func (p *Problem) Warning(today Date, yellowDays int) WarningLevel {
 		return WarningNone
 	case p.Deadline.Before(today):
 		return WarningRed
-	case !p.Deadline.After(today.AddDays(yellowDays)):
+	case !p.Deadline.After(today.AddDays(yellowDays)) || p.BehindSchedule(today):
 		return WarningYellow
 	}
 	return WarningGreen
@@ -255,6 +258,9 @@ type AssignCmd struct {
 	UnitPath string
 	Deadline Date // zero keeps the current deadline, or applies the severity default
 	Measures string
+	// Milestones, when not nil, replace the open milestones (done ones are
+	// kept); an empty, non-nil list clears them. Nil keeps the plan.
+	Milestones []MilestonePlan
 }
 
 // Assign hands the problem to an owner with a deadline and measures, or reassigns it.
@@ -270,15 +276,16 @@ func (p *Problem) Assign(c AssignCmd, actor Actor, now time.Time, today Date, po
 	v.Check(!c.Assignee.Disabled, "assignee_id", "the assignee is disabled")
 	v.Check(c.Deadline.IsZero() || !c.Deadline.Before(today), "deadline", "lies in the past")
 	v.Text("measures", c.Measures, p.Measures == "", MaxMeasures)
-	if err := v.Err(); err != nil {
-		return Change{}, err
-	}
 	deadline := c.Deadline
 	if deadline.IsZero() {
 		deadline = p.Deadline
 	}
 	if deadline.IsZero() {
 		deadline = policy.DefaultDeadline(p.Severity, today)
+	}
+	validatePlan(&v, c.Milestones, today, deadline)
+	if err := v.Err(); err != nil {
+		return Change{}, err
 	}
 	measures := p.Measures
 	if strings.TrimSpace(c.Measures) != "" {
@@ -291,6 +298,10 @@ func (p *Problem) Assign(c AssignCmd, actor Actor, now time.Time, today Date, po
 	if c.UnitID > 0 {
 		diff(d, "unit_id", p.UnitID, c.UnitID)
 		p.UnitID, p.UnitPath = c.UnitID, c.UnitPath
+	}
+	if c.Milestones != nil {
+		d["milestones"] = planDetails(c.Milestones)
+		p.replacePlan(c.Milestones)
 	}
 	p.AssigneeID, p.Deadline, p.Measures = c.Assignee.ID, deadline, measures
 	p.Status, p.UpdatedAt, p.AssignedAt = to, now, &now
@@ -345,27 +356,58 @@ func noteDetails(note string) map[string]any {
 
 // Progress records the assignee's progress report.
 func (p *Problem) Progress(note string, percent *int, actor Actor, now time.Time) (Change, error) {
+	return p.Report(ProgressReport{Note: note, Percent: percent}, actor, now)
+}
+
+// ProgressReport is what an assignee reports while rectifying.
+type ProgressReport struct {
+	Note         string
+	Percent      *int
+	MilestoneIDs []int64    // milestones now done
+	Evidence     []Evidence // attachments of the report
+}
+
+// Report records a progress report: the note, the percent, the milestones it
+// ticks off and the attachments it brings.
+func (p *Problem) Report(r ProgressReport, actor Actor, now time.Time) (Change, error) {
 	from := p.Status
 	if err := p.Permit(ActionProgress, actor); err != nil {
 		return Change{}, err
 	}
 	var v Validator
-	v.Text("note", note, true, MaxNote)
-	v.Check(percent == nil || (*percent >= 0 && *percent <= 100), "percent", "must be between 0 and 100")
+	v.Text("note", r.Note, true, MaxNote)
+	v.Check(r.Percent == nil || (*r.Percent >= 0 && *r.Percent <= 100), "percent", "must be between 0 and 100")
+	v.Check(len(r.Evidence) <= MaxAttachmentsPerAction, "attachment_ids", "at most %d attachments per report", MaxAttachmentsPerAction)
+	before := slices.Clone(p.Milestones)
+	ticked := p.tickMilestones(&v, r.MilestoneIDs, actor, now)
 	if err := v.Err(); err != nil {
+		p.Milestones = before
 		return Change{}, err
 	}
-	d := noteDetails(note)
-	if percent != nil {
-		diff(d, "percent", p.Percent, *percent)
-		p.Percent = *percent
+	d := noteDetails(r.Note)
+	if r.Percent != nil {
+		diff(d, "percent", p.Percent, *r.Percent)
+		p.Percent = *r.Percent
+	}
+	if len(ticked) > 0 {
+		d["milestones_done"] = ticked
+	}
+	if len(r.Evidence) > 0 {
+		d["attachments"] = evidenceDetails(r.Evidence)
 	}
 	p.UpdatedAt = now
 	return p.change(ActionProgress, from, d), nil
 }
 
-// Submit reports the fix (整改情况) for verification.
+// Submit reports the fix (整改情况) for verification, without evidence and
+// under no evidence policy.
 func (p *Problem) Submit(note string, actor Actor, now time.Time) (Change, error) {
+	return p.SubmitFix(note, nil, EvidencePolicy{}, actor, now)
+}
+
+// SubmitFix reports the fix (整改情况) for verification with its evidence.
+// Under the policy, problems of some severities need at least one attachment.
+func (p *Problem) SubmitFix(note string, evidence []Evidence, policy EvidencePolicy, actor Actor, now time.Time) (Change, error) {
 	from := p.Status
 	to, err := p.permit(ActionSubmit, actor)
 	if err != nil {
@@ -373,11 +415,18 @@ func (p *Problem) Submit(note string, actor Actor, now time.Time) (Change, error
 	}
 	var v Validator
 	v.Text("note", note, true, MaxNote)
+	v.Check(len(evidence) <= MaxAttachmentsPerAction, "attachment_ids", "at most %d attachments per submit", MaxAttachmentsPerAction)
+	v.Check(len(evidence) > 0 || !policy.Requires(p.Severity), "attachment_ids",
+		"a %s problem is submitted with at least one attachment as evidence of the fix (整改佐证材料); upload it first", p.Severity)
 	if err := v.Err(); err != nil {
 		return Change{}, err
 	}
+	d := noteDetails(note)
+	if len(evidence) > 0 {
+		d["attachments"] = evidenceDetails(evidence)
+	}
 	p.Status, p.UpdatedAt, p.SubmittedAt, p.SubmittedBy = to, now, &now, actor.UserID
-	return p.change(ActionSubmit, from, noteDetails(note)), nil
+	return p.change(ActionSubmit, from, d), nil
 }
 
 // Verify passes (销号) or sends back (退回) a submitted fix.

@@ -45,7 +45,7 @@ func TestRegister(t *testing.T) {
 			UnitID: problemUnitID, UnitPath: problemUnitPath, FoundAt: today.AddDays(-1),
 			Status: domain.StatusRegistered, Version: 1, CreatedBy: inspectorID, CreatedAt: now, UpdatedAt: now,
 		}
-		if *p != want {
+		if clone(p) != clone(&want) {
 			t.Errorf("problem = %+v\nwant %+v", *p, want)
 		}
 		wantChange(t, ch, domain.ActionRegister, "", domain.StatusRegistered, map[string]any{
@@ -780,9 +780,11 @@ func TestClosedLoop(t *testing.T) {
 	step("urge", domain.StatusAssigned, func() (domain.Change, error) { return p.Urge("尽快签收", verifier, later) })
 	step("accept", domain.StatusRectifying, func() (domain.Change, error) { return p.Accept("", owner, later) })
 	step("progress", domain.StatusRectifying, func() (domain.Change, error) { return p.Progress("过半", ptr(50), owner, later) })
-	e, _, err := p.RequestExtension(today.AddDays(9), "节假日", false, owner, later)
+	e, _, err := p.RequestExtension(today.AddDays(9), "节假日", false, owner, later, today, domain.DefaultExtensionPolicy())
 	mustNil(t, err)
-	step("decide", domain.StatusRectifying, func() (domain.Change, error) { return p.DecideExtension(e, true, "", verifier, later) })
+	step("decide", domain.StatusRectifying, func() (domain.Change, error) {
+		return p.DecideExtension(e, true, "", verifier, later, domain.DefaultExtensionPolicy())
+	})
 	step("submit", domain.StatusSubmitted, func() (domain.Change, error) { return p.Submit("完成", owner, later) })
 	step("fail", domain.StatusRectifying, func() (domain.Change, error) { return p.Verify(false, "证据不足", verifier, later, today) })
 	step("submit again", domain.StatusSubmitted, func() (domain.Change, error) { return p.Submit("补充证据", owner, later) })

@@ -31,7 +31,7 @@ func TestDecideExtensionRefusesAForeignOrOutdatedRequest(t *testing.T) {
 	p := problemIn(domain.StatusRectifying)
 	foreign := &domain.Extension{ID: 1, ProblemID: p.ID + 1, RequestedBy: ownerID, Deadline: p.Deadline.AddDays(5),
 		Status: domain.ExtensionPending}
-	_, err := p.DecideExtension(foreign, true, "", verifier, now)
+	_, err := p.DecideExtension(foreign, true, "", verifier, now, domain.DefaultExtensionPolicy())
 	wantConflict(t, err)
 
 	// The deadline moved past the request meanwhile (a reassignment): approving must not shorten it.
@@ -39,12 +39,12 @@ func TestDecideExtensionRefusesAForeignOrOutdatedRequest(t *testing.T) {
 		Status: domain.ExtensionPending}
 	before := p.Deadline
 	p.Deadline = p.Deadline.AddDays(10)
-	_, err = p.DecideExtension(outdated, true, "", verifier, now)
+	_, err = p.DecideExtension(outdated, true, "", verifier, now, domain.DefaultExtensionPolicy())
 	wantConflict(t, err)
 	if p.Deadline != before.AddDays(10) || outdated.Status != domain.ExtensionPending {
 		t.Fatalf("a refused decision changed state: deadline %s, extension %s", p.Deadline, outdated.Status)
 	}
 	// Rejecting it is still possible.
-	_, err = p.DecideExtension(outdated, false, "已重新交办，期限已调整", verifier, now)
+	_, err = p.DecideExtension(outdated, false, "已重新交办，期限已调整", verifier, now, domain.DefaultExtensionPolicy())
 	mustNil(t, err)
 }

@@ -2,11 +2,15 @@ package httpapi
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
 
@@ -40,6 +44,25 @@ func invalidField(field, reason string) error {
 // unavailable marks a database that does not answer in time.
 var errUnavailable = errors.New("the service is temporarily unavailable")
 
+// retryAfterUnavailable is the Retry-After, in seconds, of a 503: database
+// blips (a failover, a restart, a network cut) are usually over within it.
+const retryAfterUnavailable = "2"
+
+// databaseUnavailable reports a failure of the database rather than of the
+// request: what the store marks app.ErrUnavailable, and, should anything reach
+// here unmarked, the standard library's signs of a dead or silent connection
+// and the request's own deadline or cancellation.
+func databaseUnavailable(err error) bool {
+	if errors.Is(err, app.ErrUnavailable) || errors.Is(err, errUnavailable) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne)
+}
+
 // writeError maps an error to its status code and writes the error body.
 // Unexpected errors are logged once, with the request id, and never shown.
 func (a *api) writeError(c *gin.Context, err error) {
@@ -48,7 +71,7 @@ func (a *api) writeError(c *gin.Context, err error) {
 		c.Header("Retry-After", strconv.Itoa(int(a.svc.Config().LoginWindow.Seconds())))
 	}
 	if status == http.StatusServiceUnavailable {
-		c.Header("Retry-After", "5")
+		c.Header("Retry-After", retryAfterUnavailable)
 	}
 	if status >= 500 {
 		a.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "route", c.FullPath(), "err", err)
@@ -103,8 +126,9 @@ func (a *api) classify(err error) (int, errorJSON) {
 		return http.StatusPreconditionFailed, errorJSON{Code: "precondition_failed", Message: err.Error()}
 	case errors.Is(err, domain.ErrTooManyAttempts):
 		return http.StatusTooManyRequests, errorJSON{Code: "too_many_attempts", Message: "too many failed attempts; try again later"}
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, errUnavailable):
-		return http.StatusServiceUnavailable, errorJSON{Code: "unavailable", Message: errUnavailable.Error()}
+	case databaseUnavailable(err):
+		return http.StatusServiceUnavailable, errorJSON{Code: "unavailable", Message: errUnavailable.Error() +
+			"; nothing was changed unless the answer was lost in flight, so read before you retry"}
 	}
 	return http.StatusInternalServerError, errorJSON{Code: "internal", Message: "internal error; quote the request id to your administrator"}
 }

@@ -80,8 +80,9 @@ func bearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) er
 
 // setup configures a test server.
 type setup struct {
-	maxBodyBytes int64
-	metrics      bool // wire Prometheus metrics into the router and the service
+	maxBodyBytes   int64
+	maxUploadBytes int64
+	metrics        bool // wire Prometheus metrics into the router and the service
 }
 
 // apiServer is the real router on the real service on a fresh database.
@@ -101,7 +102,7 @@ func newServerWith(t *testing.T, s setup) *apiServer {
 	loadSpec(t)
 	env := apptest.New(t)
 	svc := env.Svc
-	opt := httpapi.Options{MaxBodyBytes: s.maxBodyBytes}
+	opt := httpapi.Options{MaxBodyBytes: s.maxBodyBytes, MaxUploadBytes: s.maxUploadBytes}
 	var m *httpapi.Metrics
 	if s.metrics {
 		// The fixture's service has no metrics sink; a second service on the

@@ -44,6 +44,23 @@ type problemJSON struct {
 	SubmittedAt      *time.Time      `json:"submitted_at"`
 	ClosedAt         *time.Time      `json:"closed_at"`
 	AvailableActions []domain.Action `json:"available_actions"`
+	Milestones       []milestoneJSON `json:"milestones"`
+}
+
+type milestoneJSON struct {
+	ID     int64       `json:"id"`
+	Due    domain.Date `json:"due"`
+	Title  string      `json:"title"`
+	Done   bool        `json:"done"`
+	DoneAt *time.Time  `json:"done_at"`
+}
+
+func toMilestonesJSON(ms []domain.Milestone) []milestoneJSON {
+	out := make([]milestoneJSON, len(ms))
+	for i, m := range ms {
+		out[i] = milestoneJSON{ID: m.ID, Due: m.Due, Title: m.Title, Done: m.Done, DoneAt: m.DoneAt}
+	}
+	return out
 }
 
 func toProblemJSON(p *domain.Problem, viewer domain.Actor, today domain.Date, yellowDays int) problemJSON {
@@ -54,7 +71,7 @@ func toProblemJSON(p *domain.Problem, viewer domain.Actor, today domain.Date, ye
 		Percent: p.Percent, Overdue: p.Overdue(today), ReworkCount: p.ReworkCount, ReopenCount: p.ReopenCount,
 		ExtensionCount: p.ExtensionCount, ClosedOnTime: p.ClosedOnTime, CreatedBy: p.CreatedBy,
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, AssignedAt: p.AssignedAt, SubmittedAt: p.SubmittedAt,
-		ClosedAt: p.ClosedAt, AvailableActions: p.AvailableActions(viewer),
+		ClosedAt: p.ClosedAt, AvailableActions: p.AvailableActions(viewer), Milestones: toMilestonesJSON(p.Milestones),
 	}
 	if p.AssigneeID != 0 {
 		id := p.AssigneeID

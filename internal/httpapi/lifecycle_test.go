@@ -74,7 +74,8 @@ func TestLifecycleThroughHTTP(t *testing.T) {
 	if p.Status != "rectifying" || p.Percent != 40 {
 		t.Fatalf("progress: %+v", p)
 	}
-	p = s.act(t, "owner1", id, "submit", map[string]any{"note": "已整改，附签到表"})
+	sheet := s.upload(t, "owner1", "签到表.pdf", samplePDF) // serious: evidence required
+	p = s.act(t, "owner1", id, "submit", map[string]any{"note": "已整改，附签到表", "attachment_ids": []int64{sheet.ID}})
 	if p.Status != "submitted" {
 		t.Fatalf("submitted: %+v", p)
 	}
@@ -83,7 +84,7 @@ func TestLifecycleThroughHTTP(t *testing.T) {
 	if p.Status != "rectifying" || p.ReworkCount != 1 {
 		t.Fatalf("sent back: %+v", p)
 	}
-	p = s.act(t, "owner1", id, "submit", map[string]any{"note": "已补充证据"})
+	p = s.act(t, "owner1", id, "submit", map[string]any{"note": "已补充证据", "attachment_ids": []int64{sheet.ID}})
 	// Verify pass (销号).
 	p = s.act(t, "verifier", id, "verify", map[string]any{"passed": true, "note": "验收通过"})
 	if p.Status != "closed" || p.StatusLabel != "已销号" || p.ClosedAt == nil || p.ClosedOnTime == nil || !*p.ClosedOnTime ||
@@ -130,8 +131,11 @@ func TestLifecycleThroughHTTP(t *testing.T) {
 		t.Fatalf("after approval: %+v", p)
 	}
 	s.run(t, []row{
-		{name: "decided twice", req: req{method: "POST", path: probe(pathf("extensions/%d/decision", ext.ID)), as: "verifier2", body: map[string]any{"approved": true}},
+		{name: "decided twice", req: req{method: "POST", path: probe(pathf("extensions/%d/decision", ext.ID)), as: "leader", body: map[string]any{"approved": true}},
 			status: http.StatusConflict, code: "conflict"},
+		// After one approved extension, the working group no longer decides (issue 3).
+		{name: "a verifier after the first extension", req: req{method: "POST", path: probe(pathf("extensions/%d/decision", ext.ID)), as: "verifier2", body: map[string]any{"approved": true}},
+			status: http.StatusForbidden, code: "leader_required"},
 		{name: "extension list", req: req{method: "GET", path: probe("extensions"), as: "owner1"}, status: http.StatusOK, check: func(t *testing.T, r res) {
 			var l list[map[string]any]
 			r.decode(t, &l)
@@ -169,7 +173,7 @@ func TestLifecycleThroughHTTP(t *testing.T) {
 		t.Fatalf("comments: %s", r.body)
 	}
 
-	s.act(t, "owner1", id, "submit", map[string]any{"note": "再次提交"})
+	s.act(t, "owner1", id, "submit", map[string]any{"note": "再次提交", "attachment_ids": []int64{sheet.ID}})
 	p = s.act(t, "verifier2", id, "verify", map[string]any{"passed": true})
 	if p.Status != "closed" || p.ReworkCount != 1 || p.ReopenCount != 1 || p.ExtensionCount != 1 {
 		t.Fatalf("closed again: %+v", p)
@@ -195,6 +199,7 @@ func TestLifecycleThroughHTTP(t *testing.T) {
 		{"decide_extension", "refused", "rectifying", ""},
 		{"decide_extension", "ok", "rectifying", "rectifying"},
 		{"decide_extension", "refused", "rectifying", ""},
+		{"decide_extension", "refused", "rectifying", ""}, // leader_required
 		{"urge", "refused", "rectifying", ""},
 		{"urge", "refused", "rectifying", ""},
 		{"urge", "ok", "rectifying", "rectifying"},
@@ -418,7 +423,8 @@ func TestDeadlines(t *testing.T) {
 	if !p.Overdue || *p.Warning != "red" {
 		t.Fatalf("late and open: %+v", p)
 	}
-	s.act(t, "owner2", ids["critical"], "submit", map[string]any{"note": "迟交"})
+	s.act(t, "owner2", ids["critical"], "submit", map[string]any{"note": "迟交",
+		"attachment_ids": []int64{s.upload(t, "owner2", "整改报告.pdf", samplePDF).ID}})
 	p = s.act(t, "verifier", ids["critical"], "verify", map[string]any{"passed": true})
 	if p.Overdue || p.ClosedOnTime == nil || *p.ClosedOnTime || *p.Warning != "red" {
 		t.Fatalf("closed late: %+v", p)

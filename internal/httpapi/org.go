@@ -82,12 +82,12 @@ func (a *api) createUnit(c *gin.Context) error {
 	if req.ParentID != nil {
 		in.ParentID = *req.ParentID
 	}
-	u, err := a.svc.CreateUnit(c.Request.Context(), caller(c), in)
+	ans := typed(func(u *app.Unit) (app.Response, error) { return jsonAnswer(http.StatusCreated, toUnitJSON(u), nil) })
+	u, err := a.svc.CreateUnit(c.Request.Context(), answering(c, ans), in)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusCreated, toUnitJSON(u))
-	return nil
+	return reply(c, ans, u)
 }
 
 func (a *api) updateUnit(c *gin.Context) error {
@@ -141,12 +141,14 @@ func (a *api) createCategory(c *gin.Context) error {
 	if req.ParentID != nil {
 		in.ParentID = *req.ParentID
 	}
-	cat, err := a.svc.CreateCategory(c.Request.Context(), caller(c), in)
+	ans := typed(func(x *app.Category) (app.Response, error) {
+		return jsonAnswer(http.StatusCreated, toCategoryJSON(x), nil)
+	})
+	cat, err := a.svc.CreateCategory(c.Request.Context(), answering(c, ans), in)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusCreated, toCategoryJSON(cat))
-	return nil
+	return reply(c, ans, cat)
 }
 
 func (a *api) updateCategory(c *gin.Context) error {
@@ -242,13 +244,13 @@ func (a *api) createUser(c *gin.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	u, err := a.svc.CreateUser(c.Request.Context(), caller(c), app.UserInput{Username: req.Username, Name: req.Name,
+	ans := typed(func(u *app.User) (app.Response, error) { return jsonAnswer(http.StatusCreated, toUserJSON(u), nil) })
+	u, err := a.svc.CreateUser(c.Request.Context(), answering(c, ans), app.UserInput{Username: req.Username, Name: req.Name,
 		Password: req.Password, Roles: req.Roles, UnitID: req.UnitID})
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusCreated, toUserJSON(u))
-	return nil
+	return reply(c, ans, u)
 }
 
 type userPatchRequest struct {
@@ -295,11 +297,11 @@ func (a *api) resetPassword(c *gin.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if err := a.svc.ResetPassword(c.Request.Context(), caller(c), id, req.Password); err != nil {
+	ans := noContent()
+	if err := a.svc.ResetPassword(c.Request.Context(), answering(c, ans), id, req.Password); err != nil {
 		return err
 	}
-	c.Status(http.StatusNoContent)
-	return nil
+	return reply(c, ans, nil)
 }
 
 // allowQuery refuses query parameters the endpoint does not know, so that a

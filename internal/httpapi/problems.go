@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,20 @@ import (
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/domain"
 )
+
+// problemAnswer renders a problem as the caller sees it, with its ETag (and,
+// for a registration, its Location).
+func (a *api) problemAnswer(c *gin.Context, status int) answer {
+	viewer := caller(c).Actor
+	return typed(func(p *domain.Problem) (app.Response, error) {
+		cfg := a.svc.Config()
+		h := map[string]string{"ETag": etag(p.Version)}
+		if status == http.StatusCreated {
+			h["Location"] = "/api/v1/problems/" + strconv.FormatInt(p.ID, 10)
+		}
+		return jsonAnswer(status, toProblemJSON(p, viewer, a.svc.Today(), cfg.Deadlines.YellowDays), h)
+	})
+}
 
 // writeProblem answers with the problem as the caller sees it, and its ETag.
 func (a *api) writeProblem(c *gin.Context, status int, p *domain.Problem) {
@@ -58,13 +73,12 @@ func (a *api) registerProblem(c *gin.Context) error {
 	if req.UnitID != nil {
 		in.UnitID = *req.UnitID
 	}
-	p, err := a.svc.Register(c.Request.Context(), caller(c), in)
+	ans := a.problemAnswer(c, http.StatusCreated)
+	p, err := a.svc.Register(c.Request.Context(), answering(c, ans), in)
 	if err != nil {
 		return err
 	}
-	c.Header("Location", "/api/v1/problems/"+strconv.FormatInt(p.ID, 10))
-	a.writeProblem(c, http.StatusCreated, p)
-	return nil
+	return reply(c, ans, p)
 }
 
 func (a *api) editProblem(c *gin.Context) error {
@@ -265,10 +279,35 @@ func actionTarget(c *gin.Context) (id, match int64, err error) {
 }
 
 type assignRequest struct {
-	AssigneeID int64   `json:"assignee_id"`
-	UnitID     *int64  `json:"unit_id"`
-	Deadline   *string `json:"deadline"`
-	Measures   string  `json:"measures"`
+	AssigneeID int64               `json:"assignee_id"`
+	UnitID     *int64              `json:"unit_id"`
+	Deadline   *string             `json:"deadline"`
+	Measures   string              `json:"measures"`
+	Milestones *[]milestoneRequest `json:"milestones"`
+}
+
+type milestoneRequest struct {
+	Due   string `json:"due"`
+	Title string `json:"title"`
+}
+
+// milestonePlan reads assign's milestones: nil when absent (the plan stays).
+func milestonePlan(req *[]milestoneRequest) ([]domain.MilestonePlan, error) {
+	if req == nil {
+		return nil, nil
+	}
+	plan := make([]domain.MilestonePlan, len(*req))
+	for i, m := range *req {
+		if m.Due != "" {
+			d, err := domain.ParseDate(m.Due)
+			if err != nil {
+				return nil, invalidField(fmt.Sprintf("milestones[%d].due", i), err.Error())
+			}
+			plan[i].Due = d
+		}
+		plan[i].Title = m.Title
+	}
+	return plan, nil
 }
 
 func (a *api) assign(c *gin.Context) error {
@@ -284,19 +323,23 @@ func (a *api) assign(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	in := app.AssignInput{AssigneeID: req.AssigneeID, Deadline: deadline, Measures: req.Measures}
+	plan, err := milestonePlan(req.Milestones)
+	if err != nil {
+		return err
+	}
+	in := app.AssignInput{AssigneeID: req.AssigneeID, Deadline: deadline, Measures: req.Measures, Milestones: plan}
 	if req.UnitID != nil {
 		if *req.UnitID <= 0 {
 			return invalidField("unit_id", "must be a unit id")
 		}
 		in.UnitID = *req.UnitID
 	}
-	p, err := a.svc.Assign(c.Request.Context(), caller(c), id, match, in)
+	ans := a.problemAnswer(c, http.StatusOK)
+	p, err := a.svc.Assign(c.Request.Context(), answering(c, ans), id, match, in)
 	if err != nil {
 		return err
 	}
-	a.writeProblem(c, http.StatusOK, p)
-	return nil
+	return reply(c, ans, p)
 }
 
 type noteRequest struct {
@@ -316,12 +359,12 @@ func (a *api) noteAction(fn noteFunc) func(c *gin.Context) error {
 		if err := decodeOptional(c, &req); err != nil {
 			return err
 		}
-		p, err := fn(c.Request.Context(), caller(c), id, match, req.Note)
+		ans := a.problemAnswer(c, http.StatusOK)
+		p, err := fn(c.Request.Context(), answering(c, ans), id, match, req.Note)
 		if err != nil {
 			return err
 		}
-		a.writeProblem(c, http.StatusOK, p)
-		return nil
+		return reply(c, ans, p)
 	}
 }
 
@@ -334,8 +377,10 @@ func decodeOptional(c *gin.Context, dst any) error {
 }
 
 type progressRequest struct {
-	Note    string `json:"note"`
-	Percent *int   `json:"percent"`
+	Note          string  `json:"note"`
+	Percent       *int    `json:"percent"`
+	MilestoneIDs  []int64 `json:"milestone_ids"`
+	AttachmentIDs []int64 `json:"attachment_ids"`
 }
 
 func (a *api) progress(c *gin.Context) error {
@@ -347,12 +392,35 @@ func (a *api) progress(c *gin.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	p, err := a.svc.Progress(c.Request.Context(), caller(c), id, match, req.Note, req.Percent)
+	ans := a.problemAnswer(c, http.StatusOK)
+	p, err := a.svc.ReportProgress(c.Request.Context(), answering(c, ans), id, match, app.ProgressInput{Note: req.Note,
+		Percent: req.Percent, MilestoneIDs: req.MilestoneIDs, AttachmentIDs: req.AttachmentIDs})
 	if err != nil {
 		return err
 	}
-	a.writeProblem(c, http.StatusOK, p)
-	return nil
+	return reply(c, ans, p)
+}
+
+type submitRequest struct {
+	Note          string  `json:"note"`
+	AttachmentIDs []int64 `json:"attachment_ids"`
+}
+
+func (a *api) submit(c *gin.Context) error {
+	id, match, err := actionTarget(c)
+	if err != nil {
+		return err
+	}
+	var req submitRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	ans := a.problemAnswer(c, http.StatusOK)
+	p, err := a.svc.SubmitFix(c.Request.Context(), answering(c, ans), id, match, app.SubmitInput{Note: req.Note, AttachmentIDs: req.AttachmentIDs})
+	if err != nil {
+		return err
+	}
+	return reply(c, ans, p)
 }
 
 type verifyRequest struct {
@@ -372,12 +440,12 @@ func (a *api) verify(c *gin.Context) error {
 	if req.Passed == nil {
 		return invalidField("passed", "is required: true to close, false to send back")
 	}
-	p, err := a.svc.Verify(c.Request.Context(), caller(c), id, match, *req.Passed, req.Note)
+	ans := a.problemAnswer(c, http.StatusOK)
+	p, err := a.svc.Verify(c.Request.Context(), answering(c, ans), id, match, *req.Passed, req.Note)
 	if err != nil {
 		return err
 	}
-	a.writeProblem(c, http.StatusOK, p)
-	return nil
+	return reply(c, ans, p)
 }
 
 type reasonRequest struct {
@@ -396,12 +464,12 @@ func (a *api) dismiss(c *gin.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	p, err := a.svc.Dismiss(c.Request.Context(), caller(c), id, match, req.Reason)
+	ans := a.problemAnswer(c, http.StatusOK)
+	p, err := a.svc.Dismiss(c.Request.Context(), answering(c, ans), id, match, req.Reason)
 	if err != nil {
 		return err
 	}
-	a.writeProblem(c, http.StatusOK, p)
-	return nil
+	return reply(c, ans, p)
 }
 
 func (a *api) reopen(c *gin.Context) error {
@@ -417,12 +485,12 @@ func (a *api) reopen(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := a.svc.Reopen(c.Request.Context(), caller(c), id, match, req.Reason, deadline)
+	ans := a.problemAnswer(c, http.StatusOK)
+	p, err := a.svc.Reopen(c.Request.Context(), answering(c, ans), id, match, req.Reason, deadline)
 	if err != nil {
 		return err
 	}
-	a.writeProblem(c, http.StatusOK, p)
-	return nil
+	return reply(c, ans, p)
 }
 
 type commentRequest struct {
@@ -438,12 +506,12 @@ func (a *api) comment(c *gin.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	p, err := a.svc.Comment(c.Request.Context(), caller(c), id, req.Text)
+	ans := a.problemAnswer(c, http.StatusOK)
+	p, err := a.svc.Comment(c.Request.Context(), answering(c, ans), id, req.Text)
 	if err != nil {
 		return err
 	}
-	a.writeProblem(c, http.StatusOK, p)
-	return nil
+	return reply(c, ans, p)
 }
 
 func (a *api) listComments(c *gin.Context) error {
@@ -481,12 +549,14 @@ func (a *api) requestExtension(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := a.svc.RequestExtension(c.Request.Context(), caller(c), id, match, deadline, req.Reason)
+	ans := typed(func(e *domain.Extension) (app.Response, error) {
+		return jsonAnswer(http.StatusCreated, toExtensionJSON(e), nil)
+	})
+	e, err := a.svc.RequestExtension(c.Request.Context(), answering(c, ans), id, match, deadline, req.Reason)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusCreated, toExtensionJSON(e))
-	return nil
+	return reply(c, ans, e)
 }
 
 func (a *api) listExtensions(c *gin.Context) error {
@@ -527,12 +597,12 @@ func (a *api) decideExtension(c *gin.Context) error {
 	if req.Approved == nil {
 		return invalidField("approved", "is required")
 	}
-	p, err := a.svc.DecideExtension(c.Request.Context(), caller(c), id, match, eid, *req.Approved, req.Note)
+	ans := a.problemAnswer(c, http.StatusOK)
+	p, err := a.svc.DecideExtension(c.Request.Context(), answering(c, ans), id, match, eid, *req.Approved, req.Note)
 	if err != nil {
 		return err
 	}
-	a.writeProblem(c, http.StatusOK, p)
-	return nil
+	return reply(c, ans, p)
 }
 
 func (a *api) history(c *gin.Context) error {

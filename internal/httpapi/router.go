@@ -18,6 +18,7 @@ type Options struct {
 	Logger         *slog.Logger
 	Metrics        *Metrics // nil: no /metrics
 	MaxBodyBytes   int64    // default 1 MiB
+	MaxUploadBytes int64    // largest attachment; default 20 MiB
 	TrustedProxies []string // whose X-Forwarded-For is believed; none by default
 	ReadyTimeout   time.Duration
 }
@@ -66,7 +67,7 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	v1.GET("/readyz", a.readyz)
 	v1.POST("/auth/login", a.handle(a.login))
 
-	auth := v1.Group("", a.authenticate)
+	auth := v1.Group("", a.authenticate, a.idempotent)
 	auth.POST("/auth/logout", a.handle(a.logout))
 	auth.GET("/me", a.handle(a.me))
 
@@ -89,7 +90,7 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	auth.POST("/problems/:id/assign", a.handle(a.assign))
 	auth.POST("/problems/:id/accept", a.handle(a.noteAction(a.svc.Accept)))
 	auth.POST("/problems/:id/progress", a.handle(a.progress))
-	auth.POST("/problems/:id/submit", a.handle(a.noteAction(a.svc.Submit)))
+	auth.POST("/problems/:id/submit", a.handle(a.submit))
 	auth.POST("/problems/:id/urge", a.handle(a.noteAction(a.svc.Urge)))
 	auth.POST("/problems/:id/verify", a.handle(a.verify))
 	auth.POST("/problems/:id/dismiss", a.handle(a.dismiss))
@@ -104,6 +105,9 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	auth.GET("/audit", a.handle(a.listAudit))
 	auth.GET("/audit/verify", a.handle(a.verifyAudit))
 	auth.GET("/audit/checkpoint", a.handle(a.latestCheckpoint))
+
+	a.routeAttachments(r, auth) // attachments.go
+	a.routeBoard(r, auth)       // board.go: stats, evaluation, notices, ledger
 	return r, nil
 }
 

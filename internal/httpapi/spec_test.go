@@ -170,6 +170,13 @@ func TestDocumentConventions(t *testing.T) {
 			if strings.HasPrefix(path, "/api/v1/") && path != "/api/v1/healthz" && !statuses[http.StatusServiceUnavailable] {
 				t.Errorf("%s: reads the database but no 503", name)
 			}
+			idempotencyKey := false
+			for _, prm := range op.Parameters {
+				idempotencyKey = idempotencyKey || (prm.Value.In == "header" && prm.Value.Name == "Idempotency-Key")
+			}
+			if method == http.MethodPost && (!idempotencyKey || !statuses[http.StatusConflict] && path != "/api/v1/auth/login" && path != "/api/v1/auth/logout") {
+				t.Errorf("%s: every POST documents Idempotency-Key and its 409", name)
+			}
 			for _, prm := range op.Parameters {
 				if prm.Value.In == "header" && prm.Value.Name == "If-Match" &&
 					(!statuses[http.StatusPreconditionFailed] || !statuses[http.StatusConflict]) {
@@ -181,6 +188,9 @@ func TestDocumentConventions(t *testing.T) {
 					t.Errorf("%s: reads a body but lacks 400 or 413", name)
 				}
 				mt := op.RequestBody.Value.Content.Get("application/json")
+				if mt == nil && (name == "POST /api/v1/attachments" || name == "POST /api/v1/problems/import") { // the uploads: multipart
+					mt = op.RequestBody.Value.Content.Get("multipart/form-data")
+				}
 				if mt == nil || mt.Schema == nil {
 					t.Errorf("%s: no JSON request schema", name)
 					continue

@@ -41,6 +41,13 @@ type DB struct {
 	sql     *sql.DB
 	dialect string
 	log     *slog.Logger
+	timeout time.Duration // one statement outside a transaction, or one attempt of a transaction
+	// txOptions: READ COMMITTED on MySQL/MariaDB, whose REPEATABLE READ takes
+	// gap locks on every locking read of a missing row (a new problem's audit
+	// stream head): concurrent actions on unrelated problems then deadlock.
+	// Rectify needs no more: every write is conditional on a version or made
+	// under a row lock (see docs/performance.md).
+	txOptions []*sql.TxOptions
 }
 
 // Options tune the connection pool.
@@ -48,6 +55,10 @@ type Options struct {
 	MaxOpenConns    int
 	ConnMaxLifetime time.Duration
 	Logger          *slog.Logger
+	// QueryTimeout bounds each statement outside a transaction and each
+	// attempt of a transaction (default DefaultQueryTimeout); past it the
+	// caller gets app.ErrUnavailable instead of waiting on a silent database.
+	QueryTimeout time.Duration
 }
 
 // Open connects to "sqlite:PATH" or "mysql:DSN" (a go-sql-driver DSN).
@@ -94,6 +105,13 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
+	timeout := opt.QueryTimeout
+	if timeout <= 0 {
+		timeout = DefaultQueryTimeout
+	}
+	if err := bound(g, timeout); err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
 	maxOpen := opt.MaxOpenConns
 	if maxOpen <= 0 {
 		maxOpen = 32
@@ -106,7 +124,10 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	}
 	sqlDB.SetConnMaxLifetime(life)
 	sqlDB.SetConnMaxIdleTime(time.Minute)
-	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, log: opt.Logger}
+	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, log: opt.Logger, timeout: timeout}
+	if dialect == DialectMySQL {
+		db.txOptions = []*sql.TxOptions{{Isolation: sql.LevelReadCommitted}}
+	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.Ping(pingCtx); err != nil {
@@ -165,7 +186,7 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 func (db *DB) Close() error { return db.sql.Close() }
 
 // Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
+func (db *DB) Ping(ctx context.Context) error { return markUnavailable(db.sql.PingContext(ctx)) }
 
 // Migrate applies every pending migration.
 func (db *DB) Migrate(ctx context.Context) error {
@@ -197,28 +218,39 @@ func (db *DB) Tx(ctx context.Context, fn func(app.Repos) error) error {
 	const attempts = 8
 	var err error
 	for i := range attempts {
-		err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			return fn(db.repos(tx))
-		})
+		err = db.attempt(ctx, fn)
 		if err == nil || !retryable(err) {
-			return err
+			return markUnavailable(err)
 		}
 		backoff := time.Duration(1<<i)*2*time.Millisecond + rand.N(5*time.Millisecond)
 		db.log.Debug("transaction retried", "attempt", i+1, "err", err)
 		select {
 		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
+			return markUnavailable(errors.Join(err, ctx.Err()))
 		case <-time.After(backoff):
 		}
 	}
-	return fmt.Errorf("transaction failed after %d attempts: %w", attempts, err)
+	return markUnavailable(fmt.Errorf("transaction failed after %d attempts: %w", attempts, err))
+}
+
+// attempt runs fn once in a transaction bounded by the query timeout: every
+// statement of fn runs under the attempt's deadline, so a silent database
+// cannot hold the transaction, its locks or its connection for longer.
+func (db *DB) attempt(ctx context.Context, fn func(app.Repos) error) error {
+	actx, cancel := context.WithTimeout(ctx, db.timeout)
+	defer cancel()
+	return db.gorm.WithContext(actx).Transaction(func(tx *gorm.DB) error {
+		return fn(db.repos(actx, tx))
+	}, db.txOptions...)
 }
 
 // Read returns repositories outside a transaction.
-func (db *DB) Read() app.Repos { return db.repos(db.gorm) }
+func (db *DB) Read() app.Repos { return db.repos(nil, db.gorm) }
 
-func (db *DB) repos(g *gorm.DB) app.Repos {
-	b := base{g: g, dialect: db.dialect}
+// repos binds the repositories to g; a non-nil ctx (a transaction attempt's)
+// replaces the context each call passes, so that its deadline holds.
+func (db *DB) repos(ctx context.Context, g *gorm.DB) app.Repos {
+	b := base{g: g, dialect: db.dialect, ctx: ctx}
 	return app.Repos{
 		Problems:   problemRepo{b},
 		Extensions: extensionRepo{b},
@@ -228,6 +260,16 @@ func (db *DB) repos(g *gorm.DB) app.Repos {
 		Categories: categoryRepo{b},
 		Sessions:   sessionRepo{b},
 		Audit:      auditRepo{b},
+
+		Stats:         statsRepo{b},
+		Contributions: contributionRepo{b},
+		Publications:  publicationRepo{b},
+		Notices:       noticeRepo{b},
+		Ledger:        ledgerRepo{b},
+
+		Attachments: attachmentRepo{b},
+		Milestones:  milestoneRepo{b},
+		Idempotency: idempotencyRepo{b},
 	}
 }
 
@@ -249,9 +291,15 @@ func retryable(err error) bool {
 type base struct {
 	g       *gorm.DB
 	dialect string
+	ctx     context.Context // the transaction attempt's, when in one
 }
 
-func (b base) db(ctx context.Context) *gorm.DB { return b.g.WithContext(ctx) }
+func (b base) db(ctx context.Context) *gorm.DB {
+	if b.ctx != nil {
+		ctx = b.ctx
+	}
+	return b.g.WithContext(ctx)
+}
 
 // forUpdate returns the locking suffix for a read that is about to be written.
 // SQLite has no row locks; its transactions hold the write lock from BEGIN.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/blob"
 	"github.com/rectify-team/rectify/internal/domain"
 	"github.com/rectify-team/rectify/internal/store"
 	"github.com/rectify-team/rectify/internal/store/storetest"
@@ -55,6 +56,7 @@ type Env struct {
 	Svc     *app.Service
 	Clock   *Clock
 	Keys    *audit.Keys
+	Blobs   *blob.Store // attachments' contents, in a temporary directory
 	Units   map[string]*app.Unit
 	Users   map[string]*app.User // by username
 	Callers map[string]app.Caller
@@ -81,8 +83,12 @@ func NewWithURL(t testing.TB, url string) *Env {
 	cfg := app.DefaultConfig()
 	cfg.BcryptCost = 4 // bcrypt.MinCost: tests log in often
 	clock := NewClock(Start)
-	svc := app.New(db, keys, cfg, app.WithClock(clock.Now))
-	e := &Env{DB: db, Svc: svc, Clock: clock, Keys: keys, Units: map[string]*app.Unit{},
+	blobs, err := blob.Open(filepath.Join(t.TempDir(), "attachments"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := app.New(db, keys, cfg, app.WithClock(clock.Now), app.WithBlobs(blobs))
+	e := &Env{DB: db, Svc: svc, Clock: clock, Keys: keys, Blobs: blobs, Units: map[string]*app.Unit{},
 		Users: map[string]*app.User{}, Callers: map[string]app.Caller{}}
 	ctx := context.Background()
 	if _, _, err := svc.Bootstrap(ctx, "中心", Password); err != nil {

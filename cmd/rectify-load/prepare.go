@@ -1,0 +1,433 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/store"
+)
+
+// The data set's people all share one password, and their usernames say
+// their role, so that "run" can log in as any of them.
+const (
+	loadPassword = "load-password"
+	loadPrefix   = "load-"
+)
+
+var teamNames = []string{"一组", "二组", "三组"}
+
+type prepareOpts struct {
+	db           string
+	problems     int
+	units        int
+	perRole      int
+	months       int
+	batch        int
+	seed         uint64
+	adminPass    string
+	auditKeyFile string
+}
+
+func prepareCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("rectify-load prepare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o prepareOpts
+	fs.StringVar(&o.db, "db", getenv("RECTIFY_DB"), "the server's database: sqlite:PATH or mysql:DSN (RECTIFY_DB)")
+	fs.IntVar(&o.problems, "problems", 10000, "problems to add (at most 5,000,000)")
+	fs.IntVar(&o.units, "units", 10, "departments under the root; each gets three teams")
+	fs.IntVar(&o.perRole, "per-role", 2, "users per role (inspector, verifier, leader); at least 2 for four-eyes")
+	fs.IntVar(&o.months, "months", 12, "problems' creation dates spread over this many months before now")
+	fs.IntVar(&o.batch, "batch", 500, "rows per INSERT")
+	fs.Uint64Var(&o.seed, "seed", 1, "random seed")
+	fs.StringVar(&o.adminPass, "admin-password", "load-admin-password", "first admin's password if the database is empty")
+	fs.StringVar(&o.auditKeyFile, "audit-key", filepath.Join("data", "audit.key"), "audit key file (only read or created, as the server does)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case o.db == "":
+		return errors.New("--db (or RECTIFY_DB) is required")
+	case o.problems < 0 || o.problems > 5_000_000:
+		return errors.New("--problems: 0 to 5,000,000")
+	case o.units < 1 || o.units > 200:
+		return errors.New("--units: 1 to 200")
+	case o.perRole < 2 || o.perRole > 50:
+		return errors.New("--per-role: 2 to 50")
+	case o.months < 1 || o.months > 120:
+		return errors.New("--months: 1 to 120")
+	case o.batch < 1 || o.batch > 1000:
+		return errors.New("--batch: 1 to 1000")
+	}
+	return prepare(ctx, o, stdout)
+}
+
+// loadOrg is what prepare made and run uses.
+type loadOrg struct {
+	teams      []*app.Unit // leaves, each with one owner
+	owners     map[int64]*app.User
+	categories []int64 // leaf categories
+	admin      *app.User
+}
+
+func prepare(ctx context.Context, o prepareOpts, stdout io.Writer) error {
+	start := time.Now()
+	db, err := store.Open(ctx, o.db, store.Options{MaxOpenConns: 4, QueryTimeout: 5 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	keys, err := audit.LoadOrCreateKeys(o.auditKeyFile, "rectify-audit")
+	if err != nil {
+		return err
+	}
+	cfg := app.DefaultConfig()
+	cfg.BcryptCost = 4 // the load users' passwords are not secrets; logins stay cheap
+	svc := app.New(db, keys, cfg)
+	if _, _, err := svc.Bootstrap(ctx, "负载测试单位", o.adminPass); err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	org, err := ensureOrg(ctx, db, svc, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "organisation: %d teams, %d owners, %d leaf categories (%s)\n", len(org.teams), len(org.owners),
+		len(org.categories), time.Since(start).Round(time.Millisecond))
+	t := time.Now()
+	if err := insertProblems(ctx, db.SQL(), db.Dialect(), org, o); err != nil {
+		return err
+	}
+	took := time.Since(t)
+	fmt.Fprintf(stdout, "problems: %d inserted in %s (%.0f rows/s)\n", o.problems, took.Round(time.Millisecond),
+		float64(o.problems)/took.Seconds())
+	if db.Dialect() == store.DialectMySQL {
+		_, _ = db.SQL().ExecContext(ctx, "ANALYZE TABLE problems")
+	} else {
+		_, _ = db.SQL().ExecContext(ctx, "ANALYZE")
+	}
+	return nil
+}
+
+// ensureOrg creates, through the service (so that every change is audited),
+// the departments, teams and users the data set needs, unless they exist.
+func ensureOrg(ctx context.Context, db *store.DB, svc *app.Service, o prepareOpts) (*loadOrg, error) {
+	r := db.Read()
+	admin, err := r.Users.GetByUsername(ctx, "admin")
+	if err != nil {
+		return nil, fmt.Errorf("the first admin: %w", err)
+	}
+	ac := app.Caller{Actor: admin.Actor(), IP: "127.0.0.1", RequestID: "rectify-load-prepare"}
+	units, err := svc.Units(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byParentName := map[string]*app.Unit{}
+	var root *app.Unit
+	for _, u := range units {
+		byParentName[fmt.Sprintf("%d/%s", u.ParentID, u.Name)] = u
+		if u.ParentID == 0 && root == nil {
+			root = u
+		}
+	}
+	unit := func(parent int64, name string) (*app.Unit, error) {
+		if u, ok := byParentName[fmt.Sprintf("%d/%s", parent, name)]; ok {
+			return u, nil
+		}
+		return svc.CreateUnit(ctx, ac, app.UnitInput{Name: name, ParentID: parent})
+	}
+	user := func(username string, role domain.Role, unitID int64) (*app.User, error) {
+		u, err := r.Users.GetByUsername(ctx, username)
+		if err == nil {
+			return u, nil
+		}
+		if !errors.Is(err, domain.ErrNotFound) {
+			return nil, err
+		}
+		return svc.CreateUser(ctx, ac, app.UserInput{Username: username, Name: username, Password: loadPassword,
+			Roles: []string{string(role)}, UnitID: unitID})
+	}
+	org := &loadOrg{owners: map[int64]*app.User{}, admin: admin}
+	for d := 1; d <= o.units; d++ {
+		dept, err := unit(root.ID, fmt.Sprintf("负载%d处", d))
+		if err != nil {
+			return nil, fmt.Errorf("unit: %w", err)
+		}
+		for _, name := range teamNames {
+			team, err := unit(dept.ID, name)
+			if err != nil {
+				return nil, fmt.Errorf("unit: %w", err)
+			}
+			owner, err := user(fmt.Sprintf("%sowner-%d", loadPrefix, team.ID), domain.RoleOwner, team.ID)
+			if err != nil {
+				return nil, fmt.Errorf("user: %w", err)
+			}
+			org.teams = append(org.teams, team)
+			org.owners[team.ID] = owner
+		}
+	}
+	for _, role := range []domain.Role{domain.RoleInspector, domain.RoleVerifier, domain.RoleLeader} {
+		for i := 1; i <= o.perRole; i++ {
+			if _, err := user(fmt.Sprintf("%s%s-%d", loadPrefix, role, i), role, root.ID); err != nil {
+				return nil, fmt.Errorf("user: %w", err)
+			}
+		}
+	}
+	if org.categories, err = leafCategories(ctx, db.SQL()); err != nil {
+		return nil, err
+	}
+	return org, nil
+}
+
+func leafCategories(ctx context.Context, db *sql.DB) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, "SELECT c.id FROM categories c WHERE NOT EXISTS (SELECT 1 FROM categories k WHERE k.parent_id = c.id) ORDER BY c.id")
+	if err != nil {
+		return nil, fmt.Errorf("categories: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no categories: is the database migrated?")
+	}
+	return out, rows.Err()
+}
+
+// problemColumns are the columns prepare fills; the rest keep their defaults.
+var problemColumns = []string{"code", "title", "description", "category_id", "severity", "source", "unit_id", "found_at",
+	"status", "version", "assignee_id", "deadline", "measures", "percent", "rework_count", "reopen_count", "extension_count",
+	"closed_on_time", "submitted_by", "created_by", "created_at", "updated_at", "assigned_at", "submitted_at", "closed_at"}
+
+// statusMix is how the data set's problems are spread over the states.
+var statusMix = []struct {
+	status domain.Status
+	weight int
+}{
+	{domain.StatusRegistered, 15}, {domain.StatusAssigned, 15}, {domain.StatusRectifying, 20},
+	{domain.StatusSubmitted, 10}, {domain.StatusClosed, 35}, {domain.StatusDismissed, 5},
+}
+
+var (
+	severities = []domain.Severity{domain.SeverityGeneral, domain.SeverityGeneral, domain.SeveritySerious, domain.SeverityCritical}
+	sources    = []domain.Source{domain.SourceSelfCheck, domain.SourceSpotCheck, domain.SourceInspection, domain.SourceSupervision, domain.SourceReport}
+	titles     = []string{"学习意识不强", "大局意识欠缺", "等靠思想", "守摊思想", "本位主义", "争先劲头不足", "廉洁风险点", "规矩意识淡薄", "眼界思路不宽", "争先能力不足"}
+)
+
+// insertProblems adds o.problems rows in created order (so that ids grow with
+// time, as they do in use), with codes continuing each year's counter. The
+// rows have no audit entries: they stand for history that is not replayed;
+// actions on them later start their trail.
+func insertProblems(ctx context.Context, db *sql.DB, dialect string, org *loadOrg, o prepareOpts) error {
+	if o.problems == 0 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(o.seed, uint64(o.problems)))
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	if loc == nil {
+		loc = time.UTC
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	span := now.Sub(now.AddDate(0, -o.months, 0))
+	step := span / time.Duration(o.problems)
+	first := now.Add(-span)
+	counters := map[int]int64{}
+	var inspector *app.User
+	if u, err := userByName(ctx, db, loadPrefix+"inspector-1"); err == nil {
+		inspector = u
+	} else {
+		return err
+	}
+	verifier, err := userByName(ctx, db, loadPrefix+"verifier-1")
+	if err != nil {
+		return err
+	}
+	total := 0
+	for _, s := range statusMix {
+		total += s.weight
+	}
+	placeholders := "(" + strings.TrimSuffix(strings.Repeat("?,", len(problemColumns)), ",") + ")"
+	head := "INSERT INTO problems (" + strings.Join(problemColumns, ", ") + ") VALUES "
+	args := make([]any, 0, o.batch*len(problemColumns))
+	// Batches go in transactions of about 20,000 rows: one commit (and one
+	// fsync) per transaction instead of per statement.
+	var tx *sql.Tx
+	defer func() {
+		if tx != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	inTx := 0
+	flush := func(n int) error {
+		if n == 0 {
+			return nil
+		}
+		if tx == nil {
+			if tx, err = db.BeginTx(ctx, nil); err != nil {
+				return fmt.Errorf("insert problems: %w", err)
+			}
+		}
+		q := head + strings.TrimSuffix(strings.Repeat(placeholders+",", n), ",")
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("insert problems: %w", err)
+		}
+		args = args[:0]
+		if inTx += n; inTx >= 20000 {
+			if err := tx.Commit(); err != nil {
+				return fmt.Errorf("insert problems: %w", err)
+			}
+			tx, inTx = nil, 0
+		}
+		return nil
+	}
+	inBatch := 0
+	for i := range o.problems {
+		created := first.Add(time.Duration(i)*step + time.Duration(rng.Int64N(int64(step)+1)))
+		if created.After(now) {
+			created = now
+		}
+		day := domain.DateOf(created, loc)
+		year := day.Year()
+		if _, ok := counters[year]; !ok {
+			if counters[year], err = counter(ctx, db, year); err != nil {
+				return err
+			}
+		}
+		counters[year]++
+		pick := rng.IntN(total)
+		status := statusMix[0].status
+		for _, s := range statusMix {
+			if pick < s.weight {
+				status = s.status
+				break
+			}
+			pick -= s.weight
+		}
+		team := org.teams[rng.IntN(len(org.teams))]
+		sev := severities[rng.IntN(len(severities))]
+		days := map[domain.Severity]int{domain.SeverityGeneral: 30, domain.SeveritySerious: 15, domain.SeverityCritical: 7}[sev]
+		var (
+			assignee, submittedBy              any
+			deadline                           any
+			assignedAt, submittedAt, closedAt  any
+			closedOnTime                       any
+			version                            = int64(1)
+			measures                           = ""
+			percent, rework, reopen, extension int
+		)
+		updated := created
+		if status != domain.StatusRegistered && status != domain.StatusDismissed {
+			a := created.Add(time.Duration(rng.IntN(48)) * time.Hour)
+			assignee, assignedAt, measures = org.owners[team.ID].ID, a, "按期整改，举一反三"
+			deadline = day.AddDays(days).String()
+			version, updated = 2, a
+			switch status {
+			case domain.StatusRectifying:
+				version, percent = 3, rng.IntN(100)
+			case domain.StatusSubmitted, domain.StatusClosed:
+				s := a.Add(time.Duration(1+rng.IntN(24*days)) * time.Hour)
+				submittedAt, submittedBy, version, percent, updated = s, org.owners[team.ID].ID, 4, 100, s
+				if status == domain.StatusClosed {
+					c := s.Add(time.Duration(1+rng.IntN(72)) * time.Hour)
+					closedAt, version, updated = c, 5, c
+					closedOnTime = !domain.DateOf(c, loc).After(day.AddDays(days))
+				}
+				if rng.IntN(10) == 0 {
+					rework = 1
+				}
+			}
+			if rng.IntN(20) == 0 {
+				extension = 1
+			}
+		}
+		if status == domain.StatusDismissed {
+			version, updated = 2, created.Add(time.Hour)
+		}
+		if status == domain.StatusClosed && rng.IntN(50) == 0 {
+			reopen = 1
+		}
+		if updated.After(now) {
+			updated = now
+		}
+		title := titles[rng.IntN(len(titles))]
+		args = append(args, fmt.Sprintf("WT-%d-%06d", year, counters[year]), fmt.Sprintf("%s（负载 %d）", title, i),
+			"负载测试数据："+title, org.categories[rng.IntN(len(org.categories))], string(sev),
+			string(sources[rng.IntN(len(sources))]), team.ID, day.String(), string(status), version, assignee, deadline,
+			measures, percent, rework, reopen, extension, closedOnTime, submittedBy, pickCreator(rng, inspector, verifier),
+			created, updated, assignedAt, submittedAt, closedAt)
+		inBatch++
+		if inBatch == o.batch {
+			if err := flush(inBatch); err != nil {
+				return err
+			}
+			inBatch = 0
+		}
+	}
+	if err := flush(inBatch); err != nil {
+		return err
+	}
+	if tx != nil {
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("insert problems: %w", err)
+		}
+		tx = nil
+	}
+	for year, seq := range counters {
+		if err := setCounter(ctx, db, dialect, year, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pickCreator(rng *rand.Rand, inspector, verifier *app.User) int64 {
+	if rng.IntN(4) == 0 {
+		return verifier.ID
+	}
+	return inspector.ID
+}
+
+func userByName(ctx context.Context, db *sql.DB, username string) (*app.User, error) {
+	u := &app.User{Username: username}
+	if err := db.QueryRowContext(ctx, "SELECT id, unit_id FROM users WHERE username = ?", username).Scan(&u.ID, &u.UnitID); err != nil {
+		return nil, fmt.Errorf("user %s: %w", username, err)
+	}
+	return u, nil
+}
+
+func counter(ctx context.Context, db *sql.DB, year int) (int64, error) {
+	var seq int64
+	err := db.QueryRowContext(ctx, "SELECT last_seq FROM problem_counters WHERE year = ?", year).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return seq, err
+}
+
+func setCounter(ctx context.Context, db *sql.DB, dialect string, year int, seq int64) error {
+	q := "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON CONFLICT(year) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)"
+	if dialect == store.DialectMySQL {
+		q = "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON DUPLICATE KEY UPDATE last_seq = GREATEST(last_seq, VALUES(last_seq))"
+	}
+	if _, err := db.ExecContext(ctx, q, year, seq); err != nil {
+		return fmt.Errorf("problem counter %d: %w", year, err)
+	}
+	return nil
+}

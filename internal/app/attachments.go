@@ -1,0 +1,237 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/domain"
+)
+
+// Audit actions and object type of evidence.
+const (
+	ActionAttachmentUpload = "attachment_upload"
+	ObjectAttachment       = "attachment"
+)
+
+// MaxFileName is the longest file name kept, in characters.
+const MaxFileName = 255
+
+// WithBlobs sets the store of attachments' contents.
+func WithBlobs(b BlobStore) Option { return func(s *Service) { s.blobs = b } }
+
+// errNoBlobs answers uploads and downloads on a service without a blob store.
+var errNoBlobs = fmt.Errorf("attachments are not configured on this server: %w", ErrUnavailable)
+
+// CleanFileName keeps the last element of a client's file name, without
+// control characters or path separators, at most MaxFileName characters. It
+// is only a label: contents are stored under their hash.
+func CleanFileName(name string) string {
+	name = strings.ToValidUTF8(name, "")
+	name = name[strings.LastIndexAny(name, `/\`)+1:]
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if name == "" || name == "." || name == ".." {
+		return "file"
+	}
+	if utf8.RuneCountInString(name) > MaxFileName {
+		ext := path.Ext(name)
+		if utf8.RuneCountInString(ext) > 16 {
+			ext = ""
+		}
+		r := []rune(strings.TrimSuffix(name, ext))
+		name = string(r[:MaxFileName-utf8.RuneCountInString(ext)]) + ext
+	}
+	return name
+}
+
+// Upload stores a file as evidence (整改佐证材料). Its type is decided by its
+// content against the allowed types, never by its name; its SHA-256 is
+// recorded; the same content is stored once. Until it is attached to a
+// problem, only the uploader sees it.
+func (s *Service) Upload(ctx context.Context, c Caller, name string, content io.Reader) (*Attachment, error) {
+	if s.blobs == nil {
+		return nil, errNoBlobs
+	}
+	name = CleanFileName(name)
+	rec := record{stream: audit.SystemStream, action: ActionAttachmentUpload, objectType: ObjectAttachment,
+		changes: map[string]any{"name": name}}
+	b, err := s.blobs.Put(content, func(b Blob) error {
+		if b.Size == 0 {
+			return domain.Invalid("file", "is empty")
+		}
+		if !domain.EvidenceTypeAllowed(b.ContentType) {
+			return domain.Invalid("file", "the content is %s, which is not accepted as evidence (the file name does not matter); "+
+				"accepted: images (JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC), PDF, Office documents (Word, Excel, PowerPoint, "+
+				"OpenDocument) and plain text", mediaType(b.ContentType))
+		}
+		return nil
+	})
+	if err != nil {
+		var val *domain.ValidationError
+		if errors.As(err, &val) {
+			s.observe(ActionAttachmentUpload, audit.OutcomeRefused)
+			s.auditRefusal(ctx, c, rec, err)
+		}
+		return nil, err
+	}
+	if k := c.Idempotency; k != nil && k.Hash == "" {
+		// An upload is the same request when it brings the same file under the
+		// same name (multipart boundaries differ between retries).
+		sum := sha256.Sum256([]byte("POST /api/v1/attachments\n" + name + "\n" + b.SHA256))
+		k.Hash = hex.EncodeToString(sum[:])
+	}
+	var out *Attachment
+	err = s.store.Tx(ctx, func(r Repos) error {
+		now := s.now()
+		if err := s.claimKey(ctx, r, c, now); err != nil {
+			return err
+		}
+		a := &Attachment{SHA256: b.SHA256, Size: b.Size, ContentType: b.ContentType, Name: name,
+			UploadedBy: c.Actor.UserID, CreatedAt: now}
+		if err := r.Attachments.Create(ctx, a); err != nil {
+			return err
+		}
+		rec := rec
+		rec.objectID = idString(a.ID)
+		rec.changes = map[string]any{"name": a.Name, "sha256": a.SHA256, "size": a.Size, "content_type": a.ContentType}
+		if err := r.Audit.Append(ctx, s.entry(c, now, rec)); err != nil {
+			return err
+		}
+		out = a
+		return s.rememberResponse(ctx, r, c, a)
+	})
+	if err = s.keyTaken(ctx, c, err); err != nil {
+		return nil, err
+	}
+	s.observe(ActionAttachmentUpload, audit.OutcomeOK)
+	return out, nil
+}
+
+func mediaType(ct string) string {
+	base, _, _ := strings.Cut(ct, ";")
+	return strings.TrimSpace(base)
+}
+
+// canSeeAttachment reports whether the actor may see a: its uploader while it
+// is attached nowhere, afterwards whoever sees a problem it is attached to.
+func canSeeAttachment(ctx context.Context, r Repos, actor domain.Actor, a *Attachment, seen map[int64]bool) (bool, error) {
+	ids, err := r.Attachments.ProblemIDs(ctx, a.ID)
+	if err != nil {
+		return false, err
+	}
+	if len(ids) == 0 {
+		return a.UploadedBy == actor.UserID, nil
+	}
+	for _, id := range ids {
+		visible, ok := seen[id]
+		if !ok {
+			p, err := r.Problems.Get(ctx, id)
+			if err != nil {
+				return false, err
+			}
+			visible = actor.CanSee(p)
+			seen[id] = visible
+		}
+		if visible {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// OpenAttachment returns an attachment the caller may see and its content;
+// anything else is domain.ErrNotFound. The caller closes the content.
+func (s *Service) OpenAttachment(ctx context.Context, c Caller, id int64) (*Attachment, io.ReadSeekCloser, error) {
+	if s.blobs == nil {
+		return nil, nil, errNoBlobs
+	}
+	r := s.store.Read()
+	a, err := r.Attachments.Get(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ok, err := canSeeAttachment(ctx, r, c.Actor, a, map[int64]bool{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, fmt.Errorf("attachment %d: %w", id, domain.ErrNotFound)
+	}
+	f, err := s.blobs.Open(a.SHA256)
+	if err != nil {
+		return nil, nil, fmt.Errorf("attachment %d: content %s: %w", id, a.SHA256, err)
+	}
+	return a, f, nil
+}
+
+// ProblemAttachments lists the attachments of a problem the caller may see.
+func (s *Service) ProblemAttachments(ctx context.Context, c Caller, id int64) ([]*ProblemAttachment, error) {
+	if _, err := s.Problem(ctx, c, id); err != nil {
+		return nil, err
+	}
+	return s.store.Read().Attachments.ForProblem(ctx, id)
+}
+
+// evidence resolves the attachment_ids of an action: each must be the
+// caller's own upload attached nowhere yet, or one the caller already sees.
+// Anything else reads as unknown (400 naming the field), so that ids do not
+// reveal other people's files.
+func (s *Service) evidence(ctx context.Context, r Repos, actor domain.Actor, ids []int64) ([]domain.Evidence, []int64, error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	var uniq []int64
+	for _, id := range ids {
+		if !slices.Contains(uniq, id) {
+			uniq = append(uniq, id)
+		}
+	}
+	if len(uniq) > domain.MaxAttachmentsPerAction {
+		return nil, nil, domain.Invalid("attachment_ids", "names %d attachments; at most %d allowed", len(uniq), domain.MaxAttachmentsPerAction)
+	}
+	found, err := r.Attachments.GetMany(ctx, uniq)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[int64]*Attachment, len(found))
+	for _, a := range found {
+		byID[a.ID] = a
+	}
+	var (
+		v   domain.Validator
+		out []domain.Evidence
+	)
+	seen := map[int64]bool{}
+	for _, id := range uniq {
+		a, ok := byID[id]
+		if ok {
+			if ok, err = canSeeAttachment(ctx, r, actor, a, seen); err != nil {
+				return nil, nil, err
+			}
+		}
+		if !ok {
+			v.Add("attachment_ids", "no attachment with id %d that you may use (upload it first with POST /api/v1/attachments)", id)
+			continue
+		}
+		out = append(out, a.Evidence())
+	}
+	if err := v.Err(); err != nil {
+		return nil, nil, err
+	}
+	return out, uniq, nil
+}

@@ -1,0 +1,57 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rectify-team/rectify/internal/app/apptest"
+)
+
+// The token check every authenticated request makes, on the real store
+// (SQLite, or MariaDB with RECTIFY_TEST_MYSQL_DSN).
+func BenchmarkAuthenticate(b *testing.B) {
+	env := apptest.New(b)
+	token := env.Login(b, "owner1")
+	ctx := context.Background()
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := env.Svc.Authenticate(ctx, token); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := env.Svc.Authenticate(ctx, token); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
+
+// One whole action (load, check, apply, save, audit, commit) on the store.
+func BenchmarkAcceptAction(b *testing.B) {
+	env := apptest.New(b)
+	ctx := context.Background()
+	ids := make([]int64, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(ids) == 0 {
+			b.StopTimer()
+			for range cap(ids) {
+				ids = append(ids, env.Drive(b, "assigned").ID)
+			}
+			b.StartTimer()
+		}
+		id := ids[len(ids)-1]
+		ids = ids[:len(ids)-1]
+		if _, err := env.Svc.Accept(ctx, env.Caller("owner1"), id, 0, "签收"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

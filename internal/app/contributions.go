@@ -1,0 +1,106 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/stats"
+)
+
+// Contribution limits.
+const (
+	MinContributionPoints = 1
+	MaxContributionPoints = 100
+)
+
+// ContributionInput awards special-contribution points (专项贡献分) to a person
+// or to a unit for a month.
+type ContributionInput struct {
+	UserID int64
+	UnitID int64
+	Points int
+	Reason string
+	Month  string // YYYY-MM; "" for the current month
+}
+
+// AwardContribution records an award (verifiers only, never to oneself),
+// audited in the same transaction. A published month takes no more awards.
+func (s *Service) AwardContribution(ctx context.Context, c Caller, in ContributionInput) (*Contribution, error) {
+	var out *Contribution
+	rec := record{stream: audit.SystemStream, action: ActionContributionAward, objectType: ObjectContribution}
+	err := func() error {
+		if err := requireRole(c.Actor, ActionContributionAward, domain.RoleVerifier); err != nil {
+			return err
+		}
+		month := stats.MonthOf(s.Today())
+		var v domain.Validator
+		if in.Month != "" {
+			m, err := stats.ParseMonth(in.Month)
+			if err != nil {
+				v.Add("month", "%s", err.Error())
+			} else if err := s.checkMonth("month", m); err != nil {
+				return err
+			}
+			month = m
+		}
+		v.Check((in.UserID > 0) != (in.UnitID > 0), "user_id", "name either a user (user_id) or a unit (unit_id)")
+		v.Check(in.Points >= MinContributionPoints && in.Points <= MaxContributionPoints, "points",
+			"must be a whole number from %d to %d", MinContributionPoints, MaxContributionPoints)
+		v.Text("reason", in.Reason, true, domain.MaxReason)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if in.UserID == c.Actor.UserID {
+			return domain.Forbidden("four_eyes", "nobody awards contribution points to themselves")
+		}
+		return s.store.Tx(ctx, func(r Repos) error {
+			now := s.now()
+			if _, err := r.Publications.Get(ctx, month.String()); err == nil {
+				return domain.Conflict("the evaluation of %s is published; award the points to a later month", month)
+			} else if !errors.Is(err, domain.ErrNotFound) {
+				return err
+			}
+			x := &Contribution{Month: month.String(), UserID: in.UserID, UnitID: in.UnitID, Points: in.Points,
+				Reason: strings.TrimSpace(in.Reason), AwardedBy: c.Actor.UserID, CreatedAt: now}
+			if in.UserID > 0 {
+				u, err := r.Users.Get(ctx, in.UserID)
+				if err != nil {
+					return filterError(err, "user_id", "no user has id %d", in.UserID)
+				}
+				x.UnitID = u.UnitID
+			} else if _, err := r.Units.Get(ctx, in.UnitID); err != nil {
+				return filterError(err, "unit_id", "no unit has id %d", in.UnitID)
+			}
+			if err := r.Contributions.Create(ctx, x); err != nil {
+				return err
+			}
+			rec := rec
+			rec.stream, rec.objectID = contributionStreamPrefix+x.Month, idString(x.ID)
+			rec.changes = map[string]any{"month": x.Month, "user_id": x.UserID, "unit_id": x.UnitID, "points": x.Points,
+				"reason": x.Reason}
+			out = x
+			return r.Audit.Append(ctx, s.entry(c, now, rec))
+		})
+	}()
+	if err != nil {
+		if refusable(err) {
+			s.auditRefusal(ctx, c, rec, err)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+// Contributions lists awards, newest first (verifiers and leaders).
+func (s *Service) Contributions(ctx context.Context, c Caller, q ContributionQuery) ([]*Contribution, error) {
+	if err := requireRole(c.Actor, "the contribution list", domain.RoleVerifier, domain.RoleLeader); err != nil {
+		return nil, err
+	}
+	if q.Limit <= 0 {
+		q.Limit = DefaultPageSize
+	}
+	return s.store.Read().Contributions.List(ctx, q)
+}

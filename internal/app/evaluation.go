@@ -1,0 +1,476 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/stats"
+)
+
+// Audit actions and object types of the board, evaluation, notices and ledger.
+const (
+	ActionContributionAward  = "contribution_award"
+	ActionEvaluationPublish  = "evaluation_publish"
+	ActionNoticeCreate       = "notice_create"
+	ActionNoticeUpdate       = "notice_update"
+	ActionNoticePublish      = "notice_publish"
+	ActionProblemImport      = "problem_import"
+	ObjectContribution       = "contribution"
+	ObjectEvaluation         = "evaluation"
+	ObjectNotice             = "notice"
+	ObjectImport             = "import"
+	evaluationStreamPrefix   = "evaluation/"
+	contributionStreamPrefix = "contributions/"
+)
+
+// BoardAuditActions lists the audit actions this part of Rectify writes.
+func BoardAuditActions() []string {
+	return []string{ActionContributionAward, ActionEvaluationPublish, ActionNoticeCreate, ActionNoticeUpdate,
+		ActionNoticePublish, ActionProblemImport}
+}
+
+// BoardAuditObjectTypes lists the object types this part of Rectify names.
+func BoardAuditObjectTypes() []string {
+	return []string{ObjectContribution, ObjectEvaluation, ObjectNotice, ObjectImport}
+}
+
+// EvaluationLevel says whom the evaluation ranks.
+type EvaluationLevel string
+
+// Evaluation levels.
+const (
+	LevelPerson EvaluationLevel = "person" // each assignee
+	LevelUnit   EvaluationLevel = "unit"   // each responsible unit
+)
+
+// EvaluationItem is one person's or unit's line of a month's evaluation.
+type EvaluationItem struct {
+	ID            int64    `json:"id"`
+	Name          string   `json:"name"`
+	UnitID        int64    `json:"unit_id,omitempty"`
+	Closed        int      `json:"closed"`
+	Workload      float64  `json:"workload"`
+	FirstPass     int      `json:"first_pass"`
+	Accuracy      *float64 `json:"accuracy"`
+	OnTime        int      `json:"on_time"`
+	Accepts       int      `json:"accepts"`
+	PromptAccepts int      `json:"prompt_accepts"`
+	Timeliness    *float64 `json:"timeliness"`
+	Contribution  float64  `json:"contribution"`
+	Score         float64  `json:"score"`
+	Rank          int      `json:"rank"`
+}
+
+// Improvement is a 进步之星: a rise in score against the previous month.
+type Improvement struct {
+	EvaluationItem
+	PreviousScore float64 `json:"previous_score"`
+	Rise          float64 `json:"rise"`
+}
+
+// Evaluation is one month's evaluation at one level.
+type Evaluation struct {
+	Month        string           `json:"month"`
+	Level        EvaluationLevel  `json:"level"`
+	Items        []EvaluationItem `json:"items"`
+	ModelWorkers []EvaluationItem `json:"model_workers"` // 标兵: everyone ranked first with a score above 0
+	MostImproved []Improvement    `json:"most_improved"` // 进步之星: the largest rise, above 0
+	Weights      stats.Weights    `json:"weights"`
+	Formula      string           `json:"formula"`
+	ComputedAt   time.Time        `json:"computed_at"`
+	Published    bool             `json:"published"`
+	PublishedAt  *time.Time       `json:"published_at,omitempty"`
+	PublishedBy  int64            `json:"published_by,omitempty"`
+}
+
+// snapshot is what a publication freezes: both levels, as computed then.
+type snapshot struct {
+	Month  string      `json:"month"`
+	Person *Evaluation `json:"person"`
+	Unit   *Evaluation `json:"unit"`
+}
+
+func (s *Service) weights() stats.Weights {
+	if s.cfg.Evaluation == (stats.Weights{}) {
+		return stats.DefaultWeights()
+	}
+	return s.cfg.Evaluation
+}
+
+// ParseLevel reads person or unit.
+func ParseLevel(v string) (EvaluationLevel, error) {
+	switch EvaluationLevel(v) {
+	case "", LevelPerson:
+		return LevelPerson, nil
+	case LevelUnit:
+		return LevelUnit, nil
+	}
+	return "", domain.Invalid("level", "must be person or unit")
+}
+
+// checkMonth refuses a month that has not begun.
+func (s *Service) checkMonth(field string, m stats.Month) error {
+	if stats.MonthOf(s.Today()).Before(m) {
+		return domain.Invalid(field, "%s has not begun", m)
+	}
+	return nil
+}
+
+func requireRole(a domain.Actor, what string, roles ...domain.Role) error {
+	if !a.HasAny(roles...) {
+		return domain.Forbidden("role_required", "%s requires one of the roles: %s", what,
+			strings.Join(domain.RoleNames(roles), ", "))
+	}
+	return nil
+}
+
+// Evaluation returns a month's evaluation at one level: the frozen snapshot
+// when the month is published, else computed from the data now. Verifiers
+// and leaders read any month; everyone else only published months.
+func (s *Service) Evaluation(ctx context.Context, c Caller, month stats.Month, level EvaluationLevel) (*Evaluation, error) {
+	if err := s.checkMonth("month", month); err != nil {
+		return nil, err
+	}
+	r := s.store.Read()
+	pub, err := r.Publications.Get(ctx, month.String())
+	switch {
+	case err == nil:
+		return pub.level(level)
+	case !errors.Is(err, domain.ErrNotFound):
+		return nil, err
+	}
+	if err := requireRole(c.Actor, "an unpublished evaluation", domain.RoleVerifier, domain.RoleLeader); err != nil {
+		return nil, err
+	}
+	person, unit, err := s.evaluate(ctx, r, month, true)
+	if err != nil {
+		return nil, err
+	}
+	if level == LevelUnit {
+		return unit, nil
+	}
+	return person, nil
+}
+
+func (p *Publication) level(level EvaluationLevel) (*Evaluation, error) {
+	var snap snapshot
+	if err := json.Unmarshal([]byte(p.Snapshot), &snap); err != nil {
+		return nil, fmt.Errorf("publication %s: %w", p.Month, err)
+	}
+	ev := snap.Person
+	if level == LevelUnit {
+		ev = snap.Unit
+	}
+	if ev == nil {
+		return nil, fmt.Errorf("publication %s lacks the %s level", p.Month, level)
+	}
+	at := p.PublishedAt
+	ev.Published, ev.PublishedAt, ev.PublishedBy = true, &at, p.PublishedBy
+	return ev, nil
+}
+
+// evaluate computes both levels of a month from the data now. withPrevious
+// also compares with the previous month for the 进步之星 (its published
+// snapshot when there is one).
+func (s *Service) evaluate(ctx context.Context, r Repos, month stats.Month, withPrevious bool) (*Evaluation, *Evaluation, error) {
+	w := s.weights()
+	persons, units, err := s.monthFacts(ctx, r, month)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.now()
+	build := func(level EvaluationLevel, facts []stats.Facts) *Evaluation {
+		results := stats.Evaluate(facts, w)
+		ev := &Evaluation{Month: month.String(), Level: level, Items: items(results), Weights: w, Formula: w.Formula(),
+			ComputedAt: now, ModelWorkers: items(stats.ModelWorkers(results)), MostImproved: []Improvement{}}
+		return ev
+	}
+	person, unit := build(LevelPerson, persons), build(LevelUnit, units)
+	if !withPrevious {
+		return person, unit, nil
+	}
+	prevPerson, prevUnit, err := s.previous(ctx, r, month.Prev())
+	if err != nil {
+		return nil, nil, err
+	}
+	person.MostImproved = improvements(person.Items, prevPerson)
+	unit.MostImproved = improvements(unit.Items, prevUnit)
+	return person, unit, nil
+}
+
+// previous returns the items of the month before: frozen if published, else computed now.
+func (s *Service) previous(ctx context.Context, r Repos, month stats.Month) ([]EvaluationItem, []EvaluationItem, error) {
+	pub, err := r.Publications.Get(ctx, month.String())
+	switch {
+	case err == nil:
+		person, err := pub.level(LevelPerson)
+		if err != nil {
+			return nil, nil, err
+		}
+		unit, err := pub.level(LevelUnit)
+		if err != nil {
+			return nil, nil, err
+		}
+		return person.Items, unit.Items, nil
+	case !errors.Is(err, domain.ErrNotFound):
+		return nil, nil, err
+	}
+	person, unit, err := s.evaluate(ctx, r, month, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return person.Items, unit.Items, nil
+}
+
+func items(results []stats.Result) []EvaluationItem {
+	out := make([]EvaluationItem, len(results))
+	for i, r := range results {
+		out[i] = EvaluationItem{ID: r.ID, Name: r.Name, UnitID: r.UnitID, Closed: r.Closed(), Workload: r.Workload,
+			FirstPass: r.FirstPass, Accuracy: r.Accuracy, OnTime: r.OnTime, Accepts: r.Accepts,
+			PromptAccepts: r.PromptAccepts, Timeliness: r.Timeliness, Contribution: r.Contribution,
+			Score: r.Score, Rank: r.Rank}
+	}
+	return out
+}
+
+func improvements(current, previous []EvaluationItem) []Improvement {
+	toResults := func(xs []EvaluationItem) []stats.Result {
+		out := make([]stats.Result, len(xs))
+		for i, x := range xs {
+			out[i] = stats.Result{Facts: stats.Facts{ID: x.ID, Name: x.Name}, Score: x.Score, Rank: x.Rank}
+		}
+		return out
+	}
+	byID := map[int64]EvaluationItem{}
+	for _, x := range current {
+		byID[x.ID] = x
+	}
+	out := []Improvement{}
+	for _, imp := range stats.MostImproved(toResults(current), toResults(previous)) {
+		out = append(out, Improvement{EvaluationItem: byID[imp.ID], PreviousScore: imp.PreviousScore, Rise: imp.Rise})
+	}
+	return out
+}
+
+// monthFacts gathers what each person and each unit did in the month.
+// A closure counts for the problem's assignee and its responsible unit; an
+// acceptance for the problem's assignee and unit now; a contribution for the
+// person awarded and the unit credited when it was awarded (so a person who
+// moves keeps their earlier points with their earlier unit).
+func (s *Service) monthFacts(ctx context.Context, r Repos, month stats.Month) ([]stats.Facts, []stats.Facts, error) {
+	loc := s.cfg.Location
+	from, to := month.Start(loc), month.End(loc)
+	closed, err := r.Stats.ClosedBetween(ctx, from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	accepts, err := r.Stats.AcceptedBetween(ctx, from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	byUser, byUnit, err := r.Contributions.Sums(ctx, month.String())
+	if err != nil {
+		return nil, nil, err
+	}
+	owners, err := r.Stats.Owners(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	units, err := r.Units.List(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	persons, teams := map[int64]*stats.Facts{}, map[int64]*stats.Facts{}
+	get := func(m map[int64]*stats.Facts, id int64) *stats.Facts {
+		if m[id] == nil {
+			m[id] = &stats.Facts{ID: id}
+		}
+		return m[id]
+	}
+	for _, f := range closed {
+		onTime := f.SubmittedAt != nil && !f.Deadline.IsZero() && !domain.DateOf(*f.SubmittedAt, loc).After(f.Deadline)
+		for _, x := range []*stats.Facts{get(teams, f.UnitID), personFacts(get, persons, f.AssigneeID)} {
+			if x == nil {
+				continue
+			}
+			switch f.Severity {
+			case domain.SeverityCritical:
+				x.ClosedCritical++
+			case domain.SeveritySerious:
+				x.ClosedSerious++
+			default:
+				x.ClosedGeneral++
+			}
+			if f.ReworkCount == 0 {
+				x.FirstPass++
+			}
+			if onTime {
+				x.OnTime++
+			}
+		}
+	}
+	for _, a := range accepts {
+		if a.AssignedAt == nil {
+			continue // an acceptance without an assignment in the trail cannot be judged
+		}
+		late, _ := stats.AcceptedLate(domain.DateOf(*a.AssignedAt, loc), domain.DateOf(a.AcceptedAt, loc))
+		for _, x := range []*stats.Facts{get(teams, a.UnitID), personFacts(get, persons, a.AssigneeID)} {
+			if x == nil {
+				continue
+			}
+			x.Accepts++
+			if !late {
+				x.PromptAccepts++
+			}
+		}
+	}
+	for id, pts := range byUser {
+		get(persons, id).Contribution = float64(pts)
+	}
+	for id, pts := range byUnit {
+		get(teams, id).Contribution = float64(pts)
+	}
+	// Everyone who may be assigned work is evaluated, even in a month without any.
+	for _, o := range owners {
+		if !o.Disabled {
+			get(persons, o.ID)
+			get(teams, o.UnitID)
+		}
+	}
+	people := map[int64]PersonRef{}
+	for _, o := range owners {
+		people[o.ID] = o
+	}
+	var missing []int64
+	for id := range persons {
+		if _, ok := people[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		more, err := r.Stats.People(ctx, missing)
+		if err != nil {
+			return nil, nil, err
+		}
+		for id, p := range more {
+			people[id] = p
+		}
+	}
+	unitNames := map[int64]string{}
+	for _, u := range units {
+		unitNames[u.ID] = u.Name
+	}
+	out := func(m map[int64]*stats.Facts, name func(f *stats.Facts)) []stats.Facts {
+		list := make([]stats.Facts, 0, len(m))
+		for _, f := range m {
+			name(f)
+			list = append(list, *f)
+		}
+		slices.SortFunc(list, func(a, b stats.Facts) int { return int(a.ID - b.ID) })
+		return list
+	}
+	personList := out(persons, func(f *stats.Facts) {
+		p := people[f.ID]
+		f.Name, f.UnitID = p.Name, p.UnitID
+		if f.Name == "" {
+			f.Name = fmt.Sprintf("#%d", f.ID)
+		}
+	})
+	unitList := out(teams, func(f *stats.Facts) {
+		f.Name = unitNames[f.ID]
+		if f.Name == "" {
+			f.Name = fmt.Sprintf("#%d", f.ID)
+		}
+	})
+	return personList, unitList, nil
+}
+
+// personFacts is the facts of an assignee, or nil for a problem without one.
+func personFacts(get func(map[int64]*stats.Facts, int64) *stats.Facts, m map[int64]*stats.Facts, id int64) *stats.Facts {
+	if id == 0 {
+		return nil
+	}
+	return get(m, id)
+}
+
+// PublishEvaluation freezes a finished month (leaders only): both levels are
+// computed now and stored as a snapshot that later data does not change. The
+// audit entry records the snapshot's SHA-256, so the frozen figures are as
+// tamper-evident as the trail.
+func (s *Service) PublishEvaluation(ctx context.Context, c Caller, month stats.Month) (*Publication, error) {
+	rec := record{stream: evaluationStreamPrefix + month.String(), action: ActionEvaluationPublish,
+		objectType: ObjectEvaluation, objectID: month.String()}
+	var out *Publication
+	err := func() error {
+		if err := requireRole(c.Actor, "publishing an evaluation", domain.RoleLeader); err != nil {
+			return err
+		}
+		if err := s.checkMonth("month", month); err != nil {
+			return err
+		}
+		return s.store.Tx(ctx, func(r Repos) error {
+			now := s.now()
+			if now.Before(month.End(s.cfg.Location)) {
+				return domain.Conflict("%s is not over yet; it can be published from %s", month, month.Next().First())
+			}
+			if _, err := r.Publications.Get(ctx, month.String()); err == nil {
+				return domain.Conflict("the evaluation of %s is already published", month)
+			} else if !errors.Is(err, domain.ErrNotFound) {
+				return err
+			}
+			person, unit, err := s.evaluate(ctx, r, month, true)
+			if err != nil {
+				return err
+			}
+			body, err := json.Marshal(snapshot{Month: month.String(), Person: person, Unit: unit})
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(body)
+			p := &Publication{Month: month.String(), PublishedBy: c.Actor.UserID, PublishedAt: now, Snapshot: string(body)}
+			if err := r.Publications.Create(ctx, p); err != nil {
+				return err
+			}
+			rec := rec
+			rec.changes = map[string]any{"month": month.String(), "persons": len(person.Items), "units": len(unit.Items),
+				"model_workers": itemIDs(person.ModelWorkers), "most_improved": improvementIDs(person.MostImproved),
+				"unit_model_workers": itemIDs(unit.ModelWorkers), "snapshot_sha256": hex.EncodeToString(sum[:]),
+				"weights": person.Weights}
+			out = p
+			return r.Audit.Append(ctx, s.entry(c, now, rec))
+		})
+	}()
+	if err != nil {
+		if refusable(err) {
+			s.auditRefusal(ctx, c, record{stream: audit.SystemStream, action: rec.action, objectType: rec.objectType,
+				objectID: rec.objectID}, err)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+func itemIDs(xs []EvaluationItem) []int64 {
+	out := make([]int64, len(xs))
+	for i, x := range xs {
+		out[i] = x.ID
+	}
+	return out
+}
+
+func improvementIDs(xs []Improvement) []int64 {
+	out := make([]int64, len(xs))
+	for i, x := range xs {
+		out[i] = x.ID
+	}
+	return out
+}
