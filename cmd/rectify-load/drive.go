@@ -43,6 +43,7 @@ type runOpts struct {
 	pool        int
 	interval    time.Duration
 	warmup      time.Duration
+	boardShare  int // percent of mixed operations that read the board
 }
 
 func runCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -65,6 +66,7 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs.IntVar(&o.pool, "pool", 20000, "registered problems fetched before an action measurement (each is acted on once)")
 	fs.DurationVar(&o.interval, "interval", 0, "also report every interval (soak runs): rate, p99, server RSS and goroutines")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each measurement")
+	fs.IntVar(&o.boardShare, "board-share", 5, "mixed: percent of operations that read the board (the rest: 25 lifecycle steps, then get and list alike)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,6 +96,8 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("--max-requests: 1 to %d", maxRequestsCap)
 	case o.limit && o.db == "":
 		return errors.New("--limit needs --db (the server's database)")
+	case o.boardShare < 0 || o.boardShare > 75:
+		return errors.New("--board-share: 0 to 75")
 	case o.pool < 1 || o.pool > 1_000_000:
 		return errors.New("--pool: 1 to 1,000,000")
 	}
@@ -385,6 +389,7 @@ type client struct {
 	pool  <-chan problemRef
 	cur   *problemRef // mixed: the problem this client is moving along
 	stats bool
+	board int // mixed: percent of board reads
 }
 
 func (c *client) do(ctx context.Context, as, method, path string, body any) (int, []byte) {
@@ -528,6 +533,7 @@ func (c *client) op(ctx context.Context, workload string) bool {
 		c.do(ctx, "leader-1", "GET", "/stats/overview", nil)
 		c.m.ops.Add(1)
 	case "mixed":
+		reads := (100 - 25 - c.board) / 2
 		switch r := c.rng.IntN(100); {
 		case r < 25:
 			if c.cur == nil || c.cur.Status == "closed" {
@@ -535,9 +541,9 @@ func (c *client) op(ctx context.Context, workload string) bool {
 			} else {
 				c.cur = c.step(ctx, c.cur)
 			}
-		case r < 60:
+		case r < 25+reads:
 			return c.op(ctx, "get")
-		case r < 95:
+		case r < 100-c.board:
 			return c.op(ctx, "list")
 		default:
 			return c.op(ctx, "board")
@@ -679,7 +685,8 @@ func measure(ctx context.Context, s *session, o runOpts, w string, n, pid int, s
 	}
 	clients := make([]*client, n)
 	for i := range clients {
-		clients[i] = &client{s: s, m: m, rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i))), pool: pool}
+		clients[i] = &client{s: s, m: m, rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i))), pool: pool,
+			board: o.boardShare}
 	}
 	runFor := func(d time.Duration, stats bool) time.Duration {
 		rctx, cancel := context.WithTimeout(ctx, d)

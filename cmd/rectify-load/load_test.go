@@ -113,7 +113,7 @@ func TestPrepareAndRun(t *testing.T) {
 
 	out.Reset()
 	ro := runOpts{url: srv.URL + "/api/v1", db: url, workloads: workloads, clients: []int{2}, duration: 800 * time.Millisecond,
-		maxRequests: 400, limit: true, pool: 40, warmup: 100 * time.Millisecond, interval: 150 * time.Millisecond}
+		maxRequests: 400, limit: true, pool: 40, boardShare: 5, warmup: 100 * time.Millisecond, interval: 150 * time.Millisecond}
 	if err := drive(ctx, ro, &out); err != nil {
 		t.Fatalf("drive: %v\n%s", err, out.String())
 	}

@@ -135,6 +135,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	defer stopBG()
 	go checkpointLoop(bg, svc, cfg.CheckpointInterval, log)
 	go idempotencyPurgeLoop(bg, svc, log) // evidence.go
+	go warmBoard(bg, svc, log)            // board.go
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -91,22 +91,18 @@ func (s *Service) boardFilter(ctx context.Context, c Caller, in BoardInput) (Boa
 	return f, v.Err()
 }
 
-// Overview computes the board over the problems the caller may see.
+// Overview computes the board over the problems the caller may see, from
+// the board's index (boardindex.go).
 func (s *Service) Overview(ctx context.Context, c Caller, in BoardInput) (*Overview, error) {
 	f, err := s.boardFilter(ctx, c, in)
 	if err != nil {
 		return nil, err
 	}
-	today := s.Today()
+	m, err := s.boardMatch(ctx, f)
+	if err != nil {
+		return nil, err
+	}
 	r := s.store.Read()
-	groups, err := r.Stats.BoardGroups(ctx, f, today, today.AddDays(s.cfg.Deadlines.YellowDays))
-	if err != nil {
-		return nil, err
-	}
-	times, err := r.Stats.CloseTimes(ctx, f)
-	if err != nil {
-		return nil, err
-	}
 	units, err := r.Units.List(ctx)
 	if err != nil {
 		return nil, err
@@ -115,53 +111,39 @@ func (s *Service) Overview(ctx context.Context, c Caller, in BoardInput) (*Overv
 	if err != nil {
 		return nil, err
 	}
+	today := s.Today()
+	idx, unlock, err := s.index(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := idx.totals(&m, today, today.AddDays(s.cfg.Deadlines.YellowDays))
+	unlock()
 	o := &Overview{AsOf: today, ByStatus: map[domain.Status]int64{}, BySeverity: map[domain.Severity]int64{},
 		BySource: map[domain.Source]int64{}}
-	for _, st := range domain.Statuses() {
-		o.ByStatus[st] = 0
+	for i, st := range domain.Statuses() {
+		o.ByStatus[st] = t.byStatus[i]
+		o.Total += t.byStatus[i]
 	}
-	for _, sv := range domain.Severities() {
-		o.BySeverity[sv] = 0
+	for i, sv := range domain.Severities() {
+		o.BySeverity[sv] = t.bySeverity[i]
 	}
-	for _, src := range domain.Sources() {
-		o.BySource[src] = 0
+	for i, src := range domain.Sources() {
+		o.BySource[src] = t.bySource[i]
 	}
-	var verified, everClosed, dismissed int64
-	byUnit, byCat := map[int64]NodeCount{}, map[int64]NodeCount{}
-	for _, g := range groups {
-		o.Total += g.Count
-		o.ByStatus[g.Status] += g.Count
-		o.BySeverity[g.Severity] += g.Count
-		o.BySource[g.Source] += g.Count
-		o.Overdue += g.Overdue
-		o.Warning.Red += g.Overdue + g.ClosedLate
-		o.Warning.Yellow += g.Yellow
-		o.Warning.Green += g.OpenGreen + g.ClosedOnTime
-		o.ClosedOnTime += g.ClosedOnTime
-		o.Reworked += g.Reworked
-		o.Reopened += g.Reopened
-		o.Extensions += g.Extensions
-		verified += g.Verified
-		everClosed += g.EverClosed
-		line := NodeCount{Total: g.Count, Overdue: g.Overdue}
-		switch g.Status {
-		case domain.StatusClosed:
-			o.Closed += g.Count
-			line.Closed = g.Count
-		case domain.StatusDismissed:
-			dismissed += g.Count
-			line.Dismissed = g.Count
-		}
-		byUnit[g.UnitID] = addNode(byUnit[g.UnitID], line)
-		byCat[g.CategoryID] = addNode(byCat[g.CategoryID], line)
-	}
-	o.ClosureRate = stats.Rate(o.Closed, o.Total-dismissed)
+	o.Overdue, o.Closed, o.ClosedOnTime = t.overdue, o.ByStatus[domain.StatusClosed], t.closedOnTime
+	o.Warning = WarningCounts{Green: t.openGreen + t.closedOnTime, Yellow: t.yellow, Red: t.overdue + t.closedLate}
+	o.Reworked, o.Reopened, o.Extensions = t.reworked, t.reopened, t.extensions
+	o.ClosureRate = stats.Rate(o.Closed, o.Total-o.ByStatus[domain.StatusDismissed])
 	o.OnTimeRate = stats.Rate(o.ClosedOnTime, o.Closed)
-	o.ReworkRate = stats.Rate(o.Reworked, verified)
-	o.ReopenRate = stats.Rate(o.Reopened, everClosed)
-	if times.Count > 0 {
-		avg := stats.Round(times.SumSeconds/float64(times.Count)/86400, 2)
-		p90 := stats.Round(times.P90Seconds/86400, 2)
+	o.ReworkRate = stats.Rate(o.Reworked, t.verified)
+	o.ReopenRate = stats.Rate(o.Reopened, t.everClosed)
+	if n := len(t.closeSeconds); n > 0 {
+		var sum int64
+		for _, x := range t.closeSeconds {
+			sum += x
+		}
+		avg := stats.Round(float64(sum)/float64(n)/86400, 2)
+		p90 := stats.Round(float64(p90Seconds(t.closeSeconds))/86400, 2)
 		o.AvgDaysToClose, o.P90DaysToClose = &avg, &p90
 	}
 	unitPaths, unitNodes := map[int64]string{}, map[int64]NodeCount{}
@@ -169,13 +151,13 @@ func (s *Service) Overview(ctx context.Context, c Caller, in BoardInput) (*Overv
 		unitPaths[u.ID] = u.Path
 		unitNodes[u.ID] = NodeCount{ID: u.ID, ParentID: u.ParentID, Name: u.Name}
 	}
-	o.ByUnit = treeLines(stats.RollUp(unitPaths, byUnit, addInto), unitNodes, unitPaths)
+	o.ByUnit = treeLines(stats.RollUp(unitPaths, t.byUnit, addInto), unitNodes, unitPaths)
 	catPaths, catNodes := map[int64]string{}, map[int64]NodeCount{}
 	for _, cat := range cats {
 		catPaths[cat.ID] = cat.Path
 		catNodes[cat.ID] = NodeCount{ID: cat.ID, ParentID: cat.ParentID, Code: cat.Code, Name: cat.Name}
 	}
-	o.ByCategory = treeLines(stats.RollUp(catPaths, byCat, addInto), catNodes, catPaths)
+	o.ByCategory = treeLines(stats.RollUp(catPaths, t.byCategory, addInto), catNodes, catPaths)
 	return o, nil
 }
 
@@ -267,25 +249,31 @@ func (s *Service) Trend(ctx context.Context, c Caller, in TrendInput) ([]TrendPe
 	if len(periods) > limit {
 		return nil, domain.Invalid("from", "the range holds %d %ss; at most %d", len(periods), in.By, limit)
 	}
-	q := TrendQuery{Filter: f, Today: today}
+	var instants []time.Time
+	var dates []domain.Date
 	for i, p := range periods {
 		if i == 0 {
-			q.Instants = append(q.Instants, stats.DayStart(p.Start, s.cfg.Location))
-			q.Dates = append(q.Dates, p.Start)
+			instants = append(instants, stats.DayStart(p.Start, s.cfg.Location))
+			dates = append(dates, p.Start)
 		}
-		q.Instants = append(q.Instants, stats.DayStart(p.End, s.cfg.Location))
-		q.Dates = append(q.Dates, p.End)
+		instants = append(instants, stats.DayStart(p.End, s.cfg.Location))
+		dates = append(dates, p.End)
 	}
-	counts, err := s.store.Read().Stats.Trend(ctx, q)
+	m, err := s.boardMatch(ctx, f)
 	if err != nil {
 		return nil, err
 	}
+	idx, unlock, err := s.index(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reg, closed, dismissed, missed, backlog := idx.trend(&m, instants, dates, today)
+	unlock()
 	out := make([]TrendPeriod, len(periods))
-	backlog := counts.Baseline
 	for i, p := range periods {
-		backlog += counts.Registered[i] - counts.Closed[i] - counts.Dismissed[i]
-		out[i] = TrendPeriod{Period: p, Registered: counts.Registered[i], Closed: counts.Closed[i],
-			Dismissed: counts.Dismissed[i], Overdue: counts.Missed[i], Backlog: backlog}
+		backlog += reg[i] - closed[i] - dismissed[i]
+		out[i] = TrendPeriod{Period: p, Registered: reg[i], Closed: closed[i], Dismissed: dismissed[i], Overdue: missed[i],
+			Backlog: backlog}
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package app_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -558,5 +559,105 @@ func TestContributionRules(t *testing.T) {
 	list, err := e.Svc.Contributions(ctx, e.Caller("leader"), app.ContributionQuery{Month: "2026-03"})
 	if err != nil || len(list) != 1 {
 		t.Errorf("list: %v %+v", err, list)
+	}
+}
+
+// The board's index is loaded once and then follows every change: each read
+// first takes in the problems updated since the last one.
+func TestBoardIndexFollowsChanges(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	ctx := t.Context()
+	total := func() (*app.Overview, []app.TrendPeriod) {
+		t.Helper()
+		o, err := e.Svc.Overview(ctx, e.Caller("leader"), app.BoardInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := e.Svc.Trend(ctx, e.Caller("leader"), app.TrendInput{By: stats.ByWeek,
+			From: domain.NewDate(2026, 3, 2), To: domain.NewDate(2026, 3, 2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o, tr
+	}
+	if o, _ := total(); o.Total != 0 || o.ClosureRate != nil {
+		t.Fatalf("empty board %+v", o)
+	}
+	p := e.Drive(t, domain.StatusClosed)
+	o, tr := total()
+	if o.Total != 1 || o.Closed != 1 || tr[0].Registered != 1 || tr[0].Closed != 1 || tr[0].Backlog != 0 {
+		t.Fatalf("after a closure: %+v %+v", o, tr)
+	}
+	if _, err := e.Svc.Reopen(ctx, e.Caller("verifier"), p.ID, 0, "反弹", domain.NewDate(2026, 4, 1)); err != nil {
+		t.Fatal(err)
+	}
+	q := e.Drive(t, domain.StatusAssigned)
+	o, tr = total()
+	if o.Total != 2 || o.Closed != 0 || o.ByStatus[domain.StatusRectifying] != 1 || o.ByStatus[domain.StatusAssigned] != 1 ||
+		o.Reopened != 1 || tr[0].Backlog != 2 {
+		t.Fatalf("after a reopening and an assignment: %+v %+v", o, tr)
+	}
+	// A change committed late (its updated_at before the latest one seen, within the margin) is still taken in.
+	execSQL(t, e, "UPDATE problems SET status = 'dismissed', updated_at = ? WHERE id = ?", apptest.Start.Add(-time.Minute), q.ID)
+	if o, _ = total(); o.ByStatus[domain.StatusDismissed] != 1 || o.ByStatus[domain.StatusAssigned] != 0 {
+		t.Fatalf("a late commit was missed: %+v", o.ByStatus)
+	}
+	// A problem whose id is below one already seen (a registration that committed after a later one).
+	insert := func(id int64) {
+		execSQL(t, e, "INSERT INTO problems (id, code, title, description, category_id, severity, source, unit_id, found_at, "+
+			"status, version, measures, created_by, created_at, updated_at) SELECT ?, ?, 't', '', 5, 'general', 'report', "+
+			"unit_id, found_at, 'registered', 1, '', created_by, created_at, ? FROM problems WHERE id = ?",
+			id, fmt.Sprintf("WT-2026-%06d", 900000+id), apptest.Start, p.ID)
+	}
+	insert(q.ID + 10)
+	if o, _ = total(); o.Total != 3 {
+		t.Fatalf("a new problem was missed: %+v", o.ByStatus)
+	}
+	insert(q.ID + 5)
+	if o, _ = total(); o.Total != 4 || o.ByStatus[domain.StatusRegistered] != 2 {
+		t.Fatalf("a problem below the largest id was missed: %+v", o.ByStatus)
+	}
+}
+
+// The board's traffic lights agree with the list's warning filter and with
+// each problem's warning, milestones (序时进度) included.
+func TestBoardWarningsAgreeWithTheList(t *testing.T) {
+	t.Parallel()
+	b := buildBoardSet(t)
+	e, ctx := b.e, t.Context()
+	// P9: assigned on 3-18 with a deadline far off but a milestone due 3-20: yellow from 3-21.
+	p9 := e.Register(t, "P9")
+	if _, err := b.svc.Assign(ctx, e.Caller("verifier"), p9.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID,
+		Deadline: domain.NewDate(2026, 5, 30), Measures: "措施",
+		Milestones: []domain.MilestonePlan{{Due: domain.NewDate(2026, 3, 20), Title: "制定方案"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, day := range []int{18, 21} {
+		e.Clock.Set(shanghai(time.March, day, 9))
+		o, err := b.svc.Overview(ctx, e.Caller("leader"), app.BoardInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for level, n := range map[domain.WarningLevel]int64{domain.WarningGreen: o.Warning.Green,
+			domain.WarningYellow: o.Warning.Yellow, domain.WarningRed: o.Warning.Red} {
+			ps, _, err := b.svc.Problems(ctx, e.Caller("leader"), app.ProblemFilter{Warnings: []domain.WarningLevel{level}, Limit: 200})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if int64(len(ps)) != n {
+				t.Errorf("3-%d: the board counts %d %s, the list has %d", day, n, level, len(ps))
+			}
+			for _, p := range ps {
+				if w := b.svc.Warning(p); w != level {
+					t.Errorf("3-%d: %s is %s in the list but %s itself", day, p.Title, level, w)
+				}
+			}
+		}
+		// Yellow on 3-18: P3 (its deadline 3-20 is near); on 3-21: P9 (behind its milestone), P3 being red.
+		ps, _, err := b.svc.Problems(ctx, e.Caller("leader"), app.ProblemFilter{Warnings: []domain.WarningLevel{domain.WarningYellow}, Limit: 200})
+		if want := map[int]string{18: "P3", 21: "P9"}[day]; err != nil || len(ps) != 1 || ps[0].Title != want || o.Warning.Yellow != 1 {
+			t.Errorf("3-%d: yellow %d %v, want %s", day, o.Warning.Yellow, ps, want)
+		}
 	}
 }

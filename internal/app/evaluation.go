@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -269,11 +270,7 @@ func improvements(current, previous []EvaluationItem) []Improvement {
 func (s *Service) monthFacts(ctx context.Context, r Repos, month stats.Month) ([]stats.Facts, []stats.Facts, error) {
 	loc := s.cfg.Location
 	from, to := month.Start(loc), month.End(loc)
-	closed, err := r.Stats.ClosedBetween(ctx, from, to)
-	if err != nil {
-		return nil, nil, err
-	}
-	accepts, err := r.Stats.AcceptedBetween(ctx, from, to)
+	acceptances, err := r.Stats.Acceptances(ctx, from, to)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -289,6 +286,20 @@ func (s *Service) monthFacts(ctx context.Context, r Repos, month stats.Month) ([
 	if err != nil {
 		return nil, nil, err
 	}
+	idx, unlock, err := s.index(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	closed := idx.closedBetween(from, to)
+	accepts, rest := idx.judgeAcceptances(acceptances)
+	unlock()
+	if len(rest) > 0 { // reassigned since: the trail says which assignment they answered
+		more, err := s.judgeAcceptances(ctx, r, rest)
+		if err != nil {
+			return nil, nil, err
+		}
+		accepts = append(accepts, more...)
+	}
 	persons, teams := map[int64]*stats.Facts{}, map[int64]*stats.Facts{}
 	get := func(m map[int64]*stats.Facts, id int64) *stats.Facts {
 		if m[id] == nil {
@@ -297,12 +308,12 @@ func (s *Service) monthFacts(ctx context.Context, r Repos, month stats.Month) ([
 		return m[id]
 	}
 	for _, f := range closed {
-		onTime := f.SubmittedAt != nil && !f.Deadline.IsZero() && !domain.DateOf(*f.SubmittedAt, loc).After(f.Deadline)
-		for _, x := range []*stats.Facts{get(teams, f.UnitID), personFacts(get, persons, f.AssigneeID)} {
+		onTime := f.submitted != 0 && f.deadline != 0 && dayNumber(dateOfSeconds(f.submitted, loc)) <= f.deadline
+		for _, x := range []*stats.Facts{get(teams, f.unit), personFacts(get, persons, f.assignee)} {
 			if x == nil {
 				continue
 			}
-			switch f.Severity {
+			switch f.severity {
 			case domain.SeverityCritical:
 				x.ClosedCritical++
 			case domain.SeveritySerious:
@@ -310,7 +321,7 @@ func (s *Service) monthFacts(ctx context.Context, r Repos, month stats.Month) ([
 			default:
 				x.ClosedGeneral++
 			}
-			if f.ReworkCount == 0 {
+			if f.reworks == 0 {
 				x.FirstPass++
 			}
 			if onTime {
@@ -319,11 +330,11 @@ func (s *Service) monthFacts(ctx context.Context, r Repos, month stats.Month) ([
 		}
 	}
 	for _, a := range accepts {
-		if a.AssignedAt == nil {
-			continue // an acceptance without an assignment in the trail cannot be judged
+		if a.assignedAt.IsZero() {
+			continue // an acceptance without an assignment before it cannot be judged
 		}
-		late, _ := stats.AcceptedLate(domain.DateOf(*a.AssignedAt, loc), domain.DateOf(a.AcceptedAt, loc))
-		for _, x := range []*stats.Facts{get(teams, a.UnitID), personFacts(get, persons, a.AssigneeID)} {
+		late, _ := stats.AcceptedLate(domain.DateOf(a.assignedAt, loc), domain.DateOf(a.At, loc))
+		for _, x := range []*stats.Facts{get(teams, a.unit), personFacts(get, persons, a.assignee)} {
 			if x == nil {
 				continue
 			}
@@ -375,7 +386,7 @@ func (s *Service) monthFacts(ctx context.Context, r Repos, month stats.Month) ([
 			name(f)
 			list = append(list, *f)
 		}
-		slices.SortFunc(list, func(a, b stats.Facts) int { return int(a.ID - b.ID) })
+		slices.SortFunc(list, func(a, b stats.Facts) int { return cmp.Compare(a.ID, b.ID) })
 		return list
 	}
 	personList := out(persons, func(f *stats.Facts) {
@@ -473,4 +484,69 @@ func improvementIDs(xs []Improvement) []int64 {
 		out[i] = x.ID
 	}
 	return out
+}
+
+// judgedAcceptance is an acceptance with the assignment it answered and the
+// problem's assignee and unit now.
+type judgedAcceptance struct {
+	Acceptance
+	assignSeq  int64
+	assignedAt time.Time
+	assignee   int64
+	unit       int64
+}
+
+// judgeAcceptances finds, for each acceptance, the latest assignment before
+// it in the problem's audit stream.
+func (s *Service) judgeAcceptances(ctx context.Context, r Repos, as []Acceptance) ([]judgedAcceptance, error) {
+	ids := make([]int64, 0, len(as))
+	seen := map[int64]bool{}
+	for _, a := range as {
+		if !seen[a.ProblemID] {
+			seen[a.ProblemID] = true
+			ids = append(ids, a.ProblemID)
+		}
+	}
+	refs, err := r.Stats.Problems(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	assigns, err := r.Stats.ProblemEntries(ctx, ids, []string{string(domain.ActionAssign)})
+	if err != nil {
+		return nil, err
+	}
+	byProblem := map[string][]*audit.Entry{} // oldest first
+	for _, e := range assigns {
+		byProblem[e.ObjectID] = append(byProblem[e.ObjectID], e)
+	}
+	out := make([]judgedAcceptance, len(as))
+	for i, a := range as {
+		ref := refs[a.ProblemID]
+		j := judgedAcceptance{Acceptance: a, assignee: ref.AssigneeID, unit: ref.UnitID}
+		for _, e := range byProblem[idString(a.ProblemID)] {
+			if e.Seq < a.Seq {
+				j.assignSeq, j.assignedAt = e.Seq, e.At
+			}
+		}
+		out[i] = j
+	}
+	return out, nil
+}
+
+// judgeAcceptances judges from the index the acceptances whose problem has
+// not been assigned again since (its last assignment is the one they
+// answered); it returns the others for judgeAcceptances on the trail.
+func (b *boardIndex) judgeAcceptances(as []Acceptance) ([]judgedAcceptance, []Acceptance) {
+	var out []judgedAcceptance
+	var rest []Acceptance
+	for _, a := range as {
+		rec, ok := b.get(a.ProblemID)
+		if !ok || rec.assigned == 0 || int64(rec.assigned) > a.At.Unix() {
+			rest = append(rest, a)
+			continue
+		}
+		out = append(out, judgedAcceptance{Acceptance: a, assignedAt: time.Unix(int64(rec.assigned), 0),
+			assignee: rec.assignee, unit: int64(rec.unit)})
+	}
+	return out, rest
 }

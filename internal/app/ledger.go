@@ -413,7 +413,7 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *ledg
 		todo    []*pending
 		seen    = map[string]int{} // hash → row
 		codeRow = map[string]int{} // code → row
-		people  = map[string]PersonRef{}
+		people  = map[string]importPerson{}
 	)
 	bad := func(row ledger.Row, col, format string, args ...any) {
 		v.Add(sheet.Cell(row.Number, col), format, args...)
@@ -499,33 +499,61 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *ledg
 		return nil, err
 	}
 	res.ImportID = imp.ID
+	// Codes: a block of the year's counter for the new ones; the kept ones move their year's counter past them.
+	var fresh int64
+	kept := map[int]int64{} // year → largest kept number
+	for _, p := range todo {
+		if !p.keepCode {
+			fresh++
+			continue
+		}
+		year, seq, _ := splitCode(p.problem.Code)
+		kept[year] = max(kept[year], seq)
+	}
+	if fresh > 0 {
+		first, err := r.Ledger.ReserveCodes(ctx, today.Year(), fresh)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range todo {
+			if !p.keepCode {
+				p.problem.Code = fmt.Sprintf("WT-%d-%06d", today.Year(), first)
+				first++
+			}
+		}
+	}
+	for year, seq := range kept {
+		if err := r.Ledger.RaiseCounter(ctx, year, seq); err != nil {
+			return nil, err
+		}
+	}
+	problems := make([]*domain.Problem, len(todo))
+	for i, p := range todo {
+		problems[i] = p.problem
+	}
+	// Many rows at a time: one statement per row would outlast the transaction's time limit on a large file.
+	if err := r.Ledger.InsertProblems(ctx, problems); err != nil {
+		if errors.Is(err, domain.ErrConflict) {
+			return nil, domain.Conflict("a code of this file was taken meanwhile; upload it again (rows already in are skipped)")
+		}
+		return nil, err
+	}
+	var entries []*audit.Entry
 	rows := make([]ImportedRow, 0, len(todo))
 	for _, p := range todo {
 		prob := p.problem
-		if p.keepCode {
-			err = r.Ledger.CreateWithCode(ctx, prob)
-		} else {
-			err = r.Problems.Create(ctx, prob, today.Year())
-		}
-		if err != nil {
-			if errors.Is(err, domain.ErrConflict) {
-				return nil, domain.Invalid(sheet.Cell(p.row.Number, ledger.ColCode), "%s is taken meanwhile; upload again", prob.Code)
-			}
-			return nil, err
-		}
 		p.register.Details["code"] = prob.Code
 		p.register.Details["import_id"] = imp.ID
 		p.register.Details["import_row"] = p.row.Number
-		if err := r.Audit.Append(ctx, s.problemEntry(c, now, prob.ID, p.register)); err != nil {
-			return nil, err
-		}
+		entries = append(entries, s.problemEntry(c, now, prob.ID, p.register))
 		if p.assign != nil {
-			if err := r.Audit.Append(ctx, s.problemEntry(c, now, prob.ID, *p.assign)); err != nil {
-				return nil, err
-			}
+			entries = append(entries, s.problemEntry(c, now, prob.ID, *p.assign))
 		}
 		rows = append(rows, ImportedRow{Hash: p.hash, ImportID: imp.ID, Row: p.row.Number, ProblemID: prob.ID})
 		res.Created = append(res.Created, ImportedProblem{Row: p.row.Number, ID: prob.ID, Code: prob.Code, Assigned: p.assign != nil})
+	}
+	if err := r.Ledger.AppendNewStreams(ctx, entries); err != nil {
+		return nil, err
 	}
 	if err := r.Ledger.AddRows(ctx, rows); err != nil {
 		return nil, err
@@ -544,18 +572,24 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *ledg
 }
 
 func validCode(code string) bool {
+	_, _, ok := splitCode(code)
+	return ok
+}
+
+// splitCode splits WT-YYYY-NNNNNN into its year and number.
+func splitCode(code string) (int, int64, bool) {
 	parts := strings.Split(code, "-")
 	if len(parts) != 3 || parts[0] != "WT" || len(parts[1]) != 4 || len(parts[2]) < 6 || len(parts[2]) > 12 {
-		return false
+		return 0, 0, false
 	}
 	for _, part := range parts[1:] {
 		if _, err := strconv.ParseUint(part, 10, 64); err != nil {
-			return false
+			return 0, 0, false
 		}
 	}
 	y, _ := strconv.Atoi(parts[1])
 	n, _ := strconv.ParseInt(parts[2], 10, 64)
-	return y >= 1900 && n >= 1
+	return y, n, y >= 1900 && n >= 1
 }
 
 // cellErrors reports a domain validation error cell by cell; false when err is not one.
@@ -577,7 +611,7 @@ func cellErrors(err error, report func(col, reason string)) bool {
 // importFields resolves one row's cells into the fields of a registration
 // and, when a 责任人 is named, an assignment. It reports each bad cell.
 func (s *Service) importFields(ctx context.Context, r Repos, row ledger.Row, today domain.Date, ut, ct tree,
-	unitPaths map[int64]string, people map[string]PersonRef, bad func(col, format string, args ...any)) (domain.ProblemFields, *domain.AssignCmd, bool) {
+	unitPaths map[int64]string, people map[string]importPerson, bad func(col, format string, args ...any)) (domain.ProblemFields, *domain.AssignCmd, bool) {
 	ok := true
 	fail := func(col, format string, args ...any) {
 		bad(col, format, args...)
@@ -625,13 +659,8 @@ func (s *Service) importFields(ctx context.Context, r Repos, row ledger.Row, tod
 		if err != nil {
 			fail(ledger.ColAssignee, "%s", err.Error())
 		} else {
-			u, err := r.Users.Get(ctx, p.ID)
-			if err != nil {
-				fail(ledger.ColAssignee, "no user %q", v)
-			} else {
-				assign = &domain.AssignCmd{Assignee: domain.Assignee{ID: u.ID, Roles: u.Roles, Disabled: u.Disabled},
-					Measures: row.Get(ledger.ColMeasures)}
-			}
+			assign = &domain.AssignCmd{Assignee: domain.Assignee{ID: p.ID, Roles: p.Roles, Disabled: p.Disabled},
+				Measures: row.Get(ledger.ColMeasures)}
 		}
 	}
 	if v := row.Get(ledger.ColDeadline); v != "" {
@@ -667,22 +696,29 @@ func fromLabel[K ~string](labels map[K]string, v string) (K, bool) {
 	return "", false
 }
 
+// importPerson is a 责任人 found for an import.
+type importPerson struct {
+	ID       int64
+	Roles    []domain.Role
+	Disabled bool
+}
+
 // findPerson resolves a 责任人 cell: "姓名 (username)", a username, or a unique name.
-func (s *Service) findPerson(ctx context.Context, r Repos, v string, cache map[string]PersonRef) (PersonRef, error) {
+func (s *Service) findPerson(ctx context.Context, r Repos, v string, cache map[string]importPerson) (importPerson, error) {
 	if p, ok := cache[v]; ok {
 		return p, nil
 	}
 	username := usernameIn(v)
 	if u, err := r.Users.GetByUsername(ctx, NormalizeUsername(username)); err == nil {
-		p := PersonRef{ID: u.ID, Name: u.Name, Username: u.Username, UnitID: u.UnitID, Disabled: u.Disabled}
+		p := importPerson{ID: u.ID, Roles: u.Roles, Disabled: u.Disabled}
 		cache[v] = p
 		return p, nil
 	} else if !errors.Is(err, domain.ErrNotFound) {
-		return PersonRef{}, err
+		return importPerson{}, err
 	}
 	users, err := r.Users.List(ctx, UserQuery{Text: v, Limit: 50})
 	if err != nil {
-		return PersonRef{}, err
+		return importPerson{}, err
 	}
 	var found []*User
 	for _, u := range users {
@@ -692,14 +728,14 @@ func (s *Service) findPerson(ctx context.Context, r Repos, v string, cache map[s
 	}
 	switch len(found) {
 	case 0:
-		return PersonRef{}, fmt.Errorf("no user is named %q; write the username, or 姓名 (username)", v)
+		return importPerson{}, fmt.Errorf("no user is named %q; write the username, or 姓名 (username)", v)
 	case 1:
 		u := found[0]
-		p := PersonRef{ID: u.ID, Name: u.Name, Username: u.Username, UnitID: u.UnitID, Disabled: u.Disabled}
+		p := importPerson{ID: u.ID, Roles: u.Roles, Disabled: u.Disabled}
 		cache[v] = p
 		return p, nil
 	}
-	return PersonRef{}, fmt.Errorf("several users are named %q; write 姓名 (username)", v)
+	return importPerson{}, fmt.Errorf("several users are named %q; write 姓名 (username)", v)
 }
 
 // usernameIn returns the username of "姓名 (username)" or "姓名（username）", or v itself.

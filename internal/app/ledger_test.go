@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -163,7 +164,7 @@ func TestLedgerExportMatchesList(t *testing.T) {
 }
 
 // workbook builds an .xlsx with a header row and data rows.
-func workbook(t *testing.T, header []string, rows ...[]string) []byte {
+func workbook(t testing.TB, header []string, rows ...[]string) []byte {
 	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
@@ -440,6 +441,31 @@ func TestLedgerRoundTrip(t *testing.T) {
 	for _, r := range y {
 		if r[col(ledger.ColTitle)] == "已销号" && r[col(ledger.ColStatus)] != "已交办" {
 			t.Errorf("closed problem imported as %s", r[col(ledger.ColStatus)])
+		}
+	}
+}
+
+// One import of a 5000-row workbook (the most a file may hold), half of the
+// rows assigned: parse, check, and create everything in one transaction.
+func BenchmarkImportLedger(b *testing.B) {
+	e := apptest.New(b)
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		var rows [][]string
+		for i := range ledger.MaxImportRows {
+			row := []string{"", fmt.Sprintf("问题 %d-%d", n, i), "描述", "SXZZ-01", "一般", "自查", "一班", "", "", "", ""}
+			if i%2 == 0 {
+				row[7], row[9], row[10] = "owner1", "措施", "2026-04-30"
+			}
+			rows = append(rows, row)
+		}
+		file := workbook(b, importHeader, rows...)
+		n++
+		b.StartTimer()
+		res, err := e.Svc.ImportLedger(b.Context(), e.Caller("verifier"), "bench.xlsx", bytes.NewReader(file))
+		if err != nil || len(res.Created) != ledger.MaxImportRows {
+			b.Fatalf("import: %v", err)
 		}
 	}
 }

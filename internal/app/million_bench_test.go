@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -96,6 +97,30 @@ func BenchmarkMillion(b *testing.B) {
 			_, err := svc.Report(ctx, w.leader, app.ReportInput{Kind: app.ReportOverdue, From: march.First(), To: march.Last()})
 			return err
 		}},
+	}
+	// The board's in-memory index: loading it on a fresh service (once per
+	// process), and what it holds.
+	b.Run("board-index/load", func(b *testing.B) {
+		for b.Loop() {
+			svc := app.New(w.db, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
+			if err := svc.WarmBoard(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fresh := app.New(w.db, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
+	if err := fresh.WarmBoard(ctx); err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.Logf("board index: %.1f MiB of heap for %d problems", float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), n)
+	runtime.KeepAlive(fresh)
+	if err := w.svc.WarmBoard(ctx); err != nil {
+		b.Fatal(err)
 	}
 	explain := os.Getenv("RECTIFY_BENCH_EXPLAIN") != ""
 	for _, op := range ops {

@@ -23,74 +23,41 @@ type BoardFilter struct {
 	CreatedTo    time.Time // registered before (exclusive)
 }
 
-// BoardGroup is one group of the board's aggregate: the problems sharing a
-// status, unit, category, severity and source, and what is true of how many.
-type BoardGroup struct {
-	Status     domain.Status
-	UnitID     int64
-	CategoryID int64
-	Severity   domain.Severity
-	Source     domain.Source
-
-	Count        int64
-	Overdue      int64 // open and past the deadline (red)
-	Yellow       int64 // open, deadline within the yellow window
-	OpenGreen    int64 // open, deadline further out
-	ClosedOnTime int64 // closed by the deadline (green)
-	ClosedLate   int64 // closed after the deadline (red)
-	Reworked     int64 // sent back (退回) at least once
-	Verified     int64 // had a verification decision: closed, sent back or reopened
-	EverClosed   int64 // closed now or closed once and reopened
-	Reopened     int64 // reopened (回头看) at least once
-	Extensions   int64 // approved extensions
+// BoardRow is what the board's in-memory index keeps of a problem.
+type BoardRow struct {
+	ID             int64
+	Status         domain.Status
+	UnitID         int64
+	CategoryID     int64
+	Severity       domain.Severity
+	Source         domain.Source
+	AssigneeID     int64
+	Deadline       domain.Date
+	MilestoneDue   domain.Date // the earliest milestone not yet done; zero for none
+	ClosedOnTime   *bool
+	ReworkCount    int
+	ReopenCount    int
+	ExtensionCount int
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	AssignedAt     *time.Time
+	SubmittedAt    *time.Time
+	ClosedAt       *time.Time
 }
 
-// CloseTimes summarises how long closed problems took from registration to 销号.
-type CloseTimes struct {
-	Count      int64
-	SumSeconds float64
-	P90Seconds float64 // nearest rank; 0 when Count is 0
+// BoardRowsQuery pages through the problems for the board's index: every
+// problem after an id, or the problems updated since a time.
+type BoardRowsQuery struct {
+	AfterID      int64
+	UpdatedSince time.Time // zero: every problem
+	Limit        int
 }
 
-// TrendQuery buckets the trend: instants bound registrations and closures,
-// dates bound deadlines; both have one more bound than there are periods.
-type TrendQuery struct {
-	Filter   BoardFilter
-	Instants []time.Time
-	Dates    []domain.Date
-	Today    domain.Date // deadlines before today that were missed count as overdue
-}
-
-// TrendCounts are the per-period figures of the trend.
-type TrendCounts struct {
-	Registered []int64
-	Closed     []int64
-	Dismissed  []int64 // dismissed in the period (a dismissed problem's last update is its dismissal)
-	Missed     []int64 // deadlines in the period that were missed
-	Baseline   int64   // registered before the first period and neither closed nor dismissed before it
-}
-
-// ClosedFact is a problem closed in a period, as the evaluation reads it.
-type ClosedFact struct {
-	ProblemID   int64
-	AssigneeID  int64
-	UnitID      int64
-	Severity    domain.Severity
-	ReworkCount int
-	Deadline    domain.Date
-	SubmittedAt *time.Time
-	ClosedAt    time.Time
-}
-
-// AcceptFact is one acceptance (签收) and the assignment it answered.
-type AcceptFact struct {
-	Seq        int64 // the accept entry
-	ProblemID  int64
-	AcceptedAt time.Time
-	AssignSeq  int64 // the latest assign entry before it; 0 when none
-	AssignedAt *time.Time
-	AssigneeID int64 // the problem's assignee and unit now
-	UnitID     int64
+// Acceptance is one acceptance (签收) in the audit trail.
+type Acceptance struct {
+	Seq       int64
+	ProblemID int64
+	At        time.Time
 }
 
 // ProblemRef is what a report row says about a problem.
@@ -125,14 +92,12 @@ type EntryRangeQuery struct {
 	Limit   int
 }
 
-// StatsRepo reads the aggregates of the board, the trend, the evaluation and
-// the discipline reports.
+// StatsRepo reads what the board's index, the evaluation and the discipline
+// reports need.
 type StatsRepo interface {
-	BoardGroups(ctx context.Context, f BoardFilter, today, yellowEnd domain.Date) ([]BoardGroup, error)
-	CloseTimes(ctx context.Context, f BoardFilter) (CloseTimes, error)
-	Trend(ctx context.Context, q TrendQuery) (TrendCounts, error)
-	ClosedBetween(ctx context.Context, from, to time.Time) ([]ClosedFact, error)
-	AcceptedBetween(ctx context.Context, from, to time.Time) ([]AcceptFact, error)
+	BoardRows(ctx context.Context, q BoardRowsQuery) ([]BoardRow, error)
+	// Acceptances lists the acceptances made in [from, to), oldest first.
+	Acceptances(ctx context.Context, from, to time.Time) ([]Acceptance, error)
 	// AwaitingAcceptance lists assigned problems not yet accepted, assigned before a time.
 	AwaitingAcceptance(ctx context.Context, assignedBefore time.Time) ([]ProblemRef, error)
 	// Overdue lists open problems whose deadline is before today.
@@ -231,7 +196,16 @@ type LedgerRepo interface {
 	ImportedRows(ctx context.Context, hashes []string) (map[string]int64, error)
 	// ProblemsByCode returns the problems with the given codes.
 	ProblemsByCode(ctx context.Context, codes []string) (map[string]*domain.Problem, error)
-	// CreateWithCode inserts p under the code it carries and moves that year's
-	// code counter past it; domain.ErrConflict when the code is taken.
-	CreateWithCode(ctx context.Context, p *domain.Problem) error
+	// ReserveCodes takes n numbers of a year's code counter and returns the first.
+	ReserveCodes(ctx context.Context, year int, n int64) (int64, error)
+	// RaiseCounter moves a year's code counter to at least seq.
+	RaiseCounter(ctx context.Context, year int, seq int64) error
+	// InsertProblems inserts problems that carry their codes, many at a time, and
+	// sets their IDs; domain.ErrConflict when a code is taken.
+	InsertProblems(ctx context.Context, ps []*domain.Problem) error
+	// AppendNewStreams appends the entries of streams that have none yet (the
+	// streams of problems just inserted), many at a time: chained, inserted,
+	// their heads set, as Audit.Append would one by one. Entries of a stream
+	// come in order.
+	AppendNewStreams(ctx context.Context, entries []*audit.Entry) error
 }

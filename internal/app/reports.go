@@ -266,23 +266,25 @@ func (s *Service) Report(ctx context.Context, c Caller, in ReportInput) (*Report
 // the assignment, and assignments still not accepted whose limit has passed.
 func (s *Service) lateAcceptances(ctx context.Context, r Repos, in ReportInput, today domain.Date, from, to time.Time) ([]occurrence, error) {
 	loc := s.cfg.Location
-	accepts, err := r.Stats.AcceptedBetween(ctx, from, to)
+	acceptances, err := r.Stats.Acceptances(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	accepts, err := s.judgeAcceptances(ctx, r, acceptances)
 	if err != nil {
 		return nil, err
 	}
 	var out []occurrence
-	ids := map[int64]bool{}
 	for _, a := range accepts {
-		if a.AssignedAt == nil {
+		if a.assignedAt.IsZero() {
 			continue
 		}
-		late, days := stats.AcceptedLate(domain.DateOf(*a.AssignedAt, loc), domain.DateOf(a.AcceptedAt, loc))
+		late, days := stats.AcceptedLate(domain.DateOf(a.assignedAt, loc), domain.DateOf(a.At, loc))
 		if !late {
 			continue
 		}
-		ids[a.ProblemID] = true
-		out = append(out, occurrence{problem: ProblemRef{ID: a.ProblemID, UnitID: a.UnitID}, userID: a.AssigneeID,
-			unitID: a.UnitID, seqs: []int64{a.AssignSeq, a.Seq}, details: map[string]int64{"max_days_late": int64(days)}})
+		out = append(out, occurrence{problem: ProblemRef{ID: a.ProblemID, UnitID: a.unit}, userID: a.assignee,
+			unitID: a.unit, seqs: []int64{a.assignSeq, a.Seq}, details: map[string]int64{"max_days_late": int64(days)}})
 	}
 	waiting, err := r.Stats.AwaitingAcceptance(ctx, to)
 	if err != nil {

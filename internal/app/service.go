@@ -72,6 +72,8 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     []byte // bcrypt hash compared for unknown users
+
+	board boardIndex // the board's in-memory view of every problem (boardindex.go)
 }
 
 // Option configures a Service.

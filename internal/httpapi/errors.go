@@ -44,6 +44,9 @@ func invalidField(field, reason string) error {
 // unavailable marks a database that does not answer in time.
 var errUnavailable = errors.New("the service is temporarily unavailable")
 
+// statusClientClosedRequest is written (to nobody) when the client cancelled.
+const statusClientClosedRequest = 499
+
 // retryAfterUnavailable is the Retry-After, in seconds, of a 503: database
 // blips (a failover, a restart, a network cut) are usually over within it.
 const retryAfterUnavailable = "2"
@@ -66,6 +69,13 @@ func databaseUnavailable(err error) bool {
 // writeError maps an error to its status code and writes the error body.
 // Unexpected errors are logged once, with the request id, and never shown.
 func (a *api) writeError(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		// The client went away before the answer: nobody reads it, and it is
+		// not the server's failure. 499 (nginx's "client closed request")
+		// keeps it out of the error log and apart in the metrics.
+		c.AbortWithStatus(statusClientClosedRequest)
+		return
+	}
 	status, body := a.classify(err)
 	if status == http.StatusTooManyRequests {
 		c.Header("Retry-After", strconv.Itoa(int(a.svc.Config().LoginWindow.Seconds())))

@@ -5,10 +5,14 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"syscall"
 	"testing"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/domain"
@@ -36,5 +40,18 @@ func TestClassifyDatabaseUnavailable(t *testing.T) {
 	}
 	if status, _ := a.classify(errors.New("something else")); status != http.StatusInternalServerError {
 		t.Errorf("unknown: %d", status)
+	}
+}
+
+// A client that goes away is not a server failure: 499, not 503, no error log.
+func TestClientGoneIs499(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w := httptest.NewRecorder()
+	c, _ := gin.CreateTestContext(w)
+	c.Request = httptest.NewRequest("GET", "/api/v1/problems", nil).WithContext(ctx)
+	(&api{log: slog.New(slog.DiscardHandler)}).writeError(c, fmt.Errorf("list problems: %w", context.Canceled))
+	if w.Code != statusClientClosedRequest {
+		t.Fatalf("status %d, want 499", w.Code)
 	}
 }

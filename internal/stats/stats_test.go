@@ -2,6 +2,7 @@ package stats
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,10 +94,10 @@ func TestPeriods(t *testing.T) {
 		label string
 		start string
 	}{
-		{ByWeek, d(2026, 3, 4), "2026-W10", "2026-03-02"},  // a Wednesday
-		{ByWeek, d(2026, 3, 8), "2026-W10", "2026-03-02"},  // its Sunday
-		{ByWeek, d(2026, 3, 9), "2026-W11", "2026-03-09"},  // the next Monday
-		{ByWeek, d(2026, 1, 1), "2026-W01", "2025-12-29"},  // ISO week 1 begins in December
+		{ByWeek, d(2026, 3, 4), "2026-W10", "2026-03-02"}, // a Wednesday
+		{ByWeek, d(2026, 3, 8), "2026-W10", "2026-03-02"}, // its Sunday
+		{ByWeek, d(2026, 3, 9), "2026-W11", "2026-03-09"}, // the next Monday
+		{ByWeek, d(2026, 1, 1), "2026-W01", "2025-12-29"}, // ISO week 1 begins in December
 		{ByWeek, d(2024, 12, 31), "2025-W01", "2024-12-30"},
 		{ByMonth, d(2026, 2, 28), "2026-02", "2026-02-01"},
 	} {
@@ -232,5 +233,27 @@ func TestMostImproved(t *testing.T) {
 	}
 	if got := MostImproved(cur, nil); len(got) != 0 {
 		t.Errorf("no previous month: %+v", got)
+	}
+}
+
+func TestKthSmallest(t *testing.T) {
+	for _, xs := range [][]int64{{5}, {3, 1, 2}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, {10, 9, 8, 7, 6, 5, 4, 3, 2, 1},
+		{4, 4, 4, 1, 1, 9, 9, 2}, {7, 7, 7, 7}} {
+		sorted := slices.Clone(xs)
+		slices.Sort(sorted)
+		for k := 1; k <= len(xs); k++ {
+			if got := KthSmallest(slices.Clone(xs), k); got != sorted[k-1] {
+				t.Errorf("KthSmallest(%v, %d) = %d, want %d", xs, k, got, sorted[k-1])
+			}
+		}
+	}
+	r := make([]int64, 10001)
+	for i := range r {
+		r[i] = int64((i * 7919) % 10007)
+	}
+	sorted := slices.Clone(r)
+	slices.Sort(sorted)
+	if got := KthSmallest(r, 9001); got != sorted[9000] {
+		t.Errorf("large: %d, want %d", got, sorted[9000])
 	}
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
 )
 
@@ -103,21 +103,26 @@ func (r ledgerRepo) ProblemsByCode(ctx context.Context, codes []string) (map[str
 	return out, nil
 }
 
-// CreateWithCode inserts p under its own code, WT-YYYY-NNNNNN, and raises
-// that year's counter to at least NNNNNN so that later codes never collide.
-func (r ledgerRepo) CreateWithCode(ctx context.Context, p *domain.Problem) error {
-	year, seq, ok := parseCode(p.Code)
-	if !ok {
-		return domain.Invalid("code", "%q is not a problem code of the form WT-YYYY-NNNNNN", p.Code)
+// ReserveCodes takes n numbers of a year's problem code counter, in the
+// same row problemRepo.Create counts with, and returns the first of them.
+func (r ledgerRepo) ReserveCodes(ctx context.Context, year int, n int64) (int64, error) {
+	upsert := "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + excluded.last_seq"
+	if r.dialect == DialectMySQL {
+		upsert = "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq)"
 	}
-	row := toProblemRow(p)
-	if err := r.db(ctx).Table("problems").Omit("UnitPath").Create(&row).Error; err != nil {
-		if isDuplicate(err) {
-			return domain.Conflict("problem code %s is taken", p.Code)
-		}
-		return fmt.Errorf("insert problem: %w", err)
+	if err := r.db(ctx).Exec(upsert, year, n).Error; err != nil {
+		return 0, fmt.Errorf("reserve problem codes: %w", err)
 	}
-	p.ID = row.ID
+	var last int64
+	if err := r.db(ctx).Raw("SELECT last_seq FROM problem_counters WHERE year = ?", year).Scan(&last).Error; err != nil {
+		return 0, fmt.Errorf("reserve problem codes: %w", err)
+	}
+	return last - n + 1, nil
+}
+
+// RaiseCounter moves a year's code counter to at least seq, so that codes
+// brought in by an import are never given again.
+func (r ledgerRepo) RaiseCounter(ctx context.Context, year int, seq int64) error {
 	upsert := "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON CONFLICT (year) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)"
 	if r.dialect == DialectMySQL {
 		upsert = "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON DUPLICATE KEY UPDATE last_seq = GREATEST(last_seq, VALUES(last_seq))"
@@ -128,16 +133,123 @@ func (r ledgerRepo) CreateWithCode(ctx context.Context, p *domain.Problem) error
 	return nil
 }
 
-// parseCode splits WT-YYYY-NNNNNN into its year and number.
-func parseCode(code string) (int, int64, bool) {
-	parts := strings.Split(code, "-")
-	if len(parts) != 3 || parts[0] != "WT" || len(parts[1]) != 4 || len(parts[2]) < 6 || len(parts[2]) > 12 {
-		return 0, 0, false
+// InsertProblems inserts many problems at a time and reads their ids back
+// by code (nothing relies on consecutive AUTO_INCREMENT values).
+func (r ledgerRepo) InsertProblems(ctx context.Context, ps []*domain.Problem) error {
+	if len(ps) == 0 {
+		return nil
 	}
-	year, err1 := strconv.Atoi(parts[1])
-	seq, err2 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil || year < 1900 || seq < 1 {
-		return 0, 0, false
+	rows := make([]problemRow, len(ps))
+	codes := make([]string, len(ps))
+	for i, p := range ps {
+		rows[i] = toProblemRow(p)
+		rows[i].ID = 0
+		codes[i] = p.Code
 	}
-	return year, seq, true
+	if err := r.db(ctx).Table("problems").Omit("UnitPath").CreateInBatches(rows, r.insertBatch()).Error; err != nil {
+		if isDuplicate(err) {
+			return fmt.Errorf("insert problems: %w", domain.Conflict("a problem code is taken"))
+		}
+		return fmt.Errorf("insert problems: %w", err)
+	}
+	ids := map[string]int64{}
+	for start := 0; start < len(codes); start += chunk {
+		var got []struct {
+			ID   int64
+			Code string
+		}
+		if err := r.db(ctx).Table("problems").Select("id, code").Where("code IN ?", codes[start:min(start+chunk, len(codes))]).
+			Scan(&got).Error; err != nil {
+			return fmt.Errorf("inserted problems: %w", err)
+		}
+		for _, g := range got {
+			ids[g.Code] = g.ID
+		}
+	}
+	for _, p := range ps {
+		if p.ID = ids[p.Code]; p.ID == 0 {
+			return fmt.Errorf("inserted problem %s not found", p.Code)
+		}
+	}
+	return nil
+}
+
+// insertBatch is how many rows one multi-row INSERT carries. The pure-Go
+// SQLite driver binds parameters in time quadratic in their number, so it
+// gets fewer rows a statement.
+func (r ledgerRepo) insertBatch() int {
+	if r.dialect == DialectMySQL {
+		return 500
+	}
+	return 50
+}
+
+// AppendNewStreams is Audit.Append for many entries of streams that have no
+// entry yet: each is chained to the one before it in its stream (the first to
+// the genesis hash), all are inserted many at a time, and a head is written
+// for each stream. A stream that has a head already is a conflict.
+func (r ledgerRepo) AppendNewStreams(ctx context.Context, entries []*audit.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	var streams []string
+	last := map[string]*audit.Entry{}
+	for _, e := range entries {
+		prev := last[e.Stream]
+		if prev == nil {
+			streams = append(streams, e.Stream)
+			e.Chain(0, "")
+		} else {
+			e.Chain(prev.StreamSeq, prev.Hash)
+		}
+		last[e.Stream] = e
+	}
+	for start := 0; start < len(streams); start += chunk {
+		var n int64
+		if err := r.db(ctx).Table("audit_streams").Where("stream IN ?", streams[start:min(start+chunk, len(streams))]).
+			Count(&n).Error; err != nil {
+			return fmt.Errorf("audit heads: %w", err)
+		}
+		if n > 0 {
+			return fmt.Errorf("audit heads: %w", domain.Conflict("a stream of these entries is not new"))
+		}
+	}
+	rows := make([]auditRow, len(entries))
+	for i, e := range entries {
+		rows[i] = toAuditRow(e)
+	}
+	if err := r.db(ctx).Table("audit_entries").CreateInBatches(rows, r.insertBatch()).Error; err != nil {
+		return fmt.Errorf("append audit entries: %w", err)
+	}
+	// Read the sequences back by (stream, stream_seq); the heads point at the last of each stream.
+	seqs := map[string]int64{}
+	for start := 0; start < len(streams); start += chunk {
+		var got []struct {
+			ID        int64
+			Stream    string
+			StreamSeq int64
+		}
+		if err := r.db(ctx).Table("audit_entries").Select("id, stream, stream_seq").
+			Where("stream IN ?", streams[start:min(start+chunk, len(streams))]).Scan(&got).Error; err != nil {
+			return fmt.Errorf("appended audit entries: %w", err)
+		}
+		for _, g := range got {
+			seqs[g.Stream+"#"+strconv.FormatInt(g.StreamSeq, 10)] = g.ID
+		}
+	}
+	heads := make([]streamRow, 0, len(streams))
+	for _, e := range entries {
+		e.Seq = seqs[e.Stream+"#"+strconv.FormatInt(e.StreamSeq, 10)]
+	}
+	for _, st := range streams {
+		e := last[st]
+		heads = append(heads, streamRow{Stream: st, Seq: e.StreamSeq, HeadHash: e.Hash, LastEntryID: e.Seq, Pending: true})
+	}
+	if err := r.db(ctx).Table("audit_streams").CreateInBatches(heads, r.insertBatch()).Error; err != nil {
+		if isDuplicate(err) {
+			return fmt.Errorf("audit heads: %w", domain.Conflict("a stream of these entries is not new"))
+		}
+		return fmt.Errorf("audit heads: %w", err)
+	}
+	return nil
 }

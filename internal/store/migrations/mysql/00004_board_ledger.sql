@@ -1,6 +1,5 @@
 -- The board, the monthly evaluation, notices (通报) and the ledger import
--- (issue 4); indexes that keep the board and the evaluation fast on a million
--- problems (see docs/performance-board.md for the plans).
+-- (issue 4), and the indexes their reads use (see docs/performance-board.md).
 -- +goose Up
 CREATE TABLE contributions (
     id         BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -67,25 +66,21 @@ CREATE TABLE problem_import_rows (
     CONSTRAINT fk_problem_import_rows_problem FOREIGN KEY (problem_id) REFERENCES problems (id)
 ) ENGINE=InnoDB;
 
--- The board: every figure of the overview read from one covering index, in
--- GROUP BY order, without touching the rows.
-CREATE INDEX idx_problems_board ON problems (status, unit_id, category_id, severity, source, deadline,
-    closed_on_time, rework_count, reopen_count, extension_count, assignee_id, created_at, closed_at);
--- The evaluation and the trend's closures: problems closed in a period.
+-- The board's in-memory index reads the problems changed since its last read.
+CREATE INDEX idx_problems_updated ON problems (updated_at);
+-- The discipline report of problems closed late in a period.
 CREATE INDEX idx_problems_closed ON problems (status, closed_at);
--- The trend's missed deadlines.
-CREATE INDEX idx_problems_deadline ON problems (deadline);
--- Discipline reports and the evaluation's acceptances: one action in a period.
-CREATE INDEX idx_audit_action_at ON audit_entries (action, outcome, at);
+-- The evaluation's acceptances and the discipline reports: one action in a
+-- period; covers the acceptances' columns (the primary key is in every index).
+CREATE INDEX idx_audit_action_at ON audit_entries (action, outcome, at, object_id);
 -- Refused attempts in a period.
 CREATE INDEX idx_audit_outcome_at ON audit_entries (outcome, at);
 
 -- +goose Down
 DROP INDEX idx_audit_outcome_at ON audit_entries;
 DROP INDEX idx_audit_action_at ON audit_entries;
-DROP INDEX idx_problems_deadline ON problems;
 DROP INDEX idx_problems_closed ON problems;
-DROP INDEX idx_problems_board ON problems;
+DROP INDEX idx_problems_updated ON problems;
 DROP TABLE problem_import_rows;
 DROP TABLE problem_imports;
 DROP TABLE notices;
