@@ -211,7 +211,7 @@ func ymd(y, m, d string) (time.Time, error) {
 	month, _ := strconv.Atoi(m)
 	day, _ := strconv.Atoi(d)
 	t := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
-	if t.Year() != year || int(t.Month()) != month || t.Day() != day {
+	if year < 1900 || t.Year() != year || int(t.Month()) != month || t.Day() != day {
 		return time.Time{}, errors.New("is not a calendar date")
 	}
 	return t, nil

@@ -12,7 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-func sheetBytes(t *testing.T, sheet string, rows ...[]any) []byte {
+func sheetBytes(t testing.TB, sheet string, rows ...[]any) []byte {
 	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()

@@ -41,16 +41,24 @@ type boardRow struct {
 	ClosedAt       *time.Time
 }
 
-// boardColumns are the board's fields of a problem, with the due date of its
-// earliest milestone not done (a passed one makes the problem yellow).
+// boardColumns are the board's fields of a problem.
 const boardColumns = "p.id, p.status, p.unit_id, p.category_id, p.severity, p.source, p.assignee_id, p.deadline, " +
 	"p.closed_on_time, p.rework_count, p.reopen_count, p.extension_count, p.created_at, p.updated_at, p.assigned_at, " +
-	"p.submitted_at, p.closed_at, (SELECT MIN(m.due) FROM milestones m WHERE m.problem_id = p.id AND m.done = ?) AS milestone_due"
+	"p.submitted_at, p.closed_at"
+
+// milestoneDue is the due date of a problem's earliest milestone not done: a
+// passed one makes the problem yellow.
+const milestoneDue = "(SELECT MIN(m.due) FROM milestones m WHERE m.problem_id = p.id AND m.done = ?) AS milestone_due"
 
 // BoardRows pages through the problems by id (the primary key), or reads
-// those updated since a time (idx_problems_updated).
+// those updated since a time (idx_problems_updated), with their earliest
+// open milestone. A full load reads the milestones in one grouped query
+// rather than one lookup a problem.
 func (r statsRepo) BoardRows(ctx context.Context, q app.BoardRowsQuery) ([]app.BoardRow, error) {
-	tx := r.db(ctx).Table("problems p").Select(boardColumns, false)
+	tx := r.db(ctx).Table("problems p").Select(boardColumns)
+	if !q.UpdatedSince.IsZero() {
+		tx = r.db(ctx).Table("problems p").Select(boardColumns+", "+milestoneDue, false)
+	}
 	if q.AfterID > 0 {
 		tx = tx.Where("p.id > ?", q.AfterID)
 	}
@@ -78,6 +86,24 @@ func (r statsRepo) BoardRows(ctx context.Context, q app.BoardRowsQuery) ([]app.B
 			b.MilestoneDue, _ = domain.ParseDate(*row.MilestoneDue)
 		}
 		out[i] = b
+	}
+	if q.UpdatedSince.IsZero() && len(out) > 0 {
+		var due []struct {
+			ProblemID int64
+			Due       string
+		}
+		if err := r.db(ctx).Table("milestones").Select("problem_id, MIN(due) AS due").
+			Where("done = ? AND problem_id >= ? AND problem_id <= ?", false, out[0].ID, out[len(out)-1].ID).
+			Group("problem_id").Scan(&due).Error; err != nil {
+			return nil, fmt.Errorf("board milestones: %w", err)
+		}
+		byID := make(map[int64]domain.Date, len(due))
+		for _, d := range due {
+			byID[d.ProblemID], _ = domain.ParseDate(d.Due)
+		}
+		for i := range out {
+			out[i].MilestoneDue = byID[out[i].ID]
+		}
 	}
 	return out, nil
 }
