@@ -19,7 +19,7 @@ import (
 
 // Login results are the same for an unknown user, a wrong password and a
 // disabled account, so that the answer does not tell which usernames exist.
-var errBadCredentials = fmt.Errorf("wrong username or password: %w", domain.ErrUnauthenticated)
+var ErrBadCredentials = fmt.Errorf("wrong username or password: %w", domain.ErrUnauthenticated)
 
 // LoginResult is what a successful login returns. Token is shown once.
 type LoginResult struct {
@@ -79,7 +79,7 @@ func (s *Service) Login(ctx context.Context, c Caller, username, password string
 		if err != nil {
 			return nil, err
 		}
-		return nil, errBadCredentials
+		return nil, ErrBadCredentials
 	}
 	token, hash, err := newToken()
 	if err != nil {

@@ -147,10 +147,10 @@ func unauthMessage(err error) string {
 	if errors.Is(err, errNoToken) {
 		return err.Error()
 	}
-	if err.Error() == domain.ErrUnauthenticated.Error() {
-		return "the token is missing, expired or revoked"
+	if errors.Is(err, app.ErrBadCredentials) {
+		return "wrong username or password"
 	}
-	return "wrong username or password"
+	return "the token is missing, expired or revoked"
 }
 
 // handler adapts a handler that returns an error.
