@@ -97,7 +97,9 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	if err != nil {
 		return err
 	}
-	svc := app.New(db, keys, appCfg, app.WithLogger(log), app.WithMetrics(metrics), app.WithBlobs(blobs))
+	opts := append([]app.Option{app.WithLogger(log), app.WithMetrics(metrics), app.WithBlobs(blobs)},
+		notifyPolicies(cfg, &appCfg)...) // notify.go
+	svc := app.New(db, keys, appCfg, opts...)
 
 	created, generated, err := svc.Bootstrap(ctx, cfg.OrgName, cfg.AdminPassword)
 	if err != nil {
@@ -136,6 +138,9 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	go checkpointLoop(bg, svc, cfg.CheckpointInterval, log)
 	go idempotencyPurgeLoop(bg, svc, log) // evidence.go
 	go warmBoard(bg, svc, log)            // board.go
+	instance := instanceName(cfg)         // notify.go
+	go schedulerLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
+	go dispatchLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -253,13 +253,14 @@ func AuditActions() []string {
 	}
 	out = append(out, ActionLogin, ActionLogout, ActionBootstrap, ActionUnitCreate, ActionUnitUpdate,
 		ActionUserCreate, ActionUserUpdate, ActionUserResetPassword, ActionCategoryCreate, ActionCategoryUpdate,
-		ActionAttachmentUpload)
+		ActionAttachmentUpload, ActionRecheck, EscalationApproaching, EscalationOverdue, EscalationEscalated,
+		ActionOutboxRetry)
 	return append(out, BoardAuditActions()...) // evaluation.go
 }
 
 // AuditObjectTypes lists the kinds of object entries name.
 func AuditObjectTypes() []string {
-	return append([]string{"problem", "user", "unit", "category", ObjectAttachment}, BoardAuditObjectTypes()...)
+	return append([]string{"problem", "user", "unit", "category", ObjectAttachment, "outbox"}, BoardAuditObjectTypes()...)
 }
 
 // AuditOutcomes lists the outcomes entries record.

@@ -59,6 +59,10 @@ type Overview struct {
 	Reopened       int64    // reopened (回头看) at least once
 	ReopenRate     *float64 // reopened ÷ problems ever closed
 	Extensions     int64    // approved extensions
+
+	RecheckHeld     int64    // re-checks (回头看) that found the fix holding
+	RecheckRelapsed int64    // re-checks that found the problem back
+	RelapseRate     *float64 // relapsed ÷ recorded re-checks
 }
 
 // boardFilter resolves the caller's scope and the filter's unit and category.
@@ -137,6 +141,10 @@ func (s *Service) Overview(ctx context.Context, c Caller, in BoardInput) (*Overv
 	o.OnTimeRate = stats.Rate(o.ClosedOnTime, o.Closed)
 	o.ReworkRate = stats.Rate(o.Reworked, t.verified)
 	o.ReopenRate = stats.Rate(o.Reopened, t.everClosed)
+	if o.RecheckHeld, o.RecheckRelapsed, err = s.relapseRate(ctx, f); err != nil {
+		return nil, err
+	}
+	o.RelapseRate = stats.Rate(o.RecheckRelapsed, o.RecheckHeld+o.RecheckRelapsed)
 	if n := len(t.closeSeconds); n > 0 {
 		var sum int64
 		for _, x := range t.closeSeconds {

@@ -44,6 +44,13 @@ type Repos struct {
 	Attachments AttachmentRepo
 	Milestones  MilestoneRepo
 	Idempotency IdempotencyRepo
+
+	// Notifications, escalations and re-checks (ports_notify.go).
+	Notifications NotificationRepo
+	Outbox        OutboxRepo
+	Leases        LeaseRepo
+	Escalations   EscalationRepo
+	Rechecks      RecheckRepo
 }
 
 // ProblemRepo stores problems. Get answers domain.ErrNotFound for an absent id.

@@ -170,6 +170,9 @@ func (s *Service) actAnswering(ctx context.Context, c Caller, id, ifMatch int64,
 		if err := r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch)); err != nil {
 			return err
 		}
+		if err := s.announce(ctx, r, c, p, ch, now); err != nil {
+			return err
+		}
 		var result any = p
 		if answer != nil {
 			result = answer(p)
@@ -181,6 +184,7 @@ func (s *Service) actAnswering(ctx context.Context, c Caller, id, ifMatch int64,
 		return nil, err
 	}
 	s.observe(string(a), audit.OutcomeOK)
+	s.signalOutbox()
 	return out, nil
 }
 
@@ -345,8 +349,12 @@ func (s *Service) Verify(ctx context.Context, c Caller, id, ifMatch int64, passe
 	if passed {
 		a = domain.ActionVerifyPass
 	}
-	return s.act(ctx, c, id, ifMatch, a, func(_ Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
-		return p.Verify(passed, note, c.Actor, now, today)
+	return s.act(ctx, c, id, ifMatch, a, func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
+		ch, err := p.Verify(passed, note, c.Actor, now, today)
+		if err != nil || !passed {
+			return ch, err
+		}
+		return ch, s.scheduleRechecks(ctx, r, p, ch, now, today)
 	})
 }
 
@@ -359,8 +367,12 @@ func (s *Service) Dismiss(ctx context.Context, c Caller, id, ifMatch int64, reas
 
 // Reopen sends a closed problem back to rectification (回头看).
 func (s *Service) Reopen(ctx context.Context, c Caller, id, ifMatch int64, reason string, deadline domain.Date) (*domain.Problem, error) {
-	return s.act(ctx, c, id, ifMatch, domain.ActionReopen, func(_ Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
-		return p.Reopen(reason, deadline, c.Actor, now, today)
+	return s.act(ctx, c, id, ifMatch, domain.ActionReopen, func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
+		ch, err := p.Reopen(reason, deadline, c.Actor, now, today)
+		if err != nil {
+			return ch, err
+		}
+		return ch, cancelRechecks(ctx, r, p.ID, ch)
 	})
 }
 

@@ -43,6 +43,7 @@ type Config struct {
 	Evidence           domain.EvidencePolicy  // which submits need an attachment
 	Extensions         domain.ExtensionPolicy // how many extensions a problem may have
 	IdempotencyTTL     time.Duration          // how long an Idempotency-Key and its response are kept
+	Notify             NotifyConfig           // escalations, re-checks and webhook delivery (scheduler.go, outbox.go)
 }
 
 // DefaultConfig returns the production defaults.
@@ -56,7 +57,7 @@ func DefaultConfig() Config {
 		LoginWindow: 15 * time.Minute, MaxFailuresPerUser: 5, MaxFailuresPerIP: 50,
 		Evaluation: stats.DefaultWeights(),
 		Evidence:   domain.DefaultEvidencePolicy(), Extensions: domain.DefaultExtensionPolicy(),
-		IdempotencyTTL: DefaultIdempotencyTTL,
+		IdempotencyTTL: DefaultIdempotencyTTL, Notify: DefaultNotifyConfig(),
 	}
 }
 
@@ -74,6 +75,9 @@ type Service struct {
 	dummy     []byte // bcrypt hash compared for unknown users
 
 	board boardIndex // the board's in-memory view of every problem (boardindex.go)
+
+	hooks    Webhooks      // outgoing webhooks (notify.go); nil: the inbox only
+	outboxed chan struct{} // a signal to the dispatcher that events were written (outbox.go)
 }
 
 // Option configures a Service.
@@ -90,7 +94,8 @@ func WithMetrics(m Metrics) Option { return func(s *Service) { s.metrics = m } }
 
 // New builds the service. keys sign audit checkpoints.
 func New(store Store, keys *audit.Keys, cfg Config, opts ...Option) *Service {
-	s := &Service{store: store, cfg: cfg, clock: time.Now, keys: keys, log: slog.New(slog.DiscardHandler)}
+	s := &Service{store: store, cfg: cfg, clock: time.Now, keys: keys, log: slog.New(slog.DiscardHandler),
+		outboxed: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(s)
 	}

@@ -44,6 +44,7 @@ type Config struct {
 	LogFormat          string // json or text
 
 	Evaluation stats.Weights // the monthly evaluation's weights (evaluation.go)
+	Notify     Notify        // escalations, re-checks and webhooks (notify.go)
 }
 
 // Parse reads args (after the subcommand) and the environment.
@@ -112,6 +113,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	fs.IntVar(&yellow, "yellow-days", envInt("RECTIFY_YELLOW_DAYS", 3), "a deadline within this many days shows yellow (RECTIFY_YELLOW_DAYS)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", int64(envInt("RECTIFY_MAX_BODY", 1<<20)), "largest JSON request body in bytes (RECTIFY_MAX_BODY)")
 	registerEvidence(fs, c, getenv, &errs) // uploads, evidence policy, extensions (evidence.go)
+	registerNotify(fs, c, getenv, &errs)   // escalations, re-checks, webhooks (notify.go)
 	registerEvaluation(fs, c, getenv, &errs)
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", envInt("RECTIFY_DB_MAX_CONNS", 32), "database connection pool size (RECTIFY_DB_MAX_CONNS)")
 	fs.DurationVar(&c.DBTimeout, "db-timeout", envDuration("RECTIFY_DB_TIMEOUT", 10*time.Second),
@@ -168,6 +170,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		errs = append(errs, errors.New("RECTIFY_MAX_BODY: at least 1024 bytes"))
 	}
 	errs = append(errs, validateEvidence(c)...)
+	errs = append(errs, validateNotify(c)...)
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, errors.New("RECTIFY_LOG_FORMAT: text or json"))
 	}

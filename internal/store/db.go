@@ -270,6 +270,12 @@ func (db *DB) repos(ctx context.Context, g *gorm.DB) app.Repos {
 		Attachments: attachmentRepo{b},
 		Milestones:  milestoneRepo{b},
 		Idempotency: idempotencyRepo{b},
+
+		Notifications: notificationRepo{b},
+		Outbox:        outboxRepo{b},
+		Leases:        leaseRepo{b},
+		Escalations:   escalationRepo{b},
+		Rechecks:      recheckRepo{b},
 	}
 }
 

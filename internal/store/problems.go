@@ -180,15 +180,7 @@ func (r problemRepo) List(ctx context.Context, q app.ProblemQuery) ([]*domain.Pr
 	// The filters pick ids only (narrow index entries to sort, when the order
 	// cannot come from an index); the page's rows are read by id afterwards.
 	// On 1M rows this turns seconds into milliseconds (docs/performance.md).
-	tx := r.db(ctx).Table("problems p").Select("p.id")
-	if !q.Scope.All {
-		if q.Scope.UnitPath != "" {
-			tx = tx.Where("(p.assignee_id = ? OR p.unit_id IN (SELECT id FROM units WHERE path LIKE ? ESCAPE '!'))",
-				q.Scope.UserID, likePrefix(q.Scope.UnitPath))
-		} else {
-			tx = tx.Where("p.assignee_id = ?", q.Scope.UserID)
-		}
-	}
+	tx := scoped(r.db(ctx).Table("problems p").Select("p.id"), q.Scope)
 	if len(q.Statuses) > 0 {
 		tx = tx.Where("p.status IN ?", q.Statuses)
 	}

@@ -52,6 +52,8 @@ var Start = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 
 // Env is a service on its own database with one user per role.
 type Env struct {
+	URL     string // the database's RECTIFY_DB URL
+	Cfg     app.Config
 	DB      *store.DB
 	Svc     *app.Service
 	Clock   *Clock
@@ -88,7 +90,7 @@ func NewWithURL(t testing.TB, url string) *Env {
 		t.Fatal(err)
 	}
 	svc := app.New(db, keys, cfg, app.WithClock(clock.Now), app.WithBlobs(blobs))
-	e := &Env{DB: db, Svc: svc, Clock: clock, Keys: keys, Blobs: blobs, Units: map[string]*app.Unit{},
+	e := &Env{URL: url, Cfg: cfg, DB: db, Svc: svc, Clock: clock, Keys: keys, Blobs: blobs, Units: map[string]*app.Unit{},
 		Users: map[string]*app.User{}, Callers: map[string]app.Caller{}}
 	ctx := context.Background()
 	if _, _, err := svc.Bootstrap(ctx, "中心", Password); err != nil {
@@ -134,6 +136,15 @@ func NewWithURL(t testing.TB, url string) *Env {
 		e.addUser(u.name, created)
 	}
 	return e
+}
+
+// Instance builds another service on the fixture's database with a
+// connection pool of its own, as a second server instance would, on the
+// fixture's clock. opts come after the fixture's own.
+func (e *Env) Instance(t testing.TB, opts ...app.Option) *app.Service {
+	t.Helper()
+	db := storetest.OpenURL(t, e.URL)
+	return app.New(db, e.Keys, e.Cfg, append([]app.Option{app.WithClock(e.Clock.Now), app.WithBlobs(e.Blobs)}, opts...)...)
 }
 
 func (e *Env) addUser(name string, u *app.User) {

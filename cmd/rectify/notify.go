@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/config"
+	"github.com/rectify-team/rectify/internal/webhook"
+)
+
+// notifyPolicies carries the escalation and re-check settings into the
+// service's config and returns the webhooks' option, if any are configured.
+func notifyPolicies(cfg *config.Config, appCfg *app.Config) []app.Option {
+	appCfg.Notify.EscalateAfterDays = cfg.Notify.EscalateAfterDays
+	appCfg.Notify.Rechecks = cfg.Notify.Rechecks
+	if len(cfg.Notify.Webhooks) == 0 {
+		return nil
+	}
+	sender := webhook.New(&http.Client{Timeout: webhookTimeout}, nil)
+	return []app.Option{app.WithWebhooks(webhook.NewHooks(cfg.Notify.Webhooks, sender))}
+}
+
+// webhookTimeout bounds one delivery attempt; the outbox's claim (a minute) outlasts it.
+const webhookTimeout = 10 * time.Second
+
+// instanceName names this process in the scheduler's lease and the outbox's claims.
+func instanceName(cfg *config.Config) string {
+	if cfg.Notify.Instance != "" {
+		return cfg.Notify.Instance
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "rectify"
+	}
+	name := fmt.Sprintf("%s-%d", host, os.Getpid())
+	if len(name) > 60 {
+		name = name[len(name)-60:]
+	}
+	return name
+}
+
+// schedulerLoop runs a scheduler pass every interval; only the instance
+// holding the lease does the work (app.Service.Tick).
+func schedulerLoop(ctx context.Context, svc *app.Service, holder string, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		rep, err := svc.Tick(ctx, holder)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("scheduler pass failed", "err", err)
+		case len(rep.Raised) > 0 || rep.Reminded > 0:
+			log.Info("scheduler pass", "raised", rep.Raised, "rechecks_reminded", rep.Reminded)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// dispatchLoop delivers the outbox: at once when events were written, and
+// every few seconds for retries that fell due and messages other instances
+// left behind.
+func dispatchLoop(ctx context.Context, svc *app.Service, holder string, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(min(every, 5*time.Second))
+	defer t.Stop()
+	for {
+		for {
+			rep, err := svc.Dispatch(ctx, holder)
+			if err != nil && ctx.Err() == nil {
+				log.Warn("webhook dispatch failed", "err", err)
+			}
+			if err != nil || rep.Claimed == 0 || rep.Delivered+rep.Failed < rep.Claimed {
+				break
+			}
+			if rep.Claimed < svc.Config().Notify.Batch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-svc.OutboxSignal():
+		}
+	}
+}
