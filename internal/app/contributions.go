@@ -58,6 +58,9 @@ func (s *Service) AwardContribution(ctx context.Context, c Caller, in Contributi
 		}
 		return s.store.Tx(ctx, func(r Repos) error {
 			now := s.now()
+			if err := s.claimKey(ctx, r, c, now); err != nil {
+				return err
+			}
 			if _, err := r.Publications.Get(ctx, month.String()); err == nil {
 				return domain.Conflict("the evaluation of %s is published; award the points to a later month", month)
 			} else if !errors.Is(err, domain.ErrNotFound) {
@@ -82,11 +85,14 @@ func (s *Service) AwardContribution(ctx context.Context, c Caller, in Contributi
 			rec.changes = map[string]any{"month": x.Month, "user_id": x.UserID, "unit_id": x.UnitID, "points": x.Points,
 				"reason": x.Reason}
 			out = x
-			return r.Audit.Append(ctx, s.entry(c, now, rec))
+			if err := r.Audit.Append(ctx, s.entry(c, now, rec)); err != nil {
+				return err
+			}
+			return s.rememberResponse(ctx, r, c, x)
 		})
 	}()
-	if err != nil {
-		if refusable(err) {
+	if err = s.keyTaken(ctx, c, err); err != nil {
+		if refusable(err) && !errors.Is(err, ErrReplayed) {
 			s.auditRefusal(ctx, c, rec, err)
 		}
 		return nil, err

@@ -430,6 +430,9 @@ func (s *Service) PublishEvaluation(ctx context.Context, c Caller, month stats.M
 		}
 		return s.store.Tx(ctx, func(r Repos) error {
 			now := s.now()
+			if err := s.claimKey(ctx, r, c, now); err != nil {
+				return err
+			}
 			if now.Before(month.End(s.cfg.Location)) {
 				return domain.Conflict("%s is not over yet; it can be published from %s", month, month.Next().First())
 			}
@@ -457,11 +460,14 @@ func (s *Service) PublishEvaluation(ctx context.Context, c Caller, month stats.M
 				"unit_model_workers": itemIDs(unit.ModelWorkers), "snapshot_sha256": hex.EncodeToString(sum[:]),
 				"weights": person.Weights}
 			out = p
-			return r.Audit.Append(ctx, s.entry(c, now, rec))
+			if err := r.Audit.Append(ctx, s.entry(c, now, rec)); err != nil {
+				return err
+			}
+			return s.rememberResponse(ctx, r, c, p)
 		})
 	}()
-	if err != nil {
-		if refusable(err) {
+	if err = s.keyTaken(ctx, c, err); err != nil {
+		if refusable(err) && !errors.Is(err, ErrReplayed) {
 			s.auditRefusal(ctx, c, record{stream: audit.SystemStream, action: rec.action, objectType: rec.objectType,
 				objectID: rec.objectID}, err)
 		}

@@ -361,13 +361,19 @@ func (s *Service) ImportLedger(ctx context.Context, c Caller, filename string, f
 			return domain.Invalid("file", "the sheet %s has no rows below its header", sheet.Name)
 		}
 		return s.store.Tx(ctx, func(r Repos) error {
+			if err := s.claimKey(ctx, r, c, s.now()); err != nil {
+				return err
+			}
 			res, err := s.importRows(ctx, r, c, sheet, hex.EncodeToString(sum[:]), filename)
+			if err != nil {
+				return err
+			}
 			out = res
-			return err
+			return s.rememberResponse(ctx, r, c, res)
 		})
 	}()
-	if err != nil {
-		if refusable(err) {
+	if err = s.keyTaken(ctx, c, err); err != nil {
+		if refusable(err) && !errors.Is(err, ErrReplayed) {
 			s.auditRefusal(ctx, c, rec, err)
 		}
 		return nil, err

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -120,12 +121,19 @@ func (s *Service) noticeAction(ctx context.Context, c Caller, action string, id 
 	err := s.store.Tx(ctx, func(r Repos) error {
 		rec := rec
 		now := s.now()
+		if err := s.claimKey(ctx, r, c, now); err != nil {
+			return err
+		}
 		if err := fn(r, now, &rec); err != nil {
 			return err
 		}
-		return r.Audit.Append(ctx, s.entry(c, now, rec))
+		if err := r.Audit.Append(ctx, s.entry(c, now, rec)); err != nil {
+			return err
+		}
+		return s.rememberResponse(ctx, r, c, rec.result)
 	})
-	if err != nil && refusable(err) {
+	err = s.keyTaken(ctx, c, err)
+	if err != nil && refusable(err) && !errors.Is(err, ErrReplayed) {
 		s.auditRefusal(ctx, c, record{stream: audit.SystemStream, action: action, objectType: ObjectNotice,
 			objectID: rec.objectID}, err)
 	}
@@ -191,7 +199,7 @@ func (s *Service) DraftNotice(ctx context.Context, c Caller, in NoticeInput) (*N
 		rec.stream, rec.objectID = noticeStream(n.ID), idString(n.ID)
 		rec.changes = map[string]any{"kind": n.Kind, "title": n.Title, "body": n.Body, "source_type": n.SourceType,
 			"source_ref": n.SourceRef, "status": n.Status}
-		out = n
+		out, rec.result = n, n
 		return nil
 	})
 	return out, err
@@ -249,7 +257,7 @@ func (s *Service) EditNotice(ctx context.Context, c Caller, id, ifMatch int64, p
 		if err := r.Notices.Update(ctx, n, old); err != nil {
 			return err
 		}
-		rec.changes, out = d, n
+		rec.changes, out, rec.result = d, n, n
 		return nil
 	})
 	return out, err
@@ -280,7 +288,7 @@ func (s *Service) PublishNotice(ctx context.Context, c Caller, id, ifMatch int64
 		}
 		rec.changes = map[string]any{"status": map[string]any{"from": NoticeDraft, "to": NoticePublished},
 			"title": n.Title, "kind": n.Kind}
-		out = n
+		out, rec.result = n, n
 		return nil
 	})
 	return out, err
