@@ -19,8 +19,9 @@ func evidencePolicies(cfg *config.Config, appCfg *app.Config) (*blob.Store, erro
 	return blob.Open(filepath.Join(cfg.DataDir, "attachments"))
 }
 
-// idempotencyPurgeLoop deletes expired Idempotency-Keys every hour. Several
-// instances may run it at once: deleting an expired key twice is harmless.
+// idempotencyPurgeLoop deletes expired Idempotency-Keys and the contents of
+// uploads that never got their row (app.CollectOrphanBlobs) every hour.
+// Several instances may run it at once: deleting twice is harmless.
 func idempotencyPurgeLoop(ctx context.Context, svc *app.Service, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -29,6 +30,11 @@ func idempotencyPurgeLoop(ctx context.Context, svc *app.Service, log *slog.Logge
 			log.Warn("purge expired idempotency keys", "err", err)
 		} else if n > 0 {
 			log.Debug("expired idempotency keys purged", "count", n)
+		}
+		if n, err := svc.CollectOrphanBlobs(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("collect orphan attachment contents", "err", err)
+		} else if n > 0 {
+			log.Info("orphan attachment contents removed", "count", n)
 		}
 		select {
 		case <-ctx.Done():

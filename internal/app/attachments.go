@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -234,4 +235,51 @@ func (s *Service) evidence(ctx context.Context, r Repos, actor domain.Actor, ids
 		return nil, nil, err
 	}
 	return out, uniq, nil
+}
+
+// OrphanGrace is how old a stored content must be before the collector may
+// remove it: an upload stores its content before the transaction that records
+// it, and a slow transaction must not find its file gone.
+const OrphanGrace = time.Hour
+
+// CollectOrphanBlobs removes stored contents that no attachment names and that
+// were not stored (again) within OrphanGrace: the files of uploads whose
+// transaction failed after the content was kept. Contents are compared with
+// the wall clock, as the files' times are. It returns how many it removed.
+func (s *Service) CollectOrphanBlobs(ctx context.Context) (int, error) {
+	if s.blobs == nil {
+		return 0, nil
+	}
+	cutoff := time.Now().Add(-OrphanGrace)
+	var old []string
+	err := s.blobs.Walk(func(sum string, modified time.Time) error {
+		if modified.Before(cutoff) {
+			old = append(old, sum)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("walk stored contents: %w", err)
+	}
+	removed := 0
+	for batch := range slices.Chunk(old, 500) {
+		known, err := s.store.Read().Attachments.Stored(ctx, batch)
+		if err != nil {
+			return removed, err
+		}
+		for _, sum := range batch {
+			if known[sum] {
+				continue
+			}
+			ok, err := s.blobs.RemoveIfOlder(sum, cutoff)
+			if err != nil {
+				return removed, err
+			}
+			if ok {
+				removed++
+				s.log.InfoContext(ctx, "orphan attachment content removed", "sha256", sum)
+			}
+		}
+	}
+	return removed, nil
 }

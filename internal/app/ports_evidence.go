@@ -45,6 +45,8 @@ type AttachmentRepo interface {
 	ProblemIDs(ctx context.Context, attachmentID int64) ([]int64, error)
 	// Attach links attachments to a problem; links that exist already stay as they are.
 	Attach(ctx context.Context, problemID int64, ids []int64, action domain.Action, by int64, at time.Time) error
+	// Stored reports which of these contents an attachment row names.
+	Stored(ctx context.Context, sha256s []string) (map[string]bool, error)
 	// ForProblem lists a problem's attachments, oldest link first.
 	ForProblem(ctx context.Context, problemID int64) ([]*ProblemAttachment, error)
 }
@@ -74,6 +76,11 @@ type BlobStore interface {
 	Put(r io.Reader, check func(Blob) error) (Blob, error)
 	// Open opens a stored content for reading.
 	Open(sha256 string) (io.ReadSeekCloser, error)
+	// Walk calls fn with every stored content's SHA-256 and modification time.
+	Walk(fn func(sha256 string, modified time.Time) error) error
+	// RemoveIfOlder removes a content that was not stored (again) since t,
+	// and reports whether it did.
+	RemoveIfOlder(sha256 string, t time.Time) (bool, error)
 }
 
 // IdempotencyRecord is a used Idempotency-Key with its first response.

@@ -15,9 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/gabriel-vasile/mimetype"
@@ -36,6 +38,10 @@ var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // Store is a directory of contents. It implements app.BlobStore.
 type Store struct {
 	dir string
+	// mu orders storing a content against removing an orphan of the same
+	// content in this process: a Put of a content that exists refreshes its
+	// time, which the collector checks under the same lock.
+	mu sync.Mutex
 }
 
 // Open prepares dir (creating it if needed) and removes staging files left by a crash.
@@ -117,9 +123,13 @@ func (s *Store) Put(r io.Reader, check func(app.Blob) error) (app.Blob, error) {
 		return app.Blob{}, fmt.Errorf("blob: close: %w", err)
 	}
 	final := s.path(b.SHA256)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if _, err := os.Stat(final); err == nil {
 		_ = os.Remove(tmp.Name()) // the same content is stored already
 		committed = true
+		now := time.Now()
+		_ = os.Chtimes(final, now, now) // fresh again: the orphan collector leaves it alone
 		return b, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
@@ -168,3 +178,50 @@ func (s *Store) Has(sum string) bool {
 }
 
 var _ app.BlobStore = (*Store)(nil)
+
+// Walk calls fn with the SHA-256 and modification time of every stored content.
+func (s *Store) Walk(fn func(sum string, modified time.Time) error) error {
+	root := filepath.Join(s.dir, "objects")
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !hexSHA256.MatchString(d.Name()) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed meanwhile
+			}
+			return err
+		}
+		return fn(d.Name(), info.ModTime())
+	})
+}
+
+// RemoveIfOlder removes a stored content whose modification time is before
+// t, and reports whether it did. A content stored again meanwhile is newer
+// and stays.
+func (s *Store) RemoveIfOlder(sum string, t time.Time) (bool, error) {
+	if !hexSHA256.MatchString(sum) {
+		return false, fmt.Errorf("blob: %q is not a SHA-256", sum)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.path(sum)
+	info, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("blob: %w", err)
+	}
+	if !info.ModTime().Before(t) {
+		return false, nil
+	}
+	if err := os.Remove(p); err != nil {
+		return false, fmt.Errorf("blob: remove %s: %w", sum, err)
+	}
+	return true, nil
+}

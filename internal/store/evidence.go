@@ -65,6 +65,21 @@ func (r attachmentRepo) GetMany(ctx context.Context, ids []int64) ([]*app.Attach
 	return out, nil
 }
 
+func (r attachmentRepo) Stored(ctx context.Context, sums []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(sums))
+	if len(sums) == 0 {
+		return out, nil
+	}
+	var found []string
+	if err := r.db(ctx).Table("attachments").Where("sha256 IN ?", sums).Distinct("sha256").Pluck("sha256", &found).Error; err != nil {
+		return nil, fmt.Errorf("stored attachments: %w", err)
+	}
+	for _, s := range found {
+		out[s] = true
+	}
+	return out, nil
+}
+
 func (r attachmentRepo) ProblemIDs(ctx context.Context, attachmentID int64) ([]int64, error) {
 	var ids []int64
 	err := r.db(ctx).Table("problem_attachments").Where("attachment_id = ?", attachmentID).
