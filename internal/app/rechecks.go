@@ -120,7 +120,7 @@ func (s *Service) RecordRecheck(ctx context.Context, c Caller, id int64, in Rech
 		if !c.Actor.CanSee(p) {
 			return fmt.Errorf("re-check %d: %w", id, domain.ErrNotFound)
 		}
-		if err := s.checkRecheck(c.Actor, p, rc, in, today); err != nil {
+		if err := s.checkRecheck(c.Actor, p, rc, in); err != nil {
 			return err
 		}
 		ev, ids, err := s.evidence(ctx, r, c.Actor, in.AttachmentIDs)
@@ -152,6 +152,7 @@ func (s *Service) RecordRecheck(ctx context.Context, c Caller, id int64, in Rech
 			if err := s.relapse(ctx, r, c, p, rc, in, now, today); err != nil {
 				return err
 			}
+			rc.Problem.Status, rc.Problem.Deadline, rc.Problem.ClosedAt, rc.Problem.ClosedOnTime = p.Status, p.Deadline, nil, nil
 		}
 		out = &RecheckResult{Recheck: rc, Problem: p}
 		return s.rememberResponse(ctx, r, c, out)
@@ -167,7 +168,8 @@ func (s *Service) RecordRecheck(ctx context.Context, c Caller, id int64, in Rech
 
 // checkRecheck applies the rules of recording a re-check: the working group
 // records it, four-eyes, only on a closed problem, once.
-func (s *Service) checkRecheck(a domain.Actor, p *domain.Problem, rc *Recheck, in RecheckInput, today domain.Date) error {
+// A re-check may be recorded before its due date: the working group may look early.
+func (s *Service) checkRecheck(a domain.Actor, p *domain.Problem, rc *Recheck, in RecheckInput) error {
 	if !a.Has(domain.RoleVerifier) {
 		return domain.Forbidden("role_required", "recording a re-check requires the verifier role")
 	}
@@ -182,7 +184,11 @@ func (s *Service) checkRecheck(a domain.Actor, p *domain.Problem, rc *Recheck, i
 	}
 	var v domain.Validator
 	v.Check(in.Result == ResultHolds || in.Result == ResultRelapsed, "result", "must be %q or %q", ResultHolds, ResultRelapsed)
-	v.Text("note", in.Note, true, domain.MaxNote)
+	most := domain.MaxNote
+	if in.Result == ResultRelapsed {
+		most = domain.MaxReason // the note becomes the reopening's reason
+	}
+	v.Text("note", in.Note, true, most)
 	if in.Result == ResultRelapsed {
 		v.Check(!in.Deadline.IsZero(), "deadline", "is required when the problem relapsed")
 	} else {

@@ -147,6 +147,13 @@ func TestRecordingARecheck(t *testing.T) {
 			t.Errorf("%s %+v: %v, want a validation error", x.who, x.in, err)
 		}
 	}
+	// A relapse's note becomes the reopening's reason: its limit is the reason's, named as the note.
+	_, err := e.Svc.RecordRecheck(ctx, e.Caller("verifier"), first.ID, app.RecheckInput{Result: app.ResultRelapsed,
+		Note: strings.Repeat("反", domain.MaxReason+1), Deadline: e.Svc.Today().AddDays(9)})
+	var long *domain.ValidationError
+	if !errors.As(err, &long) || len(long.Fields) != 1 || long.Fields[0].Field != "note" {
+		t.Errorf("a relapse note over %d characters: %v", domain.MaxReason, err)
+	}
 	if _, err := e.Svc.RecordRecheck(ctx, e.Caller("verifier"), 99999, app.RecheckInput{Result: app.ResultHolds, Note: "好"}); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("unknown re-check: %v", err)
 	}
@@ -170,6 +177,9 @@ func TestRecordingARecheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := load(t, e, p.ID)
+	if res.Recheck.Problem.Status != domain.StatusRectifying || res.Recheck.Problem.Deadline != deadline {
+		t.Errorf("the answer's summary of the problem is stale: %s %s", res.Recheck.Problem.Status, res.Recheck.Problem.Deadline)
+	}
 	if res.Recheck.Status != app.RecheckRelapsed || q.Status != domain.StatusRectifying || q.ReopenCount != 1 || q.Deadline != deadline || q.Version != p.Version+1 {
 		t.Fatalf("relapsed: re-check %s, problem %s reopen %d deadline %s v%d", res.Recheck.Status, q.Status, q.ReopenCount, q.Deadline, q.Version)
 	}
@@ -192,8 +202,8 @@ func TestRecordingARecheck(t *testing.T) {
 			refused++
 		}
 	}
-	if refused != len(refusals)+1 {
-		t.Errorf("%d refused re-checks audited, want %d", refused, len(refusals)+1)
+	if refused != len(refusals)+2 {
+		t.Errorf("%d refused re-checks audited, want %d", refused, len(refusals)+2)
 	}
 
 	// The relapse rate reaches the board: one held, one relapsed.

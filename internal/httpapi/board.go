@@ -98,27 +98,29 @@ type warningJSON struct {
 }
 
 type overviewJSON struct {
-	AsOf           domain.Date      `json:"as_of"`
-	Total          int64            `json:"total"`
-	ByStatus       map[string]int64 `json:"by_status"`
-	BySeverity     map[string]int64 `json:"by_severity"`
-	BySource       map[string]int64 `json:"by_source"`
-	ByCategory     []nodeCountJSON  `json:"by_category"`
-	ByUnit         []nodeCountJSON  `json:"by_unit"`
-	Overdue        int64            `json:"overdue"`
-	Warning        warningJSON      `json:"warning"`
-	Closed         int64            `json:"closed"`
-	ClosedOnTime   int64            `json:"closed_on_time"`
-	ClosureRate    *float64         `json:"closure_rate"`
-	OnTimeRate     *float64         `json:"on_time_rate"`
-	AvgDaysToClose *float64         `json:"avg_days_to_close"`
-	P90DaysToClose *float64         `json:"p90_days_to_close"`
-	Reworked       int64            `json:"reworked"`
-	ReworkRate     *float64         `json:"rework_rate"`
-	Reopened       int64            `json:"reopened"`
-	ReopenRate     *float64         `json:"reopen_rate"`
-	Extensions     int64            `json:"extensions"`
-	RelapseRate    *float64         `json:"relapse_rate"`
+	AsOf            domain.Date      `json:"as_of"`
+	Total           int64            `json:"total"`
+	ByStatus        map[string]int64 `json:"by_status"`
+	BySeverity      map[string]int64 `json:"by_severity"`
+	BySource        map[string]int64 `json:"by_source"`
+	ByCategory      []nodeCountJSON  `json:"by_category"`
+	ByUnit          []nodeCountJSON  `json:"by_unit"`
+	Overdue         int64            `json:"overdue"`
+	Warning         warningJSON      `json:"warning"`
+	Closed          int64            `json:"closed"`
+	ClosedOnTime    int64            `json:"closed_on_time"`
+	ClosureRate     *float64         `json:"closure_rate"`
+	OnTimeRate      *float64         `json:"on_time_rate"`
+	AvgDaysToClose  *float64         `json:"avg_days_to_close"`
+	P90DaysToClose  *float64         `json:"p90_days_to_close"`
+	Reworked        int64            `json:"reworked"`
+	ReworkRate      *float64         `json:"rework_rate"`
+	Reopened        int64            `json:"reopened"`
+	ReopenRate      *float64         `json:"reopen_rate"`
+	Extensions      int64            `json:"extensions"`
+	RecheckHeld     int64            `json:"recheck_held"`
+	RecheckRelapsed int64            `json:"recheck_relapsed"`
+	RelapseRate     *float64         `json:"relapse_rate"`
 }
 
 func toNodeCounts(ns []app.NodeCount, unit bool) []nodeCountJSON {
@@ -167,7 +169,8 @@ func (a *api) overview(c *gin.Context) error {
 		Warning: warningJSON{Green: o.Warning.Green, Yellow: o.Warning.Yellow, Red: o.Warning.Red},
 		Closed:  o.Closed, ClosedOnTime: o.ClosedOnTime, ClosureRate: o.ClosureRate, OnTimeRate: o.OnTimeRate,
 		AvgDaysToClose: o.AvgDaysToClose, P90DaysToClose: o.P90DaysToClose, Reworked: o.Reworked,
-		ReworkRate: o.ReworkRate, Reopened: o.Reopened, ReopenRate: o.ReopenRate, Extensions: o.Extensions})
+		ReworkRate: o.ReworkRate, Reopened: o.Reopened, ReopenRate: o.ReopenRate, Extensions: o.Extensions,
+		RecheckHeld: o.RecheckHeld, RecheckRelapsed: o.RecheckRelapsed, RelapseRate: o.RelapseRate})
 	return nil
 }
 

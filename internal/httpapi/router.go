@@ -108,6 +108,7 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 
 	a.routeAttachments(r, auth) // attachments.go
 	a.routeBoard(r, auth)       // board.go: stats, evaluation, notices, ledger
+	a.routeNotify(auth)         // notify.go: inbox, re-checks, outbox
 	return r, nil
 }
 
