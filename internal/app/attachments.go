@@ -76,15 +76,19 @@ func (s *Service) Upload(ctx context.Context, c Caller, name string, content io.
 			return domain.Invalid("file", "is empty")
 		}
 		if !domain.EvidenceTypeAllowed(b.ContentType) {
-			return domain.Invalid("file", "the content is %s, which is not accepted as evidence (the file name does not matter); "+
-				"accepted: images (JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC), PDF, Office documents (Word, Excel, PowerPoint, "+
-				"OpenDocument) and plain text", mediaType(b.ContentType))
+			return &domain.UnsupportedTypeError{Field: "file", Type: mediaType(b.ContentType), Reason: fmt.Sprintf(
+				"the content is %s, which is not accepted as evidence (the file name does not matter); "+
+					"accepted: images (JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC), PDF, Office documents (Word, Excel, PowerPoint, "+
+					"OpenDocument) and plain text", mediaType(b.ContentType))}
 		}
 		return nil
 	})
 	if err != nil {
-		var val *domain.ValidationError
-		if errors.As(err, &val) {
+		var (
+			val    *domain.ValidationError
+			unsupp *domain.UnsupportedTypeError
+		)
+		if errors.As(err, &val) || errors.As(err, &unsupp) {
 			s.observe(ActionAttachmentUpload, audit.OutcomeRefused)
 			s.auditRefusal(ctx, c, rec, err)
 		}

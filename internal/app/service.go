@@ -167,7 +167,8 @@ func truncate(s string, n int) string {
 func refusable(err error) bool {
 	var inv *domain.InvalidTransitionError
 	var val *domain.ValidationError
-	return errors.Is(err, domain.ErrForbidden) || errors.Is(err, domain.ErrNotFound) ||
+	var unsupp *domain.UnsupportedTypeError
+	return errors.As(err, &unsupp) || errors.Is(err, domain.ErrForbidden) || errors.Is(err, domain.ErrNotFound) ||
 		errors.Is(err, domain.ErrConflict) || errors.Is(err, domain.ErrPreconditionFailed) ||
 		errors.As(err, &inv) || errors.As(err, &val)
 }

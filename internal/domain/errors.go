@@ -70,6 +70,16 @@ type FieldError struct {
 }
 
 // ValidationError lists every invalid field of one input.
+// UnsupportedTypeError refuses content of a type that is not accepted, such
+// as an executable uploaded as evidence.
+type UnsupportedTypeError struct {
+	Field  string
+	Type   string // the type found in the content
+	Reason string
+}
+
+func (e *UnsupportedTypeError) Error() string { return e.Field + ": " + e.Reason }
+
 type ValidationError struct {
 	Fields []FieldError
 }

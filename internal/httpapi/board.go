@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -351,12 +352,18 @@ func (a *api) publishEvaluation(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := a.svc.PublishEvaluation(c.Request.Context(), caller(c), month)
+	ans := memo(func(v any) (app.Response, error) {
+		p, ok := v.(*app.Publication)
+		if !ok {
+			return app.Response{}, fmt.Errorf("publication answer: unexpected %T", v)
+		}
+		return jsonAnswer(http.StatusCreated, publicationJSON{Month: p.Month, PublishedAt: p.PublishedAt, PublishedBy: p.PublishedBy}, nil)
+	})
+	p, err := a.svc.PublishEvaluation(c.Request.Context(), answering(c, ans), month)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusCreated, publicationJSON{Month: p.Month, PublishedAt: p.PublishedAt, PublishedBy: p.PublishedBy})
-	return nil
+	return reply(c, ans, p)
 }
 
 type reportRowJSON struct {
@@ -488,12 +495,18 @@ func (a *api) awardContribution(c *gin.Context) error {
 		}
 		in.Month = *req.Month
 	}
-	x, err := a.svc.AwardContribution(c.Request.Context(), caller(c), in)
+	ans := memo(func(v any) (app.Response, error) {
+		x, ok := v.(*app.Contribution)
+		if !ok {
+			return app.Response{}, fmt.Errorf("contribution answer: unexpected %T", v)
+		}
+		return jsonAnswer(http.StatusCreated, toContributionJSON(x), nil)
+	})
+	x, err := a.svc.AwardContribution(c.Request.Context(), answering(c, ans), in)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusCreated, toContributionJSON(x))
-	return nil
+	return reply(c, ans, x)
 }
 
 func (a *api) listContributions(c *gin.Context) error {

@@ -98,6 +98,7 @@ func (a *api) classify(err error) (int, errorJSON) {
 		tooBig  *http.MaxBytesError
 		syntax  *json.SyntaxError
 		conflic *domain.ConflictError
+		unsupp  *domain.UnsupportedTypeError
 	)
 	switch {
 	case errors.As(err, &bad):
@@ -106,6 +107,9 @@ func (a *api) classify(err error) (int, errorJSON) {
 			e.Details = bad.fields
 		}
 		return http.StatusBadRequest, e
+	case errors.As(err, &unsupp):
+		return http.StatusUnsupportedMediaType, errorJSON{Code: "unsupported_media_type", Message: unsupp.Error(),
+			Details: []domain.FieldError{{Field: unsupp.Field, Reason: unsupp.Reason}}}
 	case errors.As(err, &val):
 		return http.StatusBadRequest, errorJSON{Code: "invalid_input", Message: val.Error(), Details: val.Fields}
 	case errors.As(err, &tooBig):

@@ -189,8 +189,12 @@ func TestUploadDecidesTypeByContent(t *testing.T) {
 	}
 	for _, tt := range refused {
 		t.Run(fmt.Sprintf("refuses %s (%d bytes)", tt.name, len(tt.content)), func(t *testing.T) {
-			r := s.must(t, http.StatusBadRequest, uploadReq(t, "owner1", tt.name, tt.content, nil))
-			if r.apiError(t).Error.Code != "invalid_input" || !r.hasField(t, "file") {
+			status, code := http.StatusUnsupportedMediaType, "unsupported_media_type"
+			if len(tt.content) == 0 {
+				status, code = http.StatusBadRequest, "invalid_input"
+			}
+			r := s.must(t, status, uploadReq(t, "owner1", tt.name, tt.content, nil))
+			if r.apiError(t).Error.Code != code || !r.hasField(t, "file") {
 				t.Fatalf("refusal: %s", r.body)
 			}
 			if len(tt.content) > 0 && !strings.Contains(string(r.body), "not accepted as evidence") {

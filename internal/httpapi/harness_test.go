@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -83,6 +84,7 @@ type setup struct {
 	maxBodyBytes   int64
 	maxUploadBytes int64
 	metrics        bool // wire Prometheus metrics into the router and the service
+	logger         *slog.Logger
 }
 
 // apiServer is the real router on the real service on a fresh database.
@@ -102,7 +104,7 @@ func newServerWith(t *testing.T, s setup) *apiServer {
 	loadSpec(t)
 	env := apptest.New(t)
 	svc := env.Svc
-	opt := httpapi.Options{MaxBodyBytes: s.maxBodyBytes, MaxUploadBytes: s.maxUploadBytes}
+	opt := httpapi.Options{MaxBodyBytes: s.maxBodyBytes, MaxUploadBytes: s.maxUploadBytes, Logger: s.logger}
 	var m *httpapi.Metrics
 	if s.metrics {
 		// The fixture's service has no metrics sink; a second service on the

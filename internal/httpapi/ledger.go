@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -176,6 +177,7 @@ func (a *api) importLedger(c *gin.Context) error {
 	var (
 		res   *app.ImportResult
 		found bool
+		ans   = memo(importAnswer)
 	)
 	for {
 		part, err := mr.NextPart()
@@ -196,12 +198,21 @@ func (a *api) importLedger(c *gin.Context) error {
 			return invalidField("file", "send one workbook at a time")
 		}
 		found = true
-		if res, err = a.svc.ImportLedger(c.Request.Context(), caller(c), part.FileName(), part); err != nil {
+		if res, err = a.svc.ImportLedger(c.Request.Context(), answering(c, ans), part.FileName(), part); err != nil {
 			return err
 		}
 	}
 	if !found {
 		return invalidField("file", "is required: the .xlsx workbook")
+	}
+	return reply(c, ans, res)
+}
+
+// importAnswer renders an import's result: 201 when it created problems.
+func importAnswer(v any) (app.Response, error) {
+	res, ok := v.(*app.ImportResult)
+	if !ok {
+		return app.Response{}, fmt.Errorf("import answer: unexpected %T", v)
 	}
 	out := importJSON{ImportID: optID(res.ImportID), FileSHA256: res.FileSHA256, Rows: res.Rows,
 		Created: []importedJSON{}, Skipped: []skippedJSON{}}
@@ -215,6 +226,5 @@ func (a *api) importLedger(c *gin.Context) error {
 	if len(out.Created) > 0 {
 		status = http.StatusCreated
 	}
-	c.JSON(status, out)
-	return nil
+	return jsonAnswer(status, out, nil)
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -32,9 +33,20 @@ func toNoticeJSON(n *app.Notice) noticeJSON {
 		CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt, PublishedBy: optID(n.PublishedBy), PublishedAt: n.PublishedAt}
 }
 
-func (a *api) writeNotice(c *gin.Context, status int, n *app.Notice) {
-	c.Header("ETag", etag(n.Version))
-	c.JSON(status, toNoticeJSON(n))
+// noticeAnswer renders a notice with its ETag (and, when created, its
+// Location); an idempotent request stores this answer with the change.
+func noticeAnswer(status int) answer {
+	return memo(func(v any) (app.Response, error) {
+		n, ok := v.(*app.Notice)
+		if !ok {
+			return app.Response{}, fmt.Errorf("notice answer: unexpected %T", v)
+		}
+		h := map[string]string{"ETag": etag(n.Version)}
+		if status == http.StatusCreated {
+			h["Location"] = "/api/v1/notices/" + strconv.FormatInt(n.ID, 10)
+		}
+		return jsonAnswer(status, toNoticeJSON(n), h)
+	})
 }
 
 type noticeSourceRequest struct {
@@ -90,13 +102,12 @@ func (a *api) draftNotice(c *gin.Context) error {
 		}
 		in.Report = &rep
 	}
-	n, err := a.svc.DraftNotice(c.Request.Context(), caller(c), in)
+	ans := noticeAnswer(http.StatusCreated)
+	n, err := a.svc.DraftNotice(c.Request.Context(), answering(c, ans), in)
 	if err != nil {
 		return err
 	}
-	c.Header("Location", "/api/v1/notices/"+strconv.FormatInt(n.ID, 10))
-	a.writeNotice(c, http.StatusCreated, n)
-	return nil
+	return reply(c, ans, n)
 }
 
 func (a *api) getNotice(c *gin.Context) error {
@@ -108,8 +119,7 @@ func (a *api) getNotice(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	a.writeNotice(c, http.StatusOK, n)
-	return nil
+	return reply(c, noticeAnswer(http.StatusOK), n)
 }
 
 func (a *api) editNotice(c *gin.Context) error {
@@ -130,12 +140,12 @@ func (a *api) editNotice(c *gin.Context) error {
 		k := app.NoticeKind(*req.Kind)
 		p.Kind = &k
 	}
-	n, err := a.svc.EditNotice(c.Request.Context(), caller(c), id, match, p)
+	ans := noticeAnswer(http.StatusOK)
+	n, err := a.svc.EditNotice(c.Request.Context(), answering(c, ans), id, match, p)
 	if err != nil {
 		return err
 	}
-	a.writeNotice(c, http.StatusOK, n)
-	return nil
+	return reply(c, ans, n)
 }
 
 func (a *api) publishNotice(c *gin.Context) error {
@@ -147,12 +157,12 @@ func (a *api) publishNotice(c *gin.Context) error {
 	if err := decodeOptional(c, &req); err != nil {
 		return err
 	}
-	n, err := a.svc.PublishNotice(c.Request.Context(), caller(c), id, match)
+	ans := noticeAnswer(http.StatusOK)
+	n, err := a.svc.PublishNotice(c.Request.Context(), answering(c, ans), id, match)
 	if err != nil {
 		return err
 	}
-	a.writeNotice(c, http.StatusOK, n)
-	return nil
+	return reply(c, ans, n)
 }
 
 func (a *api) listNotices(c *gin.Context) error {
