@@ -69,6 +69,11 @@ func schedulerLoop(ctx context.Context, svc *app.Service, holder string, every t
 // every few seconds for retries that fell due and messages other instances
 // left behind.
 func dispatchLoop(ctx context.Context, svc *app.Service, holder string, every time.Duration, log *slog.Logger) {
+	if n, err := svc.ReleaseClaims(ctx, holder); err != nil {
+		log.Warn("release the outbox claims of an earlier run", "err", err)
+	} else if n > 0 {
+		log.Info("outbox claims of an earlier run released", "instance", holder, "count", n)
+	}
 	t := time.NewTicker(min(every, 5*time.Second))
 	defer t.Stop()
 	for {

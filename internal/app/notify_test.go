@@ -473,7 +473,7 @@ func TestOutboxRetriesUntilDelivered(t *testing.T) {
 }
 
 // An instance killed while delivering leaves its claims; another delivers the
-// rest after they run out, and the receiver sees each event once.
+// rest once they are released (or run out), and the receiver sees each event once.
 func TestOutboxSurvivesAKilledDispatcher(t *testing.T) {
 	e := apptest.New(t)
 	dying := newFakeHooks()
@@ -506,9 +506,15 @@ func TestOutboxSurvivesAKilledDispatcher(t *testing.T) {
 	if rep, _ := b.Dispatch(t.Context(), "b"); rep.Claimed != 0 {
 		t.Fatalf("b took messages a still held: %+v", rep)
 	}
-	e.Clock.Advance(2 * time.Minute) // a's claims run out
+	// A restart of a under the same name takes its claims back at once.
+	if n, err := b.ReleaseClaims(t.Context(), "b"); err != nil || n != 0 {
+		t.Fatalf("b released %d claims of its own, %v", n, err)
+	}
+	if n, err := a.ReleaseClaims(t.Context(), "a"); err != nil || n != 3 {
+		t.Fatalf("a's restart released %d claims, %v; want 3", n, err)
+	}
 	if rep, err := b.Dispatch(t.Context(), "b"); err != nil || rep.Delivered != 3 {
-		t.Fatalf("b after the claims ran out: %+v, %v", rep, err)
+		t.Fatalf("b after a's claims were released: %+v, %v", rep, err)
 	}
 	all := dying.received()
 	for k, n := range after.received() {
@@ -521,5 +527,44 @@ func TestOutboxSurvivesAKilledDispatcher(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s received %d times", k, n)
 		}
+	}
+}
+
+// Claims of a dead instance that never restarts run out after ClaimFor.
+func TestOutboxClaimsRunOut(t *testing.T) {
+	e := apptest.New(t)
+	dead := newFakeHooks()
+	dead.block = func(int) bool { return true }
+	a := e.Instance(t, app.WithWebhooks(dead))
+	p := e.Register(t, "问题")
+	if _, err := a.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, kill := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = a.Dispatch(ctx, "a")
+	}()
+	for deadline := time.Now().Add(10 * time.Second); dead.started() < 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the delivery did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	kill()
+	<-done
+	after := newFakeHooks()
+	b := e.Instance(t, app.WithWebhooks(after))
+	e.Clock.Advance(59 * time.Second)
+	if rep, _ := b.Dispatch(t.Context(), "b"); rep.Claimed != 0 {
+		t.Fatalf("b took a claim before it ran out: %+v", rep)
+	}
+	e.Clock.Advance(2 * time.Second)
+	if rep, err := b.Dispatch(t.Context(), "b"); err != nil || rep.Delivered != 1 {
+		t.Fatalf("b after the claim ran out: %+v, %v", rep, err)
+	}
+	if len(after.received()) != 1 || len(dead.received()) != 0 {
+		t.Errorf("received: dead %v, after %v", dead.received(), after.received())
 	}
 }

@@ -103,6 +103,20 @@ func (s *Service) Dispatch(ctx context.Context, holder string) (DispatchReport, 
 	return rep, errors.Join(errs...)
 }
 
+// ReleaseClaims drops the claims an earlier run of this instance left when
+// it was killed, so that a restart sends the rest at once instead of after
+// the claims run out. Instance names must be unique among running instances:
+// one releasing another's live claims makes duplicates (still at least once).
+func (s *Service) ReleaseClaims(ctx context.Context, holder string) (int64, error) {
+	var n int64
+	err := s.store.Tx(ctx, func(r Repos) error {
+		var err error
+		n, err = r.Outbox.Release(ctx, holder+"/")
+		return err
+	})
+	return n, err
+}
+
 // deliver makes one attempt and records it; ok reports the target acknowledged it.
 func (s *Service) deliver(ctx context.Context, token string, m *OutboxMessage) (ok bool, err error) {
 	var ev OutEvent

@@ -94,6 +94,9 @@ type OutboxRepo interface {
 	// Failed records a failed attempt of a message this token holds and when to try again.
 	Failed(ctx context.Context, id int64, token string, at, next time.Time, reason string) error
 	List(ctx context.Context, q OutboxQuery) ([]*OutboxMessage, error)
+	// Release drops the claims of undelivered messages whose token starts
+	// with prefix and returns how many it released.
+	Release(ctx context.Context, prefix string) (int64, error)
 	// Retry makes an undelivered message due at once; domain.ErrNotFound for
 	// an absent id, domain.ErrConflict for a delivered one.
 	Retry(ctx context.Context, id int64, at time.Time) (*OutboxMessage, error)

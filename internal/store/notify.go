@@ -234,6 +234,15 @@ func (r outboxRepo) List(ctx context.Context, q app.OutboxQuery) ([]*app.OutboxM
 	return out, nil
 }
 
+func (r outboxRepo) Release(ctx context.Context, prefix string) (int64, error) {
+	res := r.db(ctx).Table("outbox").Where("delivered_at IS NULL AND claimed_by LIKE ? ESCAPE '!'", likePrefix(prefix)).
+		Updates(map[string]any{"claimed_by": nil, "claimed_until": nil})
+	if res.Error != nil {
+		return 0, fmt.Errorf("release outbox claims: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
 func (r outboxRepo) Retry(ctx context.Context, id int64, at time.Time) (*app.OutboxMessage, error) {
 	var row outboxRow
 	if err := r.db(ctx).Table("outbox").Where("id = ?", id).Take(&row).Error; err != nil {
