@@ -355,6 +355,17 @@ type measurement struct {
 	// interval sampling (soak)
 	window []time.Duration
 	kinds  map[string][]time.Duration // list latencies by filter kind
+	// firstErr is the first failure of the database-limit mode, for its note.
+	firstErr error
+}
+
+// fail keeps the first error of a database-limit transaction.
+func (m *measurement) fail(err error) {
+	m.mu.Lock()
+	if m.firstErr == nil {
+		m.firstErr = err
+	}
+	m.mu.Unlock()
 }
 
 func (m *measurement) recordKind(kind string, took time.Duration) {

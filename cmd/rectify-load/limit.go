@@ -121,6 +121,9 @@ func (l *limiter) measure(ctx context.Context, s *session, w string, n int, d ti
 	}
 	wg.Wait()
 	r := summarize("db_limit", w, n, time.Since(start), m)
+	if m.firstErr != nil {
+		r.Note = strings.TrimSpace(r.Note + " first failure: " + m.firstErr.Error())
+	}
 	r.LoadAvg = [2]float64{load0, loadAvg()}
 	if w == "lifecycle" {
 		r.Note = "requests = transactions (5 per lifecycle)"
@@ -152,6 +155,7 @@ func (l *limiter) rec(m *measurement, err error, t time.Time) {
 	status := 200
 	if err != nil {
 		status = 500
+		m.fail(err)
 	}
 	m.record(status, nil, time.Since(t))
 }

@@ -142,7 +142,7 @@ func TestPrepareAndRun(t *testing.T) {
 				continue
 			}
 			if status != "200" && status != "201" {
-				t.Errorf("%s %s: %d answers %s", r.Kind, r.Workload, count, status)
+				t.Errorf("%s %s: %d answers %s (%s)", r.Kind, r.Workload, count, status, r.Note)
 			}
 		}
 		if r.Kind == "http" && r.Workload != "board" && r.Workload != "mixed" && (r.LimitRPS <= 0 || r.Ratio <= 0) {

@@ -181,7 +181,7 @@ func TestBinaryClosedLoop(t *testing.T) {
 	s.call("POST", "/problems/"+id+"/assign", verifier, map[string]any{"assignee_id": ownerID, "measures": "开展读书会"}, 200)
 	s.call("POST", "/problems/"+id+"/accept", owner, map[string]any{"note": "收到"}, 200)
 	// A serious problem is submitted with evidence, kept under RECTIFY_DATA_DIR.
-	s.upload(owner, "setup.pdf", []byte("\x7fELF\x02\x01\x01\x00 an executable renamed"), 400)
+	s.upload(owner, "setup.pdf", []byte("\x7fELF\x02\x01\x01\x00 an executable renamed"), 415)
 	evidence := []byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
 	att := s.upload(owner, "整改报告.pdf", evidence, 201)
 	s.checkStoredUnderDataDir(filepath.Join(dir, "data"), owner, att, evidence)
