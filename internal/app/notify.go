@@ -288,6 +288,20 @@ func (s *Service) leadersOf(ctx context.Context, r Repos, p *domain.Problem) ([]
 	}), nil
 }
 
+// overseers returns who oversees a problem that went wrong: the unit's
+// leaders and the working group.
+func (s *Service) overseers(ctx context.Context, r Repos, p *domain.Problem) ([]*User, error) {
+	leaders, err := s.leadersOf(ctx, r, p)
+	if err != nil {
+		return nil, err
+	}
+	group, err := s.workingGroup(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return append(leaders, group...), nil
+}
+
 // Inbox is a page of the caller's notifications and their unread count.
 type Inbox struct {
 	Items  []*Notification

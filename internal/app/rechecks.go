@@ -215,11 +215,7 @@ func (s *Service) relapse(ctx context.Context, r Repos, c Caller, p *domain.Prob
 	if err := r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch)); err != nil {
 		return err
 	}
-	group, err := s.workingGroup(ctx, r)
-	if err != nil {
-		return err
-	}
-	leaders, err := s.leadersOf(ctx, r, p)
+	overseers, err := s.overseers(ctx, r, p)
 	if err != nil {
 		return err
 	}
@@ -228,7 +224,7 @@ func (s *Service) relapse(ctx context.Context, r Repos, c Caller, p *domain.Prob
 		return err
 	}
 	return s.publish(ctx, r, event{kind: EventRelapsed, problem: p, actor: &c.Actor, title: "问题反弹·重新整改",
-		to:      append(append(assignee, leaders...), group...),
+		to:      append(assignee, overseers...),
 		lines:   []string{"回头看发现问题反弹：" + quote(in.Note), "新整改期限：" + p.Deadline.String()},
 		details: ch.Details}, now)
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -173,15 +174,9 @@ func (s *Service) raise(ctx context.Context, id int64, kind string, from, to dom
 			ev.kind, ev.title = EventEscalated, "升级督办"
 			ev.lines = []string{fmt.Sprintf("整改期限：%s（已逾期 %d 天，超过 %d 天）", p.Deadline, -days, s.cfg.Notify.EscalateAfterDays),
 				"已升级至单位领导和工作小组督办。"}
-			group, err := s.workingGroup(ctx, r)
-			if err != nil {
+			if ev.to, err = s.overseers(ctx, r, p); err != nil {
 				return err
 			}
-			leaders, err := s.leadersOf(ctx, r, p)
-			if err != nil {
-				return err
-			}
-			ev.to = append(group, leaders...)
 		}
 		users, err := s.usersByID(ctx, r, who)
 		if err != nil {
@@ -193,10 +188,24 @@ func (s *Service) raise(ctx context.Context, id int64, kind string, from, to dom
 		if err := r.Audit.Append(ctx, entry); err != nil {
 			return err
 		}
+		// The append waited for any action on the problem that was under way
+		// (they share its audit stream's head); if one changed it since it was
+		// read, this crossing may no longer hold: leave it to the next pass.
+		if q, err := r.Problems.Get(ctx, id); err != nil {
+			return err
+		} else if q.Version != p.Version {
+			return errCrossingMoved
+		}
 		return s.publish(ctx, r, ev, now)
 	})
+	if errors.Is(err, errCrossingMoved) {
+		return false, nil
+	}
 	return raised, err
 }
+
+// errCrossingMoved rolls back a raise whose problem changed meanwhile.
+var errCrossingMoved = errors.New("the problem changed while its crossing was raised")
 
 // remind tells the working group that a re-check fell due, once.
 func (s *Service) remind(ctx context.Context, rc *Recheck) (bool, error) {
