@@ -184,6 +184,14 @@ type step struct {
 	percent  int
 	approved bool
 	severity domain.Severity // edit
+	result   string          // re-check: app.ResultHolds or app.ResultRelapsed
+}
+
+// actionRecheck is the demo's step of recording a 回头看 re-check.
+const actionRecheck domain.Action = app.ActionRecheck
+
+func recheck(at when, by, result, note string) step {
+	return step{at: at, by: by, action: actionRecheck, result: result, text: note}
 }
 
 func assign(at when, by, assignee string, deadline int, measures string) step {
@@ -438,6 +446,15 @@ func (h *history) apply(ctx context.Context, svc *app.Service, c app.Caller, o *
 	case domain.ActionEdit:
 		sev := s.severity
 		_, err = svc.Edit(ctx, c, id, 0, app.ProblemPatch{Severity: &sev})
+	case actionRecheck: // the closure's earliest pending re-check
+		var rcs []*app.Recheck
+		rcs, _, err = svc.Rechecks(ctx, c, app.RecheckFilter{ProblemID: id, Statuses: []app.RecheckStatus{app.RecheckPending}, Limit: 1})
+		if err == nil && len(rcs) == 0 {
+			err = errors.New("no pending re-check")
+		}
+		if err == nil {
+			_, err = svc.RecordRecheck(ctx, c, rcs[0].ID, app.RecheckInput{Result: s.result, Note: s.text})
+		}
 	default:
 		err = fmt.Errorf("the demo has no step %s", s.action)
 	}

@@ -133,6 +133,24 @@ func TestLoad(t *testing.T) {
 	}
 	t.Logf("statuses %v, warnings %v", statuses, warnings)
 
+	// 回头看: the closed serious problems have re-checks; one was recorded as holding.
+	rcs, err := f.db.Read().Rechecks.List(context.Background(), app.RecheckQuery{Scope: app.Scope{All: true}, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, pending := 0, 0
+	for _, rc := range rcs {
+		switch rc.Status {
+		case app.RecheckHeld:
+			held++
+		case app.RecheckPending:
+			pending++
+		}
+	}
+	if held != 1 || pending == 0 {
+		t.Errorf("re-checks: %d held, %d pending; want one held and some pending", held, pending)
+	}
+
 	exts := map[domain.ExtensionStatus]int{}
 	for _, p := range ps {
 		es, err := f.db.Read().Extensions.List(ctx, p.ID)

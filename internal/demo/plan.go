@@ -1,6 +1,9 @@
 package demo
 
-import "github.com/rectify-team/rectify/internal/domain"
+import (
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/domain"
+)
 
 // The demo's content, drawn from the department's 作风建设提升年 plan
 // (shared/seed/000_a30a5736080cb4ec.txt) and copied here so that the binary
@@ -230,6 +233,7 @@ var demoProblems = []problemSpec{
 			progress(on(8, "17:00"), "wugang", 70, "《“五要五不要”作风承诺》已制定，卡片印制中。"),
 			submit(on(13, "16:00"), "wugang", "承诺卡片已下发至每名员工并在工作场所轮显，廉洁风险点排查表已建立。"),
 			pass(on(15, "10:00"), "liwenhua", "现场抽查员工熟知情况良好，同意销号。"),
+			recheck(on(46, "10:30"), "chenjing", app.ResultHolds, "回头看：随机询问 6 名员工，均能说出本岗位廉洁风险点，承诺卡片仍在轮显，未见反弹。"),
 		},
 		want: domain.StatusClosed,
 	},
