@@ -139,7 +139,11 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	go idempotencyPurgeLoop(bg, svc, log) // evidence.go
 	go warmBoard(bg, svc, log)            // board.go
 	instance := instanceName(cfg)         // notify.go
-	go schedulerLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
+	if cfg.Notify.SchedulerInterval > 0 {
+		go schedulerLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
+	} else {
+		log.Info("no scheduler on this instance (RECTIFY_SCHEDULER_INTERVAL=0): escalations and re-check reminders run elsewhere")
+	}
 	go dispatchLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
 
 	errc := make(chan error, 1)

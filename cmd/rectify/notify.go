@@ -74,7 +74,11 @@ func dispatchLoop(ctx context.Context, svc *app.Service, holder string, every ti
 	} else if n > 0 {
 		log.Info("outbox claims of an earlier run released", "instance", holder, "count", n)
 	}
-	t := time.NewTicker(min(every, 5*time.Second))
+	poll := 5 * time.Second
+	if every > 0 {
+		poll = min(every, poll)
+	}
+	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
 		for {

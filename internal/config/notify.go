@@ -19,7 +19,7 @@ type Notify struct {
 	Webhooks          []webhook.Target
 	EscalateAfterDays int                       // overdue by more than this many days is escalated (升级督办)
 	Rechecks          map[domain.Severity][]int // 回头看 offsets in days after closing, by severity
-	SchedulerInterval time.Duration             // how often the scheduler and the dispatcher look for work
+	SchedulerInterval time.Duration             // how often the scheduler and the dispatcher look for work; 0: no scheduler here
 	Instance          string                    // this instance's name in leases and claims; "" for host-pid
 }
 
@@ -80,7 +80,7 @@ func registerNotify(fs *flag.FlagSet, c *Config, getenv func(string) string, err
 		interval = d
 	}
 	fs.DurationVar(&c.Notify.SchedulerInterval, "scheduler-interval", interval,
-		"how often escalations, re-check reminders and undelivered webhooks are looked for (RECTIFY_SCHEDULER_INTERVAL)")
+		"how often escalations, re-check reminders and undelivered webhooks are looked for; 0: this instance never runs the scheduler (RECTIFY_SCHEDULER_INTERVAL)")
 	fs.StringVar(&c.Notify.Instance, "instance", env("RECTIFY_INSTANCE", ""),
 		"this instance's name in the scheduler's lease and the outbox's claims; default host-pid (RECTIFY_INSTANCE)")
 }
@@ -129,8 +129,8 @@ func validateNotify(c *Config) []error {
 	if c.Notify.EscalateAfterDays < 0 || c.Notify.EscalateAfterDays > 365 {
 		errs = append(errs, fmt.Errorf("RECTIFY_ESCALATE_AFTER_DAYS %d: want 0 to 365", c.Notify.EscalateAfterDays))
 	}
-	if c.Notify.SchedulerInterval < time.Second || c.Notify.SchedulerInterval > time.Hour {
-		errs = append(errs, fmt.Errorf("RECTIFY_SCHEDULER_INTERVAL %s: want 1s to 1h", c.Notify.SchedulerInterval))
+	if c.Notify.SchedulerInterval != 0 && (c.Notify.SchedulerInterval < time.Second || c.Notify.SchedulerInterval > time.Hour) {
+		errs = append(errs, fmt.Errorf("RECTIFY_SCHEDULER_INTERVAL %s: want 1s to 1h, or 0 for no scheduler on this instance", c.Notify.SchedulerInterval))
 	}
 	if len(c.Notify.Instance) > 60 {
 		errs = append(errs, fmt.Errorf("RECTIFY_INSTANCE: at most 60 characters"))
