@@ -176,77 +176,19 @@ func (r problemRepo) Update(ctx context.Context, p *domain.Problem, expected int
 
 var openStatuses = []string{string(domain.StatusAssigned), string(domain.StatusRectifying), string(domain.StatusSubmitted)}
 
+// List returns one page of problems, newest first: the page's ids by the
+// plan below (planList), then those rows.
 func (r problemRepo) List(ctx context.Context, q app.ProblemQuery) ([]*domain.Problem, error) {
-	// The filters pick ids only (narrow index entries to sort, when the order
-	// cannot come from an index); the page's rows are read by id afterwards.
-	// On 1M rows this turns seconds into milliseconds (docs/performance.md).
-	tx := scoped(r.db(ctx).Table("problems p").Select("p.id"), q.Scope)
-	if len(q.Statuses) > 0 {
-		tx = tx.Where("p.status IN ?", q.Statuses)
-	}
-	if q.CategoryPath != "" {
-		tx = tx.Where("p.category_id IN (SELECT id FROM categories WHERE path LIKE ? ESCAPE '!')", likePrefix(q.CategoryPath))
-	}
-	if len(q.Severities) > 0 {
-		tx = tx.Where("p.severity IN ?", q.Severities)
-	}
-	if len(q.Sources) > 0 {
-		tx = tx.Where("p.source IN ?", q.Sources)
-	}
-	if q.UnitPath != "" {
-		tx = tx.Where("p.unit_id IN (SELECT id FROM units WHERE path LIKE ? ESCAPE '!')", likePrefix(q.UnitPath))
-	}
-	if q.AssigneeID > 0 {
-		tx = tx.Where("p.assignee_id = ?", q.AssigneeID)
-	}
-	today := q.Today.String()
-	if len(q.Warnings) > 0 {
-		yellowEnd := q.Today.AddDays(q.YellowDays).String()
-		cond := r.g.Where("1 = 0")
-		for _, w := range q.Warnings {
-			switch w {
-			case domain.WarningRed:
-				cond = cond.Or("(p.status IN ? AND p.deadline < ?)", openStatuses, today).
-					Or("(p.status = ? AND p.closed_on_time = ?)", domain.StatusClosed, false)
-			case domain.WarningYellow: // near the deadline, or behind a passed milestone (序时进度)
-				cond = cond.Or("(p.status IN ? AND p.deadline >= ? AND (p.deadline <= ? OR "+behindScheduleSQL+"))",
-					openStatuses, today, yellowEnd, false, today)
-			case domain.WarningGreen:
-				cond = cond.Or("(p.status IN ? AND p.deadline > ? AND NOT "+behindScheduleSQL+")", openStatuses, yellowEnd, false, today).
-					Or("(p.status = ? AND p.closed_on_time = ?)", domain.StatusClosed, true)
-			}
-		}
-		tx = tx.Where(cond)
-	}
-	if q.Overdue != nil {
-		if *q.Overdue {
-			tx = tx.Where("p.status IN ? AND p.deadline < ?", openStatuses, today)
-		} else {
-			tx = tx.Where("(p.status NOT IN ? OR p.deadline IS NULL OR p.deadline >= ?)", openStatuses, today)
-		}
-	}
-	if q.Text != "" {
-		like := likeContains(q.Text)
-		tx = tx.Where("(p.title LIKE ? ESCAPE '!' OR p.description LIKE ? ESCAPE '!' OR p.code LIKE ? ESCAPE '!')", like, like, like)
-	}
-	if !q.DeadlineFrom.IsZero() {
-		tx = tx.Where("p.deadline >= ?", q.DeadlineFrom.String())
-	}
-	if !q.DeadlineTo.IsZero() {
-		tx = tx.Where("p.deadline <= ?", q.DeadlineTo.String())
-	}
-	if !q.CreatedFrom.IsZero() {
-		tx = tx.Where("p.created_at >= ?", q.CreatedFrom.UTC())
-	}
-	if !q.CreatedTo.IsZero() {
-		tx = tx.Where("p.created_at < ?", q.CreatedTo.UTC())
-	}
-	if q.BeforeID > 0 {
-		tx = tx.Where("p.id < ?", q.BeforeID)
-	}
-	var ids []int64
-	if err := tx.Order("p.id DESC").Limit(q.Limit).Pluck("p.id", &ids).Error; err != nil {
+	trees, err := r.listTrees(ctx, q)
+	if err != nil {
 		return nil, fmt.Errorf("list problems: %w", err)
+	}
+	stmt, args := planList(q, trees, r.dialect).build(r.dialect)
+	var ids []int64
+	if stmt != "" {
+		if err := r.db(ctx).Raw(stmt, args...).Scan(&ids).Error; err != nil {
+			return nil, fmt.Errorf("list problems: %w", err)
+		}
 	}
 	var rows []problemRow
 	if len(ids) > 0 {
@@ -265,7 +207,6 @@ func (r problemRepo) List(ctx context.Context, q app.ProblemQuery) ([]*domain.Pr
 	return out, loadMilestones(ctx, r.base, out)
 }
 
-// isDuplicate reports a unique-key violation.
 func isDuplicate(err error) bool { return errors.Is(err, gorm.ErrDuplicatedKey) }
 
 // duplicateAsConflict turns a unique-key violation into a domain conflict.

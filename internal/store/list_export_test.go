@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/rectify-team/rectify/internal/app"
+)
+
+// ListEveryPlan runs the id query of q with every plan the list could
+// choose, whatever its guesses: the filter as one walk or (for an owner) as
+// its two sides, and for each side every index whose branches it allows. It
+// returns each plan's ids under a name for the plan. For the tests: a plan
+// the guesses avoid on the test data must be exact too.
+func ListEveryPlan(ctx context.Context, db *DB, q app.ProblemQuery) (map[string][]int64, error) {
+	repo := problemRepo{base{g: db.gorm, dialect: db.dialect}}
+	t, err := repo.listTrees(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	bounds, bargs := createdBounds(q, db.dialect)
+	whole, split := listSides(q, t)
+	out := map[string][]int64{}
+	for _, sides := range [][]listSide{whole, split} {
+		if sides == nil {
+			continue
+		}
+		// Every combination of a usable index per side.
+		var walk func(i int, chosen []listIndex) error
+		walk = func(i int, chosen []listIndex) error {
+			if i == len(sides) {
+				p := listPlan{sides: append([]listSide(nil), sides...), bounds: bounds, bargs: bargs, limit: q.Limit}
+				names := make([]string, len(sides))
+				for j := range p.sides {
+					p.sides[j].index = chosen[j]
+					names[j] = chosen[j].name
+				}
+				p.expand()
+				var ids []int64
+				if stmt, args := p.build(db.dialect); stmt != "" {
+					if err := db.gorm.WithContext(ctx).Raw(stmt, args...).Scan(&ids).Error; err != nil {
+						return fmt.Errorf("plan %v: %w", names, err)
+					}
+				}
+				out[fmt.Sprintf("%d sides: %s", len(sides), strings.Join(names, " + "))] = ids
+				return nil
+			}
+			for _, ix := range listIndexes {
+				if !sides[i].values.none() && math.IsInf(sides[i].cost(ix, t, max(q.Limit, 1), len(bargs)/2), 1) {
+					continue
+				}
+				if err := walk(i+1, append(chosen, ix)); err != nil {
+					return err
+				}
+				if sides[i].values.none() {
+					break // no branches whatever the index
+				}
+			}
+			return nil
+		}
+		if err := walk(0, nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/domain"
+)
+
+// EnvListPerfDB names a database prepared by rectify-load (e.g. 1,000,000
+// problems) on which TestListKindsOnLoadData times the list's filter kinds.
+const EnvListPerfDB = "RECTIFY_LIST_PERF_DB"
+
+// loadData is what the load tool's list workload picks its filters from.
+type loadData struct {
+	depts, teams []string // unit paths
+	owners       []app.Scope
+	cats         []string // leaf category paths
+	loc          *time.Location
+	today        domain.Date
+	rng          *rand.Rand
+}
+
+func openLoadData(t *testing.T) (*DB, *loadData) {
+	t.Helper()
+	url := os.Getenv(EnvListPerfDB)
+	if url == "" {
+		t.Skip(EnvListPerfDB + " is not set")
+	}
+	db, err := Open(context.Background(), url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	d := &loadData{rng: rand.New(rand.NewPCG(1, 2))}
+	var paths []string
+	if err := db.gorm.Raw("SELECT path FROM units ORDER BY id").Scan(&paths).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range paths {
+		switch strings.Count(p, "/") {
+		case 3:
+			d.depts = append(d.depts, p)
+		case 4:
+			d.teams = append(d.teams, p)
+		}
+	}
+	var owners []struct {
+		ID   int64
+		Path string
+	}
+	if err := db.gorm.Raw("SELECT s.id, u.path FROM users s JOIN units u ON u.id = s.unit_id WHERE s.username LIKE 'load-owner-%' ORDER BY s.id").
+		Scan(&owners).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range owners {
+		d.owners = append(d.owners, app.Scope{UserID: o.ID, UnitPath: o.Path})
+	}
+	if err := db.gorm.Raw("SELECT c.path FROM categories c WHERE NOT EXISTS (SELECT 1 FROM categories d WHERE d.parent_id = c.id) ORDER BY c.id").
+		Scan(&d.cats).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(d.depts) == 0 || len(d.teams) == 0 || len(d.owners) == 0 {
+		t.Skip("no load data (rectify-load prepare)")
+	}
+	if d.loc, err = time.LoadLocation("Asia/Shanghai"); err != nil {
+		d.loc = time.UTC
+	}
+	d.today = domain.DateOf(time.Now(), d.loc)
+	return db, d
+}
+
+// query returns a filter of the given kind ("owner:" first for an owner's
+// scope) with random parameters as the load tool draws them.
+func (d *loadData) query(kind string) app.ProblemQuery {
+	rng := d.rng
+	q := app.ProblemQuery{Scope: app.Scope{All: true}, Today: d.today, YellowDays: 3, Limit: 51}
+	if k, ok := strings.CutPrefix(kind, "owner:"); ok {
+		kind, q.Scope = k, d.owners[rng.IntN(len(d.owners))]
+	}
+	statuses := []domain.Status{domain.StatusRegistered, domain.StatusAssigned, domain.StatusRectifying, domain.StatusSubmitted, domain.StatusClosed}
+	switch kind {
+	case "status":
+		q.Statuses = []domain.Status{statuses[rng.IntN(len(statuses))]}
+	case "status+severity":
+		q.Statuses = []domain.Status{statuses[rng.IntN(len(statuses))]}
+		q.Severities = []domain.Severity{[]domain.Severity{domain.SeverityGeneral, domain.SeveritySerious, domain.SeverityCritical}[rng.IntN(3)]}
+	case "unit-subtree":
+		q.UnitPath = d.depts[rng.IntN(len(d.depts))]
+	case "category":
+		q.CategoryPath = d.cats[rng.IntN(len(d.cats))]
+	case "overdue":
+		yes := true
+		q.Overdue = &yes
+	case "warning":
+		q.Warnings = []domain.WarningLevel{[]domain.WarningLevel{domain.WarningRed, domain.WarningYellow, domain.WarningGreen}[rng.IntN(3)]}
+	case "red", "yellow", "green":
+		q.Warnings = []domain.WarningLevel{domain.WarningLevel(kind)}
+	case "created-month":
+		m := time.Now().AddDate(0, -rng.IntN(12), 0)
+		first := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, time.UTC)
+		from, _ := time.ParseInLocation(time.DateOnly, first.Format(time.DateOnly), d.loc)
+		to, _ := time.ParseInLocation(time.DateOnly, first.AddDate(0, 1, -1).Format(time.DateOnly), d.loc)
+		q.CreatedFrom, q.CreatedTo = from, to.AddDate(0, 0, 1)
+	case "status+team":
+		q.Statuses = []domain.Status{domain.StatusRectifying}
+		q.UnitPath = d.teams[rng.IntN(len(d.teams))]
+	}
+	return q
+}
+
+var loadKinds = []string{"status", "status+severity", "unit-subtree", "category", "overdue", "warning", "created-month", "status+team"}
+
+// TestListKindsOnLoadData times store-level list pages (the subtree read,
+// the id query, the rows and their milestones; no HTTP) for the load tool's
+// eight kinds of filter, as a verifier and as an owner, with the same random
+// parameters as `rectify-load run --workload list`, one at a time, and
+// prints p50/p99 and the indexes the plans walked:
+//
+//	RECTIFY_LIST_PERF_DB='mysql:root@tcp(127.0.0.1:3306)/rectify_perf_list' \
+//	  go test -run TestListKindsOnLoadData -v ./internal/store/
+//
+// RECTIFY_LIST_PERF_N sets the samples per kind (default 40),
+// RECTIFY_LIST_PERF_KINDS other kinds (e.g. red,yellow,green), and
+// RECTIFY_LIST_PERF_IDS=1 times the id query alone.
+func TestListKindsOnLoadData(t *testing.T) {
+	db, d := openLoadData(t)
+	ctx := context.Background()
+	n := 40
+	if v := os.Getenv("RECTIFY_LIST_PERF_N"); v != "" {
+		_, _ = fmt.Sscan(v, &n)
+	}
+	repo := problemRepo{base{g: db.gorm, dialect: db.dialect}}
+	kinds := loadKinds
+	if v := os.Getenv("RECTIFY_LIST_PERF_KINDS"); v != "" {
+		kinds = strings.Split(v, ",")
+	}
+	for _, prefix := range []string{"", "owner:"} {
+		for _, kind := range kinds {
+			var took []time.Duration
+			indexes := map[string]int{}
+			for range n {
+				q := d.query(prefix + kind)
+				trees, err := repo.listTrees(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				plan := planList(q, trees, db.dialect)
+				for _, b := range plan.branches {
+					indexes[strings.TrimPrefix(plan.sides[b.side].index.name, "idx_problems_")]++
+				}
+				start := time.Now()
+				if os.Getenv("RECTIFY_LIST_PERF_IDS") != "" {
+					stmt, args := plan.build(db.dialect)
+					var ids []int64
+					if err := db.gorm.Raw(stmt, args...).Scan(&ids).Error; err != nil {
+						t.Fatal(err)
+					}
+				} else if _, err := repo.List(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+				took = append(took, time.Since(start))
+			}
+			slices.Sort(took)
+			p := func(f float64) float64 {
+				return float64(took[min(len(took)-1, int(f*float64(len(took))))].Microseconds()) / 1000
+			}
+			t.Logf("%-22s p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms  branches %v", prefix+kind, p(0.5), p(0.99), p(1), indexes)
+		}
+	}
+}
+
+// TestListPrintSQL prints the id query of one kind (RECTIFY_LIST_PERF_KIND,
+// e.g. owner:created-month) on the load data with its arguments inlined, to
+// EXPLAIN or ANALYZE in the mariadb client.
+func TestListPrintSQL(t *testing.T) {
+	kind := os.Getenv("RECTIFY_LIST_PERF_KIND")
+	if kind == "" {
+		t.Skip("RECTIFY_LIST_PERF_KIND is not set")
+	}
+	db, d := openLoadData(t)
+	q := d.query(kind)
+	trees, err := problemRepo{base{g: db.gorm, dialect: db.dialect}}.listTrees(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmt, args := planList(q, trees, db.dialect).build(db.dialect)
+	tx := db.gorm.Session(&gorm.Session{DryRun: true}).Raw(stmt, args...)
+	fmt.Println(db.gorm.Dialector.Explain(tx.Statement.SQL.String(), tx.Statement.Vars...) + ";")
+}
