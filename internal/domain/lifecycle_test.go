@@ -463,3 +463,40 @@ func TestStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestAvailableActionsArePermits checks the list's shortcut against its
+// judge: for every state, every set of roles and each relationship to the
+// problem, the available actions are exactly those Permit allows.
+func TestAvailableActionsArePermits(t *testing.T) {
+	roles := domain.Roles()
+	people := []struct {
+		id   int64
+		path string
+	}{
+		{ownerID, problemUnitPath}, {inspectorID, inspectUnitPath}, {verifierID, groupUnitPath},
+		{otherOwnerID, childUnitPath}, {otherOwnerID, siblingUnitPath}, {otherOwnerID, lookAlikePath},
+	}
+	for _, s := range domain.Statuses() {
+		p := problemIn(s)
+		for mask := 0; mask < 1<<len(roles); mask++ {
+			var rs []domain.Role
+			for i, r := range roles {
+				if mask&(1<<i) != 0 {
+					rs = append(rs, r)
+				}
+			}
+			for _, who := range people {
+				a := actor(who.id, who.path, rs...)
+				var want []domain.Action
+				for _, x := range domain.Actions() {
+					if x != domain.ActionRegister && p.Permit(x, a) == nil {
+						want = append(want, x)
+					}
+				}
+				if got := p.AvailableActions(a); !slices.Equal(got, want) {
+					t.Errorf("%s, roles %v, user %d in %s: %v, want %v", s, rs, who.id, who.path, got, want)
+				}
+			}
+		}
+	}
+}

@@ -63,10 +63,23 @@ func (p *Problem) permit(a Action, actor Actor) (Status, error) {
 
 // AvailableActions lists the actions actor may attempt on p now (payload aside),
 // for clients that show only the buttons that work.
+//
+// Every problem of a list page asks this for every action, and most are
+// refused: the role and the state are checked first without building the
+// refusal's error, and Permit, the one judge, sees only what passes them.
 func (p *Problem) AvailableActions(actor Actor) []Action {
 	var out []Action
 	for _, a := range Actions() {
-		if a != ActionRegister && p.Permit(a, actor) == nil {
+		if a == ActionRegister {
+			continue
+		}
+		if roles := lifecycle[a].roles; roles != nil && !actor.HasAny(roles...) {
+			continue
+		}
+		if _, ok := Transition(p.Status, a); !ok {
+			continue
+		}
+		if p.Permit(a, actor) == nil {
 			out = append(out, a)
 		}
 	}
