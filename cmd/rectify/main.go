@@ -138,6 +138,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	go checkpointLoop(bg, svc, cfg.CheckpointInterval, log)
 	go idempotencyPurgeLoop(bg, svc, log) // evidence.go
 	go warmBoard(bg, svc, log)            // board.go
+	go memoryLimitLoop(bg, log)           // memory.go
 	instance := instanceName(cfg)         // notify.go
 	if cfg.Notify.SchedulerInterval > 0 {
 		go schedulerLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)

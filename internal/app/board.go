@@ -120,7 +120,7 @@ func (s *Service) Overview(ctx context.Context, c Caller, in BoardInput) (*Overv
 	if err != nil {
 		return nil, err
 	}
-	t := idx.totals(&m, today, today.AddDays(s.cfg.Deadlines.YellowDays))
+	t := idx.overviewSums(&m, today, today.AddDays(s.cfg.Deadlines.YellowDays))
 	unlock()
 	o := &Overview{AsOf: today, ByStatus: map[domain.Status]int64{}, BySeverity: map[domain.Severity]int64{},
 		BySource: map[domain.Source]int64{}}
@@ -145,15 +145,7 @@ func (s *Service) Overview(ctx context.Context, c Caller, in BoardInput) (*Overv
 		return nil, err
 	}
 	o.RelapseRate = stats.Rate(o.RecheckRelapsed, o.RecheckHeld+o.RecheckRelapsed)
-	if n := len(t.closeSeconds); n > 0 {
-		var sum int64
-		for _, x := range t.closeSeconds {
-			sum += x
-		}
-		avg := stats.Round(float64(sum)/float64(n)/86400, 2)
-		p90 := stats.Round(float64(p90Seconds(t.closeSeconds))/86400, 2)
-		o.AvgDaysToClose, o.P90DaysToClose = &avg, &p90
-	}
+	o.AvgDaysToClose, o.P90DaysToClose = t.avgDaysToClose, t.p90DaysToClose
 	unitPaths, unitNodes := map[int64]string{}, map[int64]NodeCount{}
 	for _, u := range units {
 		unitPaths[u.ID] = u.Path

@@ -2,9 +2,12 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rectify-team/rectify/internal/domain"
@@ -16,8 +19,9 @@ import (
 // docs/performance-board.md), so the board, the trend and the evaluation read
 // a compact copy of every problem's board fields instead: 64 bytes a problem,
 // kept in id order, brought up to date before every read with the problems
-// whose updated_at is recent (an indexed range). Every change of a problem
-// sets its updated_at in the transaction of the change, so the copy is exact,
+// whose updated_at is recent (an indexed range) and whose version moved since
+// the copy took them. Every change of a problem sets its updated_at and moves
+// its version in the transaction of the change, so the copy is exact,
 // provided no transaction commits more than boardRefreshMargin after its
 // clock reading (the database timeout, 10 s by default, bounds each attempt)
 // and instants' clocks do not differ by more than that.
@@ -46,10 +50,11 @@ type boardRecord struct {
 	status     uint8
 	severity   uint8
 	source     uint8
-	onTime     int8 // -1: no closure; 0: late; 1: on time
-	reworks    uint16
-	reopens    uint16
-	extensions uint16
+	onTime     int8  // -1: no closure; 0: late; 1: on time
+	reworks    uint8 // counts saturate at 255: the board asks "any?", and extensions are at most 20 each
+	reopens    uint8
+	extensions uint8
+	version    uint32 // the problem's version: the refresh reads again what moved
 }
 
 var (
@@ -87,8 +92,8 @@ func toRecord(r BoardRow) boardRecord {
 		submitted: unixSeconds(r.SubmittedAt), closed: unixSeconds(r.ClosedAt), deadline: dayNumber(r.Deadline),
 		milestone: dayNumber(r.MilestoneDue),
 		status:    statusIndex[r.Status], severity: severityIndex[r.Severity], source: sourceIndex[r.Source], onTime: -1,
-		reworks: uint16(min(r.ReworkCount, 1<<16-1)), reopens: uint16(min(r.ReopenCount, 1<<16-1)),
-		extensions: uint16(min(r.ExtensionCount, 1<<16-1))}
+		reworks: uint8(min(r.ReworkCount, 255)), reopens: uint8(min(r.ReopenCount, 255)),
+		extensions: uint8(min(r.ExtensionCount, 255)), version: uint32(min(r.Version, 1<<32-1))}
 	if r.ClosedOnTime != nil {
 		rec.onTime = 0
 		if *r.ClosedOnTime {
@@ -110,7 +115,19 @@ type boardIndex struct {
 	loaded  bool
 	records []boardRecord // by id
 	mark    time.Time     // the latest updated_at seen
+	gen     uint64        // counts the refreshes that changed a record
 	refresh sync.Mutex    // one refresher at a time
+
+	// Refreshes are numbered as they start; done is the number of the last
+	// that finished. A read that arrives while one runs waits for it and then
+	// refreshes only if no refresh that started after its arrival finished.
+	started atomic.Uint64
+	done    uint64 // under refresh
+
+	// The overview's totals by filter, valid while gen stays (overviewSums).
+	cacheMu  sync.Mutex
+	cache    map[string]*boardSums
+	cacheGen uint64
 }
 
 // index brings the copy up to date and returns it read-locked; call the
@@ -130,35 +147,85 @@ func (s *Service) WarmBoard(ctx context.Context) error {
 }
 
 func (b *boardIndex) update(ctx context.Context, repo StatsRepo) error {
+	arrived := b.started.Load()
 	b.refresh.Lock()
 	defer b.refresh.Unlock()
+	if b.done > arrived {
+		// A refresh that started after this read arrived has finished: it saw
+		// every change committed before the arrival. Concurrent readers share
+		// one probe instead of queueing one each.
+		return nil
+	}
+	seq := b.started.Add(1)
+	if err := b.refreshLocked(ctx, repo); err != nil {
+		return err
+	}
+	b.done = seq
+	return nil
+}
+
+// refreshLocked brings the copy up to date; the caller holds refresh.
+func (b *boardIndex) refreshLocked(ctx context.Context, repo StatsRepo) error {
 	b.mu.RLock()
 	loaded, mark := b.loaded, b.mark
 	b.mu.RUnlock()
 	if !loaded {
 		return b.load(ctx, repo)
 	}
-	q := BoardRowsQuery{UpdatedSince: mark.Add(-boardRefreshMargin)}
+	since := mark.Add(-boardRefreshMargin)
 	if mark.IsZero() { // empty when loaded: read what there is
-		q.UpdatedSince = time.Time{}
+		since = time.Time{}
 	}
-	rows, err := repo.BoardRows(ctx, q)
+	// Probe the recent problems' versions (an index alone answers it) and
+	// read again only those the copy does not hold at that version: a busy
+	// margin (thousands of recent changes) costs a scan of small index
+	// entries, not thousands of rows and milestone lookups, on every read.
+	versions, err := repo.BoardVersions(ctx, since)
 	if err != nil {
 		return err
 	}
-	if len(rows) == 0 {
-		return nil
+	var (
+		stale  []int64
+		latest = mark
+	)
+	b.mu.RLock()
+	for _, v := range versions {
+		if rec, ok := b.get(v.ID); !ok || rec.version != uint32(v.Version) {
+			stale = append(stale, v.ID)
+		}
+		if v.UpdatedAt.After(latest) {
+			latest = v.UpdatedAt
+		}
+	}
+	b.mu.RUnlock()
+	var rows []BoardRow
+	for chunk := range slices.Chunk(stale, boardRefreshChunk) {
+		got, err := repo.BoardRows(ctx, BoardRowsQuery{IDs: chunk})
+		if err != nil {
+			return err
+		}
+		rows = append(rows, got...)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	changed := false
 	for _, r := range rows {
-		b.put(toRecord(r))
-		if r.UpdatedAt.After(b.mark) {
-			b.mark = r.UpdatedAt
+		if b.put(toRecord(r)) {
+			changed = true
 		}
+		if r.UpdatedAt.After(latest) {
+			latest = r.UpdatedAt
+		}
+	}
+	b.mark = latest
+	if changed {
+		b.gen++
 	}
 	return nil
 }
+
+// boardRefreshChunk is how many changed problems one refresh query reads.
+const boardRefreshChunk = 500
 
 // load reads every problem, page by page, without holding the lock readers wait on.
 func (b *boardIndex) load(ctx context.Context, repo StatsRepo) error {
@@ -186,22 +253,72 @@ func (b *boardIndex) load(ctx context.Context, repo StatsRepo) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.records, b.mark, b.loaded = slices.Clip(records), mark, true
+	b.gen++
 	return nil
 }
 
-// put inserts or replaces a record, keeping the id order.
-func (b *boardIndex) put(rec boardRecord) {
+// put inserts or replaces a record, keeping the id order, and reports whether
+// the index changed.
+func (b *boardIndex) put(rec boardRecord) bool {
 	n := len(b.records)
 	if n == 0 || b.records[n-1].id < rec.id {
 		b.records = append(b.records, rec)
-		return
+		return true
 	}
 	i := sort.Search(n, func(i int) bool { return b.records[i].id >= rec.id })
 	if i < n && b.records[i].id == rec.id {
+		if b.records[i] == rec {
+			return false // re-read within the refresh margin, unchanged
+		}
 		b.records[i] = rec
-		return
+		return true
 	}
 	b.records = slices.Insert(b.records, i, rec) // an id that committed after a larger one
+	return true
+}
+
+// boardSums are the overview's totals of one filter and day, with the days to
+// close worked out once; shared by the requests that hit the cache: read only.
+type boardSums struct {
+	*boardTotals
+	avgDaysToClose, p90DaysToClose *float64
+}
+
+// maxCachedSums bounds the overview cache: distinct filters of one generation.
+const maxCachedSums = 256
+
+// overviewSums returns the overview's totals for the match on a day, computed
+// once per generation of the index: while no problem changed, every request
+// with the same filter and scope on the same day reads the same figures, so
+// they are not counted again over every problem. Call it read-locked.
+func (b *boardIndex) overviewSums(m *boardMatch, today, yellowEnd domain.Date) *boardSums {
+	key := m.key() + today.String() + yellowEnd.String()
+	b.cacheMu.Lock()
+	if b.cacheGen != b.gen || len(b.cache) >= maxCachedSums {
+		b.cache, b.cacheGen = map[string]*boardSums{}, b.gen
+	}
+	if hit, ok := b.cache[key]; ok {
+		b.cacheMu.Unlock()
+		return hit
+	}
+	b.cacheMu.Unlock()
+	t := b.totals(m, today, yellowEnd)
+	sums := &boardSums{boardTotals: t}
+	if n := len(t.closeSeconds); n > 0 {
+		var sum int64
+		for _, x := range t.closeSeconds {
+			sum += x
+		}
+		avg := stats.Round(float64(sum)/float64(n)/86400, 2)
+		p90 := stats.Round(float64(p90Seconds(t.closeSeconds))/86400, 2)
+		sums.avgDaysToClose, sums.p90DaysToClose = &avg, &p90
+	}
+	b.cacheMu.Lock()
+	if b.cacheGen == b.gen { // the read lock held since: still this generation
+		b.cache[key] = sums
+	}
+	b.cacheMu.Unlock()
+	return sums
 }
 
 func (b *boardIndex) get(id int64) (boardRecord, bool) {
@@ -224,6 +341,24 @@ type boardMatch struct {
 	sources    [8]bool
 	anySrc     bool
 	from, to   uint32 // registration bounds in Unix seconds; to exclusive; 0: open
+}
+
+// key spells the match out, for the overview cache.
+func (m *boardMatch) key() string {
+	var k strings.Builder
+	fmt.Fprintf(&k, "%t/%d/%d-%d/%t%v/%t%v/", m.all, m.user, m.from, m.to, m.anySev, m.severities, m.anySrc, m.sources)
+	for _, set := range [][]bool{m.scopeUnits, m.units, m.categories} {
+		if set == nil {
+			k.WriteString("*")
+		}
+		for id, in := range set {
+			if in {
+				fmt.Fprintf(&k, "%d,", id)
+			}
+		}
+		k.WriteString("/")
+	}
+	return k.String()
 }
 
 // subtree marks the ids whose path starts with root.

@@ -38,6 +38,7 @@ type BoardRow struct {
 	ReworkCount    int
 	ReopenCount    int
 	ExtensionCount int
+	Version        int64
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	AssignedAt     *time.Time
@@ -45,11 +46,19 @@ type BoardRow struct {
 	ClosedAt       *time.Time
 }
 
+// BoardVersion is a problem's version as the board's refresh probes it.
+type BoardVersion struct {
+	ID        int64
+	Version   int64
+	UpdatedAt time.Time
+}
+
 // BoardRowsQuery pages through the problems for the board's index: every
 // problem after an id, or the problems updated since a time.
 type BoardRowsQuery struct {
 	AfterID      int64
 	UpdatedSince time.Time // zero: every problem
+	IDs          []int64   // only these problems
 	Limit        int
 }
 
@@ -96,6 +105,9 @@ type EntryRangeQuery struct {
 // reports need.
 type StatsRepo interface {
 	BoardRows(ctx context.Context, q BoardRowsQuery) ([]BoardRow, error)
+	// BoardVersions lists the id, version and updated_at of the problems
+	// updated since a time, from an index that holds them (cheap to probe).
+	BoardVersions(ctx context.Context, since time.Time) ([]BoardVersion, error)
 	// Acceptances lists the acceptances made in [from, to), oldest first.
 	Acceptances(ctx context.Context, from, to time.Time) ([]Acceptance, error)
 	// AwaitingAcceptance lists assigned problems not yet accepted, assigned before a time.

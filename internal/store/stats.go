@@ -34,6 +34,7 @@ type boardRow struct {
 	ReworkCount    int
 	ReopenCount    int
 	ExtensionCount int
+	Version        int64
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	AssignedAt     *time.Time
@@ -43,21 +44,24 @@ type boardRow struct {
 
 // boardColumns are the board's fields of a problem.
 const boardColumns = "p.id, p.status, p.unit_id, p.category_id, p.severity, p.source, p.assignee_id, p.deadline, " +
-	"p.closed_on_time, p.rework_count, p.reopen_count, p.extension_count, p.created_at, p.updated_at, p.assigned_at, " +
-	"p.submitted_at, p.closed_at"
+	"p.closed_on_time, p.rework_count, p.reopen_count, p.extension_count, p.version, p.created_at, p.updated_at, " +
+	"p.assigned_at, p.submitted_at, p.closed_at"
 
 // milestoneDue is the due date of a problem's earliest milestone not done: a
 // passed one makes the problem yellow.
 const milestoneDue = "(SELECT MIN(m.due) FROM milestones m WHERE m.problem_id = p.id AND m.done = ?) AS milestone_due"
 
 // BoardRows pages through the problems by id (the primary key), or reads
-// those updated since a time (idx_problems_updated), with their earliest
+// those updated since a time, or those with given ids, with their earliest
 // open milestone. A full load reads the milestones in one grouped query
 // rather than one lookup a problem.
 func (r statsRepo) BoardRows(ctx context.Context, q app.BoardRowsQuery) ([]app.BoardRow, error) {
 	tx := r.db(ctx).Table("problems p").Select(boardColumns)
-	if !q.UpdatedSince.IsZero() {
+	if !q.UpdatedSince.IsZero() || q.IDs != nil {
 		tx = r.db(ctx).Table("problems p").Select(boardColumns+", "+milestoneDue, false)
+	}
+	if q.IDs != nil {
+		tx = tx.Where("p.id IN ?", q.IDs)
 	}
 	if q.AfterID > 0 {
 		tx = tx.Where("p.id > ?", q.AfterID)
@@ -77,7 +81,7 @@ func (r statsRepo) BoardRows(ctx context.Context, q app.BoardRowsQuery) ([]app.B
 		b := app.BoardRow{ID: row.ID, Status: domain.Status(row.Status), UnitID: row.UnitID, CategoryID: row.CategoryID,
 			Severity: domain.Severity(row.Severity), Source: domain.Source(row.Source), AssigneeID: deref(row.AssigneeID),
 			ClosedOnTime: row.ClosedOnTime, ReworkCount: row.ReworkCount, ReopenCount: row.ReopenCount,
-			ExtensionCount: row.ExtensionCount, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
+			ExtensionCount: row.ExtensionCount, Version: row.Version, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
 			AssignedAt: utcPtr(row.AssignedAt), SubmittedAt: utcPtr(row.SubmittedAt), ClosedAt: utcPtr(row.ClosedAt)}
 		if row.Deadline != nil && *row.Deadline != "" {
 			b.Deadline, _ = domain.ParseDate(*row.Deadline)
@@ -87,7 +91,7 @@ func (r statsRepo) BoardRows(ctx context.Context, q app.BoardRowsQuery) ([]app.B
 		}
 		out[i] = b
 	}
-	if q.UpdatedSince.IsZero() && len(out) > 0 {
+	if q.UpdatedSince.IsZero() && q.IDs == nil && len(out) > 0 {
 		var due []struct {
 			ProblemID int64
 			Due       string
@@ -106,6 +110,20 @@ func (r statsRepo) BoardRows(ctx context.Context, q app.BoardRowsQuery) ([]app.B
 		}
 	}
 	return out, nil
+}
+
+// BoardVersions reads idx_problems_updated_version alone (InnoDB's secondary
+// index entries and SQLite's carry the id): the refresh's probe.
+func (r statsRepo) BoardVersions(ctx context.Context, since time.Time) ([]app.BoardVersion, error) {
+	var rows []app.BoardVersion
+	err := r.db(ctx).Table("problems").Select("id, version, updated_at").Where("updated_at >= ?", since.UTC()).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("board versions: %w", err)
+	}
+	for i := range rows {
+		rows[i].UpdatedAt = rows[i].UpdatedAt.UTC()
+	}
+	return rows, nil
 }
 
 // Acceptances lists the acceptances of [from, to) from idx_audit_action_at,
