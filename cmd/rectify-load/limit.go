@@ -295,9 +295,53 @@ func (l *limiter) register(ctx context.Context, s *session, rng *rand.Rand) (lim
 	return ref, err
 }
 
+// verifiers returns the working group's ids, whom a submit tells: the server
+// reads them in the submit's transaction, so the limit does too.
+func (l *limiter) verifiers(ctx context.Context, tx *sql.Tx) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM users WHERE disabled = ? AND roles LIKE ? ORDER BY id", false, "%verifier%")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// notify writes the inbox entries of an action, as the server does in the
+// action's transaction (internal/app/notify.go): one row per recipient but the actor.
+func (l *limiter) notify(ctx context.Context, tx *sql.Tx, problemID, actorID int64, kind string, to []int64, at time.Time) error {
+	var (
+		values []string
+		args   []any
+	)
+	for _, id := range to {
+		if id == actorID || id == 0 {
+			continue
+		}
+		values = append(values, "(?,?,?,?,?,?,?)")
+		args = append(args, id, fmt.Sprintf("%08x-0000-4000-8000-%012x", uint32(problemID), uint64(at.UnixNano())&(1<<48-1)), kind, problemID,
+			"【"+kind+"】负载登记", "rectify-load limit", at)
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "INSERT INTO notifications (user_id, event_id, kind, problem_id, title, body, created_at) VALUES "+
+		strings.Join(values, ","), args...)
+	return err
+}
+
 // move updates a problem conditionally on its version, as the server does,
-// and appends the action's entry.
-func (l *limiter) move(ctx context.Context, ref limitRef, actorID int64, actor, role, action, from, to, set string, args ...any) error {
+// and appends the action's entry and, for the actions that tell someone,
+// the inbox entries (tell returns their recipients).
+func (l *limiter) move(ctx context.Context, ref limitRef, actorID int64, actor, role, action, from, to string,
+	tell func(*sql.Tx) ([]int64, error), set string, args ...any) error {
 	return l.tx(ctx, func(tx *sql.Tx) error {
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		a := append([]any{to, ref.version + 1, now}, args...)
@@ -309,28 +353,44 @@ func (l *limiter) move(ctx context.Context, ref limitRef, actorID int64, actor, 
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return fmt.Errorf("problem %d: version %d is stale (%v)", ref.id, ref.version, err)
 		}
-		return l.appendAudit(ctx, tx, entry(ref.id, actorID, actor, role, action, from, to, `{"note":"limit"}`, now))
+		if err := l.appendAudit(ctx, tx, entry(ref.id, actorID, actor, role, action, from, to, `{"note":"limit"}`, now)); err != nil {
+			return err
+		}
+		if tell == nil {
+			return nil
+		}
+		recipients, err := tell(tx)
+		if err != nil {
+			return err
+		}
+		return l.notify(ctx, tx, ref.id, actorID, "problem."+action, recipients, now)
 	})
 }
 
 func (l *limiter) assign(ctx context.Context, ref limitRef, s *session) error {
 	deadline := time.Now().AddDate(0, 0, 30).Format(time.DateOnly)
+	owner := s.ownerIDs[ref.unitID]
+	tell := func(*sql.Tx) ([]int64, error) { return []int64{owner}, nil }
 	return l.move(ctx, ref, s.userIDs[loadPrefix+"verifier-1"], loadPrefix+"verifier-1", "verifier", "assign", "registered", "assigned",
-		", assignee_id = ?, deadline = ?, measures = ?, assigned_at = ?", s.ownerIDs[ref.unitID], deadline, "整改措施", time.Now().UTC())
+		tell, ", assignee_id = ?, deadline = ?, measures = ?, assigned_at = ?", s.ownerIDs[ref.unitID], deadline, "整改措施", time.Now().UTC())
 }
 
 func (l *limiter) accept(ctx context.Context, ref limitRef, s *session) error {
-	return l.move(ctx, ref, s.ownerIDs[ref.unitID], s.ownerOf[ref.unitID], "owner", "accept", "assigned", "rectifying", "")
+	return l.move(ctx, ref, s.ownerIDs[ref.unitID], s.ownerOf[ref.unitID], "owner", "accept", "assigned", "rectifying", nil, "")
 }
 
 func (l *limiter) submit(ctx context.Context, ref limitRef, s *session) error {
+	tell := func(tx *sql.Tx) ([]int64, error) { return l.verifiers(ctx, tx) }
 	return l.move(ctx, ref, s.ownerIDs[ref.unitID], s.ownerOf[ref.unitID], "owner", "submit", "rectifying", "submitted",
-		", percent = 100, submitted_by = ?, submitted_at = ?", s.ownerIDs[ref.unitID], time.Now().UTC())
+		tell, ", percent = 100, submitted_by = ?, submitted_at = ?", s.ownerIDs[ref.unitID], time.Now().UTC())
 }
 
 func (l *limiter) verify(ctx context.Context, ref limitRef, s *session) error {
+	tell := func(*sql.Tx) ([]int64, error) {
+		return []int64{s.ownerIDs[ref.unitID], s.userIDs[loadPrefix+"inspector-1"]}, nil
+	}
 	return l.move(ctx, ref, s.userIDs[loadPrefix+"verifier-2"], loadPrefix+"verifier-2", "verifier", "verify_pass", "submitted", "closed",
-		", closed_at = ?, closed_on_time = ?", time.Now().UTC(), true)
+		tell, ", closed_at = ?, closed_on_time = ?", time.Now().UTC(), true)
 }
 
 // get reads one problem by id with its unit's path, the server's query.

@@ -265,6 +265,29 @@ func (s *Service) usersByID(ctx context.Context, r Repos, ids []int64) ([]*User,
 	return out, nil
 }
 
+// usersOnce remembers the users one transaction read by id: an action reads
+// its assignee to check it and again to tell them. Users do not change within
+// a lifecycle action's transaction.
+type usersOnce struct {
+	UserRepo
+	byID map[int64]*User
+}
+
+func (u *usersOnce) Get(ctx context.Context, id int64) (*User, error) {
+	if x, ok := u.byID[id]; ok {
+		return x, nil
+	}
+	x, err := u.UserRepo.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.byID == nil {
+		u.byID = map[int64]*User{}
+	}
+	u.byID[id] = x
+	return x, nil
+}
+
 // maxRecipientsOfRole bounds a role's recipients of one event.
 const maxRecipientsOfRole = 1000
 

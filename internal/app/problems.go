@@ -146,6 +146,7 @@ func (s *Service) actAnswering(ctx context.Context, c Caller, id, ifMatch int64,
 		if err := s.claimKey(ctx, r, c, now); err != nil {
 			return err
 		}
+		r.Users = &usersOnce{UserRepo: r.Users} // the action and its notification read the assignee once
 		p, err := r.Problems.Get(ctx, id)
 		if err != nil {
 			return err
