@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -352,11 +351,7 @@ func (a *api) publishEvaluation(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ans := memo(func(v any) (app.Response, error) {
-		p, ok := v.(*app.Publication)
-		if !ok {
-			return app.Response{}, fmt.Errorf("publication answer: unexpected %T", v)
-		}
+	ans := typed(func(p *app.Publication) (app.Response, error) {
 		return jsonAnswer(http.StatusCreated, publicationJSON{Month: p.Month, PublishedAt: p.PublishedAt, PublishedBy: p.PublishedBy}, nil)
 	})
 	p, err := a.svc.PublishEvaluation(c.Request.Context(), answering(c, ans), month)
@@ -495,11 +490,7 @@ func (a *api) awardContribution(c *gin.Context) error {
 		}
 		in.Month = *req.Month
 	}
-	ans := memo(func(v any) (app.Response, error) {
-		x, ok := v.(*app.Contribution)
-		if !ok {
-			return app.Response{}, fmt.Errorf("contribution answer: unexpected %T", v)
-		}
+	ans := typed(func(x *app.Contribution) (app.Response, error) {
 		return jsonAnswer(http.StatusCreated, toContributionJSON(x), nil)
 	})
 	x, err := a.svc.AwardContribution(c.Request.Context(), answering(c, ans), in)

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -177,7 +176,7 @@ func (a *api) importLedger(c *gin.Context) error {
 	var (
 		res   *app.ImportResult
 		found bool
-		ans   = memo(importAnswer)
+		ans   = typed(importAnswer)
 	)
 	for {
 		part, err := mr.NextPart()
@@ -209,11 +208,7 @@ func (a *api) importLedger(c *gin.Context) error {
 }
 
 // importAnswer renders an import's result: 201 when it created problems.
-func importAnswer(v any) (app.Response, error) {
-	res, ok := v.(*app.ImportResult)
-	if !ok {
-		return app.Response{}, fmt.Errorf("import answer: unexpected %T", v)
-	}
+func importAnswer(res *app.ImportResult) (app.Response, error) {
 	out := importJSON{ImportID: optID(res.ImportID), FileSHA256: res.FileSHA256, Rows: res.Rows,
 		Created: []importedJSON{}, Skipped: []skippedJSON{}}
 	for _, x := range res.Created {

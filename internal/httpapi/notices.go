@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -36,11 +35,7 @@ func toNoticeJSON(n *app.Notice) noticeJSON {
 // noticeAnswer renders a notice with its ETag (and, when created, its
 // Location); an idempotent request stores this answer with the change.
 func noticeAnswer(status int) answer {
-	return memo(func(v any) (app.Response, error) {
-		n, ok := v.(*app.Notice)
-		if !ok {
-			return app.Response{}, fmt.Errorf("notice answer: unexpected %T", v)
-		}
+	return typed(func(n *app.Notice) (app.Response, error) {
 		h := map[string]string{"ETag": etag(n.Version)}
 		if status == http.StatusCreated {
 			h["Location"] = "/api/v1/notices/" + strconv.FormatInt(n.ID, 10)
