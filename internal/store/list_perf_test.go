@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -17,7 +16,7 @@ import (
 )
 
 // EnvListPerfDB names a database prepared by rectify-load (e.g. 1,000,000
-// problems) on which TestListKindsOnLoadData times the list's filter kinds.
+// problems) on which BenchmarkListKindsOnLoadData times the list's filter kinds.
 const EnvListPerfDB = "RECTIFY_LIST_PERF_DB"
 
 // loadData is what the load tool's list workload picks its filters from.
@@ -30,7 +29,7 @@ type loadData struct {
 	rng          *rand.Rand
 }
 
-func openLoadData(t *testing.T) (*DB, *loadData) {
+func openLoadData(t testing.TB) (*DB, *loadData) {
 	t.Helper()
 	url := os.Getenv(EnvListPerfDB)
 	if url == "" {
@@ -120,80 +119,73 @@ func (d *loadData) query(kind string) app.ProblemQuery {
 
 var loadKinds = []string{"status", "status+severity", "unit-subtree", "category", "overdue", "warning", "created-month", "status+team"}
 
-// TestListKindsOnLoadData times store-level list pages (the subtree read,
-// the id query, the rows and their milestones; no HTTP) for the load tool's
-// eight kinds of filter, as a verifier and as an owner, with the same random
-// parameters as `rectify-load run --workload list`, one at a time, and
-// prints p50/p99 and the indexes the plans walked:
+// BenchmarkListKindsOnLoadData times a page of the list for each kind of
+// filter the load tool draws, on a database prepared by rectify-load, and
+// reports each kind's p50 and p99 beside the mean, and the indexes its plans
+// walked:
 //
 //	RECTIFY_LIST_PERF_DB='mysql:root@tcp(127.0.0.1:3306)/rectify_perf_list' \
-//	  go test -run TestListKindsOnLoadData -v ./internal/store/
+//	  go test -run '^$' -bench ListKindsOnLoadData -benchtime 40x ./internal/store/
 //
-// RECTIFY_LIST_PERF_N sets the samples per kind (default 40),
-// RECTIFY_LIST_PERF_KINDS other kinds (e.g. red,yellow,green), and
-// RECTIFY_LIST_PERF_IDS=1 times the id query alone.
-func TestListKindsOnLoadData(t *testing.T) {
-	db, d := openLoadData(t)
+// RECTIFY_LIST_PERF_KINDS other kinds (e.g. red,yellow,green);
+// RECTIFY_LIST_PERF_IDS=1 times the id query alone; RECTIFY_LIST_PERF_SQL=1
+// logs one id query per kind with its arguments inlined, to EXPLAIN or
+// ANALYZE in the mariadb client. Without RECTIFY_LIST_PERF_DB there is no
+// data set to measure and it is skipped, like the million-problem board bench.
+func BenchmarkListKindsOnLoadData(b *testing.B) {
+	db, d := openLoadData(b)
 	ctx := context.Background()
-	n := 40
-	if v := os.Getenv("RECTIFY_LIST_PERF_N"); v != "" {
-		_, _ = fmt.Sscan(v, &n)
-	}
 	repo := problemRepo{base{g: db.gorm, dialect: db.dialect}}
 	kinds := loadKinds
 	if v := os.Getenv("RECTIFY_LIST_PERF_KINDS"); v != "" {
 		kinds = strings.Split(v, ",")
 	}
+	idsOnly := os.Getenv("RECTIFY_LIST_PERF_IDS") != ""
 	for _, prefix := range []string{"", "owner:"} {
 		for _, kind := range kinds {
-			var took []time.Duration
-			indexes := map[string]int{}
-			for range n {
-				q := d.query(prefix + kind)
-				trees, err := repo.listTrees(ctx, q)
-				if err != nil {
-					t.Fatal(err)
-				}
-				plan := planList(q, trees, db.dialect)
-				for _, b := range plan.branches {
-					indexes[strings.TrimPrefix(plan.sides[b.side].index.name, "idx_problems_")]++
-				}
-				start := time.Now()
-				if os.Getenv("RECTIFY_LIST_PERF_IDS") != "" {
-					stmt, args := plan.build(db.dialect)
-					var ids []int64
-					if err := db.gorm.Raw(stmt, args...).Scan(&ids).Error; err != nil {
-						t.Fatal(err)
+			b.Run(prefix+kind, func(b *testing.B) {
+				var took []time.Duration
+				indexes := map[string]int{}
+				for b.Loop() {
+					q := d.query(prefix + kind)
+					trees, err := repo.listTrees(ctx, q)
+					if err != nil {
+						b.Fatal(err)
 					}
-				} else if _, err := repo.List(ctx, q); err != nil {
-					t.Fatal(err)
+					plan := planList(q, trees, db.dialect)
+					for _, br := range plan.branches {
+						indexes[strings.TrimPrefix(plan.sides[br.side].index.name, "idx_problems_")]++
+					}
+					start := time.Now()
+					if idsOnly {
+						stmt, args := plan.build(db.dialect)
+						var ids []int64
+						if err := db.gorm.Raw(stmt, args...).Scan(&ids).Error; err != nil {
+							b.Fatal(err)
+						}
+					} else if _, err := repo.List(ctx, q); err != nil {
+						b.Fatal(err)
+					}
+					took = append(took, time.Since(start))
 				}
-				took = append(took, time.Since(start))
-			}
-			slices.Sort(took)
-			p := func(f float64) float64 {
-				return float64(took[min(len(took)-1, int(f*float64(len(took))))].Microseconds()) / 1000
-			}
-			t.Logf("%-22s p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms  branches %v", prefix+kind, p(0.5), p(0.99), p(1), indexes)
+				slices.Sort(took)
+				at := func(f float64) float64 {
+					return float64(took[min(len(took)-1, int(f*float64(len(took))))].Microseconds()) / 1000
+				}
+				b.ReportMetric(at(0.5), "p50-ms")
+				b.ReportMetric(at(0.99), "p99-ms")
+				b.Logf("branches %v", indexes)
+				if os.Getenv("RECTIFY_LIST_PERF_SQL") != "" {
+					q := d.query(prefix + kind)
+					trees, err := repo.listTrees(ctx, q)
+					if err != nil {
+						b.Fatal(err)
+					}
+					stmt, args := planList(q, trees, db.dialect).build(db.dialect)
+					tx := db.gorm.Session(&gorm.Session{DryRun: true}).Raw(stmt, args...)
+					b.Log(db.gorm.Dialector.Explain(tx.Statement.SQL.String(), tx.Statement.Vars...) + ";")
+				}
+			})
 		}
 	}
-}
-
-// TestListPrintSQL prints the id query of one kind (RECTIFY_LIST_PERF_KIND,
-// e.g. owner:created-month) on the load data with its arguments inlined, to
-// EXPLAIN or ANALYZE in the mariadb client.
-func TestListPrintSQL(t *testing.T) {
-	kind := os.Getenv("RECTIFY_LIST_PERF_KIND")
-	if kind == "" {
-		t.Skip("RECTIFY_LIST_PERF_KIND is not set")
-	}
-	db, d := openLoadData(t)
-	q := d.query(kind)
-	trees, err := problemRepo{base{g: db.gorm, dialect: db.dialect}}.listTrees(context.Background(), q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stmt, args := planList(q, trees, db.dialect).build(db.dialect)
-	tx := db.gorm.Session(&gorm.Session{DryRun: true}).Raw(stmt, args...)
-	fmt.Println(db.gorm.Dialector.Explain(tx.Statement.SQL.String(), tx.Statement.Vars...) + ";")
 }
