@@ -69,7 +69,7 @@ func openLoadData(t testing.TB) (*DB, *loadData) {
 		t.Fatal(err)
 	}
 	if len(d.depts) == 0 || len(d.teams) == 0 || len(d.owners) == 0 {
-		t.Skip("no load data (rectify-load prepare)")
+		t.Fatalf("%s holds no load data: prepare it with rectify-load prepare", EnvListPerfDB)
 	}
 	if d.loc, err = time.LoadLocation("Asia/Shanghai"); err != nil {
 		d.loc = time.UTC
