@@ -303,13 +303,10 @@ func (a *api) recordRecheck(c *gin.Context) error {
 	}
 	viewer := caller(c).Actor
 	ans := typed(func(r *app.RecheckResult) (app.Response, error) {
-		p := r.Problem
-		out := recheckResultJSON{Recheck: toRecheckJSON(r.Recheck),
-			Problem: toProblemJSON(p, viewer, a.svc.Today(), a.svc.Config().Deadlines.YellowDays)}
-		// The problem as it is after the result: a relapse reopened it.
-		out.Recheck.Problem = recheckProblemJSON{ID: p.ID, Code: p.Code, Title: p.Title, Status: p.Status,
-			UnitID: p.UnitID, AssigneeID: optID(p.AssigneeID), Deadline: p.Deadline}
-		return jsonAnswer(http.StatusOK, out, nil)
+		// The use case's re-check carries the problem as the result left it
+		// (a relapse reopened it).
+		return jsonAnswer(http.StatusOK, recheckResultJSON{Recheck: toRecheckJSON(r.Recheck),
+			Problem: toProblemJSON(r.Problem, viewer, a.svc.Today(), a.svc.Config().Deadlines.YellowDays)}, nil)
 	})
 	res, err := a.svc.RecordRecheck(c.Request.Context(), answering(c, ans), id, app.RecheckInput{Result: req.Result,
 		Note: req.Note, Deadline: deadline, AttachmentIDs: req.AttachmentIDs})
