@@ -364,7 +364,10 @@ func insertProblems(ctx context.Context, db *sql.DB, dialect string, org *loadOr
 			reopen = 1
 		}
 		if updated.After(now) {
-			updated = now
+			// A step that would lie in the future has not happened yet on a live system, but the problem
+			// was touched at some time since it was created: spread those times rather than giving every
+			// recent problem the same updated_at (the board's refresh reads what changed recently).
+			updated = created.Add(time.Duration(rng.Int64N(int64(now.Sub(created)) + 1)))
 		}
 		title := titles[rng.IntN(len(titles))]
 		args = append(args, fmt.Sprintf("WT-%d-%06d", year, counters[year]), fmt.Sprintf("%s（负载 %d）", title, i),

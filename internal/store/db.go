@@ -48,6 +48,7 @@ type DB struct {
 	// Rectify needs no more: every write is conditional on a version or made
 	// under a row lock (see docs/performance.md).
 	txOptions []*sql.TxOptions
+	auth      *sessionCache // resolved bearer tokens (authcache.go); nil: none
 }
 
 // Options tune the connection pool.
@@ -59,6 +60,11 @@ type Options struct {
 	// attempt of a transaction (default DefaultQueryTimeout); past it the
 	// caller gets app.ErrUnavailable instead of waiting on a silent database.
 	QueryTimeout time.Duration
+	// SessionCache is how long a resolved bearer token is trusted at most
+	// (default DefaultSessionCache; negative: tokens are read on every
+	// request). SessionPoll is how often changes made through other servers
+	// on the same database are looked for (default DefaultSessionPoll).
+	SessionCache, SessionPoll time.Duration
 }
 
 // Open connects to "sqlite:PATH" or "mysql:DSN" (a go-sql-driver DSN).
@@ -124,7 +130,8 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	}
 	sqlDB.SetConnMaxLifetime(life)
 	sqlDB.SetConnMaxIdleTime(time.Minute)
-	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, log: opt.Logger, timeout: timeout}
+	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, log: opt.Logger, timeout: timeout,
+		auth: newSessionCache(opt.SessionCache, opt.SessionPoll, nil)}
 	if dialect == DialectMySQL {
 		db.txOptions = []*sql.TxOptions{{Isolation: sql.LevelReadCommitted}}
 	}
@@ -239,18 +246,26 @@ func (db *DB) Tx(ctx context.Context, fn func(app.Repos) error) error {
 func (db *DB) attempt(ctx context.Context, fn func(app.Repos) error) error {
 	actx, cancel := context.WithTimeout(ctx, db.timeout)
 	defer cancel()
-	return db.gorm.WithContext(actx).Transaction(func(tx *gorm.DB) error {
-		return fn(db.repos(actx, tx))
+	st := &txState{}
+	err := db.gorm.WithContext(actx).Transaction(func(tx *gorm.DB) error {
+		return fn(db.repos(actx, tx, st))
 	}, db.txOptions...)
+	if err == nil {
+		for _, f := range st.afterCommit {
+			f()
+		}
+	}
+	return err
 }
 
 // Read returns repositories outside a transaction.
-func (db *DB) Read() app.Repos { return db.repos(nil, db.gorm) }
+func (db *DB) Read() app.Repos { return db.repos(nil, db.gorm, nil) }
 
 // repos binds the repositories to g; a non-nil ctx (a transaction attempt's)
-// replaces the context each call passes, so that its deadline holds.
-func (db *DB) repos(ctx context.Context, g *gorm.DB) app.Repos {
-	b := base{g: g, dialect: db.dialect, ctx: ctx}
+// replaces the context each call passes, so that its deadline holds, and st
+// collects what to do once that transaction has committed.
+func (db *DB) repos(ctx context.Context, g *gorm.DB, st *txState) app.Repos {
+	b := base{g: g, dialect: db.dialect, ctx: ctx, tx: st, auth: db.auth, timeout: db.timeout}
 	return app.Repos{
 		Problems:   problemRepo{b},
 		Extensions: extensionRepo{b},
@@ -298,6 +313,9 @@ type base struct {
 	g       *gorm.DB
 	dialect string
 	ctx     context.Context // the transaction attempt's, when in one
+	tx      *txState        // the transaction attempt's, when in one
+	auth    *sessionCache   // the server's resolved tokens
+	timeout time.Duration   // a statement's outside a transaction (bounded)
 }
 
 func (b base) db(ctx context.Context) *gorm.DB {

@@ -123,7 +123,13 @@ func (r unitRepo) Update(ctx context.Context, u *app.Unit) error {
 	}
 	err = r.db(ctx).Table("units").Where("id = ?", u.ID).Updates(map[string]any{
 		"name": u.Name, "parent_id": nullID(u.ParentID), "updated_at": u.UpdatedAt}).Error
-	return duplicateAsConflict(err, "update unit")
+	if err != nil {
+		return duplicateAsConflict(err, "update unit")
+	}
+	if old.ParentID != u.ParentID { // the users of the subtree resolve to new unit paths, and so to a new scope
+		return r.authChanged(ctx)
+	}
+	return nil
 }
 
 type categoryRepo struct{ base }
@@ -243,9 +249,13 @@ func (r userRepo) Create(ctx context.Context, u *app.User) error {
 }
 
 func (r userRepo) Update(ctx context.Context, u *app.User) error {
-	return r.db(ctx).Table("users").Where("id = ?", u.ID).Updates(map[string]any{
+	err := r.db(ctx).Table("users").Where("id = ?", u.ID).Updates(map[string]any{
 		"name": u.Name, "password_hash": u.PasswordHash, "roles": joinRoles(u.Roles), "unit_id": u.UnitID,
 		"disabled": u.Disabled, "updated_at": u.UpdatedAt}).Error
+	if err != nil {
+		return err
+	}
+	return r.authChanged(ctx) // roles, unit, disabled: what the user's tokens resolve to
 }
 
 func (r userRepo) List(ctx context.Context, q app.UserQuery) ([]*app.User, error) {

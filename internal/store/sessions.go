@@ -39,11 +39,17 @@ func (r sessionRepo) GetByHash(ctx context.Context, hash string) (*app.Session, 
 }
 
 func (r sessionRepo) Revoke(ctx context.Context, hash string, at time.Time) error {
-	return r.db(ctx).Table("sessions").Where("token_hash = ? AND revoked_at IS NULL", hash).Update("revoked_at", at).Error
+	if err := r.db(ctx).Table("sessions").Where("token_hash = ? AND revoked_at IS NULL", hash).Update("revoked_at", at).Error; err != nil {
+		return err
+	}
+	return r.authChanged(ctx)
 }
 
 func (r sessionRepo) RevokeUser(ctx context.Context, userID int64, at time.Time) error {
-	return r.db(ctx).Table("sessions").Where("user_id = ? AND revoked_at IS NULL", userID).Update("revoked_at", at).Error
+	if err := r.db(ctx).Table("sessions").Where("user_id = ? AND revoked_at IS NULL", userID).Update("revoked_at", at).Error; err != nil {
+		return err
+	}
+	return r.authChanged(ctx)
 }
 
 func (r sessionRepo) RecordFailure(ctx context.Context, username, ip string, at time.Time) error {

@@ -25,9 +25,17 @@ type sessionUserRow struct {
 	RevokedAt        *time.Time
 }
 
-// Resolve reads a session and its user in one query: every authenticated
-// request makes it, so it is one round trip instead of two.
+// Resolve reads a session and its user: every authenticated request makes
+// it, so outside transactions it answers from the server's cache of resolved
+// tokens when it can (authcache.go), and otherwise reads both in one query.
 func (r sessionRepo) Resolve(ctx context.Context, hash string) (*app.Session, *app.User, error) {
+	if r.tx != nil || r.auth == nil {
+		return r.resolve(ctx, hash)
+	}
+	return r.auth.resolve(ctx, hash, r.resolve, r.readAuthEpoch)
+}
+
+func (r sessionRepo) resolve(ctx context.Context, hash string) (*app.Session, *app.User, error) {
 	var row sessionUserRow
 	err := r.db(ctx).Table("sessions t").
 		Select("s.*, u.path AS unit_path, t.id AS session_id, t.created_at AS session_created_at, t.expires_at, t.revoked_at").
