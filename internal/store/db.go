@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -42,12 +43,6 @@ type DB struct {
 	dialect string
 	log     *slog.Logger
 	timeout time.Duration // one statement outside a transaction, or one attempt of a transaction
-	// txOptions: READ COMMITTED on MySQL/MariaDB, whose REPEATABLE READ takes
-	// gap locks on every locking read of a missing row (a new problem's audit
-	// stream head): concurrent actions on unrelated problems then deadlock.
-	// Rectify needs no more: every write is conditional on a version or made
-	// under a row lock (see docs/performance.md).
-	txOptions []*sql.TxOptions
 	auth      *sessionCache // resolved bearer tokens (authcache.go); nil: none
 }
 
@@ -99,12 +94,19 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		dialect, dialector = DialectMySQL, gormmysql.Open(dsn)
+		conns, err := readCommittedPool(dsn)
+		if err != nil {
+			return nil, err
+		}
+		dialect, dialector = DialectMySQL, gormmysql.New(gormmysql.Config{DSN: dsn, Conn: conns})
 	default:
 		return nil, fmt.Errorf("database %q: want sqlite:PATH or mysql:DSN", redact(url))
 	}
 	g, err := gorm.Open(dialector, cfg)
 	if err != nil {
+		if d, ok := dialector.(*gormmysql.Dialector); ok {
+			_ = d.Conn.(*sql.DB).Close()
+		}
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
 	sqlDB, err := g.DB()
@@ -132,9 +134,6 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	sqlDB.SetConnMaxIdleTime(time.Minute)
 	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, log: opt.Logger, timeout: timeout,
 		auth: newSessionCache(opt.SessionCache, opt.SessionPoll, nil)}
-	if dialect == DialectMySQL {
-		db.txOptions = []*sql.TxOptions{{Isolation: sql.LevelReadCommitted}}
-	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.Ping(pingCtx); err != nil {
@@ -171,6 +170,46 @@ func mysqlDSN(dsn string) (string, error) {
 		c.Timeout = 5 * time.Second
 	}
 	return c.FormatDSN(), nil
+}
+
+// readCommittedPool opens the MySQL/MariaDB pool with every connection at
+// READ COMMITTED. The default REPEATABLE READ takes gap locks on every locking
+// read of a missing row (a new problem's audit stream head), and concurrent
+// actions on unrelated problems then deadlock; Rectify needs no more than READ
+// COMMITTED: every write is conditional on a version or made under a row lock
+// (see docs/performance.md). Set once per connection rather than per
+// transaction (database/sql's TxOptions), it costs no round trip per
+// transaction: the statement standard to MySQL and MariaDB alike, whose
+// variable names for it differ.
+func readCommittedPool(dsn string) (*sql.DB, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("mysql DSN: %w", err)
+	}
+	c, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("mysql DSN: %w", err)
+	}
+	return sql.OpenDB(readCommitted{c}), nil
+}
+
+type readCommitted struct{ driver.Connector }
+
+func (c readCommitted) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex, ok := conn.(driver.ExecerContext)
+	if !ok {
+		_ = conn.Close()
+		return nil, errors.New("mysql: the driver's connection cannot execute statements")
+	}
+	if _, err := ex.ExecContext(ctx, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", nil); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("set READ COMMITTED: %w", err)
+	}
+	return conn, nil
 }
 
 // redact hides a password in a database URL for error messages.
@@ -249,7 +288,7 @@ func (db *DB) attempt(ctx context.Context, fn func(app.Repos) error) error {
 	st := &txState{}
 	err := db.gorm.WithContext(actx).Transaction(func(tx *gorm.DB) error {
 		return fn(db.repos(actx, tx, st))
-	}, db.txOptions...)
+	})
 	if err == nil {
 		for _, f := range st.afterCommit {
 			f()

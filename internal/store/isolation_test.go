@@ -1,0 +1,43 @@
+package store_test
+
+import (
+	"database/sql"
+	"testing"
+
+	"github.com/rectify-team/rectify/internal/store"
+	"github.com/rectify-team/rectify/internal/store/storetest"
+)
+
+// Every MySQL/MariaDB connection runs at READ COMMITTED, set once when it
+// connects (the store's transactions begin at the connection's level):
+// REPEATABLE READ's gap locks on the locking read of a new audit stream's head
+// deadlock concurrent first actions (docs/performance.md, "Changes").
+func TestMySQLConnectionsAreReadCommitted(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t)
+	if db.Dialect() != store.DialectMySQL {
+		t.Skip("isolation levels are MySQL/MariaDB's; SQLite serialises writers")
+	}
+	ctx := t.Context()
+	// Several connections at once, so that several were opened.
+	var conns []*sql.Conn
+	for range 4 {
+		c, err := db.SQL().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		var v string
+		if err := c.QueryRowContext(ctx, "SELECT @@tx_isolation").Scan(&v); err != nil { // MariaDB's name
+			if err := c.QueryRowContext(ctx, "SELECT @@transaction_isolation").Scan(&v); err != nil { // MySQL 8's
+				t.Fatal(err)
+			}
+		}
+		if v != "READ-COMMITTED" {
+			t.Errorf("connection %d runs at %s", i, v)
+		}
+		_ = c.Close()
+	}
+}
