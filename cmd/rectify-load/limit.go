@@ -10,7 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/domain"
 	"github.com/rectify-team/rectify/internal/store"
 )
 
@@ -20,7 +22,9 @@ import (
 // HTTP, authentication, JSON or the domain's checks. Each write transaction
 // takes the same locks as the server's: the year's code counter for a
 // registration, and the stream head of the problem's audit trail; its audit
-// entries are chained with the real hash, so /audit/verify stays ok.
+// entries are chained with the real hash, so /audit/verify stays ok. The
+// reads are the server's own statements, as the store builds them
+// (store.DB.ProblemGetSQL and ListPageSQL).
 type limiter struct {
 	db      *store.DB
 	sql     *sql.DB
@@ -37,14 +41,6 @@ func openLimiter(ctx context.Context, url string, conns int) (*limiter, error) {
 
 func (l *limiter) close() { _ = l.db.Close() }
 
-// txOptions are the server's: READ COMMITTED on MySQL/MariaDB.
-func (l *limiter) txOptions() *sql.TxOptions {
-	if l.dialect == store.DialectMySQL {
-		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-	}
-	return nil
-}
-
 func (l *limiter) forUpdate() string {
 	if l.dialect == store.DialectMySQL {
 		return " FOR UPDATE"
@@ -55,10 +51,18 @@ func (l *limiter) forUpdate() string {
 // measure runs workload w's database work with n connections for d. It
 // returns nil for workloads without a database counterpart here.
 func (l *limiter) measure(ctx context.Context, s *session, w string, n int, d time.Duration, maxReq int64, poolSize int) (*result, error) {
-	var pool chan limitRef
+	var (
+		pool  chan limitRef
+		pages []limitPage
+	)
 	switch w {
 	case "board", "mixed":
 		return nil, nil
+	case "list":
+		var err error
+		if pages, err = l.listPages(ctx, s, limitPages); err != nil {
+			return nil, err
+		}
 	case "action":
 		refs, err := l.registered(ctx, s, poolSize)
 		if err != nil {
@@ -107,7 +111,10 @@ func (l *limiter) measure(ctx context.Context, s *session, w string, n int, d ti
 				case "get":
 					err = l.get(rctx, s, rng)
 				case "list":
-					err = l.list(rctx, s, rng)
+					page := pages[rng.IntN(len(pages))]
+					if err = l.run(rctx, page.stmts...); err == nil {
+						m.recordKind(page.kind, time.Since(t))
+					}
 				}
 				if rctx.Err() != nil {
 					return
@@ -195,7 +202,9 @@ func (l *limiter) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	var err error
 	for i := range 8 {
 		err = func() error {
-			tx, err := l.sql.BeginTx(ctx, l.txOptions())
+			// No TxOptions, as the server: the store's MySQL/MariaDB connections are
+			// at READ COMMITTED from the start (store.Open), so BEGIN is one round trip.
+			tx, err := l.sql.BeginTx(ctx, nil)
 			if err != nil {
 				return err
 			}
@@ -393,66 +402,136 @@ func (l *limiter) verify(ctx context.Context, ref limitRef, s *session) error {
 		tell, ", closed_at = ?, closed_on_time = ?", time.Now().UTC(), true)
 }
 
-// get reads one problem by id with its unit's path, the server's query.
+// get reads one problem by id as the server does: the problem, its unit's
+// path and its milestones in one statement.
 func (l *limiter) get(ctx context.Context, s *session, rng *rand.Rand) error {
 	id := int64(1)
 	if s.maxID > 1 {
 		id = 1 + rng.Int64N(s.maxID)
 	}
-	rows, err := l.sql.QueryContext(ctx, "SELECT p.*, u.path AS unit_path FROM problems p JOIN units u ON u.id = p.unit_id WHERE p.id = ? LIMIT 1", id)
-	if err != nil {
-		return err
-	}
-	return drain(rows)
+	return l.run(ctx, l.db.ProblemGetSQL(id))
 }
 
-// list runs a page of the list with some of the server's filters, in the
-// server's form: the page's ids by the filters (subtrees as path prefixes,
-// newest first, limit+1), then those rows with their unit's path.
-func (l *limiter) list(ctx context.Context, s *session, rng *rand.Rand) error {
-	q := "SELECT p.id FROM problems p WHERE "
-	var args []any
-	statuses := []string{"registered", "assigned", "rectifying", "submitted", "closed"}
-	switch rng.IntN(4) {
+// run sends statements one after the other, reading every row of each.
+func (l *limiter) run(ctx context.Context, stmts ...store.Statement) error {
+	for _, st := range stmts {
+		rows, err := l.sql.QueryContext(ctx, st.SQL, st.Args...)
+		if err != nil {
+			return err
+		}
+		if err := drain(rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// limitPages is how many pages of the list the limit draws before its
+// clock starts; each request sends one of them.
+const limitPages = 400
+
+// limitPage is one page of the list: its kind of filter, and the statements
+// the server sends for it.
+type limitPage struct {
+	kind  string
+	stmts []store.Statement
+}
+
+// listPages draws n pages of the list as the HTTP workload does (listPath:
+// eight kinds of filter; 80% as a verifier, who sees all, 20% as a team's
+// owner, whose scope is the team and what is assigned to them) and builds
+// the server's statements of each: the subtrees the filter names, the
+// page's ids, the rows of those ids with their milestones
+// (store.DB.ListPageSQL). Building them runs the first two, so it is done
+// before the clock starts; the measurement then sends all of them again.
+func (l *limiter) listPages(ctx context.Context, s *session, n int) ([]limitPage, error) {
+	units, err := l.paths(ctx, "units")
+	if err != nil {
+		return nil, err
+	}
+	cats, err := l.paths(ctx, "categories")
+	if err != nil {
+		return nil, err
+	}
+	// The server's default zone: its "today" and the days of a created-date filter.
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	today := domain.DateOf(time.Now(), loc)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	pages := make([]limitPage, 0, n)
+	for range n {
+		kind, q := listQuery(s, rng, units, cats, loc)
+		q.Today, q.YellowDays, q.Limit = today, 3, 51 // the server's default yellow days; limit=50 and one more
+		stmts, err := l.db.ListPageSQL(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("list page %s: %w", kind, err)
+		}
+		pages = append(pages, limitPage{kind: kind, stmts: stmts})
+	}
+	return pages, nil
+}
+
+// listQuery draws one filter as listPath does and returns its kind and the
+// query the server makes of it (the unit's and the category's paths from
+// their ids, the dates in the server's zone, the caller's scope).
+func listQuery(s *session, rng *rand.Rand, units, cats map[int64]string, loc *time.Location) (string, app.ProblemQuery) {
+	q := app.ProblemQuery{Scope: app.Scope{All: true}}
+	kind := ""
+	if rng.IntN(5) == 0 {
+		team := s.teams[rng.IntN(len(s.teams))]
+		q.Scope = app.Scope{UserID: s.ownerIDs[team], UnitPath: units[team]}
+		kind = "owner:"
+	}
+	statuses := []domain.Status{domain.StatusRegistered, domain.StatusAssigned, domain.StatusRectifying, domain.StatusSubmitted, domain.StatusClosed}
+	k := rng.IntN(8)
+	kind += []string{"status", "status+severity", "unit-subtree", "category", "overdue", "warning", "created-month", "status+team"}[k]
+	switch k {
 	case 0:
-		q += "p.status IN (?)"
-		args = append(args, statuses[rng.IntN(len(statuses))])
+		q.Statuses = []domain.Status{statuses[rng.IntN(len(statuses))]}
 	case 1:
-		q += "p.status IN (?) AND p.severity IN (?)"
-		args = append(args, statuses[rng.IntN(len(statuses))], []string{"general", "serious", "critical"}[rng.IntN(3)])
+		q.Statuses = []domain.Status{statuses[rng.IntN(len(statuses))]}
+		q.Severities = []domain.Severity{[]domain.Severity{domain.SeverityGeneral, domain.SeveritySerious, domain.SeverityCritical}[rng.IntN(3)]}
 	case 2:
-		q += "p.unit_id IN (SELECT id FROM units WHERE path LIKE ? ESCAPE '!')"
-		var path string
-		if err := l.sql.QueryRowContext(ctx, "SELECT path FROM units WHERE id = ?", s.depts[rng.IntN(len(s.depts))]).Scan(&path); err != nil {
-			return err
-		}
-		args = append(args, path+"%")
+		q.UnitPath = units[s.depts[rng.IntN(len(s.depts))]]
 	case 3:
-		q += "p.status IN ('assigned','rectifying','submitted') AND p.deadline < ?"
-		args = append(args, time.Now().Format(time.DateOnly))
+		q.CategoryPath = cats[s.cats[rng.IntN(len(s.cats))]]
+	case 4:
+		yes := true
+		q.Overdue = &yes
+	case 5:
+		q.Warnings = []domain.WarningLevel{[]domain.WarningLevel{domain.WarningRed, domain.WarningYellow, domain.WarningGreen}[rng.IntN(3)]}
+	case 6:
+		m := time.Now().AddDate(0, -rng.IntN(12), 0)
+		first := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc)
+		q.CreatedFrom, q.CreatedTo = first, first.AddDate(0, 1, 0)
+	case 7:
+		q.Statuses = []domain.Status{domain.StatusRectifying}
+		q.UnitPath = units[s.teams[rng.IntN(len(s.teams))]]
 	}
-	rows, err := l.sql.QueryContext(ctx, q+" ORDER BY p.id DESC LIMIT 51", args...)
+	return kind, q
+}
+
+// paths reads the path of every row of a tree table (units, categories).
+func (l *limiter) paths(ctx context.Context, table string) (map[int64]string, error) {
+	rows, err := l.sql.QueryContext(ctx, "SELECT id, path FROM "+table)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var ids []string
+	defer rows.Close()
+	out := map[int64]string{}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			_ = rows.Close()
-			return err
+		var (
+			id   int64
+			path string
+		)
+		if err := rows.Scan(&id, &path); err != nil {
+			return nil, err
 		}
-		ids = append(ids, fmt.Sprint(id))
+		out[id] = path
 	}
-	if err := rows.Close(); err != nil || len(ids) == 0 {
-		return err
-	}
-	page, err := l.sql.QueryContext(ctx, "SELECT p.*, u.path AS unit_path FROM problems p JOIN units u ON u.id = p.unit_id WHERE p.id IN ("+
-		strings.Join(ids, ",")+") ORDER BY p.id DESC")
-	if err != nil {
-		return err
-	}
-	return drain(page)
+	return out, rows.Err()
 }
 
 func drain(rows *sql.Rows) error {

@@ -43,7 +43,7 @@ type DB struct {
 	dialect string
 	log     *slog.Logger
 	timeout time.Duration // one statement outside a transaction, or one attempt of a transaction
-	auth      *sessionCache // resolved bearer tokens (authcache.go); nil: none
+	auth    *sessionCache // resolved bearer tokens (authcache.go); nil: none
 }
 
 // Options tune the connection pool.

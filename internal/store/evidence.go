@@ -202,31 +202,6 @@ func (r milestoneRepo) Save(ctx context.Context, problemID int64, ms []domain.Mi
 	return nil
 }
 
-// loadMilestones fills the milestones of the problems, in one query.
-func loadMilestones(ctx context.Context, b base, ps []*domain.Problem) error {
-	if len(ps) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(ps))
-	byID := make(map[int64]*domain.Problem, len(ps))
-	for i, p := range ps {
-		ids[i], byID[p.ID] = p.ID, p
-	}
-	var rows []milestoneRow
-	if err := b.db(ctx).Table("milestones").Where("problem_id IN ?", ids).Order("problem_id, due, id").Find(&rows).Error; err != nil {
-		return fmt.Errorf("load milestones: %w", err)
-	}
-	for _, row := range rows {
-		m, err := row.toDomain()
-		if err != nil {
-			return err
-		}
-		p := byID[row.ProblemID]
-		p.Milestones = append(p.Milestones, m)
-	}
-	return nil
-}
-
 // behindScheduleSQL is the SQL of domain.Problem.BehindSchedule: a milestone
 // of problem p whose due date lies before today and that is not done.
 const behindScheduleSQL = "EXISTS (SELECT 1 FROM milestones m WHERE m.problem_id = p.id AND m.done = ? AND m.due < ?)"

@@ -60,32 +60,50 @@ type listTrees struct {
 	categoryCount int
 }
 
-// listTrees reads the subtrees of q in one statement.
-func (r problemRepo) listTrees(ctx context.Context, q app.ProblemQuery) (listTrees, error) {
-	var t listTrees
+// listTreesSQL returns the statement that reads the subtrees of q, or ""
+// when q names none.
+func listTreesSQL(q app.ProblemQuery) (string, []any) {
 	var parts []string
 	var args []any
 	if q.UnitPath != "" {
-		t.units = []int64{}
 		parts = append(parts, "SELECT 1 AS k, id FROM units WHERE path LIKE ? ESCAPE '!'")
 		args = append(args, likePrefix(q.UnitPath))
 	}
 	if !q.Scope.All && q.Scope.UnitPath != "" {
-		t.scopeUnits = []int64{}
 		parts = append(parts, "SELECT 2 AS k, id FROM units WHERE path LIKE ? ESCAPE '!'")
 		args = append(args, likePrefix(q.Scope.UnitPath))
 	}
 	if q.CategoryPath != "" {
-		t.categories = []int64{}
 		parts = append(parts, "SELECT 3 AS k, id FROM categories WHERE path LIKE ? ESCAPE '!'")
 		args = append(args, likePrefix(q.CategoryPath))
 	}
 	if len(parts) == 0 {
-		return t, nil
+		return "", nil
 	}
 	parts = append(parts, "SELECT 4 AS k, COUNT(*) FROM units t WHERE NOT EXISTS (SELECT 1 FROM units c WHERE c.parent_id = t.id)",
 		"SELECT 5 AS k, COUNT(*) FROM categories t WHERE NOT EXISTS (SELECT 1 FROM categories c WHERE c.parent_id = t.id)")
-	rows, err := r.db(ctx).Raw(strings.Join(parts, " UNION ALL "), args...).Rows()
+	return strings.Join(parts, " UNION ALL "), args
+}
+
+// listTrees reads the subtrees of q in one statement.
+func (r problemRepo) listTrees(ctx context.Context, q app.ProblemQuery) (listTrees, error) {
+	var t listTrees
+	if q.UnitPath != "" {
+		t.units = []int64{}
+	}
+	if !q.Scope.All && q.Scope.UnitPath != "" {
+		t.scopeUnits = []int64{}
+	}
+	if q.CategoryPath != "" {
+		t.categories = []int64{}
+	}
+	stmt, args := listTreesSQL(q)
+	if stmt == "" {
+		return t, nil
+	}
+	ctx, cancel := r.bounded(ctx)
+	defer cancel()
+	rows, err := r.db(ctx).Raw(stmt, args...).Rows()
 	if err != nil {
 		return t, err
 	}
@@ -93,7 +111,7 @@ func (r problemRepo) listTrees(ctx context.Context, q app.ProblemQuery) (listTre
 	for rows.Next() {
 		var k, v int64
 		if err := rows.Scan(&k, &v); err != nil {
-			return t, err
+			return t, markUnavailable(err)
 		}
 		switch k {
 		case 1:
@@ -108,7 +126,7 @@ func (r problemRepo) listTrees(ctx context.Context, q app.ProblemQuery) (listTre
 			t.categoryCount = int(v)
 		}
 	}
-	return t, rows.Err()
+	return t, markUnavailable(rows.Err())
 }
 
 // listPred is one condition of the filter, with what the plan's guesses need.
