@@ -69,14 +69,16 @@ func databaseUnavailable(err error) bool {
 // writeError maps an error to its status code and writes the error body.
 // Unexpected errors are logged once, with the request id, and never shown.
 func (a *api) writeError(c *gin.Context, err error) {
-	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+	status, body := a.classify(err)
+	if c.Request.Context().Err() != nil && (errors.Is(err, context.Canceled) || status >= 500) {
 		// The client went away before the answer: nobody reads it, and it is
-		// not the server's failure. 499 (nginx's "client closed request")
+		// not the server's failure — what failed failed because the request's
+		// statements were cancelled (SQLite, for one, says "interrupted"
+		// without naming the context). 499 (nginx's "client closed request")
 		// keeps it out of the error log and apart in the metrics.
 		c.AbortWithStatus(statusClientClosedRequest)
 		return
 	}
-	status, body := a.classify(err)
 	if status == http.StatusTooManyRequests {
 		c.Header("Retry-After", strconv.Itoa(int(a.svc.Config().LoginWindow.Seconds())))
 	}

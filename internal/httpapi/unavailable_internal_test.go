@@ -54,4 +54,33 @@ func TestClientGoneIs499(t *testing.T) {
 	if w.Code != statusClientClosedRequest {
 		t.Fatalf("status %d, want 499", w.Code)
 	}
+
+	// A driver that reports the cancellation in words of its own (SQLite's
+	// "interrupted (9)"): still the client's leaving, when it has left.
+	interrupted := errors.New("list problems: interrupted (9)")
+	for _, gone := range []bool{true, false} {
+		ctx := context.Background()
+		if gone {
+			ctx = c.Request.Context()
+		}
+		w := httptest.NewRecorder()
+		c, _ := gin.CreateTestContext(w)
+		c.Request = httptest.NewRequest("GET", "/api/v1/problems", nil).WithContext(ctx)
+		(&api{log: slog.New(slog.DiscardHandler)}).writeError(c, interrupted)
+		want := http.StatusInternalServerError
+		if gone {
+			want = statusClientClosedRequest
+		}
+		if w.Code != want {
+			t.Errorf("client gone %v: status %d, want %d", gone, w.Code, want)
+		}
+	}
+	// A refusal stays a refusal even when nobody reads it.
+	w = httptest.NewRecorder()
+	c2, _ := gin.CreateTestContext(w)
+	c2.Request = httptest.NewRequest("GET", "/api/v1/problems/1", nil).WithContext(ctx)
+	(&api{log: slog.New(slog.DiscardHandler)}).writeError(c2, fmt.Errorf("problem 1: %w", domain.ErrNotFound))
+	if w.Code != http.StatusNotFound {
+		t.Errorf("not found with the client gone: %d", w.Code)
+	}
 }
