@@ -22,13 +22,31 @@ import (
 // whose updated_at is recent (an indexed range) and whose version moved since
 // the copy took them. Every change of a problem sets its updated_at and moves
 // its version in the transaction of the change, so the copy is exact,
-// provided no transaction commits more than boardRefreshMargin after its
-// clock reading (the database timeout, 10 s by default, bounds each attempt)
-// and instants' clocks do not differ by more than that.
+// provided no transaction commits more than the refresh margin after its
+// clock reading and instances' clocks do not differ by more than the slack.
+// Each transaction attempt is bounded by the database timeout (10 s by
+// default, Config.TxWithin), so the margin is that and a minute: a refresh
+// reads again the changes of the last 70 s or so, not of the last quarter
+// of an hour (after a burst of writes, tens of thousands of rows probed on
+// every board read).
 
 // boardRefreshMargin is how far before the latest updated_at already seen a
-// refresh reads again, for changes that committed late.
+// refresh reads again, for changes that committed late, when the bound of a
+// transaction is not known: the largest database timeout the configuration
+// allows (10 minutes) and more.
 const boardRefreshMargin = 15 * time.Minute
+
+// boardClockSlack is what the margin adds to the bound of a transaction: the
+// commit's own time after the attempt's deadline, and instances' clocks apart.
+const boardClockSlack = time.Minute
+
+// refreshMargin is the margin for transactions bounded by txWithin (0: unknown).
+func refreshMargin(txWithin time.Duration) time.Duration {
+	if txWithin <= 0 {
+		return boardRefreshMargin
+	}
+	return txWithin + boardClockSlack
+}
 
 // boardPage is how many problems one read of the full load takes.
 const boardPage = 20000
@@ -115,6 +133,7 @@ type boardIndex struct {
 	loaded  bool
 	records []boardRecord // by id
 	mark    time.Time     // the latest updated_at seen
+	margin  time.Duration // how far before mark a refresh reads again (refreshMargin); 0: boardRefreshMargin
 	gen     uint64        // counts the refreshes that changed a record
 	refresh sync.Mutex    // one refresher at a time
 
@@ -172,7 +191,11 @@ func (b *boardIndex) refreshLocked(ctx context.Context, repo StatsRepo) error {
 	if !loaded {
 		return b.load(ctx, repo)
 	}
-	since := mark.Add(-boardRefreshMargin)
+	margin := b.margin
+	if margin <= 0 {
+		margin = boardRefreshMargin
+	}
+	since := mark.Add(-margin)
 	if mark.IsZero() { // empty when loaded: read what there is
 		since = time.Time{}
 	}

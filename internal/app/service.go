@@ -44,6 +44,10 @@ type Config struct {
 	Extensions         domain.ExtensionPolicy // how many extensions a problem may have
 	IdempotencyTTL     time.Duration          // how long an Idempotency-Key and its response are kept
 	Notify             NotifyConfig           // escalations, re-checks and webhook delivery (scheduler.go, outbox.go)
+	// TxWithin is the longest one transaction attempt may run (the database
+	// timeout; 0: unknown). The board's index reads again the changes this
+	// long and a minute before the latest it has seen (boardindex.go).
+	TxWithin time.Duration
 }
 
 // DefaultConfig returns the production defaults.
@@ -102,6 +106,7 @@ func New(store Store, keys *audit.Keys, cfg Config, opts ...Option) *Service {
 	if s.cfg.Location == nil {
 		s.cfg.Location = time.UTC
 	}
+	s.board.margin = refreshMargin(s.cfg.TxWithin)
 	return s
 }
 
