@@ -16,7 +16,7 @@ func TestMySQLConnectionsAreReadCommitted(t *testing.T) {
 	t.Parallel()
 	db := storetest.Open(t)
 	if db.Dialect() != store.DialectMySQL {
-		t.Skip("isolation levels are MySQL/MariaDB's; SQLite serialises writers")
+		t.Skip("needs MariaDB (" + storetest.EnvMySQL + "): isolation levels are MySQL/MariaDB's, SQLite serialises writers")
 	}
 	ctx := t.Context()
 	// Several connections at once, so that several were opened.
