@@ -115,7 +115,8 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	registerEvidence(fs, c, getenv, &errs) // uploads, evidence policy, extensions (evidence.go)
 	registerNotify(fs, c, getenv, &errs)   // escalations, re-checks, webhooks (notify.go)
 	registerEvaluation(fs, c, getenv, &errs)
-	fs.IntVar(&c.DBMaxConns, "db-max-conns", envInt("RECTIFY_DB_MAX_CONNS", 32), "database connection pool size (RECTIFY_DB_MAX_CONNS)")
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", envInt("RECTIFY_DB_MAX_CONNS", 0),
+		"database connection pool size; 0: 32 on MySQL/MariaDB, 4 on SQLite (RECTIFY_DB_MAX_CONNS)")
 	fs.DurationVar(&c.DBTimeout, "db-timeout", envDuration("RECTIFY_DB_TIMEOUT", 10*time.Second),
 		"longest wait for one database statement or transaction before answering 503 (RECTIFY_DB_TIMEOUT)")
 	fs.StringVar(&c.PprofAddr, "pprof", env("RECTIFY_PPROF", ""),
@@ -159,6 +160,9 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	}
 	if c.CheckpointInterval < time.Second {
 		errs = append(errs, errors.New("RECTIFY_AUDIT_CHECKPOINT_INTERVAL: at least 1s"))
+	}
+	if c.DBMaxConns < 0 {
+		errs = append(errs, errors.New("RECTIFY_DB_MAX_CONNS: 0 (by database) or more"))
 	}
 	if c.DBTimeout < 100*time.Millisecond || c.DBTimeout > 10*time.Minute {
 		errs = append(errs, errors.New("RECTIFY_DB_TIMEOUT: between 100ms and 10m"))

@@ -15,7 +15,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:8080" || c.DB != "sqlite:rectify.db" || c.Location.String() != "Asia/Shanghai" ||
-		c.AuditKeyFile != "data/audit.key" || !c.Migrate || c.Demo || c.TokenTTL != 12*time.Hour {
+		c.AuditKeyFile != "data/audit.key" || !c.Migrate || c.Demo || c.TokenTTL != 12*time.Hour || c.DBMaxConns != 0 {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if d := c.Deadlines; d.GeneralDays != 30 || d.SeriousDays != 15 || d.CriticalDays != 7 || d.YellowDays != 3 {
@@ -43,13 +43,13 @@ func TestEveryBadValueIsNamed(t *testing.T) {
 	_, err := Parse("rectify serve", nil, env(map[string]string{
 		"RECTIFY_DB": "postgres://x", "RECTIFY_TZ": "Nowhere/Land", "RECTIFY_TOKEN_TTL": "forever",
 		"RECTIFY_DEMO": "perhaps", "RECTIFY_YELLOW_DAYS": "many", "RECTIFY_DEADLINE_DAYS": "30,15",
-		"RECTIFY_LOG_FORMAT": "xml", "RECTIFY_MAX_BODY": "12",
+		"RECTIFY_LOG_FORMAT": "xml", "RECTIFY_MAX_BODY": "12", "RECTIFY_DB_MAX_CONNS": "-1",
 	}), io.Discard)
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
 	for _, key := range []string{"RECTIFY_DB", "RECTIFY_TZ", "RECTIFY_TOKEN_TTL", "RECTIFY_DEMO", "RECTIFY_YELLOW_DAYS",
-		"RECTIFY_DEADLINE_DAYS", "RECTIFY_LOG_FORMAT", "RECTIFY_MAX_BODY"} {
+		"RECTIFY_DEADLINE_DAYS", "RECTIFY_LOG_FORMAT", "RECTIFY_MAX_BODY", "RECTIFY_DB_MAX_CONNS"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("the error does not name %s: %v", key, err)
 		}

@@ -41,3 +41,23 @@ func TestMySQLConnectionsAreReadCommitted(t *testing.T) {
 		_ = c.Close()
 	}
 }
+
+// Without a pool size, a SQLite file gets 4 connections (one writer at a
+// time, and the pure-Go driver's page cache per connection is memory outside
+// the Go heap's limit), a MySQL/MariaDB server 32; a size given is kept.
+func TestDefaultPoolSizeByDatabase(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t)
+	want := map[string]int{store.DialectSQLite: 4, store.DialectMySQL: 32}[db.Dialect()]
+	if got := db.SQL().Stats().MaxOpenConnections; got != want || store.DefaultMaxConns(db.Dialect()) != want {
+		t.Fatalf("%s pool: %d connections, want %d", db.Dialect(), got, want)
+	}
+	sized, err := store.Open(t.Context(), storetest.URL(t), store.Options{MaxOpenConns: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sized.Close() }()
+	if got := sized.SQL().Stats().MaxOpenConnections; got != 7 {
+		t.Fatalf("a pool of 7 asked for has %d", got)
+	}
+}
