@@ -116,9 +116,10 @@ func (c *sessionCache) resolve(ctx context.Context, hash string,
 	if len(c.entries) >= sessionCacheMax {
 		clear(c.entries)
 	}
-	c.entries[hash] = sessionEntry{sess: *sess, user: *u, at: now, epoch: knownEpoch, changes: knownChanges}
+	e = sessionEntry{sess: *sess, user: *u, at: now, epoch: knownEpoch, changes: knownChanges}
+	c.entries[hash] = e
 	c.mu.Unlock()
-	return sess, u, nil
+	return e.copies() // the caller's may be changed; the entry's slices and pointers stay its own
 }
 
 // catchUp reads auth_epoch when the last reading is older than the poll

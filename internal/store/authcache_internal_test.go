@@ -61,11 +61,15 @@ func TestSessionCache(t *testing.T) {
 		}
 	}
 
-	expect("v1", 1)
-	expect("v1", 1) // from the cache
-
-	// Handed-out users are copies: changing one changes nothing cached.
+	// Handed-out users are copies, on a miss as on a hit: changing one changes
+	// nothing cached.
 	_, u, _ := c.resolve(ctx, "h", f.read, f.readEpoch)
+	u.Roles[0] = domain.RoleAdmin
+	expect("v1", 1) // from the cache
+	_, u, _ = c.resolve(ctx, "h", f.read, f.readEpoch)
+	if u.Roles[0] != domain.RoleOwner {
+		t.Fatalf("the cached user was changed through the first read's answer: %+v", u)
+	}
 	u.Roles[0], u.Name = domain.RoleAdmin, "changed"
 	_, u, _ = c.resolve(ctx, "h", f.read, f.readEpoch)
 	if u.Name != "v1" || u.Roles[0] != domain.RoleOwner {

@@ -8,17 +8,33 @@ import (
 	"github.com/rectify-team/rectify/internal/store/storetest"
 )
 
-// Every MySQL/MariaDB connection runs at READ COMMITTED, set once when it
-// connects (the store's transactions begin at the connection's level):
-// REPEATABLE READ's gap locks on the locking read of a new audit stream's head
-// deadlock concurrent first actions (docs/performance.md, "Changes").
-func TestMySQLConnectionsAreReadCommitted(t *testing.T) {
+// Every connection runs at the isolation the store relies on, set once when
+// it connects (the store's transactions begin at the connection's level):
+// READ COMMITTED on MySQL/MariaDB, whose REPEATABLE READ takes gap locks on
+// the locking read of a new audit stream's head and deadlocks concurrent
+// first actions (docs/performance.md, "Changes"); on SQLite, no reads of
+// uncommitted data (its writers are serialised by BEGIN IMMEDIATE).
+func TestConnectionsRunAtTheStoresIsolation(t *testing.T) {
 	t.Parallel()
 	db := storetest.Open(t)
-	if db.Dialect() != store.DialectMySQL {
-		t.Skip("needs MariaDB (" + storetest.EnvMySQL + "): isolation levels are MySQL/MariaDB's, SQLite serialises writers")
-	}
 	ctx := t.Context()
+	level := func(c *sql.Conn) string {
+		t.Helper()
+		var v string
+		if db.Dialect() == store.DialectSQLite {
+			if err := c.QueryRowContext(ctx, "PRAGMA read_uncommitted").Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			return "read_uncommitted=" + v
+		}
+		if err := c.QueryRowContext(ctx, "SELECT @@tx_isolation").Scan(&v); err != nil { // MariaDB's name
+			if err := c.QueryRowContext(ctx, "SELECT @@transaction_isolation").Scan(&v); err != nil { // MySQL 8's
+				t.Fatal(err)
+			}
+		}
+		return v
+	}
+	want := map[string]string{store.DialectMySQL: "READ-COMMITTED", store.DialectSQLite: "read_uncommitted=0"}[db.Dialect()]
 	// Several connections at once, so that several were opened.
 	var conns []*sql.Conn
 	for range 4 {
@@ -29,14 +45,8 @@ func TestMySQLConnectionsAreReadCommitted(t *testing.T) {
 		conns = append(conns, c)
 	}
 	for i, c := range conns {
-		var v string
-		if err := c.QueryRowContext(ctx, "SELECT @@tx_isolation").Scan(&v); err != nil { // MariaDB's name
-			if err := c.QueryRowContext(ctx, "SELECT @@transaction_isolation").Scan(&v); err != nil { // MySQL 8's
-				t.Fatal(err)
-			}
-		}
-		if v != "READ-COMMITTED" {
-			t.Errorf("connection %d runs at %s", i, v)
+		if v := level(c); v != want {
+			t.Errorf("%s connection %d runs at %s, want %s", db.Dialect(), i, v, want)
 		}
 		_ = c.Close()
 	}
