@@ -25,10 +25,16 @@ import (
 // provided no transaction commits more than the refresh margin after its
 // clock reading and instances' clocks do not differ by more than the slack.
 // Each transaction attempt is bounded by the database timeout (10 s by
-// default, Config.TxWithin), so the margin is that and a minute: a refresh
-// reads again the changes of the last 70 s or so, not of the last quarter
-// of an hour (after a burst of writes, tens of thousands of rows probed on
-// every board read).
+// default, Config.TxWithin), so the margin is that and a minute.
+//
+// "Recent" is counted back from the clock reading taken just before the
+// previous refresh (or the load) read the database, not from the latest
+// change it saw: a change it did not see committed after that reading, so
+// its updated_at is at most a margin before it. Counting back from the latest
+// change instead kept a burst of writes in every later probe until the next
+// write came (on SQLite, 6 ms a read after 5 s of writes, 70 ms after the
+// load tool's write runs); now a refresh a margin after the last write
+// probes nothing.
 
 // boardRefreshMargin is how far before the latest updated_at already seen a
 // refresh reads again, for changes that committed late, when the bound of a
@@ -131,11 +137,12 @@ func (r *boardRecord) open() bool {
 type boardIndex struct {
 	mu      sync.RWMutex
 	loaded  bool
-	records []boardRecord // by id
-	mark    time.Time     // the latest updated_at seen
-	margin  time.Duration // how far before mark a refresh reads again (refreshMargin); 0: boardRefreshMargin
-	gen     uint64        // counts the refreshes that changed a record
-	refresh sync.Mutex    // one refresher at a time
+	records []boardRecord    // by id
+	probed  time.Time        // the clock just before the latest refresh or load read the database
+	margin  time.Duration    // how far before probed a refresh reads again (refreshMargin); 0: boardRefreshMargin
+	clock   func() time.Time // nil: time.Now
+	gen     uint64           // counts the refreshes that changed a record
+	refresh sync.Mutex       // one refresher at a time
 
 	// Refreshes are numbered as they start; done is the number of the last
 	// that finished. A read that arrives while one runs waits for it and then
@@ -183,10 +190,18 @@ func (b *boardIndex) update(ctx context.Context, repo StatsRepo) error {
 	return nil
 }
 
+// now reads the index's clock.
+func (b *boardIndex) now() time.Time {
+	if b.clock != nil {
+		return b.clock()
+	}
+	return time.Now()
+}
+
 // refreshLocked brings the copy up to date; the caller holds refresh.
 func (b *boardIndex) refreshLocked(ctx context.Context, repo StatsRepo) error {
 	b.mu.RLock()
-	loaded, mark := b.loaded, b.mark
+	loaded, probed := b.loaded, b.probed
 	b.mu.RUnlock()
 	if !loaded {
 		return b.load(ctx, repo)
@@ -195,10 +210,10 @@ func (b *boardIndex) refreshLocked(ctx context.Context, repo StatsRepo) error {
 	if margin <= 0 {
 		margin = boardRefreshMargin
 	}
-	since := mark.Add(-margin)
-	if mark.IsZero() { // empty when loaded: read what there is
-		since = time.Time{}
-	}
+	// Every change the previous read missed committed after it began, so
+	// after probed: its clock reading is at most a margin before that.
+	since := probed.Add(-margin)
+	now := b.now()
 	// Probe the recent problems' versions (an index alone answers it) and
 	// read again only those the copy does not hold at that version: a busy
 	// margin (thousands of recent changes) costs a scan of small index
@@ -207,17 +222,11 @@ func (b *boardIndex) refreshLocked(ctx context.Context, repo StatsRepo) error {
 	if err != nil {
 		return err
 	}
-	var (
-		stale  []int64
-		latest = mark
-	)
+	var stale []int64
 	b.mu.RLock()
 	for _, v := range versions {
 		if rec, ok := b.get(v.ID); !ok || rec.version != uint32(v.Version) {
 			stale = append(stale, v.ID)
-		}
-		if v.UpdatedAt.After(latest) {
-			latest = v.UpdatedAt
 		}
 	}
 	b.mu.RUnlock()
@@ -236,11 +245,8 @@ func (b *boardIndex) refreshLocked(ctx context.Context, repo StatsRepo) error {
 		if b.put(toRecord(r)) {
 			changed = true
 		}
-		if r.UpdatedAt.After(latest) {
-			latest = r.UpdatedAt
-		}
 	}
-	b.mark = latest
+	b.probed = now
 	if changed {
 		b.gen++
 	}
@@ -250,13 +256,15 @@ func (b *boardIndex) refreshLocked(ctx context.Context, repo StatsRepo) error {
 // boardRefreshChunk is how many changed problems one refresh query reads.
 const boardRefreshChunk = 500
 
-// load reads every problem, page by page, without holding the lock readers wait on.
+// load reads every problem, page by page, without holding the lock readers
+// wait on. A change to a page already read commits after the clock reading
+// taken first, so the next refresh finds it.
 func (b *boardIndex) load(ctx context.Context, repo StatsRepo) error {
 	var (
 		records []boardRecord
-		mark    time.Time
 		after   int64
 	)
+	now := b.now()
 	for {
 		rows, err := repo.BoardRows(ctx, BoardRowsQuery{AfterID: after, Limit: boardPage})
 		if err != nil {
@@ -264,9 +272,6 @@ func (b *boardIndex) load(ctx context.Context, repo StatsRepo) error {
 		}
 		for _, r := range rows {
 			records = append(records, toRecord(r))
-			if r.UpdatedAt.After(mark) {
-				mark = r.UpdatedAt
-			}
 		}
 		if len(rows) < boardPage {
 			break
@@ -275,7 +280,7 @@ func (b *boardIndex) load(ctx context.Context, repo StatsRepo) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.records, b.mark, b.loaded = slices.Clip(records), mark, true
+	b.records, b.probed, b.loaded = slices.Clip(records), now, true
 	b.gen++
 	return nil
 }

@@ -106,7 +106,7 @@ func New(store Store, keys *audit.Keys, cfg Config, opts ...Option) *Service {
 	if s.cfg.Location == nil {
 		s.cfg.Location = time.UTC
 	}
-	s.board.margin = refreshMargin(s.cfg.TxWithin)
+	s.board.margin, s.board.clock = refreshMargin(s.cfg.TxWithin), s.clock
 	return s
 }
 
