@@ -165,7 +165,8 @@ func sqliteDSN(path string) string {
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
-// mysqlDSN fixes what Rectify relies on: UTC times, utf8mb4, strict SQL.
+// mysqlDSN fixes what Rectify relies on: UTC times to the microsecond,
+// utf8mb4, strict SQL.
 func mysqlDSN(dsn string) (string, error) {
 	c, err := mysql.ParseDSN(dsn)
 	if err != nil {
@@ -175,6 +176,14 @@ func mysqlDSN(dsn string) (string, error) {
 	c.Loc = time.UTC
 	c.Collation = "utf8mb4_unicode_ci"
 	c.InterpolateParams = true
+	// Times are sent to the microsecond the columns keep. MariaDB cannot use
+	// an index for a comparison with a literal of nine fractional digits
+	// ("Truncated incorrect datetime value"): it reads the whole index, as
+	// the board's probe did from an instant of time.Now() — 190 ms on a
+	// million problems instead of a range of a few entries.
+	if err := c.Apply(mysql.TimeTruncate(time.Microsecond)); err != nil {
+		return "", fmt.Errorf("mysql DSN: %w", err)
+	}
 	if c.Params == nil {
 		c.Params = map[string]string{}
 	}
