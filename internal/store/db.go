@@ -44,6 +44,7 @@ type DB struct {
 	log     *slog.Logger
 	timeout time.Duration // one statement outside a transaction, or one attempt of a transaction
 	auth    *sessionCache // resolved bearer tokens (authcache.go); nil: none
+	stmts   *stmtCache    // fixed statements prepared for the pool (prepared.go)
 }
 
 // DefaultMaxConns is the pool size when none is given: 32 connections to a
@@ -147,7 +148,7 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	sqlDB.SetConnMaxLifetime(life)
 	sqlDB.SetConnMaxIdleTime(time.Minute)
 	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, log: opt.Logger, timeout: timeout,
-		auth: newSessionCache(opt.SessionCache, opt.SessionPoll, nil)}
+		auth: newSessionCache(opt.SessionCache, opt.SessionPoll, nil), stmts: newStmtCache(sqlDB)}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.Ping(pingCtx); err != nil {
@@ -252,7 +253,10 @@ func (db *DB) Dialect() string { return db.dialect }
 func (db *DB) SQL() *sql.DB { return db.sql }
 
 // Close closes the pool.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.stmts.close()
+	return db.sql.Close()
+}
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return markUnavailable(db.sql.PingContext(ctx)) }
@@ -327,7 +331,7 @@ func (db *DB) Read() app.Repos { return db.repos(nil, db.gorm, nil) }
 // replaces the context each call passes, so that its deadline holds, and st
 // collects what to do once that transaction has committed.
 func (db *DB) repos(ctx context.Context, g *gorm.DB, st *txState) app.Repos {
-	b := base{g: g, dialect: db.dialect, ctx: ctx, tx: st, auth: db.auth, timeout: db.timeout}
+	b := base{g: g, dialect: db.dialect, ctx: ctx, tx: st, auth: db.auth, timeout: db.timeout, stmts: db.stmts}
 	return app.Repos{
 		Problems:   problemRepo{b},
 		Extensions: extensionRepo{b},
@@ -378,6 +382,7 @@ type base struct {
 	tx      *txState        // the transaction attempt's, when in one
 	auth    *sessionCache   // the server's resolved tokens
 	timeout time.Duration   // a statement's outside a transaction (bounded)
+	stmts   *stmtCache      // nil: every statement is sent as text
 }
 
 func (b base) db(ctx context.Context) *gorm.DB {

@@ -66,3 +66,15 @@ func ListEveryPlan(ctx context.Context, db *DB, q app.ProblemQuery) (map[string]
 	}
 	return out, nil
 }
+
+// PreparedStatements returns the texts of the statements prepared for db's
+// pool (prepared.go).
+func PreparedStatements(db *DB) []string {
+	db.stmts.mu.Lock()
+	defer db.stmts.mu.Unlock()
+	var out []string
+	for q := range db.stmts.m {
+		out = append(out, q)
+	}
+	return out
+}

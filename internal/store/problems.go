@@ -124,7 +124,7 @@ func (r problemRepo) query(ctx context.Context) *gorm.DB {
 
 // Get reads one problem, its unit's path and its milestones in one statement.
 func (r problemRepo) Get(ctx context.Context, id int64) (*domain.Problem, error) {
-	ps, err := r.problems(ctx, problemGetSQL, id)
+	ps, err := r.problems(ctx, true, problemGetSQL, id)
 	if err != nil {
 		return nil, fmt.Errorf("get problem %d: %w", id, err)
 	}
@@ -196,7 +196,7 @@ func (r problemRepo) List(ctx context.Context, q app.ProblemQuery) ([]*domain.Pr
 	if len(ids) == 0 {
 		return []*domain.Problem{}, nil
 	}
-	ps, err := r.problems(ctx, problemsSQL, ids)
+	ps, err := r.problems(ctx, false, problemsSQL, ids)
 	if err != nil {
 		return nil, fmt.Errorf("list problems: %w", err)
 	}
@@ -218,9 +218,12 @@ func (r problemRepo) pageIDs(ctx context.Context, q app.ProblemQuery, trees list
 
 // Statement is one SQL statement as the store sends it: its text, with a
 // placeholder for each argument, and the arguments, for database/sql.
+// Prepared says that the store prepares it once and executes it by handle
+// (prepared.go) rather than sending its text.
 type Statement struct {
-	SQL  string
-	Args []any
+	SQL      string
+	Args     []any
+	Prepared bool
 }
 
 // statement expands the arguments of query as gorm does when it sends it (a
@@ -232,7 +235,11 @@ func (db *DB) statement(query string, args ...any) Statement {
 
 // ProblemGetSQL returns the statement Problems.Get sends for problem id.
 // For the load tool's database limit.
-func (db *DB) ProblemGetSQL(id int64) Statement { return db.statement(problemGetSQL, id) }
+func (db *DB) ProblemGetSQL(id int64) Statement {
+	st := db.statement(problemGetSQL, id)
+	st.Prepared = true
+	return st
+}
 
 // ListPageSQL returns the statements Problems.List sends for a page of q, in
 // order: the subtrees' when q names any, the page's ids unless no row can

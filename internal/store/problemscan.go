@@ -44,11 +44,20 @@ func (r *problemRow) dests() []any {
 }
 
 // problems runs query, a statement of problemColumns, and returns its
-// problems as scanProblems orders them.
-func (b base) problems(ctx context.Context, query string, args ...any) ([]*domain.Problem, error) {
+// problems as scanProblems orders them. A fixed query (its text never
+// varies) is prepared once for the pool.
+func (b base) problems(ctx context.Context, fixed bool, query string, args ...any) ([]*domain.Problem, error) {
 	ctx, cancel := b.bounded(ctx)
 	defer cancel()
-	rows, err := b.db(ctx).Raw(query, args...).Rows()
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if fixed {
+		rows, err = b.queryFixed(ctx, query, args...)
+	} else {
+		rows, err = b.db(ctx).Raw(query, args...).Rows()
+	}
 	if err != nil {
 		return nil, markUnavailable(err)
 	}

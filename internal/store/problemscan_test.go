@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -228,6 +229,46 @@ func TestProblemGetSeesItsTransaction(t *testing.T) {
 	}
 	if _, err := w.db.Read().Problems.Get(ctx, created); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("the rolled back problem: %v, want ErrNotFound", err)
+	}
+}
+
+// Get outside a transaction runs one statement prepared for the pool: it is
+// prepared once, reads what committed since, and still works once every
+// connection it was prepared on has been closed.
+func TestProblemGetIsPreparedOnce(t *testing.T) {
+	t.Parallel()
+	w := newScanWorld(t)
+	ctx := t.Context()
+	p := w.problems[2]
+	for range 3 {
+		if got, err := w.db.Read().Problems.Get(ctx, p.ID); err != nil || got.Title != p.Title || len(got.Milestones) != 3 {
+			t.Fatalf("get: %+v, %v", got, err)
+		}
+	}
+	if got := store.PreparedStatements(w.db); len(got) != 1 || !strings.Contains(got[0], "WHERE p.id = ?") {
+		t.Fatalf("prepared: %q, want the one statement of Get", got)
+	}
+	if st := w.db.ProblemGetSQL(p.ID); !st.Prepared || st.SQL != store.PreparedStatements(w.db)[0] {
+		t.Errorf("ProblemGetSQL gives %+v, not the prepared statement", st)
+	}
+	if err := w.db.Tx(ctx, func(r app.Repos) error {
+		changed := *p
+		changed.Title, changed.Version = "改后", p.Version+1
+		return r.Problems.Update(ctx, &changed, p.Version)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Every idle connection closed: the statement is prepared again on new ones.
+	w.db.SQL().SetMaxIdleConns(0)
+	w.db.SQL().SetMaxIdleConns(4)
+	if got, err := w.db.Read().Problems.Get(ctx, p.ID); err != nil || got.Title != "改后" || got.Version != p.Version+1 {
+		t.Fatalf("after a change and new connections: %+v, %v", got, err)
+	}
+	if _, err := w.db.Read().Problems.Get(ctx, 1<<40); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("a missing problem: %v, want ErrNotFound", err)
+	}
+	if got := store.PreparedStatements(w.db); len(got) != 1 {
+		t.Errorf("prepared again: %d statements", len(got))
 	}
 }
 
