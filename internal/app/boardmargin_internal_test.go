@@ -40,7 +40,7 @@ func (r *marginRepo) BoardVersions(_ context.Context, since time.Time) ([]BoardV
 	var out []BoardVersion
 	for _, row := range r.rows {
 		if !row.UpdatedAt.Before(since) {
-			out = append(out, BoardVersion{ID: row.ID, Version: row.Version, UpdatedAt: row.UpdatedAt})
+			out = append(out, BoardVersion{ID: row.ID, Version: row.Version})
 		}
 	}
 	r.found = append(r.found, len(out))

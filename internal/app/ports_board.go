@@ -48,9 +48,8 @@ type BoardRow struct {
 
 // BoardVersion is a problem's version as the board's refresh probes it.
 type BoardVersion struct {
-	ID        int64
-	Version   int64
-	UpdatedAt time.Time
+	ID      int64
+	Version int64
 }
 
 // BoardRowsQuery pages through the problems for the board's index: every

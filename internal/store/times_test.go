@@ -1,9 +1,12 @@
 package store_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/domain"
 	"github.com/rectify-team/rectify/internal/store"
 	"github.com/rectify-team/rectify/internal/store/storetest"
 )
@@ -45,5 +48,40 @@ func TestInstantsAreSentToTheMicrosecond(t *testing.T) {
 	}
 	if want := map[string]int{store.DialectMySQL: 2, store.DialectSQLite: 1}[db.Dialect()]; n != want {
 		t.Fatalf("%d rows at or after %v on %s, want %d", n, at, db.Dialect(), want)
+	}
+}
+
+// The board's probe returns the id and version of exactly the problems
+// updated at or after an instant.
+func TestBoardVersionsSince(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t)
+	ctx := t.Context()
+	unit := mkUnit(t, db, "一处", 0)
+	insp := mkUser(t, db, "insp", unit.ID, domain.RoleInspector)
+	var ps []*domain.Problem
+	for i := range 5 {
+		ps = append(ps, mkProblem(t, db, &domain.Problem{Title: "问题", UnitID: unit.ID, CreatedBy: insp.ID,
+			CreatedAt: t0.Add(time.Duration(i) * time.Minute)}))
+	}
+	// The third changes: version 2, updated a day later.
+	if err := db.Tx(ctx, func(r app.Repos) error {
+		changed := *ps[2]
+		changed.Title, changed.Version, changed.UpdatedAt = "改", 2, t0.Add(24*time.Hour)
+		return r.Problems.Update(ctx, &changed, 1)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Read().Stats.BoardVersions(ctx, t0.Add(3*time.Minute-time.Nanosecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(got, func(a, b app.BoardVersion) int { return int(a.ID - b.ID) })
+	want := []app.BoardVersion{{ID: ps[2].ID, Version: 2}, {ID: ps[3].ID, Version: 1}, {ID: ps[4].ID, Version: 1}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("since the fourth's creation: %+v, want %+v", got, want)
+	}
+	if got, err := db.Read().Stats.BoardVersions(ctx, t0.Add(48*time.Hour)); err != nil || len(got) != 0 {
+		t.Fatalf("since after every change: %+v, %v", got, err)
 	}
 }
