@@ -29,9 +29,6 @@ type limiter struct {
 	db      *store.DB
 	sql     *sql.DB
 	dialect string
-
-	mu       sync.Mutex
-	prepared map[string]*sql.Stmt // the statements the store prepares, prepared here too
 }
 
 func openLimiter(ctx context.Context, url string, conns int) (*limiter, error) {
@@ -39,30 +36,10 @@ func openLimiter(ctx context.Context, url string, conns int) (*limiter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--db: %w", err)
 	}
-	return &limiter{db: db, sql: db.SQL(), dialect: db.Dialect(), prepared: map[string]*sql.Stmt{}}, nil
+	return &limiter{db: db, sql: db.SQL(), dialect: db.Dialect()}, nil
 }
 
-func (l *limiter) close() {
-	for _, s := range l.prepared {
-		_ = s.Close()
-	}
-	_ = l.db.Close()
-}
-
-// stmt returns query prepared for the pool.
-func (l *limiter) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if s, ok := l.prepared[query]; ok {
-		return s, nil
-	}
-	s, err := l.sql.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	l.prepared[query] = s
-	return s, nil
-}
+func (l *limiter) close() { _ = l.db.Close() }
 
 func (l *limiter) forUpdate() string {
 	if l.dialect == store.DialectMySQL {
@@ -445,7 +422,7 @@ func (l *limiter) run(ctx context.Context, stmts ...store.Statement) error {
 		)
 		if st.Prepared {
 			var ps *sql.Stmt
-			if ps, err = l.stmt(ctx, st.SQL); err == nil {
+			if ps, err = l.db.Prepared(ctx, st.SQL); err == nil {
 				rows, err = ps.QueryContext(ctx, st.Args...)
 			}
 		} else {
