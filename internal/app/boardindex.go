@@ -36,7 +36,7 @@ import (
 // load tool's write runs); now a refresh a margin after the last write
 // probes nothing.
 
-// boardRefreshMargin is how far before the latest updated_at already seen a
+// boardRefreshMargin is how far before the previous refresh's clock reading a
 // refresh reads again, for changes that committed late, when the bound of a
 // transaction is not known: the largest database timeout the configuration
 // allows (10 minutes) and more.

@@ -25,17 +25,27 @@ type stmtCache struct {
 
 func newStmtCache(db *sql.DB) *stmtCache { return &stmtCache{db: db, m: map[string]*sql.Stmt{}} }
 
-// get returns query prepared for the pool, preparing it on first use. A
+// get returns query prepared for the pool, preparing it on first use. The
+// preparation runs outside the lock, bounded by the caller's ctx alone, so
+// that callers do not queue behind a database that does not answer; of two
+// that prepare at once, one statement is kept and the other closed. A
 // failed preparation is not kept: the next call tries again.
 func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s, ok := c.m[query]; ok {
+	s, ok := c.m[query]
+	c.mu.Unlock()
+	if ok {
 		return s, nil
 	}
 	s, err := c.db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if kept, ok := c.m[query]; ok {
+		_ = s.Close()
+		return kept, nil
 	}
 	c.m[query] = s
 	return s, nil

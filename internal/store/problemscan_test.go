@@ -240,9 +240,23 @@ func TestProblemGetIsPreparedOnce(t *testing.T) {
 	w := newScanWorld(t)
 	ctx := t.Context()
 	p := w.problems[2]
-	for range 3 {
-		if got, err := w.db.Read().Problems.Get(ctx, p.ID); err != nil || got.Title != p.Title || len(got.Milestones) != 3 {
-			t.Fatalf("get: %+v, %v", got, err)
+	if got := store.PreparedStatements(w.db); len(got) != 0 {
+		t.Fatalf("prepared before any read: %q", got)
+	}
+	// Many first reads at once: each may prepare, one statement is kept.
+	errs := make(chan error, 16)
+	for range 16 {
+		go func() {
+			got, err := w.db.Read().Problems.Get(ctx, p.ID)
+			if err == nil && (got.Title != p.Title || len(got.Milestones) != 3) {
+				err = fmt.Errorf("read %+v", got)
+			}
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 	if got := store.PreparedStatements(w.db); len(got) != 1 || !strings.Contains(got[0], "WHERE p.id = ?") {
