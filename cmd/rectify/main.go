@@ -121,6 +121,9 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	if err != nil {
 		return err
 	}
+	if handler, err = withConsole(handler, svc, cfg, log); err != nil { // console.go
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -152,7 +155,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("rectify serving", "addr", ln.Addr().String(), "db", db.Dialect(), "tz", cfg.Location.String(),
 		"audit_key", keys.VerifierKey(), "startup", time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(stdout, "Rectify is listening on http://%s/api/v1\n", ln.Addr())
+	fmt.Fprintf(stdout, "Rectify is listening on http://%s/ (the console; the API is at /api/v1)\n", ln.Addr())
 
 	select {
 	case err := <-errc:

@@ -19,6 +19,9 @@ type ProblemInput struct {
 	Source      domain.Source
 	UnitID      int64
 	FoundAt     domain.Date // zero means today
+	// AttachmentIDs are photos taken at the spot check: the caller's own
+	// uploads, linked to the problem as it is registered.
+	AttachmentIDs []int64
 }
 
 // ProblemPatch edits some registered fields; nil leaves a field as it is.
@@ -73,6 +76,10 @@ func (s *Service) Register(ctx context.Context, c Caller, in ProblemInput) (*dom
 		if err != nil {
 			return err
 		}
+		ev, ids, err := s.evidence(ctx, r, c.Actor, in.AttachmentIDs)
+		if err != nil {
+			return err
+		}
 		var ch domain.Change
 		if p, ch, err = domain.Register(f, c.Actor, now, today); err != nil {
 			return err
@@ -81,6 +88,12 @@ func (s *Service) Register(ctx context.Context, c Caller, in ProblemInput) (*dom
 			return err
 		}
 		ch.Details["code"] = p.Code
+		if len(ev) > 0 {
+			ch.Details["attachments"] = domain.EvidenceDetails(ev)
+			if err := r.Attachments.Attach(ctx, p.ID, ids, domain.ActionRegister, c.Actor.UserID, now); err != nil {
+				return err
+			}
+		}
 		if err := r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch)); err != nil {
 			return err
 		}

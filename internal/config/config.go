@@ -40,6 +40,7 @@ type Config struct {
 	DBTimeout          time.Duration // one statement, or one transaction attempt
 	PprofAddr          string        // loopback address for /debug/pprof; "" is off
 	TrustedProxies     []string
+	SecureCookies      bool // the console's cookies are Secure even on plain HTTP (TLS ends at a proxy)
 	LogLevel           slog.Level
 	LogFormat          string // json or text
 
@@ -122,6 +123,8 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	fs.StringVar(&c.PprofAddr, "pprof", env("RECTIFY_PPROF", ""),
 		"serve /debug/pprof on this loopback address, e.g. 127.0.0.1:6060; off when empty (RECTIFY_PPROF)")
 	fs.StringVar(&proxies, "trusted-proxies", env("RECTIFY_TRUSTED_PROXIES", ""), "comma-separated proxies whose X-Forwarded-For is trusted (RECTIFY_TRUSTED_PROXIES)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", envBool("RECTIFY_SECURE_COOKIES", false),
+		"mark the console's cookies Secure even on plain HTTP, behind a proxy that ends TLS (RECTIFY_SECURE_COOKIES)")
 	fs.StringVar(&level, "log-level", env("RECTIFY_LOG_LEVEL", "info"), "debug, info, warn or error (RECTIFY_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("RECTIFY_LOG_FORMAT", "text"), "text or json (RECTIFY_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {

@@ -18,6 +18,9 @@ type Evidence struct {
 	ContentType string
 }
 
+// EvidenceDetails is how an action's evidence enters its audit entry.
+func EvidenceDetails(ev []Evidence) []map[string]any { return evidenceDetails(ev) }
+
 func evidenceDetails(ev []Evidence) []map[string]any {
 	out := make([]map[string]any, len(ev))
 	for i, e := range ev {

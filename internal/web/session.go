@@ -1,0 +1,177 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/domain"
+)
+
+const (
+	sessionCookie = "rectify_session"
+	// loginCookie carries the sign-in form's CSRF token before there is a session.
+	loginCookie = "rectify_login"
+	csrfField   = "csrf"
+	csrfHeader  = "X-CSRF-Token"
+)
+
+// The session cookie holds the same bearer token as the API's login, so that
+// logging out, disabling the user or resetting the password revokes it by
+// the same events.
+func sessionToken(r *http.Request) string {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+func secure(r *http.Request, always bool) bool { return always || r.TLS != nil }
+
+func setSession(w http.ResponseWriter, r *http.Request, res *app.LoginResult, always bool) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: res.Token, Path: "/", Expires: res.ExpiresAt,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure(r, always)})
+}
+
+func clearSession(w http.ResponseWriter, r *http.Request, always bool) {
+	if _, err := r.Cookie(sessionCookie); err != nil {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure(r, always)})
+}
+
+// csrfToken is derived from the session token, which a cross-site page can
+// neither read (HttpOnly) nor guess: a keyed hash of it proves that a form
+// came from a page this session loaded.
+func csrfToken(session string) string {
+	m := hmac.New(sha256.New, []byte("rectify console csrf v1"))
+	m.Write([]byte(session))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// checkCSRF accepts a state change whose form field or header carries the
+// session's token, and whose Origin, when sent, is this host.
+func (c *Console) checkCSRF(q *request) bool {
+	if o := q.r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != q.r.Host {
+			return false
+		}
+	}
+	got := q.r.Header.Get(csrfHeader)
+	if got == "" {
+		// The form value is read only after the body limit is set by the handler's
+		// parse; a multipart form is parsed here with the upload limit.
+		if err := c.parseForm(q); err != nil {
+			return false
+		}
+		got = q.r.PostFormValue(csrfField)
+	}
+	want := csrfToken(q.token)
+	return got != "" && hmac.Equal([]byte(got), []byte(want))
+}
+
+// parseForm reads a urlencoded or multipart body within the limits.
+func (c *Console) parseForm(q *request) error {
+	if q.r.PostForm != nil {
+		return nil
+	}
+	limit := c.opt.MaxUploadBytes*int64(domain.MaxAttachmentsPerAction) + 1<<20
+	q.r.Body = http.MaxBytesReader(q.w, q.r.Body, limit)
+	if strings.HasPrefix(q.r.Header.Get("Content-Type"), "multipart/form-data") {
+		return q.r.ParseMultipartForm(8 << 20)
+	}
+	return q.r.ParseForm()
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+type loginView struct {
+	Username string
+	Next     string
+	Error    string
+}
+
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	lang := language(w, r)
+	w.Header().Set("Cache-Control", "no-store")
+	if tok := sessionToken(r); tok != "" {
+		if _, err := c.svc.Authenticate(r.Context(), tok); err == nil {
+			http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+			return
+		}
+	}
+	c.renderLogin(w, r, lang, http.StatusOK, loginView{Next: r.URL.Query().Get("next")})
+}
+
+func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, lang string, status int, v loginView) {
+	tok := randomToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: "/login", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: secure(r, c.opt.SecureCookies)})
+	c.render(w, r, status, "login", &page{lang: lang, CSRF: tok, Title: translate(lang, "login.title"), Data: v})
+}
+
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	lang := language(w, r)
+	w.Header().Set("Cache-Control", "no-store")
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		c.errorPage(w, r, nil, http.StatusBadRequest, "err.400", err.Error())
+		return
+	}
+	ck, err := r.Cookie(loginCookie)
+	if err != nil || ck.Value == "" || !hmac.Equal([]byte(ck.Value), []byte(r.PostFormValue(csrfField))) {
+		c.errorPage(w, r, nil, http.StatusForbidden, "err.csrf")
+		return
+	}
+	v := loginView{Username: r.PostFormValue("username"), Next: r.PostFormValue("next")}
+	caller := app.Caller{IP: clientIP(r), RequestID: newRequestID()}
+	res, err := c.svc.Login(r.Context(), caller, v.Username, r.PostFormValue("password"))
+	if err != nil {
+		var val *domain.ValidationError
+		switch {
+		case errors.Is(err, domain.ErrTooManyAttempts):
+			v.Error = translate(lang, "login.throttled")
+			c.renderLogin(w, r, lang, http.StatusTooManyRequests, v)
+		case errors.Is(err, domain.ErrUnauthenticated), errors.As(err, &val):
+			v.Error = translate(lang, "login.bad")
+			c.renderLogin(w, r, lang, http.StatusUnauthorized, v)
+		default:
+			c.fail(w, r, lang, nil, err)
+		}
+		return
+	}
+	setSession(w, r, res, c.opt.SecureCookies)
+	http.Redirect(w, r, safeNext(v.Next), http.StatusSeeOther)
+}
+
+// safeNext keeps a redirect after sign-in on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
+		return "/"
+	}
+	return next
+}
+
+func (c *Console) logout(q *request) {
+	if err := c.svc.Logout(q.ctx(), q.caller, q.token); err != nil {
+		c.fail(q.w, q.r, q.lang, q, err)
+		return
+	}
+	clearSession(q.w, q.r, c.opt.SecureCookies)
+	http.Redirect(q.w, q.r, "/login", http.StatusSeeOther)
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

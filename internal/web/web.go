@@ -1,0 +1,267 @@
+// Package web is Rectify's console: pages rendered on the server with
+// html/template, htmx for partial updates, every asset embedded. It is a
+// second face beside httpapi over the same use cases; it decodes forms, calls
+// the use case and renders — who may do what comes from the domain.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/ledger"
+)
+
+//go:embed assets templates
+var files embed.FS
+
+// The use cases the console calls, each as narrow as the pages need.
+
+// Sessions signs people in and out and resolves their session.
+type Sessions interface {
+	Login(ctx context.Context, c app.Caller, username, password string) (*app.LoginResult, error)
+	Authenticate(ctx context.Context, token string) (*app.User, error)
+	Logout(ctx context.Context, c app.Caller, token string) error
+}
+
+// Lifecycle is the problem's use cases.
+type Lifecycle interface {
+	Register(ctx context.Context, c app.Caller, in app.ProblemInput) (*domain.Problem, error)
+	Edit(ctx context.Context, c app.Caller, id, ifMatch int64, patch app.ProblemPatch) (*domain.Problem, error)
+	Assign(ctx context.Context, c app.Caller, id, ifMatch int64, in app.AssignInput) (*domain.Problem, error)
+	Accept(ctx context.Context, c app.Caller, id, ifMatch int64, note string) (*domain.Problem, error)
+	ReportProgress(ctx context.Context, c app.Caller, id, ifMatch int64, in app.ProgressInput) (*domain.Problem, error)
+	SubmitFix(ctx context.Context, c app.Caller, id, ifMatch int64, in app.SubmitInput) (*domain.Problem, error)
+	Verify(ctx context.Context, c app.Caller, id, ifMatch int64, passed bool, note string) (*domain.Problem, error)
+	Dismiss(ctx context.Context, c app.Caller, id, ifMatch int64, reason string) (*domain.Problem, error)
+	Reopen(ctx context.Context, c app.Caller, id, ifMatch int64, reason string, deadline domain.Date) (*domain.Problem, error)
+	Urge(ctx context.Context, c app.Caller, id, ifMatch int64, note string) (*domain.Problem, error)
+	Comment(ctx context.Context, c app.Caller, id int64, text string) (*domain.Problem, error)
+	RequestExtension(ctx context.Context, c app.Caller, id, ifMatch int64, deadline domain.Date, reason string) (*domain.Extension, error)
+	DecideExtension(ctx context.Context, c app.Caller, id, ifMatch, extID int64, approved bool, note string) (*domain.Problem, error)
+	Problem(ctx context.Context, c app.Caller, id int64) (*domain.Problem, error)
+	Problems(ctx context.Context, c app.Caller, f app.ProblemFilter) ([]*domain.Problem, bool, error)
+	History(ctx context.Context, c app.Caller, id, afterSeq int64, limit int) ([]*audit.Entry, error)
+	Extensions(ctx context.Context, c app.Caller, id int64) ([]*domain.Extension, error)
+	Comments(ctx context.Context, c app.Caller, id int64) ([]*app.Comment, error)
+}
+
+// Evidence is uploads and their reading.
+type Evidence interface {
+	Upload(ctx context.Context, c app.Caller, name string, content io.Reader) (*app.Attachment, error)
+	OpenAttachment(ctx context.Context, c app.Caller, id int64) (*app.Attachment, io.ReadSeekCloser, error)
+	ProblemAttachments(ctx context.Context, c app.Caller, id int64) ([]*app.ProblemAttachment, error)
+}
+
+// Directory is the organisation the pickers offer.
+type Directory interface {
+	Units(ctx context.Context) ([]*app.Unit, error)
+	Categories(ctx context.Context) ([]*app.Category, error)
+	Users(ctx context.Context, q app.UserQuery) ([]*app.User, error)
+	User(ctx context.Context, id int64) (*app.User, error)
+}
+
+// Inbox is the caller's notifications.
+type Inbox interface {
+	Notifications(ctx context.Context, c app.Caller, unreadOnly bool, beforeID int64, limit int) (*app.Inbox, error)
+	MarkRead(ctx context.Context, c app.Caller, ids []int64) (marked, unread int64, err error)
+}
+
+// Ledger exports the 整改台账.
+type Ledger interface {
+	ExportLedger(ctx context.Context, c app.Caller, f app.ProblemFilter, pageSize int, w ledger.Writer) (int, error)
+}
+
+// Clock gives the organisation's day and policies.
+type Clock interface {
+	Config() app.Config
+	Today() domain.Date
+	Now() time.Time
+}
+
+// Service is every use case the console calls; *app.Service is one.
+type Service interface {
+	Sessions
+	Lifecycle
+	Evidence
+	Directory
+	Inbox
+	Ledger
+	Clock
+}
+
+// Options configure the console.
+type Options struct {
+	Logger *slog.Logger
+	// SecureCookies marks cookies Secure even on plain HTTP, for a server
+	// behind a proxy that terminates TLS. Requests that came over TLS get
+	// Secure cookies anyway.
+	SecureCookies  bool
+	MaxUploadBytes int64 // largest file; default 20 MiB
+}
+
+// Console is the console's handler.
+type Console struct {
+	svc   Service
+	log   *slog.Logger
+	opt   Options
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+}
+
+// New returns the console's handler, to be mounted at "/".
+func New(svc Service, opt Options) (*Console, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.MaxUploadBytes <= 0 {
+		opt.MaxUploadBytes = 20 << 20
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	c := &Console{svc: svc, log: opt.Logger, opt: opt, pages: pages, mux: http.NewServeMux()}
+	c.routes()
+	return c, nil
+}
+
+func (c *Console) routes() {
+	static, _ := fs.Sub(files, "assets")
+	c.mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(static)))
+	c.mux.HandleFunc("GET /login", c.loginPage)
+	c.mux.HandleFunc("POST /login", c.login)
+	c.mux.Handle("POST /logout", c.authed(c.logout))
+	c.mux.Handle("GET /{$}", c.authed(c.home))
+	c.mux.Handle("GET /todo", c.authed(c.todo))
+	c.mux.Handle("GET /problems", c.authed(c.list))
+	c.mux.Handle("GET /problems/export.xlsx", c.authed(c.export))
+	c.mux.Handle("GET /problems/new", c.authed(c.registerPage))
+	c.mux.Handle("POST /problems", c.authed(c.register))
+	c.mux.Handle("GET /problems/{id}", c.authed(c.problem))
+	c.mux.Handle("GET /problems/{id}/edit", c.authed(c.editPage))
+	c.mux.Handle("POST /problems/{id}/edit", c.authed(c.edit))
+	c.mux.Handle("POST /problems/{id}/{action}", c.authed(c.act))
+	c.mux.Handle("GET /attachments/{id}", c.authed(c.attachment))
+	c.mux.Handle("GET /inbox", c.authed(c.inbox))
+	c.mux.Handle("POST /inbox/read", c.authed(c.markRead))
+	c.mux.Handle("GET /inbox/badge", c.authed(c.badge))
+	c.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		c.errorPage(w, r, nil, http.StatusNotFound, "err.404")
+	})
+}
+
+// ServeHTTP sets the security headers of every answer and recovers from panics.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			c.log.Error("console panic", "panic", v, "path", r.URL.Path, "stack", string(debug.Stack()))
+			c.errorPage(w, r, nil, http.StatusInternalServerError, "err.500")
+		}
+	}()
+	c.mux.ServeHTTP(w, r)
+}
+
+// csp allows scripts, styles, images and requests from this origin only, and
+// no inline script or style anywhere.
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// staticFiles serves the embedded assets; their names carry versions, so they are cached long.
+func staticFiles(fsys fs.FS) http.Handler {
+	h := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || r.URL.Path[len(r.URL.Path)-1] == '/' {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// request is one authenticated request's state.
+type request struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	caller app.Caller
+	user   *app.User
+	token  string
+	lang   string
+}
+
+func (q *request) ctx() context.Context { return q.r.Context() }
+
+func (q *request) t(id string, args ...any) string { return translate(q.lang, id, args...) }
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// authed resolves the session cookie to a caller, checks the CSRF token of
+// every state change, and runs h; without a session it sends to the sign-in page.
+func (c *Console) authed(h func(q *request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lang := language(w, r)
+		w.Header().Set("Cache-Control", "no-store")
+		token := sessionToken(r)
+		var u *app.User
+		err := domain.ErrUnauthenticated
+		if token != "" {
+			u, err = c.svc.Authenticate(r.Context(), token)
+		}
+		if err != nil {
+			if !errors.Is(err, domain.ErrUnauthenticated) {
+				c.fail(w, r, lang, nil, err)
+				return
+			}
+			clearSession(w, r, c.opt.SecureCookies)
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			c.errorPage(w, r, nil, http.StatusForbidden, "err.csrf")
+			return
+		}
+		q := &request{w: w, r: r, user: u, token: token, lang: lang,
+			caller: app.Caller{Actor: u.Actor(), IP: clientIP(r), RequestID: newRequestID()}}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !c.checkCSRF(q) {
+			c.log.Warn("console: CSRF check failed", "path", r.URL.Path, "user_id", u.ID, "ip", q.caller.IP)
+			c.errorPage(w, r, q, http.StatusForbidden, "err.csrf")
+			return
+		}
+		h(q)
+	})
+}
