@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/rectify-team/rectify/internal/store/storetest"
 )
@@ -262,6 +263,29 @@ func writePhoto(t *testing.T, name string, c color.Color) string {
 	return path
 }
 
+// badLedger writes an import whose second data row names no known category.
+func badLedger(t *testing.T) string {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	rows := [][]any{
+		{"问题标题", "类别", "严重程度", "来源", "责任单位", "发现日期"},
+		{"导入的问题一", "思想政治", "一般", "检查", "智电二班", "2026-11-30"},
+		{"导入的问题二", "不存在的类别", "一般", "检查", "智电二班", "2026-11-30"},
+	}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "台账.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestConsoleClosedLoopInBrowser(t *testing.T) {
 	root := startBrowser(t)
 	env := []string{"RECTIFY_DB=" + storetest.URL(t), "RECTIFY_DATA_DIR=" + t.TempDir(), "RECTIFY_ADMIN_PASSWORD=admin-console-pw",
@@ -335,6 +359,16 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 	if got := inspector.text("#comments"); strings.Contains(got, "csrf-probe") || !strings.Contains(got, "现场已拍照") {
 		t.Fatalf("comments after the CSRF probes: %q", got)
 	}
+
+	// A bulk import with a bad cell names its row and column, and imports nothing.
+	inspector.open("/problems/import")
+	inspector.do(chromedp.SetUploadFiles(chromedp.CSS("#import-form input[type=file]"), []string{badLedger(t)}))
+	inspector.do(chromedp.Click(chromedp.CSS("#import-form button[type=submit]")))
+	inspector.waitFor(`!!document.querySelector("#import-errors")`)
+	if got := inspector.text("#import-errors"); !strings.Contains(got, "row 3, column B (类别)") {
+		t.Fatalf("the import's errors do not name row 3's category cell: %q", got)
+	}
+	inspector.screenshot("import-errors")
 
 	// The working group assigns it with a milestone; the deadline defaults by severity.
 	verifier.login("liwenhua", "demo-liwenhua")
@@ -472,6 +506,21 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 	if got := leader.text("#timeline li"); got == "" {
 		t.Fatal("the leader sees no timeline")
 	}
+
+	// The leader changes their password: a wrong current one is refused beside
+	// the field; then every session ends and the new password signs in.
+	leader.open("/password")
+	leader.set("#password-form input[name=current_password]", "wrong-password")
+	leader.set("#password-form input[name=password]", "leader-new-pw")
+	leader.set("#password-form input[name=confirm]", "leader-new-pw")
+	leader.do(chromedp.Click(chromedp.CSS("#password-form button[type=submit]")))
+	leader.waitFor(`!!document.querySelector("#password-form .field-error")`)
+	leader.set("#password-form input[name=current_password]", "demo-wangjianguo")
+	leader.set("#password-form input[name=password]", "leader-new-pw")
+	leader.set("#password-form input[name=confirm]", "leader-new-pw")
+	leader.do(chromedp.Click(chromedp.CSS("#password-form button[type=submit]")))
+	leader.waitFor(`location.pathname === "/login" && location.search.includes("changed")`)
+	leader.login("wangjianguo", "leader-new-pw")
 
 	// The admin signs in; an absent problem is the 404 page.
 	admin.login("admin", "admin-console-pw")

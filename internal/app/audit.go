@@ -252,7 +252,7 @@ func AuditActions() []string {
 		out = append(out, string(a))
 	}
 	out = append(out, ActionLogin, ActionLogout, ActionBootstrap, ActionUnitCreate, ActionUnitUpdate,
-		ActionUserCreate, ActionUserUpdate, ActionUserResetPassword, ActionCategoryCreate, ActionCategoryUpdate,
+		ActionUserCreate, ActionUserUpdate, ActionUserResetPassword, ActionPasswordChange, ActionCategoryCreate, ActionCategoryUpdate,
 		ActionAttachmentUpload, ActionRecheck, EscalationApproaching, EscalationOverdue, EscalationEscalated,
 		ActionOutboxRetry)
 	return append(out, BoardAuditActions()...) // evaluation.go

@@ -321,6 +321,7 @@ func (c *Console) todoRows(q *request, limit int) ([]row, error) {
 }
 
 type homeView struct {
+	Rechecks []*app.Recheck
 	Todo     []row
 	ToAssign []row
 	ToVerify []row
@@ -357,6 +358,7 @@ func (c *Console) home(q *request) {
 	if a.Has(domain.RoleVerifier) {
 		view.ToAssign = queue(app.ProblemFilter{Statuses: []domain.Status{domain.StatusRegistered}})
 		view.ToVerify = queue(app.ProblemFilter{Statuses: []domain.Status{domain.StatusSubmitted}})
+		view.Rechecks = c.dueRechecks(q)
 	}
 	if a.Has(domain.RoleInspector) {
 		ps, _, err := c.svc.Problems(q.ctx(), q.caller, app.ProblemFilter{Limit: 50})

@@ -109,7 +109,12 @@ var funcs = template.FuncMap{
 	},
 	"str":        func(v any) string { return fmt.Sprint(v) },
 	"isImage":    func(ct string) bool { return strings.HasPrefix(ct, "image/") },
-	"kib":        func(n int64) string { return fmt.Sprintf("%.0f KiB", float64(n)/1024) },
+	"kib": func(n int64) string {
+		if n < 1024 {
+			return fmt.Sprintf("%d B", n)
+		}
+		return fmt.Sprintf("%.0f KiB", float64(n)/1024)
+	},
 	"list":       func(xs ...string) []string { return xs },
 	"rowsOf":     func(p *page, rows []row) rowsView { return rowsView{Page: p, Rows: rows} },
 	"evidenceOf": func(p *page, items []*app.ProblemAttachment) evidenceView { return evidenceView{Page: p, Items: items} },

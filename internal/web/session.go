@@ -99,6 +99,7 @@ func randomToken() string {
 }
 
 type loginView struct {
+	Changed  bool
 	Username string
 	Next     string
 	Error    string
@@ -113,7 +114,7 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c.renderLogin(w, r, lang, http.StatusOK, loginView{Next: r.URL.Query().Get("next")})
+	c.renderLogin(w, r, lang, http.StatusOK, loginView{Next: r.URL.Query().Get("next"), Changed: r.URL.Query().Get("changed") != ""})
 }
 
 func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, lang string, status int, v loginView) {

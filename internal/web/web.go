@@ -101,6 +101,9 @@ type Service interface {
 	Inbox
 	Ledger
 	Clock
+	Account
+	Import
+	Rechecks
 }
 
 // Options configure the console.
@@ -159,6 +162,11 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /inbox", c.authed(c.inbox))
 	c.mux.Handle("POST /inbox/read", c.authed(c.markRead))
 	c.mux.Handle("GET /inbox/badge", c.authed(c.badge))
+	c.mux.Handle("GET /password", c.authed(c.passwordPage))
+	c.mux.Handle("POST /password", c.authed(c.changePassword))
+	c.mux.Handle("GET /problems/import", c.authed(c.importPage))
+	c.mux.Handle("POST /problems/import", c.authed(c.importLedger))
+	c.mux.Handle("GET /problems/import-template.xlsx", c.authed(c.importTemplate))
 	c.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, r, nil, http.StatusNotFound, "err.404")
 	})
