@@ -107,8 +107,8 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
-	"str":        func(v any) string { return fmt.Sprint(v) },
-	"isImage":    func(ct string) bool { return strings.HasPrefix(ct, "image/") },
+	"str":     func(v any) string { return fmt.Sprint(v) },
+	"isImage": func(ct string) bool { return strings.HasPrefix(ct, "image/") },
 	"kib": func(n int64) string {
 		if n < 1024 {
 			return fmt.Sprintf("%d B", n)
