@@ -506,6 +506,39 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 	if got := leader.text("#timeline li"); got == "" {
 		t.Fatal("the leader sees no timeline")
 	}
+	// A page without charts stays light and never loads the chart library.
+	if eval[bool](leader, `typeof echarts !== "undefined"`) {
+		t.Fatal("the problem page loaded the chart library")
+	}
+	weight := eval[int](leader, `performance.getEntriesByType("navigation")[0].decodedBodySize +
+		performance.getEntriesByType("resource").reduce((n, r) => n + r.decodedBodySize, 0)`)
+	if weight == 0 || weight > 200<<10 {
+		t.Fatalf("the problem page weighs %d bytes", weight)
+	}
+
+	// The board draws its charts; the wall refreshes itself.
+	leader.open("/board")
+	leader.waitFor(`!!document.querySelector("#board").dataset.drawn && document.querySelectorAll("#board canvas").length >= 5`)
+	if got := leader.text("#kpi-total"); got == "" || got == "0" {
+		t.Fatalf("the board's total is %q", got)
+	}
+	leader.screenshot("board")
+	leader.open("/board?wall=1")
+	leader.waitFor(`document.body.classList.contains("wall") && !!document.querySelector("#board").dataset.drawn`)
+	leader.screenshot("board-wall")
+
+	// The monthly evaluation shows its formula; the trail verifies (校验).
+	leader.open("/evaluation")
+	if got := leader.text("#formula"); got == "" {
+		t.Fatal("the evaluation shows no formula")
+	}
+	leader.screenshot("evaluation")
+	leader.open("/audit")
+	leader.do(chromedp.Click(chromedp.CSS("#audit-verify")))
+	leader.waitFor(`!!document.querySelector("#verify-result")`)
+	if got := leader.text("#verify-result"); !strings.Contains(got, "校验通过") {
+		t.Fatalf("the audit trail's verification says %q", got)
+	}
 
 	// The leader changes their password: a wrong current one is refused beside
 	// the field; then every session ends and the new password signs in.

@@ -104,6 +104,8 @@ type Service interface {
 	Account
 	Import
 	Rechecks
+	Board
+	AuditTrail
 }
 
 // Options configure the console.
@@ -162,6 +164,11 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /inbox", c.authed(c.inbox))
 	c.mux.Handle("POST /inbox/read", c.authed(c.markRead))
 	c.mux.Handle("GET /inbox/badge", c.authed(c.badge))
+	c.mux.Handle("GET /board", c.authed(c.board))
+	c.mux.Handle("GET /board/data", c.authed(c.boardJSON))
+	c.mux.Handle("GET /evaluation", c.authed(c.evaluation))
+	c.mux.Handle("POST /evaluation/publish", c.authed(c.publishEvaluation))
+	c.mux.Handle("GET /audit", c.authed(c.auditTrail))
 	c.mux.Handle("GET /password", c.authed(c.passwordPage))
 	c.mux.Handle("POST /password", c.authed(c.changePassword))
 	c.mux.Handle("GET /problems/import", c.authed(c.importPage))
