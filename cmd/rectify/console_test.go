@@ -557,6 +557,18 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 
 	// The admin signs in; an absent problem is the 404 page.
 	admin.login("admin", "admin-console-pw")
+	admin.open("/admin")
+	admin.set("#user-form input[name=username]", "e2e-owner")
+	admin.set("#user-form input[name=name]", "测试责任人")
+	admin.set("#user-form input[name=password]", "e2e-owner-pw")
+	admin.do(chromedp.Click(chromedp.CSS(`#user-form input[name=roles][value=owner]`)))
+	admin.choose("#user-form select[name=unit_id]", "智电一班")
+	admin.submitAndWait("#user-form button[type=submit]", "admin")
+	admin.do(chromedp.Click(chromedp.CSS("#user-e2e-owner summary")),
+		chromedp.Click(chromedp.CSS(`#user-e2e-owner input[name=disabled]`)),
+		chromedp.Click(chromedp.CSS(`#user-e2e-owner form[action^="/admin/user/"] button[type=submit]`)))
+	admin.waitFor(`location.search.includes("done=admin") && (document.querySelector("#user-e2e-owner") || {innerText: ""}).innerText.includes("停用")`)
+	admin.screenshot("admin")
 	admin.open("/problems/999999")
 	if got := admin.text("#error-message"); got == "" {
 		t.Fatal("an absent problem shows no error page")

@@ -106,6 +106,7 @@ type Service interface {
 	Rechecks
 	Board
 	AuditTrail
+	Admin
 }
 
 // Options configure the console.
@@ -169,6 +170,9 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /evaluation", c.authed(c.evaluation))
 	c.mux.Handle("POST /evaluation/publish", c.authed(c.publishEvaluation))
 	c.mux.Handle("GET /audit", c.authed(c.auditTrail))
+	c.mux.Handle("GET /admin", c.authed(c.adminPage))
+	c.mux.Handle("POST /admin/{what}", c.authed(c.adminAct))
+	c.mux.Handle("POST /admin/{what}/{id}", c.authed(c.adminAct))
 	c.mux.Handle("GET /password", c.authed(c.passwordPage))
 	c.mux.Handle("POST /password", c.authed(c.changePassword))
 	c.mux.Handle("GET /problems/import", c.authed(c.importPage))
