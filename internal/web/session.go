@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/domain"
@@ -35,8 +36,10 @@ func sessionToken(r *http.Request) string {
 
 func secure(r *http.Request, always bool) bool { return always || r.TLS != nil }
 
-func setSession(w http.ResponseWriter, r *http.Request, res *app.LoginResult, always bool) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: res.Token, Path: "/", Expires: res.ExpiresAt,
+// setSession keeps the cookie as long as the session lives, counted from the
+// server's clock (Max-Age) so that a client's wrong clock does not matter.
+func setSession(w http.ResponseWriter, r *http.Request, res *app.LoginResult, now time.Time, always bool) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: res.Token, Path: "/", MaxAge: max(int(res.ExpiresAt.Sub(now).Seconds()), 1),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure(r, always)})
 }
 
@@ -154,7 +157,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	setSession(w, r, res, c.opt.SecureCookies)
+	setSession(w, r, res, c.svc.Now(), c.opt.SecureCookies)
 	http.Redirect(w, r, safeNext(v.Next), http.StatusSeeOther)
 }
 
