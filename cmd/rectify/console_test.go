@@ -491,6 +491,26 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 		t.Fatalf("the timeline misses steps: %q", got)
 	}
 
+	// The working group awards contribution points and drafts a 通报 from the overdue report.
+	verifier.open("/contributions")
+	verifier.choose("#award-form select[name=user_id]", "liuyang")
+	verifier.set("#award-form input[name=points]", "3")
+	verifier.set("#award-form input[name=reason]", "台账整改及时")
+	verifier.submitAndWait("#award-form button[type=submit]", "award")
+	if got := verifier.text("#contributions"); !strings.Contains(got, "台账整改及时") {
+		t.Fatalf("the award is not listed: %q", got)
+	}
+	verifier.open("/reports?kind=overdue")
+	if got := verifier.text("#report"); got == "" {
+		t.Fatal("the overdue report is empty")
+	}
+	verifier.open("/notices")
+	verifier.do(chromedp.Click(chromedp.CSS("#notice-draft > summary")),
+		chromedp.Click(chromedp.CSS(`#notice-draft input[name=from][value=report]`)))
+	verifier.set("#notice-draft select[name=kind]", "criticism")
+	verifier.set("#notice-draft select[name=report]", "overdue")
+	verifier.submitAndWait("#notice-draft button[type=submit]", "notice")
+
 	// The leader follows it in the list; the export link carries the list's filters.
 	leader.login("wangjianguo", "demo-wangjianguo")
 	leader.open("/problems?severity=serious")
@@ -526,6 +546,13 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 	leader.open("/board?wall=1")
 	leader.waitFor(`document.body.classList.contains("wall") && !!document.querySelector("#board").dataset.drawn`)
 	leader.screenshot("board-wall")
+
+	// The leader publishes the 通报 the working group drafted.
+	leader.open("/notices")
+	leader.submitAndWait(`.notice form[action$="/publish"] button`, "notice")
+	if got := leader.text(".notice"); !strings.Contains(got, "已发布") {
+		t.Fatalf("the notice after publishing: %q", got)
+	}
 
 	// The monthly evaluation shows its formula; the trail verifies (校验).
 	leader.open("/evaluation")

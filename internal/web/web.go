@@ -107,6 +107,7 @@ type Service interface {
 	Board
 	AuditTrail
 	Admin
+	Notices
 }
 
 // Options configure the console.
@@ -170,6 +171,12 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /evaluation", c.authed(c.evaluation))
 	c.mux.Handle("POST /evaluation/publish", c.authed(c.publishEvaluation))
 	c.mux.Handle("GET /audit", c.authed(c.auditTrail))
+	c.mux.Handle("GET /notices", c.authed(c.noticesPage))
+	c.mux.Handle("POST /notices/{what}", c.authed(c.noticeAct))
+	c.mux.Handle("POST /notices/{id}/{what}", c.authed(c.noticeAct))
+	c.mux.Handle("GET /reports", c.authed(c.report))
+	c.mux.Handle("GET /contributions", c.authed(c.contributionsPage))
+	c.mux.Handle("POST /contributions", c.authed(c.award))
 	c.mux.Handle("GET /admin", c.authed(c.adminPage))
 	c.mux.Handle("POST /admin/{what}", c.authed(c.adminAct))
 	c.mux.Handle("POST /admin/{what}/{id}", c.authed(c.adminAct))
