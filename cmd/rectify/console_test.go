@@ -341,6 +341,15 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 	inspector.waitFor(`[...document.querySelectorAll("#evidence img")].some(i => i.complete && i.naturalWidth === 64)`)
 	inspector.screenshot("problem-registered")
 
+	// Registered, it can still be edited.
+	inspector.do(chromedp.Click(chromedp.CSS("#act-edit")))
+	inspector.waitFor(`location.pathname.endsWith("/edit")`)
+	inspector.set("#f-description", "抽查发现班组安全台账缺少十月、十一月记录")
+	inspector.submitAndWait("#problem-submit", "edit")
+	if got := inspector.text(".desc"); !strings.Contains(got, "十一月") {
+		t.Fatalf("the edited description: %q", got)
+	}
+
 	// A state change without the session's CSRF token, or with a wrong one, is refused.
 	for _, body := range []string{`"text=csrf-probe"`, `"text=csrf-probe&csrf=wrong"`} {
 		status := eval[int](inspector, `fetch(`+jsString(problemURL+"/comment")+`, {method: "POST", redirect: "manual",
@@ -513,9 +522,13 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 
 	// The leader follows it in the list; the export link carries the list's filters.
 	leader.login("wangjianguo", "demo-wangjianguo")
-	leader.open("/problems?severity=serious")
-	if got := leader.text("#results"); !strings.Contains(got, "班组台账缺失") {
-		t.Fatalf("the leader's filtered list misses the problem: %q", got)
+	// Ticking a filter updates the list in place (htmx) and the address with it.
+	leader.open("/problems")
+	leader.do(chromedp.Click(chromedp.CSS(".filters > summary")),
+		chromedp.Click(chromedp.CSS(`.filter-form input[name=severity][value=serious]`)))
+	leader.waitFor(`location.search === "?severity=serious" && document.querySelector("#export").getAttribute("href").includes("severity=serious")`)
+	if got := leader.text("#results"); !strings.Contains(got, "班组台账缺失") || strings.Contains(got, "一般") {
+		t.Fatalf("the leader's filtered list: %q", got)
 	}
 	if got := eval[string](leader, `document.querySelector("#export").getAttribute("href")`); got != "/problems/export.xlsx?severity=serious" {
 		t.Fatalf("the export link is %q", got)

@@ -243,6 +243,14 @@ func (c *Console) list(q *request) {
 	if f.BeforeID != 0 {
 		view.First = "/problems?" + fq.Encode()
 	}
+	if q.r.Header.Get("HX-Request") == "true" {
+		// The address bar shows the filters that matter, not every empty field.
+		push := "/problems"
+		if len(fq) > 0 {
+			push += "?" + fq.Encode()
+		}
+		q.w.Header().Set("HX-Push-Url", push)
+	}
 	c.render(q.w, q.r, http.StatusOK, "list", c.pageFor(q, q.t("list.title"), "problems", view))
 }
 

@@ -11,7 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/apptest"
+	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/ledger"
 	"github.com/rectify-team/rectify/internal/web"
 )
 
@@ -300,5 +303,44 @@ func TestLogoutEndsTheSession(t *testing.T) {
 	}
 	if res, _ := b.do("GET", "/", nil, nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a page after logout: %d", res.StatusCode)
+	}
+}
+
+func TestExportAndAttachmentsFollowTheListAndTheScope(t *testing.T) {
+	t.Parallel()
+	c := newConsole(t, web.Options{})
+	ctx := t.Context()
+	a, err := c.e.Svc.Upload(ctx, c.e.Caller("inspector"), "现场.pdf", strings.NewReader("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := c.e.Caller("inspector")
+	withPhoto, err := c.e.Svc.Register(ctx, in, app.ProblemInput{Title: "带照片登记", CategoryID: 5, Severity: domain.SeverityGeneral,
+		Source: domain.SourceInspection, UnitID: c.e.Units["一班"].ID, AttachmentIDs: []int64{a.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier := c.browser()
+	verifier.login("verifier")
+	_, page := verifier.do("GET", fmt.Sprintf("/problems/%d", withPhoto.ID), nil, nil)
+	if !strings.Contains(page, fmt.Sprintf(`href="/attachments/%d?download=1"`, a.ID)) {
+		t.Fatal("the problem page does not offer its file")
+	}
+	res, body := verifier.do("GET", fmt.Sprintf("/attachments/%d?download=1", a.ID), nil, nil)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(body, "%PDF") || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") ||
+		!strings.Contains(res.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("download: %d %v", res.StatusCode, res.Header)
+	}
+	other := c.browser()
+	other.login("owner2")
+	if res, _ := other.do("GET", fmt.Sprintf("/attachments/%d", a.ID), nil, nil); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("another team's file: %d", res.StatusCode)
+	}
+	res, body = verifier.do("GET", "/problems/export.xlsx?severity=general", nil, nil)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != ledger.MediaTypeXLSX || !strings.HasPrefix(body, "PK") {
+		t.Fatalf("export: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if res, _ := verifier.do("GET", "/problems/export.xlsx?severity=nonsense", nil, nil); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("an export with a bad filter: %d", res.StatusCode)
 	}
 }
