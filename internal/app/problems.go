@@ -293,11 +293,19 @@ type ProgressInput struct {
 // ReportProgress reports rectification progress: it may tick milestones off
 // and bring attachments, whose hashes enter the audit entry.
 func (s *Service) ReportProgress(ctx context.Context, c Caller, id, ifMatch int64, in ProgressInput) (*domain.Problem, error) {
+	attachments, err := evidenceIDs(in.AttachmentIDs)
+	if err == nil {
+		in.MilestoneIDs, err = distinctIDs("milestone_ids", in.MilestoneIDs, domain.MaxMilestones)
+	}
+	if err != nil {
+		s.refused(ctx, c, id, false, domain.ActionProgress, "", err)
+		return nil, err
+	}
 	return s.act(ctx, c, id, ifMatch, domain.ActionProgress, func(r Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
 		if err := p.Permit(domain.ActionProgress, c.Actor); err != nil {
 			return domain.Change{}, err
 		}
-		ev, ids, err := s.evidence(ctx, r, c.Actor, in.AttachmentIDs)
+		ev, ids, err := s.evidence(ctx, r, c.Actor, attachments)
 		if err != nil {
 			return domain.Change{}, err
 		}
@@ -328,11 +336,16 @@ type SubmitInput struct {
 // SubmitFix reports the fix for verification with its evidence; under the
 // evidence policy, serious and critical problems need at least one attachment.
 func (s *Service) SubmitFix(ctx context.Context, c Caller, id, ifMatch int64, in SubmitInput) (*domain.Problem, error) {
+	attachments, err := evidenceIDs(in.AttachmentIDs)
+	if err != nil {
+		s.refused(ctx, c, id, false, domain.ActionSubmit, "", err)
+		return nil, err
+	}
 	return s.act(ctx, c, id, ifMatch, domain.ActionSubmit, func(r Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
 		if err := p.Permit(domain.ActionSubmit, c.Actor); err != nil {
 			return domain.Change{}, err
 		}
-		ev, ids, err := s.evidence(ctx, r, c.Actor, in.AttachmentIDs)
+		ev, ids, err := s.evidence(ctx, r, c.Actor, attachments)
 		if err != nil {
 			return domain.Change{}, err
 		}
