@@ -116,8 +116,8 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		}
 	}
 
-	handler, err := httpapi.New(svc, httpapi.Options{Logger: log, Metrics: metrics, MaxBodyBytes: cfg.MaxBodyBytes,
-		MaxUploadBytes: cfg.MaxUploadBytes, TrustedProxies: cfg.TrustedProxies})
+	handler, err := httpapi.New(svc, httpapi.Options{Logger: log, Metrics: metrics, MetricsToken: cfg.MetricsToken,
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes, TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		return err
 	}
@@ -133,6 +133,11 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		return err
 	}
 	defer stopPprof()
+	stopMetrics, err := startMetrics(cfg.MetricsAddr, cfg.MetricsToken, metrics, log) // metrics.go
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()

@@ -39,6 +39,8 @@ type Config struct {
 	DBMaxConns         int
 	DBTimeout          time.Duration // one statement, or one transaction attempt
 	PprofAddr          string        // loopback address for /debug/pprof; "" is off
+	MetricsAddr        string        // a listener of its own for /metrics; "" is off (metrics.go)
+	MetricsToken       string        // bearer token for /metrics; set, also served on Addr
 	TrustedProxies     []string
 	LogLevel           slog.Level
 	LogFormat          string // json or text
@@ -115,6 +117,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	registerEvidence(fs, c, getenv, &errs) // uploads, evidence policy, extensions (evidence.go)
 	registerNotify(fs, c, getenv, &errs)   // escalations, re-checks, webhooks (notify.go)
 	registerEvaluation(fs, c, getenv, &errs)
+	registerMetrics(fs, c, env) // who may read /metrics (metrics.go)
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", envInt("RECTIFY_DB_MAX_CONNS", 0),
 		"database connection pool size; 0: 32 on MySQL/MariaDB, 4 on SQLite (RECTIFY_DB_MAX_CONNS)")
 	fs.DurationVar(&c.DBTimeout, "db-timeout", envDuration("RECTIFY_DB_TIMEOUT", 10*time.Second),
@@ -175,6 +178,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	}
 	errs = append(errs, validateEvidence(c)...)
 	errs = append(errs, validateNotify(c)...)
+	errs = append(errs, validateMetrics(c)...)
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, errors.New("RECTIFY_LOG_FORMAT: text or json"))
 	}

@@ -83,7 +83,8 @@ func bearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) er
 type setup struct {
 	maxBodyBytes   int64
 	maxUploadBytes int64
-	metrics        bool // wire Prometheus metrics into the router and the service
+	metrics        bool   // wire Prometheus metrics into the router and the service
+	metricsToken   string // serve /metrics on the router to this bearer token
 	logger         *slog.Logger
 }
 
@@ -111,7 +112,7 @@ func newServerWith(t *testing.T, s setup) *apiServer {
 		// same database, clock and keys has one, as cmd/rectify wires it.
 		m = httpapi.NewMetrics(env.DB.SQL())
 		svc = app.New(env.DB, env.Keys, env.Svc.Config(), app.WithClock(env.Clock.Now), app.WithMetrics(m))
-		opt.Metrics = m
+		opt.Metrics, opt.MetricsToken = m, s.metricsToken
 	}
 	h, err := httpapi.New(svc, opt)
 	if err != nil {

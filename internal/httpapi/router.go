@@ -15,8 +15,12 @@ import (
 
 // Options configure the API.
 type Options struct {
-	Logger         *slog.Logger
-	Metrics        *Metrics // nil: no /metrics
+	Logger  *slog.Logger
+	Metrics *Metrics // nil: no metrics
+	// MetricsToken, when set, serves /metrics on this handler to requests
+	// bearing it; empty, /metrics is absent here (serve Metrics.Handler on a
+	// listener of its own instead).
+	MetricsToken   string
 	MaxBodyBytes   int64    // default 1 MiB
 	MaxUploadBytes int64    // largest attachment; default 20 MiB
 	TrustedProxies []string // whose X-Forwarded-For is believed; none by default
@@ -51,7 +55,9 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	r.Use(withRequestID, a.accessLog, a.recoverJSON)
 	if opt.Metrics != nil {
 		r.Use(opt.Metrics.instrument)
-		r.GET("/metrics", gin.WrapH(opt.Metrics.Handler()))
+		if opt.MetricsToken != "" {
+			r.GET("/metrics", gin.WrapH(opt.Metrics.Guarded(opt.MetricsToken)))
+		}
 	}
 	r.NoRoute(func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, errorBody{Error: errorJSON{Code: "not_found", Message: "no such endpoint"}})
