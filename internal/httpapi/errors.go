@@ -33,9 +33,12 @@ type errorJSON struct {
 type badRequest struct {
 	fields []domain.FieldError
 	msg    string
+	cause  error // what failed, for errors.Is/As beneath (a body's read error)
 }
 
 func (e *badRequest) Error() string { return e.msg }
+
+func (e *badRequest) Unwrap() error { return e.cause }
 
 func invalidField(field, reason string) error {
 	return &badRequest{msg: "invalid input: " + field + ": " + reason, fields: []domain.FieldError{{Field: field, Reason: reason}}}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -62,9 +64,7 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	r.NoRoute(func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, errorBody{Error: errorJSON{Code: "not_found", Message: "no such endpoint"}})
 	})
-	r.NoMethod(func(c *gin.Context) {
-		c.JSON(http.StatusMethodNotAllowed, errorBody{Error: errorJSON{Code: "method_not_allowed", Message: "method not allowed on this endpoint"}})
-	})
+	r.NoMethod(methodNotAllowed)
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", a.readyz)
 
@@ -115,7 +115,38 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	a.routeAttachments(r, auth) // attachments.go
 	a.routeBoard(r, auth)       // board.go: stats, evaluation, notices, ledger
 	a.routeNotify(auth)         // notify.go: inbox, re-checks, outbox
+	answerOtherMethods(r)       // last: it reads the routes above
 	return r, nil
+}
+
+func methodNotAllowed(c *gin.Context) {
+	c.JSON(http.StatusMethodNotAllowed, errorBody{Error: errorJSON{Code: "method_not_allowed", Message: "method not allowed on this endpoint"}})
+}
+
+// answerOtherMethods registers a 405 for the methods a path without
+// parameters does not serve. Otherwise a route of that method with a
+// parameter in its place takes the path: PATCH /problems/export.csv would be
+// PATCH /problems/:id with the id "export.csv", a 404.
+func answerOtherMethods(r *gin.Engine) {
+	served := map[string][]string{}
+	for _, rt := range r.Routes() {
+		served[rt.Path] = append(served[rt.Path], rt.Method)
+	}
+	for path, methods := range served {
+		if strings.ContainsAny(path, ":*") {
+			continue
+		}
+		slices.Sort(methods)
+		allow := strings.Join(methods, ", ")
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if !slices.Contains(methods, m) {
+				r.Handle(m, path, func(c *gin.Context) {
+					c.Header("Allow", allow)
+					methodNotAllowed(c)
+				})
+			}
+		}
+	}
 }
 
 func (a *api) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
