@@ -25,8 +25,8 @@ func TestMalformedMultipartIsA400(t *testing.T) {
 	}{
 		{"malformed part header", ct, "--" + b + "\r\nContent-Disposition form-data; name=\"file\"\r\n\r\n" + file + "\r\n--" + b + "--\r\n"},
 		{"header line of NUL", ct, "--" + b + "\r\n\x00\x00\x00\r\n\r\n" + file + "\r\n--" + b + "--\r\n"},
-		{"NUL in the file name", ct, head(`form-data; name="file"; filename="a` + "\x00" + `.png"`) + file + "\r\n--" + b + "--\r\n"},
-		{"NUL in the field name", ct, head(`form-data; name="fi` + "\x00" + `le"; filename="a.png"`) + file + "\r\n--" + b + "--\r\n"},
+		{"NUL in the file name", ct, head(`form-data; name="file"; filename="a`+"\x00"+`.png"`) + file + "\r\n--" + b + "--\r\n"},
+		{"NUL in the field name", ct, head(`form-data; name="fi`+"\x00"+`le"; filename="a.png"`) + file + "\r\n--" + b + "--\r\n"},
 		{"truncated in the file", ct, head(`form-data; name="file"; filename="a.png"`) + file[:len(file)/2]},
 		{"truncated in the header", ct, "--" + b + "\r\nContent-Disposition: form-da"},
 		{"truncated after the boundary", ct, "--" + b},
