@@ -30,9 +30,10 @@ type Options struct {
 }
 
 type api struct {
-	svc *app.Service
-	log *slog.Logger
-	opt Options
+	svc   *app.Service
+	log   *slog.Logger
+	opt   Options
+	allow map[string]string // path without parameters → its Allow header
 }
 
 // New returns the HTTP handler of the whole API.
@@ -64,7 +65,7 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	r.NoRoute(func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, errorBody{Error: errorJSON{Code: "not_found", Message: "no such endpoint"}})
 	})
-	r.NoMethod(methodNotAllowed)
+	r.NoMethod(a.methodNotAllowed)
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", a.readyz)
 
@@ -112,43 +113,68 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	auth.GET("/audit/verify", a.handle(a.verifyAudit))
 	auth.GET("/audit/checkpoint", a.handle(a.latestCheckpoint))
 
-	a.routeAttachments(r, auth) // attachments.go
-	a.routeBoard(r, auth)       // board.go: stats, evaluation, notices, ledger
-	a.routeNotify(auth)         // notify.go: inbox, re-checks, outbox
-	answerOtherMethods(r)       // last: it reads the routes above
+	a.routeAttachments(r, auth)     // attachments.go
+	a.routeBoard(r, auth)           // board.go: stats, evaluation, notices, ledger
+	a.routeNotify(auth)             // notify.go: inbox, re-checks, outbox
+	a.allow = answerOtherMethods(r) // last: it reads the routes above
 	return r, nil
 }
 
-func methodNotAllowed(c *gin.Context) {
+// methodNotAllowed is the 405. gin's Allow counts a route with a parameter
+// that would take the path (PATCH /problems/:id for /problems/export.csv);
+// for a path without parameters the routes' own methods replace it.
+func (a *api) methodNotAllowed(c *gin.Context) {
+	if allow, ok := a.allow[c.Request.URL.Path]; ok {
+		c.Header("Allow", allow)
+	}
 	c.JSON(http.StatusMethodNotAllowed, errorBody{Error: errorJSON{Code: "method_not_allowed", Message: "method not allowed on this endpoint"}})
 }
 
-// answerOtherMethods registers a 405 for the methods a path without
-// parameters does not serve. Otherwise a route of that method with a
-// parameter in its place takes the path: PATCH /problems/export.csv would be
-// PATCH /problems/:id with the id "export.csv", a 404.
-func answerOtherMethods(r *gin.Engine) {
+// answerOtherMethods registers a 405 where a route with a parameter would
+// take a path without parameters that does not serve that method: PATCH
+// /problems/export.csv would be PATCH /problems/:id with the id "export.csv",
+// a 404. Elsewhere gin answers 405 itself (HandleMethodNotAllowed). It
+// returns the Allow header of each path without parameters.
+func answerOtherMethods(r *gin.Engine) map[string]string {
+	routes := r.Routes()
 	served := map[string][]string{}
-	for _, rt := range r.Routes() {
+	for _, rt := range routes {
 		served[rt.Path] = append(served[rt.Path], rt.Method)
 	}
+	allows := map[string]string{}
 	for path, methods := range served {
 		if strings.ContainsAny(path, ":*") {
 			continue
 		}
 		slices.Sort(methods)
 		allow := strings.Join(methods, ", ")
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-			if !slices.Contains(methods, m) {
-				r.Handle(m, path, func(c *gin.Context) {
+		allows[path] = allow
+		for _, rt := range routes {
+			if !slices.Contains(methods, rt.Method) && strings.ContainsAny(rt.Path, ":*") && routeMatches(rt.Path, path) {
+				methods = append(methods, rt.Method) // once per method
+				r.Handle(rt.Method, path, func(c *gin.Context) {
 					c.Header("Allow", allow)
-					methodNotAllowed(c)
+					c.JSON(http.StatusMethodNotAllowed, errorBody{Error: errorJSON{Code: "method_not_allowed", Message: "method not allowed on this endpoint"}})
 				})
 			}
 		}
 	}
+	return allows
 }
 
+// routeMatches reports whether gin's pattern (":name" a segment, "*name" the rest) matches path.
+func routeMatches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	for i, p := range ps {
+		if strings.HasPrefix(p, "*") {
+			return true
+		}
+		if i >= len(xs) || (!strings.HasPrefix(p, ":") && p != xs[i]) || (strings.HasPrefix(p, ":") && xs[i] == "") {
+			return false
+		}
+	}
+	return len(ps) == len(xs)
+}
 func (a *api) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
 
 func (a *api) readyz(c *gin.Context) {
