@@ -58,7 +58,7 @@ type Env struct {
 	Svc     *app.Service
 	Clock   *Clock
 	Keys    *audit.Keys
-	Log     *audit.Log // the checkpoint log, in a temporary directory
+	Log     *audit.Log  // the checkpoint log, in a temporary directory
 	Blobs   *blob.Store // attachments' contents, in a temporary directory
 	Units   map[string]*app.Unit
 	Users   map[string]*app.User // by username
