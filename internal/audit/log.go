@@ -83,7 +83,7 @@ func (l *Log) decodeRecord(line []byte) (*logRecord, *Checkpoint, error) {
 
 // Extend appends, under an exclusive lock on the file, the checkpoints that
 // next returns given the last checkpoint in the log (nil when it is empty).
-// They must follow it in number and root. All records go out in one write and
+// They must follow it in number and root and verify. All records go out in one write and
 // are synced to disk before Extend returns; they are written even when next
 // also returns an error, which Extend then returns.
 func (l *Log) Extend(next func(last *Checkpoint) ([]*Checkpoint, error)) (int, error) {
@@ -118,6 +118,9 @@ func (l *Log) Extend(next func(last *Checkpoint) ([]*Checkpoint, error)) (int, e
 	for _, cp := range cps {
 		if cp.Number != number+1 || cp.PrevRoot != prevRoot {
 			return 0, fmt.Errorf("checkpoint %d does not follow checkpoint %d of the log", cp.Number, number)
+		}
+		if err := l.keys.VerifyCheckpoint(cp); err != nil {
+			return 0, err
 		}
 		line, err := encodeRecord(prev, cp)
 		if err != nil {
