@@ -93,7 +93,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	appCfg := app.DefaultConfig()
 	appCfg.Location, appCfg.Deadlines, appCfg.TokenTTL = cfg.Location, cfg.Deadlines, cfg.TokenTTL
 	appCfg.Evaluation = cfg.Evaluation
-	appCfg.TxWithin = cfg.DBTimeout              // bounds every transaction attempt (store.Options.QueryTimeout)
+	appCfg.TxWithin = cfg.DBTimeout // bounds every transaction attempt (store.Options.QueryTimeout)
 	appCfg.CheckpointEvery, appCfg.AuditMargin = cfg.CheckpointInterval, cfg.AuditMargin
 	blobs, err := evidencePolicies(cfg, &appCfg) // evidence.go
 	if err != nil {
