@@ -93,12 +93,14 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	appCfg := app.DefaultConfig()
 	appCfg.Location, appCfg.Deadlines, appCfg.TokenTTL = cfg.Location, cfg.Deadlines, cfg.TokenTTL
 	appCfg.Evaluation = cfg.Evaluation
-	appCfg.TxWithin = cfg.DBTimeout              // bounds every transaction attempt (store.Options.QueryTimeout)
+	appCfg.TxWithin = cfg.DBTimeout // bounds every transaction attempt (store.Options.QueryTimeout)
+	appCfg.CheckpointEvery, appCfg.AuditMargin = cfg.CheckpointInterval, cfg.AuditMargin
 	blobs, err := evidencePolicies(cfg, &appCfg) // evidence.go
 	if err != nil {
 		return err
 	}
-	opts := append([]app.Option{app.WithLogger(log), app.WithMetrics(metrics), app.WithBlobs(blobs)},
+	cplog := audit.NewLog(cfg.AuditLogFile, keys)
+	opts := append([]app.Option{app.WithLogger(log), app.WithMetrics(metrics), app.WithBlobs(blobs), app.WithCheckpointLog(cplog)},
 		notifyPolicies(cfg, &appCfg)...) // notify.go
 	svc := app.New(db, keys, appCfg, opts...)
 
@@ -109,6 +111,10 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	if created && generated != "" {
 		fmt.Fprintf(stdout, "\nFirst start: created user \"admin\" with the generated password\n\n    %s\n\n"+
 			"It is shown only this once. Set RECTIFY_ADMIN_PASSWORD to choose it instead.\n\n", generated)
+	}
+	// Checkpoints signed while the log was away (or before it existed) are copied now.
+	if err := svc.SyncCheckpointLog(ctx); err != nil {
+		log.Warn("audit checkpoint log is behind", "path", cfg.AuditLogFile, "err", err)
 	}
 	if cfg.Demo {
 		if err := demo.Load(ctx, db, keys, appCfg, stdout); err != nil {

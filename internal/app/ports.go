@@ -242,6 +242,20 @@ type AuditQuery struct {
 	Limit      int
 }
 
+// StreamPos is an entry's place in its stream.
+type StreamPos struct {
+	Stream string
+	Seq    int64
+}
+
+// CheckpointLog keeps the signed checkpoints outside the database (audit.Log).
+type CheckpointLog interface {
+	// Extend appends what next returns after the log's last checkpoint, under a lock.
+	Extend(next func(last *audit.Checkpoint) ([]*audit.Checkpoint, error)) (int, error)
+	// Read returns the checkpoints up to the first fault, and the fault.
+	Read() ([]*audit.Checkpoint, *audit.LogFault, error)
+}
+
 // AuditRepo appends to and reads the trail. Nothing updates or deletes entries.
 type AuditRepo interface {
 	// Append chains e after its stream's head and inserts it; it sets e.Seq.
@@ -253,6 +267,8 @@ type AuditRepo interface {
 	StreamEntries(ctx context.Context, streams []string) ([]*audit.Entry, error)
 	OrphanStreams(ctx context.Context) ([]string, error)
 	EntriesByID(ctx context.Context, ids []int64) ([]*audit.Entry, error)
+	// EntryIDs returns the global sequence of the entries at these stream positions that exist.
+	EntryIDs(ctx context.Context, at []StreamPos) (map[StreamPos]int64, error)
 	Checkpoints(ctx context.Context, afterNumber int64, limit int) ([]*audit.Checkpoint, error)
 
 	// Checkpointing.

@@ -121,28 +121,47 @@ func (k *Keys) NewCheckpoint(n int64, at time.Time, prevRoot string, heads []Hea
 // VerifyCheckpoint checks the note's signature and that it matches the
 // checkpoint's number, roots and heads.
 func (k *Keys) VerifyCheckpoint(cp *Checkpoint) error {
-	n, err := note.Open([]byte(cp.Note), note.VerifierList(k.verifier))
+	signed, err := k.OpenCheckpoint(cp.Note, cp.Heads)
 	if err != nil {
-		return fmt.Errorf("checkpoint %d: signature: %w", cp.Number, err)
+		return fmt.Errorf("checkpoint %d: %w", cp.Number, err)
+	}
+	switch {
+	case signed.Number != cp.Number:
+		return fmt.Errorf("checkpoint %d: signed number is %d", cp.Number, signed.Number)
+	case signed.At.Format(time.RFC3339) != cp.At.UTC().Format(time.RFC3339):
+		return fmt.Errorf("checkpoint %d: signed time does not match", cp.Number)
+	case signed.PrevRoot != cp.PrevRoot:
+		return fmt.Errorf("checkpoint %d: previous root does not match", cp.Number)
+	case signed.Root != cp.Root:
+		return fmt.Errorf("checkpoint %d: root does not match", cp.Number)
+	}
+	return nil
+}
+
+// OpenCheckpoint checks a signed note and the heads recorded beside it, and
+// returns the checkpoint the note signs: what a copy kept outside the database
+// (the checkpoint log, a witness) is read with.
+func (k *Keys) OpenCheckpoint(signedNote string, heads []Head) (*Checkpoint, error) {
+	n, err := note.Open([]byte(signedNote), note.VerifierList(k.verifier))
+	if err != nil {
+		return nil, fmt.Errorf("signature: %w", err)
 	}
 	lines := strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")
 	if len(lines) != 6 || lines[0] != checkpointHeader {
-		return fmt.Errorf("checkpoint %d: malformed note", cp.Number)
+		return nil, errors.New("malformed note")
 	}
-	count, _ := strconv.Atoi(lines[5])
+	number, nerr := strconv.ParseInt(lines[1], 10, 64)
+	at, terr := time.Parse(time.RFC3339, lines[2])
+	count, cerr := strconv.Atoi(lines[5])
+	if nerr != nil || terr != nil || cerr != nil {
+		return nil, errors.New("malformed note")
+	}
+	cp := &Checkpoint{Number: number, At: at.UTC(), PrevRoot: lines[3], Root: lines[4], Heads: heads, Note: signedNote}
 	switch {
-	case lines[1] != strconv.FormatInt(cp.Number, 10):
-		return fmt.Errorf("checkpoint %d: signed number is %s", cp.Number, lines[1])
-	case lines[2] != cp.At.UTC().Format(time.RFC3339):
-		return fmt.Errorf("checkpoint %d: signed time does not match", cp.Number)
-	case lines[3] != cp.PrevRoot:
-		return fmt.Errorf("checkpoint %d: previous root does not match", cp.Number)
-	case lines[4] != cp.Root:
-		return fmt.Errorf("checkpoint %d: root does not match", cp.Number)
-	case count != len(cp.Heads):
-		return fmt.Errorf("checkpoint %d: signed for %d heads, %d recorded", cp.Number, count, len(cp.Heads))
-	case Root(cp.PrevRoot, cp.Heads) != cp.Root:
-		return fmt.Errorf("checkpoint %d: recorded heads do not match the signed root", cp.Number)
+	case count != len(heads):
+		return nil, fmt.Errorf("signed for %d heads, %d recorded", count, len(heads))
+	case Root(cp.PrevRoot, heads) != cp.Root:
+		return nil, errors.New("recorded heads do not match the signed root")
 	}
-	return nil
+	return cp, nil
 }

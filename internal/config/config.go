@@ -23,6 +23,8 @@ type Config struct {
 	DB                 string
 	DataDir            string
 	AuditKeyFile       string
+	AuditLogFile       string        // the checkpoint log outside the database
+	AuditMargin        time.Duration // verification's slack beyond the checkpoint interval
 	AdminPassword      string
 	OrgName            string
 	Location           *time.Location
@@ -107,6 +109,10 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	fs.BoolVar(&c.Demo, "demo", envBool("RECTIFY_DEMO", false), "load demo data into an empty database (RECTIFY_DEMO)")
 	fs.BoolVar(&c.Migrate, "migrate", envBool("RECTIFY_MIGRATE", true), "run migrations on start (RECTIFY_MIGRATE)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", envDuration("RECTIFY_TOKEN_TTL", 12*time.Hour), "lifetime of a login token (RECTIFY_TOKEN_TTL)")
+	fs.StringVar(&c.AuditLogFile, "audit-log", env("RECTIFY_AUDIT_LOG", ""),
+		"append-only log of signed audit checkpoints; default DATA_DIR/audit-checkpoints.log (RECTIFY_AUDIT_LOG)")
+	fs.DurationVar(&c.AuditMargin, "audit-margin", envDuration("RECTIFY_AUDIT_MARGIN", time.Minute),
+		"slack audit verification allows for clocks and commits beyond the checkpoint interval (RECTIFY_AUDIT_MARGIN)")
 	fs.DurationVar(&c.CheckpointInterval, "checkpoint-interval", envDuration("RECTIFY_AUDIT_CHECKPOINT_INTERVAL", time.Minute),
 		"how often audit heads are signed (RECTIFY_AUDIT_CHECKPOINT_INTERVAL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("RECTIFY_SHUTDOWN_TIMEOUT", 15*time.Second),
@@ -164,6 +170,9 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	if c.CheckpointInterval < time.Second {
 		errs = append(errs, errors.New("RECTIFY_AUDIT_CHECKPOINT_INTERVAL: at least 1s"))
 	}
+	if c.AuditMargin < time.Second || c.AuditMargin > 24*time.Hour {
+		errs = append(errs, errors.New("RECTIFY_AUDIT_MARGIN: between 1s and 24h"))
+	}
 	if c.DBMaxConns < 0 {
 		errs = append(errs, errors.New("RECTIFY_DB_MAX_CONNS: 0 (by database) or more"))
 	}
@@ -192,6 +201,9 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	}
 	if c.AuditKeyFile == "" {
 		c.AuditKeyFile = filepath.Join(c.DataDir, "audit.key")
+	}
+	if c.AuditLogFile == "" {
+		c.AuditLogFile = filepath.Join(c.DataDir, "audit-checkpoints.log")
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -78,11 +78,19 @@ func auditPage(entries []*audit.Entry, n int, cursorKind string) listJSON[auditJ
 }
 
 type verifyJSON struct {
-	OK          bool   `json:"ok"`
-	Checked     int    `json:"checked"`
-	FirstBad    *int64 `json:"first_bad"`
-	Reason      string `json:"reason,omitempty"`
-	Checkpoints int    `json:"checkpoints"`
+	OK          bool          `json:"ok"`
+	Checked     int           `json:"checked"`
+	FirstBad    *int64        `json:"first_bad"`
+	Reason      string        `json:"reason,omitempty"`
+	Checkpoints int           `json:"checkpoints"`
+	Logged      int           `json:"logged_checkpoints"`
+	Findings    []findingJSON `json:"findings"`
+}
+
+type findingJSON struct {
+	FirstBad *int64 `json:"first_bad"`
+	Stream   string `json:"stream,omitempty"`
+	Reason   string `json:"reason"`
 }
 
 func (a *api) verifyAudit(c *gin.Context) error {
@@ -90,8 +98,16 @@ func (a *api) verifyAudit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, verifyJSON{OK: res.OK, Checked: res.Checked, FirstBad: res.FirstBad, Reason: res.Reason,
-		Checkpoints: res.Checkpoints})
+	out := verifyJSON{OK: res.OK, Checked: res.Checked, FirstBad: res.FirstBad, Reason: res.Reason,
+		Checkpoints: res.Checkpoints, Logged: res.Logged, Findings: []findingJSON{}}
+	for _, f := range res.Findings {
+		fj := findingJSON{Stream: f.Stream, Reason: f.Reason}
+		if f.Seq > 0 {
+			fj.FirstBad = &f.Seq
+		}
+		out.Findings = append(out.Findings, fj)
+	}
+	c.JSON(http.StatusOK, out)
 	return nil
 }
 
