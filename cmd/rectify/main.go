@@ -59,7 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, err := store.Open(ctx, cfg.DB, store.Options{MaxOpenConns: cfg.DBMaxConns, Logger: log, QueryTimeout: cfg.DBTimeout})
+	db, err := store.Open(ctx, cfg.DB, store.Options{MaxOpenConns: cfg.DBMaxConns, Logger: log, QueryTimeout: cfg.DBTimeout,
+		CodeBlock: cfg.CodeBlock})
 	if err != nil {
 		return err
 	}

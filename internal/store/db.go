@@ -45,6 +45,7 @@ type DB struct {
 	timeout time.Duration // one statement outside a transaction, or one attempt of a transaction
 	auth    *sessionCache // resolved bearer tokens (authcache.go); nil: none
 	stmts   *stmtCache    // fixed statements prepared for the pool (prepared.go)
+	codes   *codeBlocks   // this instance's blocks of problem codes (codes.go)
 }
 
 // DefaultMaxConns is the pool size when none is given: 32 connections to a
@@ -75,6 +76,9 @@ type Options struct {
 	// request). SessionPoll is how often changes made through other servers
 	// on the same database are looked for (default DefaultSessionPoll).
 	SessionCache, SessionPoll time.Duration
+	// CodeBlock is how many problem codes the instance reserves at a time
+	// (default DefaultCodeBlock; see codes.go).
+	CodeBlock int
 }
 
 // Open connects to "sqlite:PATH" or "mysql:DSN" (a go-sql-driver DSN).
@@ -148,7 +152,8 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	sqlDB.SetConnMaxLifetime(life)
 	sqlDB.SetConnMaxIdleTime(time.Minute)
 	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, log: opt.Logger, timeout: timeout,
-		auth: newSessionCache(opt.SessionCache, opt.SessionPoll, nil), stmts: newStmtCache(sqlDB)}
+		auth: newSessionCache(opt.SessionCache, opt.SessionPoll, nil), stmts: newStmtCache(sqlDB),
+		codes: newCodeBlocks(opt.CodeBlock)}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.Ping(pingCtx); err != nil {
@@ -331,7 +336,7 @@ func (db *DB) Read() app.Repos { return db.repos(nil, db.gorm, nil) }
 // replaces the context each call passes, so that its deadline holds, and st
 // collects what to do once that transaction has committed.
 func (db *DB) repos(ctx context.Context, g *gorm.DB, st *txState) app.Repos {
-	b := base{g: g, dialect: db.dialect, ctx: ctx, tx: st, auth: db.auth, timeout: db.timeout, stmts: db.stmts}
+	b := base{g: g, dialect: db.dialect, ctx: ctx, tx: st, auth: db.auth, timeout: db.timeout, stmts: db.stmts, codes: db.codes}
 	return app.Repos{
 		Problems:   problemRepo{b},
 		Extensions: extensionRepo{b},
@@ -383,6 +388,7 @@ type base struct {
 	auth    *sessionCache   // the server's resolved tokens
 	timeout time.Duration   // a statement's outside a transaction (bounded)
 	stmts   *stmtCache      // nil: every statement is sent as text
+	codes   *codeBlocks     // the instance's problem codes; nil in reads
 }
 
 func (b base) db(ctx context.Context) *gorm.DB {
