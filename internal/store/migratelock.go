@@ -16,7 +16,7 @@ import (
 // replicated. Instances started together wait for each other instead of
 // racing to create goose's version table and the first tables.
 const (
-	migrateLockTTL  = time.Minute     // a holder that died frees it after this
+	migrateLockTTL  = time.Minute // a holder that died frees it after this
 	migrateLockPoll = 250 * time.Millisecond
 	migrateLockWait = 10 * time.Minute // longest wait for another instance's migrations
 )
