@@ -42,6 +42,7 @@ type runOpts struct {
 	conns       int // the bare limit's pool size; 0: the server's default
 	retry       bool
 	loseAnswers int
+	listKinds   []string
 	serverPID   int
 	jsonPath    string
 	label       string
@@ -68,6 +69,15 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs.BoolVar(&o.retry, "retry", false, "fault mode: writes carry an Idempotency-Key and are retried with it after a 503 or a lost answer; "+
 		"afterwards the audit trail proves each landed exactly once (needs --db)")
 	fs.IntVar(&o.loseAnswers, "lose-answers", 0, "with --retry: percent of write answers the tool drops after they arrived, as a network would")
+	fs.Func("list-kinds", "the list's kinds of filter, comma-separated (default: all): "+strings.Join(listKinds, ", "), func(v string) error {
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); !contains(listKinds, k) {
+				return fmt.Errorf("%q: want some of %s", k, strings.Join(listKinds, ", "))
+			}
+			o.listKinds = append(o.listKinds, k)
+		}
+		return nil
+	})
 	fs.IntVar(&o.conns, "conns", 0, "the bare limit's connection pool: the server's (RECTIFY_DB_MAX_CONNS); 0: the server's default")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "the server's process id for its memory; default: found by the port of --url")
 	fs.StringVar(&o.jsonPath, "json", "", "append JSON lines to this file as well as printing them")
@@ -435,6 +445,7 @@ type client struct {
 	stats bool
 	board int      // mixed: percent of board reads
 	retry *retrier // fault mode: writes are logical actions, retried
+	kinds []string // the list's kinds of filter; nil: all
 }
 
 // write sends one write; in the fault mode as a logical action, retried.
@@ -508,42 +519,75 @@ func (c *client) step(ctx context.Context, p *problemRef) *problemRef {
 	return &q
 }
 
+// listKinds are the kinds of filter the list workload draws from: every
+// filter a user can set, alone or as a console combines them. The text
+// searches look for a title's word, a description's phrase, a problem's code
+// and a word no problem has (the whole table is searched).
+var listKinds = []string{"status", "status+severity", "source", "unit-subtree", "category", "assignee", "overdue", "warning",
+	"deadline-week", "created-month", "status+team", "q-title", "q-description", "q-code", "q-none"}
+
 func (c *client) listPath() (as, path, kind string) {
 	as = "verifier-1"
-	if c.rng.IntN(5) == 0 {
+	owner := c.rng.IntN(5) == 0
+	if owner {
 		as = c.s.owners[c.rng.IntN(len(c.s.owners))]
-		kind = "owner:"
 	}
 	statuses := []string{"registered", "assigned", "rectifying", "submitted", "closed"}
 	v := url.Values{}
-	k := c.rng.IntN(8)
-	kind += []string{"status", "status+severity", "unit-subtree", "category", "overdue", "warning", "created-month", "status+team"}[k]
+	kinds := c.kinds
+	if len(kinds) == 0 {
+		kinds = listKinds
+	}
+	k := kinds[c.rng.IntN(len(kinds))]
 	switch k {
-	case 0:
+	case "status":
 		v.Set("status", statuses[c.rng.IntN(len(statuses))])
-	case 1:
+	case "status+severity":
 		v.Set("status", statuses[c.rng.IntN(len(statuses))])
 		v.Set("severity", []string{"general", "serious", "critical"}[c.rng.IntN(3)])
-	case 2:
+	case "source":
+		v.Set("source", []string{"self_check", "spot_check", "inspection", "supervision", "report"}[c.rng.IntN(5)])
+	case "unit-subtree":
 		v.Set("unit_id", strconv.FormatInt(c.s.depts[c.rng.IntN(len(c.s.depts))], 10))
-	case 3:
+	case "category":
 		v.Set("category_id", strconv.FormatInt(c.s.cats[c.rng.IntN(len(c.s.cats))], 10))
-	case 4:
+	case "assignee":
+		v.Set("assignee_id", strconv.FormatInt(c.s.ownerIDs[c.s.teams[c.rng.IntN(len(c.s.teams))]], 10))
+	case "overdue":
 		v.Set("overdue", "true")
-	case 5:
+	case "warning":
 		v.Set("warning", []string{"red", "yellow", "green"}[c.rng.IntN(3)])
-	case 6:
+	case "deadline-week":
+		from := time.Now().AddDate(0, 0, c.rng.IntN(120)-90)
+		v.Set("deadline_from", from.Format(time.DateOnly))
+		v.Set("deadline_to", from.AddDate(0, 0, 6).Format(time.DateOnly))
+	case "created-month":
 		m := time.Now().AddDate(0, -c.rng.IntN(12), 0)
 		first := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, time.UTC)
 		v.Set("created_from", first.Format(time.DateOnly))
 		v.Set("created_to", first.AddDate(0, 1, -1).Format(time.DateOnly))
-	case 7:
+	case "status+team":
 		team := c.s.teams[c.rng.IntN(len(c.s.teams))]
 		v.Set("status", "rectifying")
 		v.Set("unit_id", strconv.FormatInt(team, 10))
+	case "q-title":
+		v.Set("q", titles[c.rng.IntN(len(titles))])
+	case "q-description":
+		v.Set("q", "测试数据："+titles[c.rng.IntN(len(titles))][:6])
+	case "q-code":
+		id := int64(1)
+		if c.s.maxID > 1 {
+			id = 1 + c.rng.Int64N(c.s.maxID)
+		}
+		v.Set("q", fmt.Sprintf("%06d", id%1000000))
+	case "q-none":
+		v.Set("q", "无此问题"+strconv.Itoa(c.rng.IntN(1000)))
+	}
+	if owner {
+		k = "owner:" + k
 	}
 	v.Set("limit", "50")
-	return as, "/problems?" + v.Encode(), kind
+	return as, "/problems?" + v.Encode(), k
 }
 
 // op runs one iteration of a workload; it reports whether there is more to do.
@@ -758,7 +802,7 @@ func measure(ctx context.Context, s *session, o runOpts, w string, n, pid int, r
 	clients := make([]*client, n)
 	for i := range clients {
 		clients[i] = &client{s: s, m: m, rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i))), pool: pool,
-			board: o.boardShare, retry: rt}
+			board: o.boardShare, retry: rt, kinds: o.listKinds}
 	}
 	runFor := func(d time.Duration, stats bool) time.Duration {
 		rctx, cancel := context.WithTimeout(ctx, d)

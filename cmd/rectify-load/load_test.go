@@ -106,6 +106,13 @@ func newLoadWorld(t *testing.T) *loadWorld {
 	if err := db.SQL().QueryRow("SELECT COUNT(*) FROM problems").Scan(&n); err != nil || n != 700 {
 		t.Fatalf("problems: %d %v", n, err)
 	}
+	// The store gave them codes, and moved the counters past them: the
+	// registrations of the runs get new ones.
+	var codes, seqs int64
+	if err := db.SQL().QueryRow("SELECT COUNT(DISTINCT code), (SELECT SUM(last_seq) FROM problem_counters) FROM problems").Scan(&codes, &seqs); err != nil ||
+		codes != 700 || seqs != 700 {
+		t.Fatalf("codes: %d distinct, counters at %d in all (%v)", codes, seqs, err)
+	}
 	keys, err := audit.LoadOrCreateKeys(o.auditKeyFile, "rectify-audit")
 	if err != nil {
 		t.Fatal(err)
