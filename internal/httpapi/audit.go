@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,7 +19,7 @@ func (a *api) listAudit(c *gin.Context) error {
 	}
 	q := app.AuditQuery{ObjectType: c.Query("object_type"), ObjectID: c.Query("object_id"), Action: c.Query("action"),
 		Outcome: c.Query("outcome")}
-	if len(q.ObjectID) > 64 {
+	if utf8.RuneCountInString(q.ObjectID) > 64 { // characters, as the column and the document count them
 		return invalidField("object_id", "is longer than 64 characters")
 	}
 	for name, v := range map[string]struct {
