@@ -55,7 +55,7 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	if err := r.SetTrustedProxies(opt.TrustedProxies); err != nil {
 		return nil, err
 	}
-	r.Use(withRequestID, a.accessLog, a.recoverJSON)
+	r.Use(withRequestID, securityHeaders, a.accessLog, a.recoverJSON)
 	if opt.Metrics != nil {
 		r.Use(opt.Metrics.instrument)
 		if opt.MetricsToken != "" {
@@ -77,6 +77,7 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	auth := v1.Group("", a.authenticate, a.idempotent)
 	auth.POST("/auth/logout", a.handle(a.logout))
 	auth.GET("/me", a.handle(a.me))
+	auth.POST("/me/password", a.handle(a.changePassword))
 
 	auth.GET("/units", a.handle(a.listUnits))
 	auth.POST("/units", a.handle(a.createUnit))
