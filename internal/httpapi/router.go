@@ -17,12 +17,9 @@ import (
 
 // Options configure the API.
 type Options struct {
-	Logger  *slog.Logger
-	Metrics *Metrics // nil: no metrics
-	// MetricsToken, when set, serves /metrics on this handler to requests
-	// bearing it; empty, /metrics is absent here (serve Metrics.Handler on a
-	// listener of its own instead).
-	MetricsToken   string
+	Logger         *slog.Logger
+	Metrics        *Metrics // nil: no metrics
+	MetricsToken   string   // set: /metrics is served here to this bearer token; empty: it is absent here
 	MaxBodyBytes   int64    // default 1 MiB
 	MaxUploadBytes int64    // largest attachment; default 20 MiB
 	TrustedProxies []string // whose X-Forwarded-For is believed; none by default
@@ -114,10 +111,11 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	auth.GET("/audit/verify", a.handle(a.verifyAudit))
 	auth.GET("/audit/checkpoint", a.handle(a.latestCheckpoint))
 
-	a.routeAttachments(r, auth)     // attachments.go
-	a.routeBoard(r, auth)           // board.go: stats, evaluation, notices, ledger
-	a.routeNotify(auth)             // notify.go: inbox, re-checks, outbox
-	a.allow = answerOtherMethods(r) // last: it reads the routes above
+	a.routeAttachments(r, auth) // attachments.go
+	a.routeBoard(r, auth)       // board.go: stats, evaluation, notices, ledger
+	a.routeNotify(auth)         // notify.go: inbox, re-checks, outbox
+
+	a.allow = a.answerOtherMethods(r) // last: it reads every route above
 	return r, nil
 }
 
@@ -136,7 +134,7 @@ func (a *api) methodNotAllowed(c *gin.Context) {
 // /problems/export.csv would be PATCH /problems/:id with the id "export.csv",
 // a 404. Elsewhere gin answers 405 itself (HandleMethodNotAllowed). It
 // returns the Allow header of each path without parameters.
-func answerOtherMethods(r *gin.Engine) map[string]string {
+func (a *api) answerOtherMethods(r *gin.Engine) map[string]string {
 	routes := r.Routes()
 	served := map[string][]string{}
 	for _, rt := range routes {
@@ -148,15 +146,11 @@ func answerOtherMethods(r *gin.Engine) map[string]string {
 			continue
 		}
 		slices.Sort(methods)
-		allow := strings.Join(methods, ", ")
-		allows[path] = allow
+		allows[path] = strings.Join(methods, ", ")
 		for _, rt := range routes {
 			if !slices.Contains(methods, rt.Method) && strings.ContainsAny(rt.Path, ":*") && routeMatches(rt.Path, path) {
 				methods = append(methods, rt.Method) // once per method
-				r.Handle(rt.Method, path, func(c *gin.Context) {
-					c.Header("Allow", allow)
-					c.JSON(http.StatusMethodNotAllowed, errorBody{Error: errorJSON{Code: "method_not_allowed", Message: "method not allowed on this endpoint"}})
-				})
+				r.Handle(rt.Method, path, a.methodNotAllowed)
 			}
 		}
 	}
@@ -176,6 +170,7 @@ func routeMatches(pattern, path string) bool {
 	}
 	return len(ps) == len(xs)
 }
+
 func (a *api) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
 
 func (a *api) readyz(c *gin.Context) {
