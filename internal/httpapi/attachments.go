@@ -141,7 +141,7 @@ func clientErr(err error) error {
 		tooBig *http.MaxBytesError
 		bad    *badRequest
 	)
-	if err == nil || err == io.EOF || errors.As(err, &tooBig) || errors.As(err, &bad) {
+	if err == nil || errors.Is(err, io.EOF) || errors.As(err, &tooBig) || errors.As(err, &bad) {
 		return err
 	}
 	return &badRequest{msg: errBrokenBody, cause: err}
