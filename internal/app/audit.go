@@ -47,6 +47,7 @@ const (
 	ActionUserCreate        = "user_create"
 	ActionUserUpdate        = "user_update"
 	ActionUserResetPassword = "user_reset_password"
+	ActionPasswordChange    = "password_change" // a user's change of their own password
 	ActionCategoryCreate    = "category_create"
 	ActionCategoryUpdate    = "category_update"
 )
@@ -58,7 +59,7 @@ func AuditActions() []string {
 		out = append(out, string(a))
 	}
 	out = append(out, ActionLogin, ActionLogout, ActionBootstrap, ActionUnitCreate, ActionUnitUpdate,
-		ActionUserCreate, ActionUserUpdate, ActionUserResetPassword, ActionCategoryCreate, ActionCategoryUpdate,
+		ActionUserCreate, ActionUserUpdate, ActionUserResetPassword, ActionPasswordChange, ActionCategoryCreate, ActionCategoryUpdate,
 		ActionAttachmentUpload, ActionRecheck, EscalationApproaching, EscalationOverdue, EscalationEscalated,
 		ActionOutboxRetry)
 	return append(out, BoardAuditActions()...) // evaluation.go

@@ -227,6 +227,8 @@ type SessionRepo interface {
 	Resolve(ctx context.Context, hash string) (*Session, *User, error)
 	Revoke(ctx context.Context, hash string, at time.Time) error
 	RevokeUser(ctx context.Context, userID int64, at time.Time) error
+	// RevokeUserExcept revokes the user's sessions but the one with keepHash.
+	RevokeUserExcept(ctx context.Context, userID int64, keepHash string, at time.Time) error
 	RecordFailure(ctx context.Context, username, ip string, at time.Time) error
 	// CountFailures counts failures since a time, for the username and for the IP.
 	CountFailures(ctx context.Context, username, ip string, since time.Time) (byUser, byIP int64, err error)

@@ -165,7 +165,7 @@ func (s *Service) entry(c Caller, at time.Time, r record) *audit.Entry {
 	name := c.Actor.Username
 	return &audit.Entry{
 		Stream: r.stream, At: at, ActorID: c.Actor.UserID, ActorName: name, ActorRoles: domain.RoleNames(c.Actor.Roles),
-		IP: c.IP, RequestID: c.RequestID, Action: r.action, ObjectType: r.objectType, ObjectID: r.objectID,
+		IP: c.IP, RequestID: c.RequestID, Action: r.action, ObjectType: r.objectType, ObjectID: truncate(r.objectID, 64), // the column's width
 		FromState: r.from, ToState: r.to, Changes: changes, Outcome: outcome, Reason: truncate(r.reason, domain.MaxReason),
 	}
 }

@@ -141,7 +141,7 @@ func clientErr(err error) error {
 		tooBig *http.MaxBytesError
 		bad    *badRequest
 	)
-	if err == nil || err == io.EOF || errors.As(err, &tooBig) || errors.As(err, &bad) {
+	if err == nil || errors.Is(err, io.EOF) || errors.As(err, &tooBig) || errors.As(err, &bad) {
 		return err
 	}
 	return &badRequest{msg: errBrokenBody, cause: err}
@@ -186,11 +186,12 @@ func (a *api) download(c *gin.Context) error {
 	if domain.InlineType(x.ContentType) {
 		kind = "inline"
 	}
+	// Set here, not among DataFromReader's headers, which never replace one already set.
+	c.Header("Content-Security-Policy", "default-src 'none'; sandbox; frame-ancestors 'none'")
 	c.DataFromReader(http.StatusOK, x.Size, x.ContentType, f, map[string]string{
-		"Content-Disposition":     contentDisposition(kind, x.Name),
-		"X-Content-Type-Options":  "nosniff",
-		"Content-Security-Policy": "default-src 'none'; sandbox",
-		"X-Content-SHA256":        x.SHA256,
+		"Content-Disposition":    contentDisposition(kind, x.Name),
+		"X-Content-Type-Options": "nosniff",
+		"X-Content-SHA256":       x.SHA256,
 	})
 	return nil
 }

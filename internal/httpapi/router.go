@@ -17,12 +17,9 @@ import (
 
 // Options configure the API.
 type Options struct {
-	Logger  *slog.Logger
-	Metrics *Metrics // nil: no metrics
-	// MetricsToken, when set, serves /metrics on this handler to requests
-	// bearing it; empty, /metrics is absent here (serve Metrics.Handler on a
-	// listener of its own instead).
-	MetricsToken   string
+	Logger         *slog.Logger
+	Metrics        *Metrics // nil: no metrics
+	MetricsToken   string   // set: /metrics is served here to this bearer token; empty: it is absent here
 	MaxBodyBytes   int64    // default 1 MiB
 	MaxUploadBytes int64    // largest attachment; default 20 MiB
 	TrustedProxies []string // whose X-Forwarded-For is believed; none by default
@@ -59,7 +56,7 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	if err := r.SetTrustedProxies(opt.TrustedProxies); err != nil {
 		return nil, err
 	}
-	r.Use(withRequestID, a.accessLog, a.recoverJSON)
+	r.Use(withRequestID, securityHeaders, a.accessLog, a.recoverJSON)
 	if opt.Metrics != nil {
 		r.Use(opt.Metrics.instrument)
 		if opt.MetricsToken != "" {
@@ -81,6 +78,7 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	auth := v1.Group("", a.authenticate, a.idempotent)
 	auth.POST("/auth/logout", a.handle(a.logout))
 	auth.GET("/me", a.handle(a.me))
+	auth.POST("/me/password", a.handle(a.changePassword))
 
 	auth.GET("/units", a.handle(a.listUnits))
 	auth.POST("/units", a.handle(a.createUnit))
@@ -117,10 +115,11 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	auth.GET("/audit/verify", a.handle(a.verifyAudit))
 	auth.GET("/audit/checkpoint", a.handle(a.latestCheckpoint))
 
-	a.routeAttachments(r, auth)     // attachments.go
-	a.routeBoard(r, auth)           // board.go: stats, evaluation, notices, ledger
-	a.routeNotify(auth)             // notify.go: inbox, re-checks, outbox
-	a.allow = answerOtherMethods(r) // last: it reads the routes above
+	a.routeAttachments(r, auth) // attachments.go
+	a.routeBoard(r, auth)       // board.go: stats, evaluation, notices, ledger
+	a.routeNotify(auth)         // notify.go: inbox, re-checks, outbox
+
+	a.allow = a.answerOtherMethods(r) // last: it reads every route above
 	return r, nil
 }
 
@@ -139,7 +138,7 @@ func (a *api) methodNotAllowed(c *gin.Context) {
 // /problems/export.csv would be PATCH /problems/:id with the id "export.csv",
 // a 404. Elsewhere gin answers 405 itself (HandleMethodNotAllowed). It
 // returns the Allow header of each path without parameters.
-func answerOtherMethods(r *gin.Engine) map[string]string {
+func (a *api) answerOtherMethods(r *gin.Engine) map[string]string {
 	routes := r.Routes()
 	served := map[string][]string{}
 	for _, rt := range routes {
@@ -151,15 +150,11 @@ func answerOtherMethods(r *gin.Engine) map[string]string {
 			continue
 		}
 		slices.Sort(methods)
-		allow := strings.Join(methods, ", ")
-		allows[path] = allow
+		allows[path] = strings.Join(methods, ", ")
 		for _, rt := range routes {
 			if !slices.Contains(methods, rt.Method) && strings.ContainsAny(rt.Path, ":*") && routeMatches(rt.Path, path) {
 				methods = append(methods, rt.Method) // once per method
-				r.Handle(rt.Method, path, func(c *gin.Context) {
-					c.Header("Allow", allow)
-					c.JSON(http.StatusMethodNotAllowed, errorBody{Error: errorJSON{Code: "method_not_allowed", Message: "method not allowed on this endpoint"}})
-				})
+				r.Handle(rt.Method, path, a.methodNotAllowed)
 			}
 		}
 	}
@@ -179,6 +174,7 @@ func routeMatches(pattern, path string) bool {
 	}
 	return len(ps) == len(xs)
 }
+
 func (a *api) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
 
 func (a *api) readyz(c *gin.Context) {

@@ -34,7 +34,7 @@ func TestEveryRouteIsDocumented(t *testing.T) {
 	}
 	served := map[string]bool{}
 	for _, r := range engine.Routes() {
-		if strings.Contains(r.Handler, "answerOtherMethods") {
+		if strings.Contains(r.Handler, "methodNotAllowed") {
 			continue // a 405 that keeps a route with a parameter off a path of another method
 		}
 		served[r.Method+" "+ginParam.ReplaceAllString(r.Path, "{$1}")] = true
