@@ -113,14 +113,15 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		fmt.Fprintf(stdout, "\nFirst start: created user \"admin\" with the generated password\n\n    %s\n\n"+
 			"It is shown only this once. Set RECTIFY_ADMIN_PASSWORD to choose it instead.\n\n", generated)
 	}
-	// Checkpoints signed while the log was away (or before it existed) are copied now.
-	if err := svc.SyncCheckpointLog(ctx); err != nil {
-		log.Warn("audit checkpoint log is behind", "path", cfg.AuditLogFile, "err", err)
-	}
 	if cfg.Demo {
 		if err := demo.Load(ctx, db, keys, appCfg, stdout); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
+	}
+	// What was left unsigned by a crash is signed now, and checkpoints the log
+	// lacks (signed while it was away, or before it existed) are copied to it.
+	if _, err := svc.Checkpoint(ctx); err != nil {
+		log.Warn("audit checkpoint at start failed", "checkpoint_log", cfg.AuditLogFile, "err", err)
 	}
 
 	handler, err := httpapi.New(svc, httpapi.Options{Logger: log, Metrics: metrics, MetricsToken: cfg.MetricsToken,

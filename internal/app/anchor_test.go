@@ -286,7 +286,7 @@ func TestTheCheckpointLogIsKeptAndChecked(t *testing.T) {
 	}{
 		{"a line's signed note edited", false, func(t *testing.T, e *apptest.Env, h *history) int64 {
 			lines := readLog(t, e)
-			lines[1] = bytes.Replace(lines[1], []byte("rectify-audit-checkpoint/v1\\n2\\n"), []byte("rectify-audit-checkpoint/v1\\n7\\n"), 1)
+			lines[1] = bytes.Replace(lines[1], []byte("rectify-audit-checkpoint/v2\\n2\\n"), []byte("rectify-audit-checkpoint/v2\\n7\\n"), 1)
 			writeLog(t, e, lines)
 			return h.firstAfter(t, e, 1)
 		}},
@@ -387,5 +387,75 @@ func TestTheCheckpointLogCatchesUp(t *testing.T) {
 	}
 	if logged, _, _ := e.Log.Read(); len(logged) != 4 {
 		t.Fatalf("the log holds %d checkpoints, want 4", len(logged))
+	}
+}
+
+// Each checkpoint's note signs the totals of the whole trail, so that the note
+// alone says how much the trail held; checkpoint rows tampered with before a
+// checkpoint is signed make it sign totals its predecessors do not add up to.
+func TestCheckpointsSignTheTrailsTotals(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	h := buildHistory(t, e)
+	logged, fault, err := e.Log.Read()
+	if err != nil || fault != nil || len(logged) != 3 {
+		t.Fatalf("log: %d, %+v, %v", len(logged), fault, err)
+	}
+	last := logged[2].Totals
+	entries := int64(count(t, e, "SELECT COUNT(*) FROM audit_entries"))
+	if last == nil || *last != (audit.Totals{Entries: entries, Streams: 3, MaxEntryID: h.cpLast[2]}) {
+		t.Fatalf("totals %+v, want %d entries in 3 streams up to %d", last, entries, h.cpLast[2])
+	}
+	// q's signed heads are deleted from the rows the next checkpoint adds up from.
+	execSQL(t, e, "DELETE FROM audit_checkpoint_heads WHERE stream = ?", h.qs[0].Stream)
+	if _, err := e.Svc.Urge(t.Context(), e.Caller("verifier"), h.q.ID, 0, "再催"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.Checkpoint(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	res := verifyAudit(t, e)
+	var totals bool
+	for _, f := range res.Findings {
+		totals = totals || (f.Seq == h.cpLast[2]+1 && strings.Contains(f.Reason, "signs"))
+	}
+	if res.OK || !totals {
+		t.Fatalf("no finding about checkpoint 4's totals: %+v", res.Findings)
+	}
+}
+
+// Checkpoints of the first format (no totals), as an older version signed
+// them, are followed by ones that add up from their signed heads.
+func TestCheckpointsAfterTheFirstFormatAddUp(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	p := e.Drive(t, "assigned")
+	var old *audit.Checkpoint
+	if err := e.DB.Tx(t.Context(), func(r app.Repos) error {
+		heads, err := r.Audit.PendingHeads(t.Context(), 100)
+		if err != nil {
+			return err
+		}
+		if old, err = e.Keys.NewCheckpoint(1, e.Clock.Now(), audit.GenesisHash(), heads); err != nil {
+			return err
+		}
+		return r.Audit.SaveCheckpoint(t.Context(), old)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Advance(time.Minute)
+	if _, err := e.Svc.Urge(t.Context(), e.Caller("verifier"), p.ID, 0, "请加快"); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := e.Svc.Checkpoint(t.Context())
+	if err != nil || cp == nil || cp.Number != 2 || cp.Totals == nil {
+		t.Fatalf("checkpoint: %+v %v", cp, err)
+	}
+	entries := int64(count(t, e, "SELECT COUNT(*) FROM audit_entries"))
+	if cp.Totals.Entries != entries || cp.Totals.Streams != int64(len(old.Heads)) {
+		t.Fatalf("totals %+v, want %d entries in %d streams", cp.Totals, entries, len(old.Heads))
+	}
+	if res := mustVerifyOK(t, e); res.Logged != 2 {
+		t.Fatalf("logged %d checkpoints", res.Logged)
 	}
 }

@@ -96,6 +96,7 @@ type trailCheck struct {
 	flagged  []flaggedCheckpoint
 	marks    []pendingMark // heads marked signed beyond what is signed, until a late checkpoint is read
 	lastRoot string        // the root of the last checkpoint in cps
+	totals   audit.Totals  // what the checkpoints in cps sign, added up
 	res      *VerifyResult
 }
 
@@ -105,6 +106,23 @@ func (v *trailCheck) find(seq int64, stream, format string, args ...any) {
 
 // sign adds a checkpoint known to be genuine to what the trail is compared with.
 func (v *trailCheck) sign(cp *audit.Checkpoint) {
+	t := v.totals
+	for _, h := range cp.Heads {
+		var prev int64
+		if hs := v.streams[h.Stream]; len(hs) > 0 {
+			prev = hs[len(hs)-1].Seq
+		} else {
+			t.Streams++
+		}
+		t.Entries += h.Seq - prev
+		t.MaxEntryID = max(t.MaxEntryID, h.EntryID)
+	}
+	if cp.Totals != nil && *cp.Totals != t {
+		v.flag(cp.Heads, "checkpoint %d signs %d entries in %d streams up to sequence %d, but the checkpoints up to it "+
+			"add up to %d in %d up to %d: it was signed over tampered checkpoint rows", cp.Number, cp.Totals.Entries,
+			cp.Totals.Streams, cp.Totals.MaxEntryID, t.Entries, t.Streams, t.MaxEntryID)
+	}
+	v.totals = t
 	info := signedCheckpoint{at: cp.At, partial: len(cp.Heads) >= checkpointBatch}
 	if n := len(v.cps); n > 0 {
 		info.maxID = v.cps[n-1].maxID
@@ -557,7 +575,11 @@ func (s *Service) checkpoint(ctx context.Context) (*audit.Checkpoint, bool, erro
 		if latest != nil {
 			n, prev = latest.Number+1, latest.Root
 		}
-		cp, err := s.keys.NewCheckpoint(n, s.now(), prev, heads)
+		totals, err := s.signedTotals(ctx, r.Audit, latest, heads)
+		if err != nil {
+			return err
+		}
+		cp, err := s.keys.NewCheckpointWithTotals(n, s.now(), prev, heads, totals)
 		if err != nil {
 			return err
 		}
@@ -571,6 +593,47 @@ func (s *Service) checkpoint(ctx context.Context) (*audit.Checkpoint, bool, erro
 		return nil, false, nil
 	}
 	return out, out != nil && len(out.Heads) >= checkpointBatch, err
+}
+
+// signedTotals adds up the whole trail as it will be once heads are signed:
+// from the totals latest signed (or, when it signed none, from every stream's
+// signed head) and what heads move.
+func (s *Service) signedTotals(ctx context.Context, r AuditRepo, latest *audit.Checkpoint, heads []audit.Head) (audit.Totals, error) {
+	var t audit.Totals
+	if latest != nil {
+		signed, _, err := s.keys.OpenNote(latest.Note)
+		if err != nil {
+			return t, fmt.Errorf("the latest checkpoint: %w", err)
+		}
+		if signed.Totals != nil {
+			t = *signed.Totals
+		} else {
+			all, err := r.SignedHeads(ctx, nil)
+			if err != nil {
+				return t, err
+			}
+			for _, h := range all {
+				t.Entries, t.Streams, t.MaxEntryID = t.Entries+h.Seq, t.Streams+1, max(t.MaxEntryID, h.EntryID)
+			}
+		}
+	}
+	streams := make([]string, len(heads))
+	for i, h := range heads {
+		streams[i] = h.Stream
+	}
+	before, err := r.SignedHeads(ctx, streams)
+	if err != nil {
+		return t, err
+	}
+	for _, h := range heads {
+		prev, ok := before[h.Stream]
+		if !ok {
+			t.Streams++
+		}
+		t.Entries += h.Seq - prev.Seq
+		t.MaxEntryID = max(t.MaxEntryID, h.EntryID)
+	}
+	return t, nil
 }
 
 // SyncCheckpointLog appends to the checkpoint log every checkpoint of the

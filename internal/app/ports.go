@@ -281,6 +281,9 @@ type AuditRepo interface {
 
 	// Checkpointing.
 	PendingHeads(ctx context.Context, limit int) ([]audit.Head, error)
+	// SignedHeads returns how far checkpoints signed each of streams (every
+	// stream when nil): the highest position and global sequence.
+	SignedHeads(ctx context.Context, streams []string) (map[string]audit.Head, error)
 	LatestCheckpoint(ctx context.Context) (*audit.Checkpoint, error) // nil when none
 	SaveCheckpoint(ctx context.Context, cp *audit.Checkpoint) error
 }

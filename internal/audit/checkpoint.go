@@ -88,9 +88,22 @@ type Checkpoint struct {
 	Root     string
 	Heads    []Head // sorted by stream
 	Note     string // the signed note text
+	Totals   *Totals
 }
 
-const checkpointHeader = "rectify-audit-checkpoint/v1"
+// Totals describe the whole signed trail as of a checkpoint, so that its note
+// alone (kept by a witness, say) says how much it commits to. Notes of the
+// first format carry none.
+type Totals struct {
+	Entries    int64 // entries signed: the sum of every signed stream's length
+	Streams    int64 // streams signed
+	MaxEntryID int64 // the highest global sequence signed
+}
+
+const (
+	checkpointHeader   = "rectify-audit-checkpoint/v1" // also the root's, in both formats
+	checkpointHeaderV2 = "rectify-audit-checkpoint/v2"
+)
 
 // Root computes a checkpoint's root from the previous root and its heads.
 func Root(prevRoot string, heads []Head) string {
@@ -104,12 +117,27 @@ func Root(prevRoot string, heads []Head) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// NewCheckpoint builds and signs checkpoint number n over heads.
+// NewCheckpoint builds and signs checkpoint number n over heads, in the first
+// format (no totals).
 func (k *Keys) NewCheckpoint(n int64, at time.Time, prevRoot string, heads []Head) (*Checkpoint, error) {
+	return k.sign(n, at, prevRoot, heads, nil)
+}
+
+// NewCheckpointWithTotals builds and signs checkpoint number n over heads,
+// signing the totals of the whole trail as well.
+func (k *Keys) NewCheckpointWithTotals(n int64, at time.Time, prevRoot string, heads []Head, t Totals) (*Checkpoint, error) {
+	return k.sign(n, at, prevRoot, heads, &t)
+}
+
+func (k *Keys) sign(n int64, at time.Time, prevRoot string, heads []Head, t *Totals) (*Checkpoint, error) {
 	at = at.UTC().Truncate(time.Second)
-	cp := &Checkpoint{Number: n, At: at, PrevRoot: prevRoot, Heads: heads}
+	cp := &Checkpoint{Number: n, At: at, PrevRoot: prevRoot, Heads: heads, Totals: t}
 	cp.Root = Root(prevRoot, heads)
 	text := fmt.Sprintf("%s\n%d\n%s\n%s\n%s\n%d\n", checkpointHeader, n, at.Format(time.RFC3339), prevRoot, cp.Root, len(heads))
+	if t != nil {
+		text = fmt.Sprintf("%s\n%d\n%s\n%s\n%s\n%d\n%d\n%d\n%d\n", checkpointHeaderV2, n, at.Format(time.RFC3339), prevRoot,
+			cp.Root, len(heads), t.Entries, t.Streams, t.MaxEntryID)
+	}
 	signed, err := note.Sign(&note.Note{Text: text}, k.signer)
 	if err != nil {
 		return nil, fmt.Errorf("sign checkpoint: %w", err)
@@ -125,6 +153,7 @@ func (k *Keys) VerifyCheckpoint(cp *Checkpoint) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint %d: %w", cp.Number, err)
 	}
+	cp.Totals = signed.Totals
 	switch {
 	case signed.Number != cp.Number:
 		return fmt.Errorf("checkpoint %d: signed number is %d", cp.Number, signed.Number)
@@ -142,21 +171,11 @@ func (k *Keys) VerifyCheckpoint(cp *Checkpoint) error {
 // returns the checkpoint the note signs: what a copy kept outside the database
 // (the checkpoint log, a witness) is read with.
 func (k *Keys) OpenCheckpoint(signedNote string, heads []Head) (*Checkpoint, error) {
-	n, err := note.Open([]byte(signedNote), note.VerifierList(k.verifier))
+	cp, count, err := k.OpenNote(signedNote)
 	if err != nil {
-		return nil, fmt.Errorf("signature: %w", err)
+		return nil, err
 	}
-	lines := strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")
-	if len(lines) != 6 || lines[0] != checkpointHeader {
-		return nil, errors.New("malformed note")
-	}
-	number, nerr := strconv.ParseInt(lines[1], 10, 64)
-	at, terr := time.Parse(time.RFC3339, lines[2])
-	count, cerr := strconv.Atoi(lines[5])
-	if nerr != nil || terr != nil || cerr != nil {
-		return nil, errors.New("malformed note")
-	}
-	cp := &Checkpoint{Number: number, At: at.UTC(), PrevRoot: lines[3], Root: lines[4], Heads: heads, Note: signedNote}
+	cp.Heads = heads
 	switch {
 	case count != len(heads):
 		return nil, fmt.Errorf("signed for %d heads, %d recorded", count, len(heads))
@@ -164,4 +183,38 @@ func (k *Keys) OpenCheckpoint(signedNote string, heads []Head) (*Checkpoint, err
 		return nil, errors.New("recorded heads do not match the signed root")
 	}
 	return cp, nil
+}
+
+// OpenNote checks a checkpoint's signed note and returns what it signs, without
+// heads, and how many heads it signs.
+func (k *Keys) OpenNote(signedNote string) (*Checkpoint, int, error) {
+	n, err := note.Open([]byte(signedNote), note.VerifierList(k.verifier))
+	if err != nil {
+		return nil, 0, fmt.Errorf("signature: %w", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")
+	malformed := errors.New("malformed note")
+	if !(len(lines) == 6 && lines[0] == checkpointHeader) && !(len(lines) == 9 && lines[0] == checkpointHeaderV2) {
+		return nil, 0, malformed
+	}
+	ints := make([]int64, 0, 5)
+	for _, i := range []int{1, 5, 6, 7, 8} {
+		if i >= len(lines) {
+			break
+		}
+		v, err := strconv.ParseInt(lines[i], 10, 64)
+		if err != nil || v < 0 {
+			return nil, 0, malformed
+		}
+		ints = append(ints, v)
+	}
+	at, err := time.Parse(time.RFC3339, lines[2])
+	if err != nil {
+		return nil, 0, malformed
+	}
+	cp := &Checkpoint{Number: ints[0], At: at.UTC(), PrevRoot: lines[3], Root: lines[4], Note: signedNote}
+	if len(ints) == 5 {
+		cp.Totals = &Totals{Entries: ints[2], Streams: ints[3], MaxEntryID: ints[4]}
+	}
+	return cp, int(ints[1]), nil
 }

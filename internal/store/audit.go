@@ -264,6 +264,33 @@ func (r auditRepo) PendingHeads(ctx context.Context, limit int) ([]audit.Head, e
 	return toHeads(rows), nil
 }
 
+func (r auditRepo) SignedHeads(ctx context.Context, streams []string) (map[string]audit.Head, error) {
+	out := map[string]audit.Head{}
+	read := func(part []string) error {
+		tx := r.db(ctx).Table("audit_checkpoint_heads").Select("stream, MAX(stream_seq) AS stream_seq, MAX(entry_id) AS entry_id")
+		if part != nil {
+			tx = tx.Where("stream IN ?", part)
+		}
+		var rows []checkpointHeadRow
+		if err := tx.Group("stream").Find(&rows).Error; err != nil {
+			return fmt.Errorf("signed audit heads: %w", err)
+		}
+		for _, h := range rows {
+			out[h.Stream] = audit.Head{Stream: h.Stream, Seq: h.StreamSeq, EntryID: h.EntryID}
+		}
+		return nil
+	}
+	if streams == nil {
+		return out, read(nil)
+	}
+	for start := 0; start < len(streams); start += 500 {
+		if err := read(streams[start:min(start+500, len(streams))]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 func (r auditRepo) LatestCheckpoint(ctx context.Context) (*audit.Checkpoint, error) {
 	var rows []checkpointRow
 	if err := r.db(ctx).Table("audit_checkpoints").Order("id DESC").Limit(1).Find(&rows).Error; err != nil {
