@@ -168,9 +168,11 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, log: opt.Logger, timeout: timeout,
 		auth: newSessionCache(opt.SessionCache, opt.SessionPoll, nil), stmts: newStmtCache(sqlDB),
 		codes: newCodeBlocks(opt.CodeBlock), galera: galera}
-	if galera {
-		db.log.Info("Galera node found: reads wait for the cluster's committed writes", "wsrep_sync_wait",
-			map[bool]string{true: "as the DSN sets it", false: fmt.Sprint(SyncWaitReads)}[connector.dsnSyncWait])
+	switch {
+	case galera && connector.dsnSyncWait:
+		db.log.Info("Galera node found; wsrep_sync_wait as the DSN sets it")
+	case galera:
+		db.log.Info("Galera node found: reads wait for the cluster's committed writes", "wsrep_sync_wait", SyncWaitReads)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -383,7 +385,7 @@ func (db *DB) Read() app.Repos { return db.repos(nil, db.gorm, nil) }
 // replaces the context each call passes, so that its deadline holds, and st
 // collects what to do once that transaction has committed.
 func (db *DB) repos(ctx context.Context, g *gorm.DB, st *txState) app.Repos {
-	b := base{g: g, dialect: db.dialect, ctx: ctx, tx: st, auth: db.auth, timeout: db.timeout, stmts: db.stmts, codes: db.codes}
+	b := base{g: g, dialect: db.dialect, ctx: ctx, tx: st, auth: db.auth, timeout: db.timeout, stmts: db.stmts, codes: db.codes, pool: db.gorm}
 	return app.Repos{
 		Problems:   problemRepo{b},
 		Extensions: extensionRepo{b},
@@ -436,6 +438,7 @@ type base struct {
 	timeout time.Duration   // a statement's outside a transaction (bounded)
 	stmts   *stmtCache      // nil: every statement is sent as text
 	codes   *codeBlocks     // the instance's problem codes; nil in reads
+	pool    *gorm.DB        // the pool, for statements outside the transaction
 }
 
 func (b base) db(ctx context.Context) *gorm.DB {
