@@ -59,7 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, err := store.Open(ctx, cfg.DB, store.Options{MaxOpenConns: cfg.DBMaxConns, Logger: log, QueryTimeout: cfg.DBTimeout})
+	db, err := store.Open(ctx, cfg.DB, store.Options{MaxOpenConns: cfg.DBMaxConns, Logger: log, QueryTimeout: cfg.DBTimeout,
+		CodeBlock: cfg.CodeBlock})
 	if err != nil {
 		return err
 	}
@@ -141,9 +142,14 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	go warmBoard(bg, svc, log)            // board.go
 	go memoryLimitLoop(bg, log)           // memory.go
 	instance := instanceName(cfg)         // notify.go
+	schedulerDone := make(chan struct{})
 	if cfg.Notify.SchedulerInterval > 0 {
-		go schedulerLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
+		go func() {
+			defer close(schedulerDone)
+			schedulerLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
+		}()
 	} else {
+		close(schedulerDone)
 		log.Info("no scheduler on this instance (RECTIFY_SCHEDULER_INTERVAL=0): escalations and re-check reminders run elsewhere")
 	}
 	go dispatchLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
@@ -166,6 +172,13 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	stopBG()
+	// The scheduler's lease goes to whichever instance's next pass comes first.
+	if cfg.Notify.SchedulerInterval > 0 {
+		<-schedulerDone
+		if err := svc.ReleaseScheduler(shutdownCtx, instance); err != nil {
+			log.Warn("scheduler lease not given up; it runs out by itself", "err", err)
+		}
+	}
 	// A last checkpoint so that a clean stop leaves every head signed.
 	if _, err := svc.Checkpoint(shutdownCtx); err != nil {
 		log.Warn("final audit checkpoint failed", "err", err)

@@ -112,7 +112,9 @@ func (s *Service) Upload(ctx context.Context, c Caller, name string, content io.
 			return err
 		}
 		rec := rec
-		rec.objectID = idString(a.ID)
+		// Each upload its own stream: uploads by different people share no
+		// stream head (a row every upload would otherwise lock and write).
+		rec.stream, rec.objectID = attachmentStream(a.ID), idString(a.ID)
 		rec.changes = map[string]any{"name": a.Name, "sha256": a.SHA256, "size": a.Size, "content_type": a.ContentType}
 		if err := r.Audit.Append(ctx, s.entry(c, now, rec)); err != nil {
 			return err
@@ -126,6 +128,8 @@ func (s *Service) Upload(ctx context.Context, c Caller, name string, content io.
 	s.observe(ActionAttachmentUpload, audit.OutcomeOK)
 	return out, nil
 }
+
+func attachmentStream(id int64) string { return "attachment/" + idString(id) }
 
 func mediaType(ct string) string {
 	base, _, _ := strings.Cut(ct, ";")

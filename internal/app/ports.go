@@ -18,8 +18,13 @@ type Store interface {
 	Tx(ctx context.Context, fn func(Repos) error) error
 	// Read returns repositories outside any transaction, for reads.
 	Read() Repos
-	// Ping checks that the database answers.
+	// Ping checks that the database answers (and, on a cluster, that its node
+	// is ready to serve).
 	Ping(ctx context.Context) error
+	// ProblemCode returns the next problem code of year (WT-YYYY-NNNNNN),
+	// unique and increasing on this instance; it is called outside the
+	// registering transaction, and codes of failed registrations are gaps.
+	ProblemCode(ctx context.Context, year int) (string, error)
 }
 
 // Repos are the repositories bound to one transaction (or to none, for reads).
@@ -56,8 +61,9 @@ type Repos struct {
 // ProblemRepo stores problems. Get answers domain.ErrNotFound for an absent id.
 type ProblemRepo interface {
 	Get(ctx context.Context, id int64) (*domain.Problem, error)
-	// Create inserts p, assigning its ID and a code unique within its year.
-	Create(ctx context.Context, p *domain.Problem, year int) error
+	// Create inserts p under its code (Store.ProblemCode), assigning its ID;
+	// ErrCodeTaken if that code is in use already.
+	Create(ctx context.Context, p *domain.Problem) error
 	// Update writes p if its stored version is still expected; otherwise domain.ErrConflict.
 	Update(ctx context.Context, p *domain.Problem, expected int64) error
 	List(ctx context.Context, q ProblemQuery) ([]*domain.Problem, error)

@@ -59,6 +59,31 @@ func resolveFields(ctx context.Context, r Repos, in ProblemInput) (domain.Proble
 
 // Register logs a new problem (登记).
 func (s *Service) Register(ctx context.Context, c Caller, in ProblemInput) (*domain.Problem, error) {
+	var (
+		p   *domain.Problem
+		err error
+	)
+	// The code is taken before the transaction, from the instance's block
+	// (Store.ProblemCode), so that registrations share no row. A code found
+	// taken (an import kept it) costs another try with the next one.
+	for range 3 {
+		var code string
+		if code, err = s.store.ProblemCode(ctx, domain.DateOf(s.now(), s.cfg.Location).Year()); err != nil {
+			break
+		}
+		if p, err = s.register(ctx, c, in, code); !errors.Is(err, ErrCodeTaken) {
+			break
+		}
+	}
+	if err = s.keyTaken(ctx, c, err); err != nil {
+		s.refused(ctx, c, 0, false, domain.ActionRegister, "", err)
+		return nil, err
+	}
+	s.observe(string(domain.ActionRegister), audit.OutcomeOK)
+	return p, nil
+}
+
+func (s *Service) register(ctx context.Context, c Caller, in ProblemInput, code string) (*domain.Problem, error) {
 	var p *domain.Problem
 	err := s.store.Tx(ctx, func(r Repos) error {
 		now := s.now()
@@ -77,7 +102,8 @@ func (s *Service) Register(ctx context.Context, c Caller, in ProblemInput) (*dom
 		if p, ch, err = domain.Register(f, c.Actor, now, today); err != nil {
 			return err
 		}
-		if err := r.Problems.Create(ctx, p, today.Year()); err != nil {
+		p.Code = code
+		if err := r.Problems.Create(ctx, p); err != nil {
 			return err
 		}
 		ch.Details["code"] = p.Code
@@ -86,12 +112,7 @@ func (s *Service) Register(ctx context.Context, c Caller, in ProblemInput) (*dom
 		}
 		return s.rememberResponse(ctx, r, c, p)
 	})
-	if err = s.keyTaken(ctx, c, err); err != nil {
-		s.refused(ctx, c, 0, false, domain.ActionRegister, "", err)
-		return nil, err
-	}
-	s.observe(string(domain.ActionRegister), audit.OutcomeOK)
-	return p, nil
+	return p, err
 }
 
 func (s *Service) problemEntry(c Caller, at time.Time, id int64, ch domain.Change) *audit.Entry {

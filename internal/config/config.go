@@ -38,6 +38,7 @@ type Config struct {
 	MaxExtensions      int               // approved extensions per problem
 	DBMaxConns         int
 	DBTimeout          time.Duration // one statement, or one transaction attempt
+	CodeBlock          int           // problem codes reserved at a time by this instance
 	PprofAddr          string        // loopback address for /debug/pprof; "" is off
 	TrustedProxies     []string
 	LogLevel           slog.Level
@@ -119,6 +120,8 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		"database connection pool size; 0: 32 on MySQL/MariaDB, 4 on SQLite (RECTIFY_DB_MAX_CONNS)")
 	fs.DurationVar(&c.DBTimeout, "db-timeout", envDuration("RECTIFY_DB_TIMEOUT", 10*time.Second),
 		"longest wait for one database statement or transaction before answering 503 (RECTIFY_DB_TIMEOUT)")
+	fs.IntVar(&c.CodeBlock, "code-block", envInt("RECTIFY_CODE_BLOCK", 100),
+		"problem codes this instance reserves at a time; unused ones are gaps (RECTIFY_CODE_BLOCK)")
 	fs.StringVar(&c.PprofAddr, "pprof", env("RECTIFY_PPROF", ""),
 		"serve /debug/pprof on this loopback address, e.g. 127.0.0.1:6060; off when empty (RECTIFY_PPROF)")
 	fs.StringVar(&proxies, "trusted-proxies", env("RECTIFY_TRUSTED_PROXIES", ""), "comma-separated proxies whose X-Forwarded-For is trusted (RECTIFY_TRUSTED_PROXIES)")
@@ -166,6 +169,9 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	}
 	if c.DBTimeout < 100*time.Millisecond || c.DBTimeout > 10*time.Minute {
 		errs = append(errs, errors.New("RECTIFY_DB_TIMEOUT: between 100ms and 10m"))
+	}
+	if c.CodeBlock < 1 || c.CodeBlock > 100000 {
+		errs = append(errs, errors.New("RECTIFY_CODE_BLOCK: between 1 and 100000"))
 	}
 	if c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
 		errs = append(errs, fmt.Errorf("RECTIFY_PPROF %q: want a loopback host:port such as 127.0.0.1:6060 (profiles are not for the network)", c.PprofAddr))

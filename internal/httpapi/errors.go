@@ -85,7 +85,11 @@ func (a *api) writeError(c *gin.Context, err error) {
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", retryAfterUnavailable)
 	}
-	if status >= 500 {
+	switch {
+	case status == http.StatusServiceUnavailable && databaseUnavailable(err):
+		a.unavail.note(c.Request.Context(), c.FullPath(), requestID(c), err)
+		c.Set(countedKey, true) // counted, not logged per request
+	case status >= 500:
 		a.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "route", c.FullPath(), "err", err)
 	}
 	c.AbortWithStatusJSON(status, errorBody{Error: body})

@@ -85,6 +85,7 @@ type setup struct {
 	maxUploadBytes int64
 	metrics        bool // wire Prometheus metrics into the router and the service
 	logger         *slog.Logger
+	failureEvery   time.Duration // Options.FailureLogEvery
 }
 
 // apiServer is the real router on the real service on a fresh database.
@@ -104,7 +105,8 @@ func newServerWith(t *testing.T, s setup) *apiServer {
 	loadSpec(t)
 	env := apptest.New(t)
 	svc := env.Svc
-	opt := httpapi.Options{MaxBodyBytes: s.maxBodyBytes, MaxUploadBytes: s.maxUploadBytes, Logger: s.logger}
+	opt := httpapi.Options{MaxBodyBytes: s.maxBodyBytes, MaxUploadBytes: s.maxUploadBytes, Logger: s.logger,
+		FailureLogEvery: s.failureEvery}
 	var m *httpapi.Metrics
 	if s.metrics {
 		// The fixture's service has no metrics sink; a second service on the

@@ -22,6 +22,7 @@ const (
 	requestIDKey = "request_id"
 	callerKey    = "caller"
 	tokenKey     = "token"
+	countedKey   = "unavailable_counted" // a 503 the failure log counted
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -60,6 +61,9 @@ func (a *api) recoverJSON(c *gin.Context) {
 func (a *api) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
+	if c.GetBool(countedKey) {
+		return // a refusal for an unavailable database: failureLog counts it
+	}
 	route := c.FullPath()
 	if route == "" {
 		route = "unmatched"

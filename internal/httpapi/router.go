@@ -21,12 +21,16 @@ type Options struct {
 	MaxUploadBytes int64    // largest attachment; default 20 MiB
 	TrustedProxies []string // whose X-Forwarded-For is believed; none by default
 	ReadyTimeout   time.Duration
+	// FailureLogEvery is how often requests refused for an unavailable
+	// database are reported, with their count (default DefaultFailureLogEvery).
+	FailureLogEvery time.Duration
 }
 
 type api struct {
-	svc *app.Service
-	log *slog.Logger
-	opt Options
+	svc     *app.Service
+	log     *slog.Logger
+	opt     Options
+	unavail *failureLog // 503s for an unavailable database, counted per interval
 }
 
 // New returns the HTTP handler of the whole API.
@@ -40,7 +44,7 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	if opt.ReadyTimeout <= 0 {
 		opt.ReadyTimeout = 2 * time.Second
 	}
-	a := &api{svc: svc, log: opt.Logger, opt: opt}
+	a := &api{svc: svc, log: opt.Logger, opt: opt, unavail: newFailureLog(opt.Logger, opt.FailureLogEvery)}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -118,7 +122,8 @@ func (a *api) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), a.opt.ReadyTimeout)
 	defer cancel()
 	if err := a.svc.Ping(ctx); err != nil {
-		a.log.Warn("not ready", "err", err)
+		a.unavail.note(c.Request.Context(), "readyz", requestID(c), err)
+		c.Set(countedKey, true)
 		c.Header("Retry-After", "5")
 		c.JSON(http.StatusServiceUnavailable, errorBody{Error: errorJSON{Code: "unavailable", Message: "the database does not answer"}})
 		return

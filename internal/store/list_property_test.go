@@ -108,6 +108,7 @@ func newListWorld(t *testing.T, rng *rand.Rand, n int) *listWorld {
 				UnitID: w.units[rng.IntN(len(w.units))].ID, FoundAt: domain.DateOf(created, time.UTC),
 				Status: listStatuses[rng.IntN(len(listStatuses))], Version: 1, CreatedBy: inspector.ID, CreatedAt: created, UpdatedAt: created,
 			}
+			p.Code = fmt.Sprintf("WT-%d-%06d", created.Year(), i+1)
 			if p.Status != domain.StatusRegistered && rng.IntN(8) > 0 {
 				p.AssigneeID = assignees[rng.IntN(len(assignees))].ID
 			}
@@ -122,7 +123,7 @@ func newListWorld(t *testing.T, rng *rand.Rand, n int) *listWorld {
 		}
 		tx(t, db, func(r app.Repos) error {
 			for _, p := range ps {
-				if err := r.Problems.Create(ctx, p, p.CreatedAt.Year()); err != nil {
+				if err := r.Problems.Create(ctx, p); err != nil {
 					return err
 				}
 				if rng.IntN(6) == 0 {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/domain"
@@ -134,22 +133,17 @@ func (r problemRepo) Get(ctx context.Context, id int64) (*domain.Problem, error)
 	return ps[0], nil
 }
 
-func (r problemRepo) Create(ctx context.Context, p *domain.Problem, year int) error {
-	counter := map[string]any{"year": year, "last_seq": 1}
-	err := r.db(ctx).Table("problem_counters").Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "year"}},
-		DoUpdates: clause.Assignments(map[string]any{"last_seq": gorm.Expr("last_seq + 1")}),
-	}).Create(counter).Error
-	if err != nil {
-		return fmt.Errorf("next problem code: %w", err)
-	}
-	var seq int64
-	if err := r.db(ctx).Raw("SELECT last_seq FROM problem_counters WHERE year = ?", year).Scan(&seq).Error; err != nil {
-		return fmt.Errorf("next problem code: %w", err)
-	}
-	p.Code = fmt.Sprintf("WT-%d-%06d", year, seq)
+// Create inserts p under the code it was given (DB.ProblemCode).
+func (r problemRepo) Create(ctx context.Context, p *domain.Problem) error {
 	row := toProblemRow(p)
 	if err := r.db(ctx).Table("problems").Omit("UnitPath").Create(&row).Error; err != nil {
+		if isDuplicate(err) { // the only unique key besides the id: the code
+			var year int
+			if _, serr := fmt.Sscanf(p.Code, "WT-%d-", &year); serr == nil && r.codes != nil {
+				r.codes.drop(year)
+			}
+			return fmt.Errorf("insert problem %s: %w", p.Code, app.ErrCodeTaken)
+		}
 		return fmt.Errorf("insert problem: %w", err)
 	}
 	p.ID = row.ID

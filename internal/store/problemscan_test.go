@@ -208,7 +208,8 @@ func TestProblemGetSeesItsTransaction(t *testing.T) {
 		fresh := &domain.Problem{Title: "新", UnitID: w.unit.ID, CategoryID: 5, CreatedBy: p.CreatedBy, FoundAt: p.FoundAt,
 			Severity: domain.SeverityGeneral, Source: domain.SourceInspection, Status: domain.StatusRegistered, Version: 1,
 			CreatedAt: t0, UpdatedAt: t0}
-		if err := r.Problems.Create(ctx, fresh, 2026); err != nil {
+		fresh.Code = "WT-2026-900001"
+		if err := r.Problems.Create(ctx, fresh); err != nil {
 			return err
 		}
 		created = fresh.ID
