@@ -427,6 +427,12 @@ func (m *measurement) record(status int, err error, took time.Duration) {
 	if err != nil {
 		key = "net_error"
 	}
+	m.recordAs(key, took)
+}
+
+// recordAs records one answer under key: a status, "net_error", or
+// "dropped" for an answer the fault mode threw away on purpose.
+func (m *measurement) recordAs(key string, took time.Duration) {
 	m.mu.Lock()
 	m.latencies = append(m.latencies, took)
 	m.window = append(m.window, took)

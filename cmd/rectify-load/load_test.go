@@ -87,7 +87,7 @@ func newLoadWorld(t *testing.T) *loadWorld {
 	dir := t.TempDir()
 	ctx := context.Background()
 	var out bytes.Buffer
-	o := prepareOpts{db: url, problems: 600, units: 2, perRole: 2, months: 6, batch: 100, seed: 7,
+	o := prepareOpts{db: url, problems: 600, units: 2, perRole: 2, months: 6, seed: 7,
 		adminPass: "load-admin-password", auditKeyFile: filepath.Join(dir, "audit.key")}
 	if err := prepare(ctx, o, &out); err != nil {
 		t.Fatalf("prepare: %v\n%s", err, out.String())

@@ -32,7 +32,6 @@ type prepareOpts struct {
 	units        int
 	perRole      int
 	months       int
-	batch        int
 	seed         uint64
 	adminPass    string
 	auditKeyFile string
@@ -47,7 +46,6 @@ func prepareCmd(ctx context.Context, args []string, getenv func(string) string, 
 	fs.IntVar(&o.units, "units", 10, "departments under the root; each gets three teams")
 	fs.IntVar(&o.perRole, "per-role", 2, "users per role (inspector, verifier, leader); at least 2 for four-eyes")
 	fs.IntVar(&o.months, "months", 12, "problems' creation dates spread over this many months before now")
-	fs.IntVar(&o.batch, "batch", 500, "rows per INSERT")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed")
 	fs.StringVar(&o.adminPass, "admin-password", "load-admin-password", "first admin's password if the database is empty")
 	fs.StringVar(&o.auditKeyFile, "audit-key", filepath.Join("data", "audit.key"), "audit key file (only read or created, as the server does)")
@@ -65,8 +63,6 @@ func prepareCmd(ctx context.Context, args []string, getenv func(string) string, 
 		return errors.New("--per-role: 2 to 50")
 	case o.months < 1 || o.months > 120:
 		return errors.New("--months: 1 to 120")
-	case o.batch < 1 || o.batch > 1000:
-		return errors.New("--batch: 1 to 1000")
 	}
 	return prepare(ctx, o, stdout)
 }
@@ -226,10 +222,10 @@ var (
 )
 
 // insertProblems adds o.problems rows in created order (so that ids grow with
-// time, as they do in use) through the store (LoadProblems), which gives
-// them the codes a registration on their day would get. The rows have no
-// audit entries: they stand for history that is not replayed; actions on
-// them later start their trail.
+// time, as they do in use) through the store's own bulk path, the one the
+// ledger's import takes: codes reserved from each year's counter, rows
+// inserted many at a time. The rows have no audit entries: they stand for
+// history that is not replayed; actions on them later start their trail.
 func insertProblems(ctx context.Context, db *store.DB, org *loadOrg, o prepareOpts) error {
 	if o.problems == 0 {
 		return nil
@@ -318,13 +314,44 @@ func insertProblems(ctx context.Context, db *store.DB, org *loadOrg, o prepareOp
 		}
 		p.CreatedBy = pickCreator(rng, inspector, verifier)
 		if chunk = append(chunk, p); len(chunk) == perTx {
-			if err := db.LoadProblems(ctx, chunk, o.batch); err != nil {
+			if err := loadProblems(ctx, db, chunk); err != nil {
 				return err
 			}
 			chunk = chunk[:0]
 		}
 	}
-	return db.LoadProblems(ctx, chunk, o.batch)
+	return loadProblems(ctx, db, chunk)
+}
+
+// loadProblems gives ps the next codes of their found dates' years and
+// inserts them, in one transaction.
+func loadProblems(ctx context.Context, db *store.DB, ps []*domain.Problem) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	return db.Tx(ctx, func(r app.Repos) error {
+		var years []int
+		count := map[int]int64{}
+		for _, p := range ps {
+			if count[p.FoundAt.Year()]++; count[p.FoundAt.Year()] == 1 {
+				years = append(years, p.FoundAt.Year())
+			}
+		}
+		next := map[int]int64{}
+		for _, y := range years {
+			first, err := r.Ledger.ReserveCodes(ctx, y, count[y])
+			if err != nil {
+				return err
+			}
+			next[y] = first
+		}
+		for _, p := range ps {
+			y := p.FoundAt.Year()
+			p.Code = fmt.Sprintf("WT-%d-%06d", y, next[y])
+			next[y]++
+		}
+		return r.Ledger.InsertProblems(ctx, ps)
+	})
 }
 
 func pickCreator(rng *rand.Rand, inspector, verifier *app.User) int64 {

@@ -63,7 +63,11 @@ func (r *retrier) write(ctx context.Context, c *client, as, path string, body an
 			err = errLost
 		}
 		if c.stats {
-			c.m.record(status, err, time.Since(start))
+			if lost {
+				c.m.recordAs("dropped", time.Since(start))
+			} else {
+				c.m.record(status, err, time.Since(start))
+			}
 		}
 		if err == nil && status != 503 {
 			r.done(key, status, attempt)
