@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rectify-team/rectify/internal/store"
 )
 
 // Bounds that no flag can lift: the tool is for this machine's loopback.
@@ -37,6 +39,10 @@ type runOpts struct {
 	duration    time.Duration
 	maxRequests int64
 	limit       bool
+	conns       int // the bare limit's pool size; 0: the server's default
+	retry       bool
+	loseAnswers int
+	listKinds   []string
 	serverPID   int
 	jsonPath    string
 	label       string
@@ -59,7 +65,20 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs.StringVar(&clientList, "clients", "16", "comma-separated numbers of concurrent clients, e.g. 1,16,64")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per workload and client count (at most 30m)")
 	fs.Int64Var(&o.maxRequests, "max-requests", 2_000_000, "stop a measurement after this many requests (at most 10,000,000)")
-	fs.BoolVar(&o.limit, "limit", false, "also measure the database's own limit for the same rows (needs --db)")
+	fs.BoolVar(&o.limit, "limit", false, "also measure the bare database beside each write workload and report the ratio (needs --db)")
+	fs.BoolVar(&o.retry, "retry", false, "fault mode: writes carry an Idempotency-Key and are retried with it after a 503 or a lost answer; "+
+		"afterwards the audit trail proves each landed exactly once (needs --db)")
+	fs.IntVar(&o.loseAnswers, "lose-answers", 0, "with --retry: percent of write answers the tool drops after they arrived, as a network would")
+	fs.Func("list-kinds", "the list's kinds of filter, comma-separated (default: all): "+strings.Join(listKinds, ", "), func(v string) error {
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); !contains(listKinds, k) {
+				return fmt.Errorf("%q: want some of %s", k, strings.Join(listKinds, ", "))
+			}
+			o.listKinds = append(o.listKinds, k)
+		}
+		return nil
+	})
+	fs.IntVar(&o.conns, "conns", 0, "the bare limit's connection pool: the server's (RECTIFY_DB_MAX_CONNS); 0: the server's default")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "the server's process id for its memory; default: found by the port of --url")
 	fs.StringVar(&o.jsonPath, "json", "", "append JSON lines to this file as well as printing them")
 	fs.StringVar(&o.label, "label", "", "a label carried into every JSON line, e.g. mariadb-1m")
@@ -96,6 +115,10 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("--max-requests: 1 to %d", maxRequestsCap)
 	case o.limit && o.db == "":
 		return errors.New("--limit needs --db (the server's database)")
+	case o.retry && o.db == "":
+		return errors.New("--retry needs --db (the server's database), to count the audit entries")
+	case o.loseAnswers < 0 || o.loseAnswers > 90 || (o.loseAnswers > 0 && !o.retry):
+		return errors.New("--lose-answers: 0 to 90, with --retry")
 	case o.boardShare < 0 || o.boardShare > 75:
 		return errors.New("--board-share: 0 to 75")
 	case o.pool < 1 || o.pool > 1_000_000:
@@ -281,17 +304,26 @@ func (s *session) getJSON(ctx context.Context, as, path string, v any) error {
 
 // request sends one API request as a load user.
 func (s *session) request(ctx context.Context, as, method, path string, body any) (int, []byte, error) {
+	status, b, _, err := s.send(ctx, as, method, path, body, "", false)
+	return status, b, err
+}
+
+// send sends one API request as a load user. A key, when given, is the
+// request's X-Request-ID and, when idempotent, its Idempotency-Key, the same
+// on every attempt of one logical action; the answer's Retry-After comes back
+// as a wait.
+func (s *session) send(ctx context.Context, as, method, path string, body any, key string, idempotent bool) (int, []byte, time.Duration, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, 0, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, s.base+path, rd)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, err
 	}
 	if as != "" {
 		req.Header.Set("Authorization", "Bearer "+s.tokens[loadPrefix+strings.TrimPrefix(as, loadPrefix)])
@@ -299,14 +331,25 @@ func (s *session) request(ctx context.Context, as, method, path string, body any
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("X-Request-ID", "load-"+strconv.FormatInt(s.seq.Add(1), 36))
+	if key != "" {
+		if idempotent {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		req.Header.Set("X-Request-ID", key)
+	} else {
+		req.Header.Set("X-Request-ID", "load-"+strconv.FormatInt(s.seq.Add(1), 36))
+	}
 	res, err := s.client.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, err
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
-	return res.StatusCode, b, err
+	var wait time.Duration
+	if secs, e := strconv.Atoi(res.Header.Get("Retry-After")); e == nil && secs >= 0 {
+		wait = time.Duration(secs) * time.Second
+	}
+	return res.StatusCode, b, wait, err
 }
 
 type problemRef struct {
@@ -384,6 +427,12 @@ func (m *measurement) record(status int, err error, took time.Duration) {
 	if err != nil {
 		key = "net_error"
 	}
+	m.recordAs(key, took)
+}
+
+// recordAs records one answer under key: a status, "net_error", or
+// "dropped" for an answer the fault mode threw away on purpose.
+func (m *measurement) recordAs(key string, took time.Duration) {
 	m.mu.Lock()
 	m.latencies = append(m.latencies, took)
 	m.window = append(m.window, took)
@@ -400,7 +449,17 @@ type client struct {
 	pool  <-chan problemRef
 	cur   *problemRef // mixed: the problem this client is moving along
 	stats bool
-	board int // mixed: percent of board reads
+	board int      // mixed: percent of board reads
+	retry *retrier // fault mode: writes are logical actions, retried
+	kinds []string // the list's kinds of filter; nil: all
+}
+
+// write sends one write; in the fault mode as a logical action, retried.
+func (c *client) write(ctx context.Context, as, path string, body any) (int, []byte) {
+	if c.retry != nil {
+		return c.retry.write(ctx, c, as, path, body)
+	}
+	return c.do(ctx, as, "POST", path, body)
 }
 
 func (c *client) do(ctx context.Context, as, method, path string, body any) (int, []byte) {
@@ -423,7 +482,7 @@ func ok(status int) bool { return status == http.StatusOK || status == http.Stat
 
 func (c *client) register(ctx context.Context) *problemRef {
 	team := c.s.teams[c.rng.IntN(len(c.s.teams))]
-	status, b := c.do(ctx, "inspector-1", "POST", "/problems", map[string]any{
+	status, b := c.write(ctx, "inspector-1", "/problems", map[string]any{
 		"title": "负载登记", "description": "rectify-load", "category_id": c.s.cats[c.rng.IntN(len(c.s.cats))],
 		// General: its fix needs no evidence attached (by default only serious and critical ones do).
 		"severity": "general", "source": "inspection", "unit_id": team})
@@ -455,7 +514,7 @@ func (c *client) step(ctx context.Context, p *problemRef) *problemRef {
 	default:
 		return nil
 	}
-	status, b := c.do(ctx, as, "POST", fmt.Sprintf("/problems/%d/%s", p.ID, action), body)
+	status, b := c.write(ctx, as, fmt.Sprintf("/problems/%d/%s", p.ID, action), body)
 	if !ok(status) {
 		return nil
 	}
@@ -466,42 +525,75 @@ func (c *client) step(ctx context.Context, p *problemRef) *problemRef {
 	return &q
 }
 
+// listKinds are the kinds of filter the list workload draws from: every
+// filter a user can set, alone or as a console combines them. The text
+// searches look for a title's word, a description's phrase, a problem's code
+// and a word no problem has (the whole table is searched).
+var listKinds = []string{"status", "status+severity", "source", "unit-subtree", "category", "assignee", "overdue", "warning",
+	"deadline-week", "created-month", "status+team", "q-title", "q-description", "q-code", "q-none"}
+
 func (c *client) listPath() (as, path, kind string) {
 	as = "verifier-1"
-	if c.rng.IntN(5) == 0 {
+	owner := c.rng.IntN(5) == 0
+	if owner {
 		as = c.s.owners[c.rng.IntN(len(c.s.owners))]
-		kind = "owner:"
 	}
 	statuses := []string{"registered", "assigned", "rectifying", "submitted", "closed"}
 	v := url.Values{}
-	k := c.rng.IntN(8)
-	kind += []string{"status", "status+severity", "unit-subtree", "category", "overdue", "warning", "created-month", "status+team"}[k]
+	kinds := c.kinds
+	if len(kinds) == 0 {
+		kinds = listKinds
+	}
+	k := kinds[c.rng.IntN(len(kinds))]
 	switch k {
-	case 0:
+	case "status":
 		v.Set("status", statuses[c.rng.IntN(len(statuses))])
-	case 1:
+	case "status+severity":
 		v.Set("status", statuses[c.rng.IntN(len(statuses))])
 		v.Set("severity", []string{"general", "serious", "critical"}[c.rng.IntN(3)])
-	case 2:
+	case "source":
+		v.Set("source", []string{"self_check", "spot_check", "inspection", "supervision", "report"}[c.rng.IntN(5)])
+	case "unit-subtree":
 		v.Set("unit_id", strconv.FormatInt(c.s.depts[c.rng.IntN(len(c.s.depts))], 10))
-	case 3:
+	case "category":
 		v.Set("category_id", strconv.FormatInt(c.s.cats[c.rng.IntN(len(c.s.cats))], 10))
-	case 4:
+	case "assignee":
+		v.Set("assignee_id", strconv.FormatInt(c.s.ownerIDs[c.s.teams[c.rng.IntN(len(c.s.teams))]], 10))
+	case "overdue":
 		v.Set("overdue", "true")
-	case 5:
+	case "warning":
 		v.Set("warning", []string{"red", "yellow", "green"}[c.rng.IntN(3)])
-	case 6:
+	case "deadline-week":
+		from := time.Now().AddDate(0, 0, c.rng.IntN(120)-90)
+		v.Set("deadline_from", from.Format(time.DateOnly))
+		v.Set("deadline_to", from.AddDate(0, 0, 6).Format(time.DateOnly))
+	case "created-month":
 		m := time.Now().AddDate(0, -c.rng.IntN(12), 0)
 		first := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, time.UTC)
 		v.Set("created_from", first.Format(time.DateOnly))
 		v.Set("created_to", first.AddDate(0, 1, -1).Format(time.DateOnly))
-	case 7:
+	case "status+team":
 		team := c.s.teams[c.rng.IntN(len(c.s.teams))]
 		v.Set("status", "rectifying")
 		v.Set("unit_id", strconv.FormatInt(team, 10))
+	case "q-title":
+		v.Set("q", titles[c.rng.IntN(len(titles))])
+	case "q-description":
+		v.Set("q", "测试数据："+titles[c.rng.IntN(len(titles))][:6])
+	case "q-code":
+		id := int64(1)
+		if c.s.maxID > 1 {
+			id = 1 + c.rng.Int64N(c.s.maxID)
+		}
+		v.Set("q", fmt.Sprintf("%06d", id%1000000))
+	case "q-none":
+		v.Set("q", "无此问题"+strconv.Itoa(c.rng.IntN(1000)))
+	}
+	if owner {
+		k = "owner:" + k
 	}
 	v.Set("limit", "50")
-	return as, "/problems?" + v.Encode(), kind
+	return as, "/problems?" + v.Encode(), k
 }
 
 // op runs one iteration of a workload; it reports whether there is more to do.
@@ -619,9 +711,17 @@ func drive(ctx context.Context, o runOpts, stdout io.Writer) error {
 		jsonOut = f
 	}
 	dbName := serverDialect(o.db)
+	var rt *retrier
+	if o.retry {
+		rt = newRetrier(o.loseAnswers)
+	}
 	var lim *limiter
 	if o.limit {
-		if lim, err = openLimiter(ctx, o.db, maxC); err != nil {
+		conns := o.conns
+		if conns <= 0 {
+			conns = store.DefaultMaxConns(dbName)
+		}
+		if lim, err = openLimiter(ctx, o.db, conns); err != nil {
 			return err
 		}
 		defer lim.close()
@@ -638,31 +738,42 @@ func drive(ctx context.Context, o runOpts, stdout io.Writer) error {
 	}
 	for _, w := range o.workloads {
 		for _, n := range o.clients {
-			r, err := measure(ctx, s, o, w, n, pid, stdout, jsonOut)
+			r, err := measure(ctx, s, o, w, n, pid, rt, stdout, jsonOut)
 			if err != nil {
 				return err
 			}
 			r.DB = dbName
-			if lim != nil {
-				l, err := lim.measure(ctx, s, w, n, o.duration, o.maxRequests, o.pool)
-				if err != nil {
-					return fmt.Errorf("%s limit: %w", w, err)
+			if lim != nil && bareWorkload(w) {
+				// Measured right after the server's run, with as many clients and
+				// the server's pool size: the two share the machine's state.
+				b := lim.measure(ctx, n, o.duration, o.maxRequests)
+				b.DB = dbName
+				r.LimitRPS = b.RPS
+				if b.RPS > 0 {
+					r.Ratio = round(r.RPS/b.RPS, 3)
 				}
-				if l != nil {
-					l.DB = dbName
-					r.LimitRPS = l.RPS
-					if l.RPS > 0 {
-						r.Ratio = round(r.RPS/l.RPS, 3)
-					}
-					emit(*l)
-				} else {
-					r.Note = "no database limit for this workload"
-				}
+				emit(b)
 			}
 			emit(r)
 		}
 	}
 	printTable(stdout, results)
+	if rt == nil {
+		return nil
+	}
+	e, err := rt.verify(ctx, o.db)
+	if err != nil {
+		return err
+	}
+	e.Label = o.label
+	e.print(stdout)
+	if jsonOut != nil {
+		b, _ := json.Marshal(e)
+		fmt.Fprintln(jsonOut, string(b))
+	}
+	if !e.OK {
+		return errors.New("a retried action was applied twice, or an acknowledged one is missing: see the exactly_once line")
+	}
 	return nil
 }
 
@@ -677,7 +788,7 @@ func serverDialect(db string) string {
 }
 
 // measure runs one workload at one concurrency against the server.
-func measure(ctx context.Context, s *session, o runOpts, w string, n, pid int, stdout, jsonOut io.Writer) (result, error) {
+func measure(ctx context.Context, s *session, o runOpts, w string, n, pid int, rt *retrier, stdout, jsonOut io.Writer) (result, error) {
 	m := newMeasurement()
 	var pool chan problemRef
 	if w == "action" {
@@ -697,7 +808,7 @@ func measure(ctx context.Context, s *session, o runOpts, w string, n, pid int, s
 	clients := make([]*client, n)
 	for i := range clients {
 		clients[i] = &client{s: s, m: m, rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i))), pool: pool,
-			board: o.boardShare}
+			board: o.boardShare, retry: rt, kinds: o.listKinds}
 	}
 	runFor := func(d time.Duration, stats bool) time.Duration {
 		rctx, cancel := context.WithTimeout(ctx, d)

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,15 +73,21 @@ func TestBoundsAreEnforced(t *testing.T) {
 	}
 }
 
-// Prepare a small data set, serve it with the real API, drive every workload
-// briefly with the database limit beside it, and check that nothing failed
-// and that the trail the limit mode wrote still verifies.
-func TestPrepareAndRun(t *testing.T) {
+// loadWorld is a small prepared data set served by the real API.
+type loadWorld struct {
+	url string // the database
+	db  *store.DB
+	svc *app.Service
+	h   http.Handler
+}
+
+func newLoadWorld(t *testing.T) *loadWorld {
+	t.Helper()
 	url := storetest.URL(t)
 	dir := t.TempDir()
 	ctx := context.Background()
 	var out bytes.Buffer
-	o := prepareOpts{db: url, problems: 600, units: 2, perRole: 2, months: 6, batch: 100, seed: 7,
+	o := prepareOpts{db: url, problems: 600, units: 2, perRole: 2, months: 6, seed: 7,
 		adminPass: "load-admin-password", auditKeyFile: filepath.Join(dir, "audit.key")}
 	if err := prepare(ctx, o, &out); err != nil {
 		t.Fatalf("prepare: %v\n%s", err, out.String())
@@ -89,7 +97,6 @@ func TestPrepareAndRun(t *testing.T) {
 	if err := prepare(ctx, o, &out); err != nil {
 		t.Fatalf("prepare again: %v", err)
 	}
-
 	db, err := store.Open(ctx, url, store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +105,13 @@ func TestPrepareAndRun(t *testing.T) {
 	var n int64
 	if err := db.SQL().QueryRow("SELECT COUNT(*) FROM problems").Scan(&n); err != nil || n != 700 {
 		t.Fatalf("problems: %d %v", n, err)
+	}
+	// The store gave them codes, and moved the counters past them: the
+	// registrations of the runs get new ones.
+	var codes, seqs int64
+	if err := db.SQL().QueryRow("SELECT COUNT(DISTINCT code), (SELECT SUM(last_seq) FROM problem_counters) FROM problems").Scan(&codes, &seqs); err != nil ||
+		codes != 700 || seqs != 700 {
+		t.Fatalf("codes: %d distinct, counters at %d in all (%v)", codes, seqs, err)
 	}
 	keys, err := audit.LoadOrCreateKeys(o.auditKeyFile, "rectify-audit")
 	if err != nil {
@@ -108,32 +122,71 @@ func TestPrepareAndRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	return &loadWorld{url: url, db: db, svc: svc, h: h}
+}
+
+// lines parses the report's JSON lines.
+func lines(t *testing.T, text string) []map[string]json.RawMessage {
+	t.Helper()
+	var out []map[string]json.RawMessage
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, "{") {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (w *loadWorld) verifyAudit(t *testing.T) {
+	t.Helper()
+	admin, err := w.db.Read().Users.GetByUsername(context.Background(), "load-verifier-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := w.svc.VerifyAudit(context.Background(), app.Caller{Actor: admin.Actor()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK {
+		t.Fatalf("audit verify after the load: %+v", rep)
+	}
+}
+
+// Prepare a small data set, serve it with the real API, drive every workload
+// briefly with the bare limit beside the writes, and check that nothing
+// failed, that every write has its ratio to a bare limit measured beside it,
+// and that the bare tables are gone afterwards.
+func TestPrepareAndRun(t *testing.T) {
+	w := newLoadWorld(t)
+	ctx := context.Background()
+	srv := httptest.NewServer(w.h)
 	t.Cleanup(srv.Close)
 
-	out.Reset()
-	ro := runOpts{url: srv.URL + "/api/v1", db: url, workloads: workloads, clients: []int{2}, duration: 800 * time.Millisecond,
+	var out bytes.Buffer
+	ro := runOpts{url: srv.URL + "/api/v1", db: w.url, workloads: workloads, clients: []int{2}, duration: 800 * time.Millisecond,
 		maxRequests: 400, limit: true, pool: 40, boardShare: 5, warmup: 100 * time.Millisecond, interval: 150 * time.Millisecond}
 	if err := drive(ctx, ro, &out); err != nil {
 		t.Fatalf("drive: %v\n%s", err, out.String())
 	}
 	text := out.String()
-	seen := map[string]bool{}
-	sc := bufio.NewScanner(strings.NewReader(text))
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "{") {
-			continue
-		}
+	seen := map[string]int{}
+	for _, line := range lines(t, text) {
 		var r result
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("%s: %v", line, err)
+		b, _ := json.Marshal(line)
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
 		}
 		if r.Kind == "interval" {
-			seen["interval"] = true
+			seen["interval"]++
 			continue
 		}
-		seen[r.Kind+"/"+r.Workload] = true
+		seen[r.Kind+"/"+r.Workload]++
 		if r.Requests == 0 {
 			t.Errorf("%s %s: no requests", r.Kind, r.Workload)
 		}
@@ -145,42 +198,129 @@ func TestPrepareAndRun(t *testing.T) {
 				t.Errorf("%s %s: %d answers %s (%s)", r.Kind, r.Workload, count, status, r.Note)
 			}
 		}
-		if r.Kind == "http" && r.Workload != "board" && r.Workload != "mixed" && (r.LimitRPS <= 0 || r.Ratio <= 0) {
-			t.Errorf("%s: no ratio to the database limit: %+v", r.Workload, r)
+		switch {
+		case r.Kind == "db_bare" && (r.Clients != 2 || r.RPS <= 0 || r.Ops != r.Requests):
+			t.Errorf("bare limit: %+v", r)
+		case r.Kind == "http" && bareWorkload(r.Workload) && (r.LimitRPS <= 0 || r.Ratio <= 0 || r.Ratio != round(r.RPS/r.LimitRPS, 3)):
+			t.Errorf("%s: no ratio to the bare limit: %+v", r.Workload, r)
+		case r.Kind == "http" && !bareWorkload(r.Workload) && r.Ratio != 0:
+			t.Errorf("%s: a read has a ratio: %+v", r.Workload, r)
 		}
 	}
 	for _, w := range workloads {
-		if !seen["http/"+w] {
-			t.Errorf("no http result for %s", w)
+		if seen["http/"+w] != 1 {
+			t.Errorf("http results for %s: %d", w, seen["http/"+w])
 		}
 	}
-	for _, w := range []string{"register", "lifecycle", "action", "get", "list"} {
-		if !seen["db_limit/"+w] {
-			t.Errorf("no database limit for %s", w)
-		}
+	if seen["db_bare/bare"] != 3 { // register, lifecycle, action
+		t.Errorf("bare limits: %d, want one beside each write workload", seen["db_bare/bare"])
 	}
-	if !seen["interval"] {
+	if seen["interval"] == 0 {
 		t.Error("no interval lines with --interval")
 	}
 	if !strings.Contains(text, "ratio") {
 		t.Errorf("no table:\n%s", text)
 	}
-
-	// The limit's rows are chained like the server's: the trail verifies.
-	admin, err := db.Read().Users.GetByUsername(ctx, "load-verifier-1")
-	if err != nil {
-		t.Fatal(err)
+	// The bare tables were the tool's own, and are gone.
+	var tables int
+	q := "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'rectify_load_bare%'"
+	if w.db.Dialect() == store.DialectSQLite {
+		q = "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'rectify_load_bare%'"
 	}
-	rep, err := svc.VerifyAudit(ctx, app.Caller{Actor: admin.Actor()})
-	if err != nil {
-		t.Fatal(err)
+	if err := w.db.SQL().QueryRow(q).Scan(&tables); err != nil || tables != 0 {
+		t.Errorf("bare tables left: %d (%v)", tables, err)
 	}
-	if !rep.OK {
-		t.Fatalf("audit verify after the load: %+v", rep)
-	}
+	w.verifyAudit(t)
 	resp, err := http.Get(srv.URL + "/readyz")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("readyz: %v", err)
 	}
 	_ = resp.Body.Close()
+}
+
+// faulty answers some writes with a 503 before the server sees them (a
+// database that refused) and some after the server has done them (an answer
+// lost in flight): the two faults a retrying client must survive.
+type faulty struct {
+	h                http.Handler
+	n                atomic.Int64
+	refused, dropped atomic.Int64
+}
+
+func (f *faulty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || strings.HasSuffix(r.URL.Path, "/auth/login") {
+		f.h.ServeHTTP(w, r)
+		return
+	}
+	switch f.n.Add(1) % 5 {
+	case 1:
+		f.refused.Add(1)
+	case 3:
+		rec := httptest.NewRecorder()
+		f.h.ServeHTTP(rec, r)
+		if rec.Code < 300 {
+			f.dropped.Add(1)
+		}
+	default:
+		f.h.ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Retry-After", "0")
+	w.WriteHeader(http.StatusServiceUnavailable)
+}
+
+// The fault mode retries 503s and lost answers with the same key, and its
+// report proves that every acknowledged action was applied exactly once.
+// Without the key, the same faults apply actions twice, and the report says
+// so: the proof is not blind.
+func TestRetryProvesExactlyOnce(t *testing.T) {
+	w := newLoadWorld(t)
+	ctx := context.Background()
+	f := &faulty{h: w.h}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+
+	var out bytes.Buffer
+	ro := runOpts{url: srv.URL + "/api/v1", db: w.url, workloads: []string{"register", "lifecycle", "action"}, clients: []int{3},
+		duration: 600 * time.Millisecond, maxRequests: 300, pool: 30, boardShare: 5, retry: true, loseAnswers: 20}
+	if err := drive(ctx, ro, &out); err != nil {
+		t.Fatalf("drive: %v\n%s", err, out.String())
+	}
+	var e exactlyOnce
+	for _, line := range lines(t, out.String()) {
+		if string(line["kind"]) == `"exactly_once"` {
+			b, _ := json.Marshal(line)
+			_ = json.Unmarshal(b, &e)
+		}
+	}
+	if !e.OK || e.Acked == 0 || e.Once != e.Acked || e.Twice != 0 || e.Missing != 0 || e.GaveUp != 0 {
+		t.Fatalf("exactly once: %+v\n%s", e, out.String())
+	}
+	if f.refused.Load() == 0 || f.dropped.Load() == 0 || e.Lost == 0 || e.Retried == 0 || e.Resent < f.refused.Load()+f.dropped.Load() {
+		t.Fatalf("faults: %d refused, %d dropped after the commit; report %+v", f.refused.Load(), f.dropped.Load(), e)
+	}
+	if !strings.Contains(out.String(), "exactly once: every acknowledged action applied exactly once") {
+		t.Errorf("no verdict:\n%s", out.String())
+	}
+	w.verifyAudit(t)
+
+	// The same faults without the key: some actions land twice, and the check finds them.
+	rt := newRetrier(30)
+	rt.withoutKey = true
+	s, err := newSession(ctx, srv.URL+"/api/v1", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newMeasurement()
+	c := &client{s: s, m: m, rng: rand.New(rand.NewPCG(1, 2)), retry: rt}
+	for range 20 {
+		c.register(ctx)
+	}
+	bad, err := rt.verify(ctx, w.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad.OK || bad.Twice == 0 {
+		t.Fatalf("retries without a key: %+v, want actions applied twice", bad)
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/rectify-team/rectify/internal/app"
@@ -33,7 +32,6 @@ type prepareOpts struct {
 	units        int
 	perRole      int
 	months       int
-	batch        int
 	seed         uint64
 	adminPass    string
 	auditKeyFile string
@@ -48,7 +46,6 @@ func prepareCmd(ctx context.Context, args []string, getenv func(string) string, 
 	fs.IntVar(&o.units, "units", 10, "departments under the root; each gets three teams")
 	fs.IntVar(&o.perRole, "per-role", 2, "users per role (inspector, verifier, leader); at least 2 for four-eyes")
 	fs.IntVar(&o.months, "months", 12, "problems' creation dates spread over this many months before now")
-	fs.IntVar(&o.batch, "batch", 500, "rows per INSERT")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed")
 	fs.StringVar(&o.adminPass, "admin-password", "load-admin-password", "first admin's password if the database is empty")
 	fs.StringVar(&o.auditKeyFile, "audit-key", filepath.Join("data", "audit.key"), "audit key file (only read or created, as the server does)")
@@ -66,8 +63,6 @@ func prepareCmd(ctx context.Context, args []string, getenv func(string) string, 
 		return errors.New("--per-role: 2 to 50")
 	case o.months < 1 || o.months > 120:
 		return errors.New("--months: 1 to 120")
-	case o.batch < 1 || o.batch > 1000:
-		return errors.New("--batch: 1 to 1000")
 	}
 	return prepare(ctx, o, stdout)
 }
@@ -107,7 +102,7 @@ func prepare(ctx context.Context, o prepareOpts, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "organisation: %d teams, %d owners, %d leaf categories (%s)\n", len(org.teams), len(org.owners),
 		len(org.categories), time.Since(start).Round(time.Millisecond))
 	t := time.Now()
-	if err := insertProblems(ctx, db.SQL(), db.Dialect(), org, o); err != nil {
+	if err := insertProblems(ctx, db, org, o); err != nil {
 		return err
 	}
 	took := time.Since(t)
@@ -211,11 +206,6 @@ func leafCategories(ctx context.Context, db *sql.DB) ([]int64, error) {
 	return out, rows.Err()
 }
 
-// problemColumns are the columns prepare fills; the rest keep their defaults.
-var problemColumns = []string{"code", "title", "description", "category_id", "severity", "source", "unit_id", "found_at",
-	"status", "version", "assignee_id", "deadline", "measures", "percent", "rework_count", "reopen_count", "extension_count",
-	"closed_on_time", "submitted_by", "created_by", "created_at", "updated_at", "assigned_at", "submitted_at", "closed_at"}
-
 // statusMix is how the data set's problems are spread over the states.
 var statusMix = []struct {
 	status domain.Status
@@ -232,10 +222,11 @@ var (
 )
 
 // insertProblems adds o.problems rows in created order (so that ids grow with
-// time, as they do in use), with codes continuing each year's counter. The
-// rows have no audit entries: they stand for history that is not replayed;
-// actions on them later start their trail.
-func insertProblems(ctx context.Context, db *sql.DB, dialect string, org *loadOrg, o prepareOpts) error {
+// time, as they do in use) through the store's own bulk path, the one the
+// ledger's import takes: codes reserved from each year's counter, rows
+// inserted many at a time. The rows have no audit entries: they stand for
+// history that is not replayed; actions on them later start their trail.
+func insertProblems(ctx context.Context, db *store.DB, org *loadOrg, o prepareOpts) error {
 	if o.problems == 0 {
 		return nil
 	}
@@ -248,14 +239,11 @@ func insertProblems(ctx context.Context, db *sql.DB, dialect string, org *loadOr
 	span := now.Sub(now.AddDate(0, -o.months, 0))
 	step := span / time.Duration(o.problems)
 	first := now.Add(-span)
-	counters := map[int]int64{}
-	var inspector *app.User
-	if u, err := userByName(ctx, db, loadPrefix+"inspector-1"); err == nil {
-		inspector = u
-	} else {
+	inspector, err := userByName(ctx, db.SQL(), loadPrefix+"inspector-1")
+	if err != nil {
 		return err
 	}
-	verifier, err := userByName(ctx, db, loadPrefix+"verifier-1")
+	verifier, err := userByName(ctx, db.SQL(), loadPrefix+"verifier-1")
 	if err != nil {
 		return err
 	}
@@ -263,54 +251,15 @@ func insertProblems(ctx context.Context, db *sql.DB, dialect string, org *loadOr
 	for _, s := range statusMix {
 		total += s.weight
 	}
-	placeholders := "(" + strings.TrimSuffix(strings.Repeat("?,", len(problemColumns)), ",") + ")"
-	head := "INSERT INTO problems (" + strings.Join(problemColumns, ", ") + ") VALUES "
-	args := make([]any, 0, o.batch*len(problemColumns))
-	// Batches go in transactions of about 20,000 rows: one commit (and one
-	// fsync) per transaction instead of per statement.
-	var tx *sql.Tx
-	defer func() {
-		if tx != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	inTx := 0
-	flush := func(n int) error {
-		if n == 0 {
-			return nil
-		}
-		if tx == nil {
-			if tx, err = db.BeginTx(ctx, nil); err != nil {
-				return fmt.Errorf("insert problems: %w", err)
-			}
-		}
-		q := head + strings.TrimSuffix(strings.Repeat(placeholders+",", n), ",")
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("insert problems: %w", err)
-		}
-		args = args[:0]
-		if inTx += n; inTx >= 20000 {
-			if err := tx.Commit(); err != nil {
-				return fmt.Errorf("insert problems: %w", err)
-			}
-			tx, inTx = nil, 0
-		}
-		return nil
-	}
-	inBatch := 0
+	// About 20,000 rows a transaction: one commit (and one fsync) each.
+	const perTx = 20000
+	chunk := make([]*domain.Problem, 0, perTx)
 	for i := range o.problems {
 		created := first.Add(time.Duration(i)*step + time.Duration(rng.Int64N(int64(step)+1)))
 		if created.After(now) {
 			created = now
 		}
 		day := domain.DateOf(created, loc)
-		year := day.Year()
-		if _, ok := counters[year]; !ok {
-			if counters[year], err = counter(ctx, db, year); err != nil {
-				return err
-			}
-		}
-		counters[year]++
 		pick := rng.IntN(total)
 		status := statusMix[0].status
 		for _, s := range statusMix {
@@ -323,81 +272,86 @@ func insertProblems(ctx context.Context, db *sql.DB, dialect string, org *loadOr
 		team := org.teams[rng.IntN(len(org.teams))]
 		sev := severities[rng.IntN(len(severities))]
 		days := map[domain.Severity]int{domain.SeverityGeneral: 30, domain.SeveritySerious: 15, domain.SeverityCritical: 7}[sev]
-		var (
-			assignee, submittedBy              any
-			deadline                           any
-			assignedAt, submittedAt, closedAt  any
-			closedOnTime                       any
-			version                            = int64(1)
-			measures                           = ""
-			percent, rework, reopen, extension int
-		)
-		updated := created
+		title := titles[rng.IntN(len(titles))]
+		p := &domain.Problem{Title: fmt.Sprintf("%s（负载 %d）", title, i), Description: "负载测试数据：" + title,
+			CategoryID: org.categories[rng.IntN(len(org.categories))], Severity: sev, Source: sources[rng.IntN(len(sources))],
+			UnitID: team.ID, FoundAt: day, Status: status, Version: 1, CreatedAt: created, UpdatedAt: created}
 		if status != domain.StatusRegistered && status != domain.StatusDismissed {
 			a := created.Add(time.Duration(rng.IntN(48)) * time.Hour)
-			assignee, assignedAt, measures = org.owners[team.ID].ID, a, "按期整改，举一反三"
-			deadline = day.AddDays(days).String()
-			version, updated = 2, a
+			p.AssigneeID, p.AssignedAt, p.Measures = org.owners[team.ID].ID, &a, "按期整改，举一反三"
+			p.Deadline = day.AddDays(days)
+			p.Version, p.UpdatedAt = 2, a
 			switch status {
 			case domain.StatusRectifying:
-				version, percent = 3, rng.IntN(100)
+				p.Version, p.Percent = 3, rng.IntN(100)
 			case domain.StatusSubmitted, domain.StatusClosed:
 				s := a.Add(time.Duration(1+rng.IntN(24*days)) * time.Hour)
-				submittedAt, submittedBy, version, percent, updated = s, org.owners[team.ID].ID, 4, 100, s
+				p.SubmittedAt, p.SubmittedBy, p.Version, p.Percent, p.UpdatedAt = &s, org.owners[team.ID].ID, 4, 100, s
 				if status == domain.StatusClosed {
 					c := s.Add(time.Duration(1+rng.IntN(72)) * time.Hour)
-					closedAt, version, updated = c, 5, c
-					closedOnTime = !domain.DateOf(c, loc).After(day.AddDays(days))
+					onTime := !domain.DateOf(c, loc).After(day.AddDays(days))
+					p.ClosedAt, p.Version, p.UpdatedAt, p.ClosedOnTime = &c, 5, c, &onTime
 				}
 				if rng.IntN(10) == 0 {
-					rework = 1
+					p.ReworkCount = 1
 				}
 			}
 			if rng.IntN(20) == 0 {
-				extension = 1
+				p.ExtensionCount = 1
 			}
 		}
 		if status == domain.StatusDismissed {
-			version, updated = 2, created.Add(time.Hour)
+			p.Version, p.UpdatedAt = 2, created.Add(time.Hour)
 		}
 		if status == domain.StatusClosed && rng.IntN(50) == 0 {
-			reopen = 1
+			p.ReopenCount = 1
 		}
-		if updated.After(now) {
+		if p.UpdatedAt.After(now) {
 			// A step that would lie in the future has not happened yet on a live system, but the problem
 			// was touched at some time since it was created: spread those times rather than giving every
 			// recent problem the same updated_at (the board's refresh reads what changed recently).
-			updated = created.Add(time.Duration(rng.Int64N(int64(now.Sub(created)) + 1)))
+			p.UpdatedAt = created.Add(time.Duration(rng.Int64N(int64(now.Sub(created)) + 1)))
 		}
-		title := titles[rng.IntN(len(titles))]
-		args = append(args, fmt.Sprintf("WT-%d-%06d", year, counters[year]), fmt.Sprintf("%s（负载 %d）", title, i),
-			"负载测试数据："+title, org.categories[rng.IntN(len(org.categories))], string(sev),
-			string(sources[rng.IntN(len(sources))]), team.ID, day.String(), string(status), version, assignee, deadline,
-			measures, percent, rework, reopen, extension, closedOnTime, submittedBy, pickCreator(rng, inspector, verifier),
-			created, updated, assignedAt, submittedAt, closedAt)
-		inBatch++
-		if inBatch == o.batch {
-			if err := flush(inBatch); err != nil {
+		p.CreatedBy = pickCreator(rng, inspector, verifier)
+		if chunk = append(chunk, p); len(chunk) == perTx {
+			if err := loadProblems(ctx, db, chunk); err != nil {
 				return err
 			}
-			inBatch = 0
+			chunk = chunk[:0]
 		}
 	}
-	if err := flush(inBatch); err != nil {
-		return err
+	return loadProblems(ctx, db, chunk)
+}
+
+// loadProblems gives ps the next codes of their found dates' years and
+// inserts them, in one transaction.
+func loadProblems(ctx context.Context, db *store.DB, ps []*domain.Problem) error {
+	if len(ps) == 0 {
+		return nil
 	}
-	if tx != nil {
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("insert problems: %w", err)
+	return db.Tx(ctx, func(r app.Repos) error {
+		var years []int
+		count := map[int]int64{}
+		for _, p := range ps {
+			if count[p.FoundAt.Year()]++; count[p.FoundAt.Year()] == 1 {
+				years = append(years, p.FoundAt.Year())
+			}
 		}
-		tx = nil
-	}
-	for year, seq := range counters {
-		if err := setCounter(ctx, db, dialect, year, seq); err != nil {
-			return err
+		next := map[int]int64{}
+		for _, y := range years {
+			first, err := r.Ledger.ReserveCodes(ctx, y, count[y])
+			if err != nil {
+				return err
+			}
+			next[y] = first
 		}
-	}
-	return nil
+		for _, p := range ps {
+			y := p.FoundAt.Year()
+			p.Code = fmt.Sprintf("WT-%d-%06d", y, next[y])
+			next[y]++
+		}
+		return r.Ledger.InsertProblems(ctx, ps)
+	})
 }
 
 func pickCreator(rng *rand.Rand, inspector, verifier *app.User) int64 {
@@ -413,24 +367,4 @@ func userByName(ctx context.Context, db *sql.DB, username string) (*app.User, er
 		return nil, fmt.Errorf("user %s: %w", username, err)
 	}
 	return u, nil
-}
-
-func counter(ctx context.Context, db *sql.DB, year int) (int64, error) {
-	var seq int64
-	err := db.QueryRowContext(ctx, "SELECT last_seq FROM problem_counters WHERE year = ?", year).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return seq, err
-}
-
-func setCounter(ctx context.Context, db *sql.DB, dialect string, year int, seq int64) error {
-	q := "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON CONFLICT(year) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)"
-	if dialect == store.DialectMySQL {
-		q = "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON DUPLICATE KEY UPDATE last_seq = GREATEST(last_seq, VALUES(last_seq))"
-	}
-	if _, err := db.ExecContext(ctx, q, year, seq); err != nil {
-		return fmt.Errorf("problem counter %d: %w", year, err)
-	}
-	return nil
 }

@@ -213,6 +213,9 @@ func scrapeGauge(s *session, name string) (float64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(s.base, "/api/v1")+"/metrics", nil)
+	if tok := os.Getenv("RECTIFY_METRICS_TOKEN"); tok != "" { // the server serves /metrics to its token only
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	res, err := s.client.Do(req)
 	if err != nil {
 		return 0, err

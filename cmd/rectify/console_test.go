@@ -581,19 +581,20 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 	}
 
 	// The leader changes their password: a wrong current one is refused beside
-	// the field; then every session ends and the new password signs in.
+	// the field; then the leader's other sessions end and the new one signs in.
 	leader.open("/password")
-	leader.set("#password-form input[name=current_password]", "wrong-password")
-	leader.set("#password-form input[name=password]", "leader-new-pw")
-	leader.set("#password-form input[name=confirm]", "leader-new-pw")
+	leader.set("#password-form input[name=old]", "wrong-password")
+	leader.set("#password-form input[name=new]", "Leader-New-pw-2026")
+	leader.set("#password-form input[name=confirm]", "Leader-New-pw-2026")
 	leader.do(chromedp.Click(chromedp.CSS("#password-form button[type=submit]")))
 	leader.waitFor(`!!document.querySelector("#password-form .field-error")`)
-	leader.set("#password-form input[name=current_password]", "demo-wangjianguo")
-	leader.set("#password-form input[name=password]", "leader-new-pw")
-	leader.set("#password-form input[name=confirm]", "leader-new-pw")
-	leader.do(chromedp.Click(chromedp.CSS("#password-form button[type=submit]")))
-	leader.waitFor(`location.pathname === "/login" && location.search.includes("changed")`)
-	leader.login("wangjianguo", "leader-new-pw")
+	leader.set("#password-form input[name=old]", "demo-wangjianguo")
+	leader.set("#password-form input[name=new]", "Leader-New-pw-2026")
+	leader.set("#password-form input[name=confirm]", "Leader-New-pw-2026")
+	leader.submitAndWait("#password-form button[type=submit]", "password")
+	leader.do(chromedp.Click(chromedp.CSS("#signout")))
+	leader.waitFor(`location.pathname === "/login"`)
+	leader.login("wangjianguo", "Leader-New-pw-2026")
 
 	// The admin signs in; an absent problem is the 404 page.
 	admin.login("admin", "admin-console-pw")

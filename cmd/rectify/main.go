@@ -59,7 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, err := store.Open(ctx, cfg.DB, store.Options{MaxOpenConns: cfg.DBMaxConns, Logger: log, QueryTimeout: cfg.DBTimeout})
+	db, err := store.Open(ctx, cfg.DB, store.Options{MaxOpenConns: cfg.DBMaxConns, Logger: log, QueryTimeout: cfg.DBTimeout,
+		CodeBlock: cfg.CodeBlock})
 	if err != nil {
 		return err
 	}
@@ -93,12 +94,14 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	appCfg := app.DefaultConfig()
 	appCfg.Location, appCfg.Deadlines, appCfg.TokenTTL = cfg.Location, cfg.Deadlines, cfg.TokenTTL
 	appCfg.Evaluation = cfg.Evaluation
-	appCfg.TxWithin = cfg.DBTimeout              // bounds every transaction attempt (store.Options.QueryTimeout)
+	appCfg.TxWithin = cfg.DBTimeout // bounds every transaction attempt (store.Options.QueryTimeout)
+	appCfg.CheckpointEvery, appCfg.AuditMargin = cfg.CheckpointInterval, cfg.AuditMargin
 	blobs, err := evidencePolicies(cfg, &appCfg) // evidence.go
 	if err != nil {
 		return err
 	}
-	opts := append([]app.Option{app.WithLogger(log), app.WithMetrics(metrics), app.WithBlobs(blobs)},
+	cplog := audit.NewLog(cfg.AuditLogFile, keys)
+	opts := append([]app.Option{app.WithLogger(log), app.WithMetrics(metrics), app.WithBlobs(blobs), app.WithCheckpointLog(cplog)},
 		notifyPolicies(cfg, &appCfg)...) // notify.go
 	svc := app.New(db, keys, appCfg, opts...)
 
@@ -115,9 +118,14 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
+	// What was left unsigned by a crash is signed now, and checkpoints the log
+	// lacks (signed while it was away, or before it existed) are copied to it.
+	if _, err := svc.Checkpoint(ctx); err != nil {
+		log.Warn("audit checkpoint at start failed", "checkpoint_log", cfg.AuditLogFile, "err", err)
+	}
 
-	handler, err := httpapi.New(svc, httpapi.Options{Logger: log, Metrics: metrics, MaxBodyBytes: cfg.MaxBodyBytes,
-		MaxUploadBytes: cfg.MaxUploadBytes, TrustedProxies: cfg.TrustedProxies})
+	handler, err := httpapi.New(svc, httpapi.Options{Logger: log, Metrics: metrics, MetricsToken: cfg.MetricsToken,
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes, TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		return err
 	}
@@ -136,6 +144,11 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		return err
 	}
 	defer stopPprof()
+	stopMetrics, err := startMetrics(cfg.MetricsAddr, cfg.MetricsToken, metrics, log) // metrics.go
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
@@ -144,9 +157,14 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	go warmBoard(bg, svc, log)            // board.go
 	go memoryLimitLoop(bg, log)           // memory.go
 	instance := instanceName(cfg)         // notify.go
+	schedulerDone := make(chan struct{})
 	if cfg.Notify.SchedulerInterval > 0 {
-		go schedulerLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
+		go func() {
+			defer close(schedulerDone)
+			schedulerLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
+		}()
 	} else {
+		close(schedulerDone)
 		log.Info("no scheduler on this instance (RECTIFY_SCHEDULER_INTERVAL=0): escalations and re-check reminders run elsewhere")
 	}
 	go dispatchLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
@@ -169,6 +187,13 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	stopBG()
+	// The scheduler's lease goes to whichever instance's next pass comes first.
+	if cfg.Notify.SchedulerInterval > 0 {
+		<-schedulerDone
+		if err := svc.ReleaseScheduler(shutdownCtx, instance); err != nil {
+			log.Warn("scheduler lease not given up; it runs out by itself", "err", err)
+		}
+	}
 	// A last checkpoint so that a clean stop leaves every head signed.
 	if _, err := svc.Checkpoint(shutdownCtx); err != nil {
 		log.Warn("final audit checkpoint failed", "err", err)

@@ -196,6 +196,11 @@ func TestBinaryClosedLoop(t *testing.T) {
 	if !strings.Contains(s.out.String(), `"msg":"stopped"`) {
 		t.Fatalf("no clean stop in the log:\n%s", s.out)
 	}
+	// The final checkpoint of a clean stop is in the checkpoint log beside the key.
+	logged, err := os.ReadFile(filepath.Join(dir, "data", "audit-checkpoints.log"))
+	if err != nil || bytes.Count(logged, []byte("\n")) < 1 {
+		t.Fatalf("checkpoint log after a clean stop: %q %v", logged, err)
+	}
 
 	// Restart on the same database: the old token still works, the trail verifies.
 	s2 := start(t, env)
@@ -204,7 +209,7 @@ func TestBinaryClosedLoop(t *testing.T) {
 		t.Fatalf("after restart: %v", got)
 	}
 	v := s2.call("GET", "/audit/verify", verifier, nil, 200)
-	if v["ok"] != true || v["checkpoints"].(float64) < 1 {
+	if v["ok"] != true || v["checkpoints"].(float64) < 1 || v["logged_checkpoints"] != v["checkpoints"] {
 		t.Fatalf("verify after restart: %v", v)
 	}
 	hist := s2.call("GET", "/problems/"+id+"/history", verifier, nil, 200)["items"].([]any)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"path"
 	"slices"
 	"strings"
@@ -112,7 +113,9 @@ func (s *Service) Upload(ctx context.Context, c Caller, name string, content io.
 			return err
 		}
 		rec := rec
-		rec.objectID = idString(a.ID)
+		// Each upload its own stream: uploads by different people share no
+		// stream head (a row every upload would otherwise lock and write).
+		rec.stream, rec.objectID = attachmentStream(a.ID), idString(a.ID)
 		rec.changes = map[string]any{"name": a.Name, "sha256": a.SHA256, "size": a.Size, "content_type": a.ContentType}
 		if err := r.Audit.Append(ctx, s.entry(c, now, rec)); err != nil {
 			return err
@@ -126,6 +129,8 @@ func (s *Service) Upload(ctx context.Context, c Caller, name string, content io.
 	s.observe(ActionAttachmentUpload, audit.OutcomeOK)
 	return out, nil
 }
+
+func attachmentStream(id int64) string { return "attachment/" + idString(id) }
 
 func mediaType(ct string) string {
 	base, _, _ := strings.Cut(ct, ";")
@@ -192,22 +197,47 @@ func (s *Service) ProblemAttachments(ctx context.Context, c Caller, id int64) ([
 	return s.store.Read().Attachments.ForProblem(ctx, id)
 }
 
-// evidence resolves the attachment_ids of an action: each must be the
-// caller's own upload attached nowhere yet, or one the caller already sees.
-// Anything else reads as unknown (400 naming the field), so that ids do not
-// reveal other people's files.
-func (s *Service) evidence(ctx context.Context, r Repos, actor domain.Actor, ids []int64) ([]domain.Evidence, []int64, error) {
-	if len(ids) == 0 {
-		return nil, nil, nil
+// distinctIDs keeps the first occurrence of each id, in order, and refuses
+// more than max distinct ones, naming field. Actions call it before their
+// transaction opens; it stops at the first id past the bound, so an
+// oversized list costs one pass over at most max+1 distinct ids and never
+// the writer's lock.
+func distinctIDs(field string, ids []int64, max int) ([]int64, error) {
+	return distinctSeq(field, slices.Values(ids), len(ids), max)
+}
+
+// distinctSeq is distinctIDs over a sequence of n ids.
+func distinctSeq(field string, ids iter.Seq[int64], n, max int) ([]int64, error) {
+	if n == 0 {
+		return nil, nil
 	}
-	var uniq []int64
-	for _, id := range ids {
-		if !slices.Contains(uniq, id) {
-			uniq = append(uniq, id)
+	seen := make(map[int64]struct{}, min(n, max+1))
+	uniq := make([]int64, 0, min(n, max))
+	for id := range ids {
+		if _, dup := seen[id]; dup {
+			continue
 		}
+		if len(uniq) == max {
+			return nil, domain.Invalid(field, "names more than %d distinct ids; at most %d allowed", max, max)
+		}
+		seen[id] = struct{}{}
+		uniq = append(uniq, id)
 	}
-	if len(uniq) > domain.MaxAttachmentsPerAction {
-		return nil, nil, domain.Invalid("attachment_ids", "names %d attachments; at most %d allowed", len(uniq), domain.MaxAttachmentsPerAction)
+	return uniq, nil
+}
+
+// evidenceIDs is distinctIDs for an action's attachment_ids.
+func evidenceIDs(ids []int64) ([]int64, error) {
+	return distinctIDs("attachment_ids", ids, domain.MaxAttachmentsPerAction)
+}
+
+// evidence resolves the attachment_ids of an action, already made distinct
+// and bounded by evidenceIDs: each must be the caller's own upload attached
+// nowhere yet, or one the caller already sees. Anything else reads as
+// unknown (400 naming the field), so that ids do not reveal other people's files.
+func (s *Service) evidence(ctx context.Context, r Repos, actor domain.Actor, uniq []int64) ([]domain.Evidence, []int64, error) {
+	if len(uniq) == 0 {
+		return nil, nil, nil
 	}
 	found, err := r.Attachments.GetMany(ctx, uniq)
 	if err != nil {

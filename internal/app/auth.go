@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/password"
 )
 
 // Login results are the same for an unknown user, a wrong password and a
@@ -160,15 +162,13 @@ func (s *Service) Logout(ctx context.Context, c Caller, token string) error {
 	})
 }
 
-// HashPassword checks the password policy and hashes it.
-func (s *Service) HashPassword(password string) (string, error) {
-	var v domain.Validator
-	v.Check(len([]rune(password)) >= 8, "password", "must be at least 8 characters")
-	v.Check(len(password) <= 72, "password", "must be at most 72 bytes")
-	if err := v.Err(); err != nil {
+// HashPassword checks the password policy (internal/password) for the
+// account username with roles, naming field, and hashes the password.
+func (s *Service) HashPassword(field, pw, username string, roles []domain.Role) (string, error) {
+	if err := password.Check(field, pw, username, slices.Contains(roles, domain.RoleAdmin)); err != nil {
 		return "", err
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), s.cfg.BcryptCost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -198,7 +198,7 @@ func (s *Service) Bootstrap(ctx context.Context, orgName, password string) (crea
 		}
 		generated = password
 	}
-	hash, err := s.HashPassword(password)
+	hash, err := s.HashPassword("password", password, "admin", []domain.Role{domain.RoleAdmin})
 	if err != nil {
 		return false, "", fmt.Errorf("RECTIFY_ADMIN_PASSWORD: %w", err)
 	}
@@ -224,4 +224,92 @@ func (s *Service) Bootstrap(ctx context.Context, orgName, password string) (crea
 		return false, "", err
 	}
 	return true, generated, nil
+}
+
+// ChangePassword changes the caller's own password, given the current one,
+// and ends the caller's other sessions: the one that asked (token) stays. A
+// wrong current password counts as a failed login for throttling.
+func (s *Service) ChangePassword(ctx context.Context, c Caller, token, oldPassword, newPassword string) error {
+	rec := record{stream: audit.SystemStream, action: ActionPasswordChange, objectType: "user", objectID: idString(c.Actor.UserID)}
+	audited := false
+	err := func() error {
+		var v domain.Validator
+		v.Check(oldPassword != "", "old", "is required: your current password")
+		v.Check(len(oldPassword) <= password.MaxBytes, "old", "is longer than 72 bytes")
+		v.Check(newPassword != "", "new", "is required")
+		if err := v.Err(); err != nil {
+			return err
+		}
+		username := c.Actor.Username
+		byUser, byIP, err := s.store.Read().Sessions.CountFailures(ctx, username, c.IP, s.now().Add(-s.cfg.LoginWindow))
+		if err != nil {
+			return err
+		}
+		if byUser >= s.cfg.MaxFailuresPerUser || byIP >= s.cfg.MaxFailuresPerIP {
+			return fmt.Errorf("too many failed attempts; try again in %s: %w", s.cfg.LoginWindow, domain.ErrTooManyAttempts)
+		}
+		u, err := s.store.Read().Users.Get(ctx, c.Actor.UserID)
+		if err != nil {
+			return err
+		}
+		if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(oldPassword)) != nil {
+			wrong := domain.Invalid("old", "is not your current password")
+			now := s.now()
+			refusal := rec
+			refusal.outcome, refusal.reason = audit.OutcomeRefused, "wrong current password"
+			audited = true
+			if err := s.store.Tx(ctx, func(r Repos) error {
+				if err := r.Sessions.RecordFailure(ctx, username, c.IP, now); err != nil {
+					return err
+				}
+				return r.Audit.Append(ctx, s.entry(c, now, refusal))
+			}); err != nil {
+				return err
+			}
+			return wrong
+		}
+		if newPassword == oldPassword {
+			return domain.Invalid("new", "must differ from your current password")
+		}
+		hash, err := s.HashPassword("new", newPassword, u.Username, u.Roles)
+		if err != nil {
+			return err
+		}
+		return s.store.Tx(ctx, func(r Repos) error {
+			now := s.now()
+			if err := s.claimKey(ctx, r, c, now); err != nil {
+				return err
+			}
+			cur, err := r.Users.Get(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			if cur.PasswordHash != u.PasswordHash {
+				return &domain.ConflictError{Reason: "the password was changed meanwhile; sign in again"}
+			}
+			cur.PasswordHash, cur.UpdatedAt = hash, now
+			if err := r.Users.Update(ctx, cur); err != nil {
+				return err
+			}
+			if err := r.Sessions.RevokeUserExcept(ctx, u.ID, hashToken(token), now); err != nil {
+				return fmt.Errorf("revoke other sessions: %w", err)
+			}
+			if err := r.Sessions.ClearFailures(ctx, username); err != nil {
+				return err
+			}
+			done := rec
+			done.changes = map[string]any{"password": "changed", "other_sessions": "revoked"}
+			if err := r.Audit.Append(ctx, s.entry(c, now, done)); err != nil {
+				return err
+			}
+			return s.rememberResponse(ctx, r, c, nil)
+		})
+	}()
+	if err = s.keyTaken(ctx, c, err); err != nil {
+		if !audited && refusable(err) && !errors.Is(err, ErrReplayed) {
+			s.auditRefusal(ctx, c, rec, err)
+		}
+		return err
+	}
+	return nil
 }

@@ -408,6 +408,21 @@ func TestTwoInstancesShareTheScheduler(t *testing.T) {
 	if rep, _ := holder.Tick(t.Context(), holderName); rep.Leader {
 		t.Errorf("%s took the lease back while %s held it", holderName, otherName)
 	}
+	// A holder that stops gracefully gives the lease up: the other takes it
+	// at its next pass, without waiting for it to run out.
+	if err := other.ReleaseScheduler(t.Context(), otherName); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := holder.Tick(t.Context(), holderName); err != nil || !rep.Leader {
+		t.Fatalf("%s after %s gave the lease up: leader %v, %v", holderName, otherName, rep.Leader, err)
+	}
+	// Giving up a lease one does not hold changes nothing.
+	if err := other.ReleaseScheduler(t.Context(), otherName); err != nil {
+		t.Fatal(err)
+	}
+	if rep, _ := other.Tick(t.Context(), otherName); rep.Leader {
+		t.Errorf("%s took the lease from %s after giving up a lease it did not hold", otherName, holderName)
+	}
 }
 
 // A target that fails and recovers gets every event once; failures are visible to admins.

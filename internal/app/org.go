@@ -15,8 +15,14 @@ import (
 // admin runs one administrative change: only admins may make it, it is
 // audited on the system stream in the same transaction, and a refusal is
 // audited on its own.
-func (s *Service) admin(ctx context.Context, c Caller, action, objectType string, fn func(r Repos, rec *record) error) error {
-	rec := record{stream: audit.SystemStream, action: action, objectType: objectType}
+//
+// target names the object acted on (its id, or for a creation what was asked
+// for) so that a refusal, audited after the transaction rolled back, still
+// says whom it concerned.
+func (s *Service) admin(ctx context.Context, c Caller, target record, fn func(r Repos, rec *record) error) error {
+	rec := target
+	rec.stream = audit.SystemStream
+	action := rec.action
 	err := func() error {
 		if !c.Actor.Has(domain.RoleAdmin) {
 			return domain.Forbidden("role_required", "%s requires the admin role", action)
@@ -91,7 +97,8 @@ func unitPath(r Repos) func(context.Context, int64) (string, error) {
 // CreateUnit adds a unit.
 func (s *Service) CreateUnit(ctx context.Context, c Caller, in UnitInput) (*Unit, error) {
 	var out *Unit
-	err := s.admin(ctx, c, ActionUnitCreate, "unit", func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, record{action: ActionUnitCreate, objectType: "unit",
+		changes: map[string]any{"name": truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r Repos, rec *record) error {
 		if err := validateUnit(in); err != nil {
 			return err
 		}
@@ -119,7 +126,7 @@ type UnitPatch struct {
 // UpdateUnit renames or moves a unit.
 func (s *Service) UpdateUnit(ctx context.Context, c Caller, id int64, p UnitPatch) (*Unit, error) {
 	var out *Unit
-	err := s.admin(ctx, c, ActionUnitUpdate, "unit", func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, record{action: ActionUnitUpdate, objectType: "unit", objectID: idString(id)}, func(r Repos, rec *record) error {
 		rec.objectID = idString(id)
 		u, err := r.Units.Get(ctx, id)
 		if err != nil {
@@ -196,7 +203,8 @@ func categoryPath(r Repos) func(context.Context, int64) (string, error) {
 // CreateCategory adds a category.
 func (s *Service) CreateCategory(ctx context.Context, c Caller, in CategoryInput) (*Category, error) {
 	var out *Category
-	err := s.admin(ctx, c, ActionCategoryCreate, "category", func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, record{action: ActionCategoryCreate, objectType: "category",
+		changes: map[string]any{"code": truncate(in.Code, 64), "name": truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r Repos, rec *record) error {
 		if err := validateCategory(in); err != nil {
 			return err
 		}
@@ -225,7 +233,7 @@ type CategoryPatch struct {
 // UpdateCategory renames, recodes or moves a category.
 func (s *Service) UpdateCategory(ctx context.Context, c Caller, id int64, p CategoryPatch) (*Category, error) {
 	var out *Category
-	err := s.admin(ctx, c, ActionCategoryUpdate, "category", func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, record{action: ActionCategoryUpdate, objectType: "category", objectID: idString(id)}, func(r Repos, rec *record) error {
 		rec.objectID = idString(id)
 		cat, err := r.Categories.Get(ctx, id)
 		if err != nil {
@@ -283,7 +291,7 @@ var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
 func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (*User, error) {
 	var out *User
 	in.Username = NormalizeUsername(in.Username)
-	err := s.admin(ctx, c, ActionUserCreate, "user", func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, record{action: ActionUserCreate, objectType: "user", objectID: in.Username}, func(r Repos, rec *record) error {
 		rec.objectID = in.Username
 		var v domain.Validator
 		v.Check(usernamePattern.MatchString(in.Username), "username", "must be 3-64 lower-case letters, digits, '.', '_' or '-'")
@@ -300,7 +308,7 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (*User
 		if err := v.Err(); err != nil {
 			return err
 		}
-		hash, err := s.HashPassword(in.Password)
+		hash, err := s.HashPassword("password", in.Password, in.Username, roles)
 		if err != nil {
 			return err
 		}
@@ -330,7 +338,7 @@ type UserPatch struct {
 // UpdateUser changes an account. Disabling revokes every session of the user.
 func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatch) (*User, error) {
 	var out *User
-	err := s.admin(ctx, c, ActionUserUpdate, "user", func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, record{action: ActionUserUpdate, objectType: "user", objectID: idString(id)}, func(r Repos, rec *record) error {
 		rec.objectID = idString(id)
 		u, err := r.Users.Get(ctx, id)
 		if err != nil {
@@ -392,13 +400,13 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 
 // ResetPassword sets a new password and revokes every session of the user.
 func (s *Service) ResetPassword(ctx context.Context, c Caller, id int64, password string) error {
-	return s.admin(ctx, c, ActionUserResetPassword, "user", func(r Repos, rec *record) error {
+	return s.admin(ctx, c, record{action: ActionUserResetPassword, objectType: "user", objectID: idString(id)}, func(r Repos, rec *record) error {
 		rec.objectID = idString(id)
 		u, err := r.Users.Get(ctx, id)
 		if err != nil {
 			return err
 		}
-		if u.PasswordHash, err = s.HashPassword(password); err != nil {
+		if u.PasswordHash, err = s.HashPassword("password", password, u.Username, u.Roles); err != nil {
 			return err
 		}
 		now := s.now()

@@ -188,7 +188,7 @@ const ActionOutboxRetry = "outbox_retry"
 // RetryOutbox makes an undelivered message due now (after a target was mended).
 func (s *Service) RetryOutbox(ctx context.Context, c Caller, id int64) (*OutboxMessage, error) {
 	var out *OutboxMessage
-	err := s.admin(ctx, c, ActionOutboxRetry, "outbox", func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, record{action: ActionOutboxRetry, objectType: "outbox", objectID: idString(id)}, func(r Repos, rec *record) error {
 		rec.objectID = idString(id)
 		m, err := r.Outbox.Retry(ctx, id, s.now())
 		if err != nil {

@@ -18,8 +18,13 @@ type Store interface {
 	Tx(ctx context.Context, fn func(Repos) error) error
 	// Read returns repositories outside any transaction, for reads.
 	Read() Repos
-	// Ping checks that the database answers.
+	// Ping checks that the database answers (and, on a cluster, that its node
+	// is ready to serve).
 	Ping(ctx context.Context) error
+	// ProblemCode returns the next problem code of year (WT-YYYY-NNNNNN),
+	// unique and increasing on this instance; it is called outside the
+	// registering transaction, and codes of failed registrations are gaps.
+	ProblemCode(ctx context.Context, year int) (string, error)
 }
 
 // Repos are the repositories bound to one transaction (or to none, for reads).
@@ -56,8 +61,9 @@ type Repos struct {
 // ProblemRepo stores problems. Get answers domain.ErrNotFound for an absent id.
 type ProblemRepo interface {
 	Get(ctx context.Context, id int64) (*domain.Problem, error)
-	// Create inserts p, assigning its ID and a code unique within its year.
-	Create(ctx context.Context, p *domain.Problem, year int) error
+	// Create inserts p under its code (Store.ProblemCode), assigning its ID;
+	// ErrCodeTaken if that code is in use already.
+	Create(ctx context.Context, p *domain.Problem) error
 	// Update writes p if its stored version is still expected; otherwise domain.ErrConflict.
 	Update(ctx context.Context, p *domain.Problem, expected int64) error
 	List(ctx context.Context, q ProblemQuery) ([]*domain.Problem, error)
@@ -221,6 +227,8 @@ type SessionRepo interface {
 	Resolve(ctx context.Context, hash string) (*Session, *User, error)
 	Revoke(ctx context.Context, hash string, at time.Time) error
 	RevokeUser(ctx context.Context, userID int64, at time.Time) error
+	// RevokeUserExcept revokes the user's sessions but the one with keepHash.
+	RevokeUserExcept(ctx context.Context, userID int64, keepHash string, at time.Time) error
 	RecordFailure(ctx context.Context, username, ip string, at time.Time) error
 	// CountFailures counts failures since a time, for the username and for the IP.
 	CountFailures(ctx context.Context, username, ip string, since time.Time) (byUser, byIP int64, err error)
@@ -242,6 +250,20 @@ type AuditQuery struct {
 	Limit      int
 }
 
+// StreamPos is an entry's place in its stream.
+type StreamPos struct {
+	Stream string
+	Seq    int64
+}
+
+// CheckpointLog keeps the signed checkpoints outside the database (audit.Log).
+type CheckpointLog interface {
+	// Extend appends what next returns after the log's last checkpoint, under a lock.
+	Extend(next func(last *audit.Checkpoint) ([]*audit.Checkpoint, error)) (int, error)
+	// Read returns the checkpoints up to the first fault, and the fault.
+	Read() ([]*audit.Checkpoint, *audit.LogFault, error)
+}
+
 // AuditRepo appends to and reads the trail. Nothing updates or deletes entries.
 type AuditRepo interface {
 	// Append chains e after its stream's head and inserts it; it sets e.Seq.
@@ -253,10 +275,15 @@ type AuditRepo interface {
 	StreamEntries(ctx context.Context, streams []string) ([]*audit.Entry, error)
 	OrphanStreams(ctx context.Context) ([]string, error)
 	EntriesByID(ctx context.Context, ids []int64) ([]*audit.Entry, error)
+	// EntryIDs returns the global sequence of the entries at these stream positions that exist.
+	EntryIDs(ctx context.Context, at []StreamPos) (map[StreamPos]int64, error)
 	Checkpoints(ctx context.Context, afterNumber int64, limit int) ([]*audit.Checkpoint, error)
 
 	// Checkpointing.
 	PendingHeads(ctx context.Context, limit int) ([]audit.Head, error)
+	// SignedHeads returns how far checkpoints signed each of streams (every
+	// stream when nil): the highest position and global sequence.
+	SignedHeads(ctx context.Context, streams []string) (map[string]audit.Head, error)
 	LatestCheckpoint(ctx context.Context) (*audit.Checkpoint, error) // nil when none
 	SaveCheckpoint(ctx context.Context, cp *audit.Checkpoint) error
 }

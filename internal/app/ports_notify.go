@@ -107,6 +107,9 @@ type LeaseRepo interface {
 	// Acquire takes or renews the lease for holder until until if it is free
 	// (expired before now) or holder's already, and reports whether holder has it.
 	Acquire(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
+	// Release ends holder's lease at once (nothing if another holds it), so
+	// that the next instance to try takes it without waiting for it to run out.
+	Release(ctx context.Context, name, holder string) error
 }
 
 // Escalation kinds: the crossings the scheduler raises once per deadline.

@@ -62,6 +62,31 @@ func resolveFields(ctx context.Context, r Repos, in ProblemInput) (domain.Proble
 
 // Register logs a new problem (登记).
 func (s *Service) Register(ctx context.Context, c Caller, in ProblemInput) (*domain.Problem, error) {
+	var (
+		p   *domain.Problem
+		err error
+	)
+	// The code is taken before the transaction, from the instance's block
+	// (Store.ProblemCode), so that registrations share no row. A code found
+	// taken (an import kept it) costs another try with the next one.
+	for range 3 {
+		var code string
+		if code, err = s.store.ProblemCode(ctx, domain.DateOf(s.now(), s.cfg.Location).Year()); err != nil {
+			break
+		}
+		if p, err = s.register(ctx, c, in, code); !errors.Is(err, ErrCodeTaken) {
+			break
+		}
+	}
+	if err = s.keyTaken(ctx, c, err); err != nil {
+		s.refused(ctx, c, 0, false, domain.ActionRegister, "", err)
+		return nil, err
+	}
+	s.observe(string(domain.ActionRegister), audit.OutcomeOK)
+	return p, nil
+}
+
+func (s *Service) register(ctx context.Context, c Caller, in ProblemInput, code string) (*domain.Problem, error) {
 	var p *domain.Problem
 	err := s.store.Tx(ctx, func(r Repos) error {
 		now := s.now()
@@ -84,7 +109,8 @@ func (s *Service) Register(ctx context.Context, c Caller, in ProblemInput) (*dom
 		if p, ch, err = domain.Register(f, c.Actor, now, today); err != nil {
 			return err
 		}
-		if err := r.Problems.Create(ctx, p, today.Year()); err != nil {
+		p.Code = code
+		if err := r.Problems.Create(ctx, p); err != nil {
 			return err
 		}
 		ch.Details["code"] = p.Code
@@ -99,12 +125,7 @@ func (s *Service) Register(ctx context.Context, c Caller, in ProblemInput) (*dom
 		}
 		return s.rememberResponse(ctx, r, c, p)
 	})
-	if err = s.keyTaken(ctx, c, err); err != nil {
-		s.refused(ctx, c, 0, false, domain.ActionRegister, "", err)
-		return nil, err
-	}
-	s.observe(string(domain.ActionRegister), audit.OutcomeOK)
-	return p, nil
+	return p, err
 }
 
 func (s *Service) problemEntry(c Caller, at time.Time, id int64, ch domain.Change) *audit.Entry {
@@ -306,11 +327,19 @@ type ProgressInput struct {
 // ReportProgress reports rectification progress: it may tick milestones off
 // and bring attachments, whose hashes enter the audit entry.
 func (s *Service) ReportProgress(ctx context.Context, c Caller, id, ifMatch int64, in ProgressInput) (*domain.Problem, error) {
+	attachments, err := evidenceIDs(in.AttachmentIDs)
+	if err == nil {
+		in.MilestoneIDs, err = distinctIDs("milestone_ids", in.MilestoneIDs, domain.MaxMilestones)
+	}
+	if err != nil {
+		s.refused(ctx, c, id, false, domain.ActionProgress, "", err)
+		return nil, err
+	}
 	return s.act(ctx, c, id, ifMatch, domain.ActionProgress, func(r Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
 		if err := p.Permit(domain.ActionProgress, c.Actor); err != nil {
 			return domain.Change{}, err
 		}
-		ev, ids, err := s.evidence(ctx, r, c.Actor, in.AttachmentIDs)
+		ev, ids, err := s.evidence(ctx, r, c.Actor, attachments)
 		if err != nil {
 			return domain.Change{}, err
 		}
@@ -341,11 +370,16 @@ type SubmitInput struct {
 // SubmitFix reports the fix for verification with its evidence; under the
 // evidence policy, serious and critical problems need at least one attachment.
 func (s *Service) SubmitFix(ctx context.Context, c Caller, id, ifMatch int64, in SubmitInput) (*domain.Problem, error) {
+	attachments, err := evidenceIDs(in.AttachmentIDs)
+	if err != nil {
+		s.refused(ctx, c, id, false, domain.ActionSubmit, "", err)
+		return nil, err
+	}
 	return s.act(ctx, c, id, ifMatch, domain.ActionSubmit, func(r Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
 		if err := p.Permit(domain.ActionSubmit, c.Actor); err != nil {
 			return domain.Change{}, err
 		}
-		ev, ids, err := s.evidence(ctx, r, c.Actor, in.AttachmentIDs)
+		ev, ids, err := s.evidence(ctx, r, c.Actor, attachments)
 		if err != nil {
 			return domain.Change{}, err
 		}

@@ -102,7 +102,12 @@ func (s *Service) RecordRecheck(ctx context.Context, c Caller, id int64, in Rech
 		exists bool
 		from   domain.Status
 	)
-	err := s.store.Tx(ctx, func(r Repos) error {
+	attachments, err := evidenceIDs(in.AttachmentIDs)
+	if err != nil {
+		s.refused(ctx, c, 0, false, domain.Action(ActionRecheck), "", err)
+		return nil, err
+	}
+	err = s.store.Tx(ctx, func(r Repos) error {
 		now := s.now()
 		today := domain.DateOf(now, s.cfg.Location)
 		if err := s.claimKey(ctx, r, c, now); err != nil {
@@ -123,7 +128,7 @@ func (s *Service) RecordRecheck(ctx context.Context, c Caller, id int64, in Rech
 		if err := s.checkRecheck(c.Actor, p, rc, in); err != nil {
 			return err
 		}
-		ev, ids, err := s.evidence(ctx, r, c.Actor, in.AttachmentIDs)
+		ev, ids, err := s.evidence(ctx, r, c.Actor, attachments)
 		if err != nil {
 			return err
 		}

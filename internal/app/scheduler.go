@@ -63,6 +63,13 @@ type SchedulerReport struct {
 // maxBatchesPerTick bounds one pass; what is left waits for the next.
 const maxBatchesPerTick = 20
 
+// ReleaseScheduler gives up holder's scheduler lease, on a graceful stop: the
+// next instance's pass, within one scheduler interval, takes it over instead
+// of waiting for the lease to run out.
+func (s *Service) ReleaseScheduler(ctx context.Context, holder string) error {
+	return s.store.Tx(ctx, func(r Repos) error { return r.Leases.Release(ctx, SchedulerLease, holder) })
+}
+
 // Tick runs one scheduler pass as holder (an instance's unique name) at the
 // service's clock, if holder gets the lease.
 func (s *Service) Tick(ctx context.Context, holder string) (SchedulerReport, error) {

@@ -48,6 +48,11 @@ type Config struct {
 	// timeout; 0: unknown). The board's index reads again the changes this
 	// long and a minute before the latest it has seen (boardindex.go).
 	TxWithin time.Duration
+	// CheckpointEvery is how often checkpoints are signed (0: unknown, and
+	// verification does not ask for recent ones); AuditMargin is the slack
+	// verification allows beyond it and TxWithin for clocks and commits (auditverify.go).
+	CheckpointEvery time.Duration
+	AuditMargin     time.Duration
 }
 
 // DefaultConfig returns the production defaults.
@@ -61,7 +66,7 @@ func DefaultConfig() Config {
 		LoginWindow: 15 * time.Minute, MaxFailuresPerUser: 5, MaxFailuresPerIP: 50,
 		Evaluation: stats.DefaultWeights(),
 		Evidence:   domain.DefaultEvidencePolicy(), Extensions: domain.DefaultExtensionPolicy(),
-		IdempotencyTTL: DefaultIdempotencyTTL, Notify: DefaultNotifyConfig(),
+		IdempotencyTTL: DefaultIdempotencyTTL, Notify: DefaultNotifyConfig(), AuditMargin: time.Minute,
 	}
 }
 
@@ -71,6 +76,7 @@ type Service struct {
 	cfg     Config
 	clock   func() time.Time
 	keys    *audit.Keys
+	cplog   CheckpointLog // signed checkpoints outside the database; nil: none
 	log     *slog.Logger
 	metrics Metrics
 	blobs   BlobStore // attachments' contents (attachments.go); nil: uploads unavailable
@@ -95,6 +101,10 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
 // WithMetrics sets the metrics sink.
 func WithMetrics(m Metrics) Option { return func(s *Service) { s.metrics = m } }
+
+// WithCheckpointLog keeps every signed checkpoint in log as well, and makes
+// verification compare the database with it.
+func WithCheckpointLog(log CheckpointLog) Option { return func(s *Service) { s.cplog = log } }
 
 // New builds the service. keys sign audit checkpoints.
 func New(store Store, keys *audit.Keys, cfg Config, opts ...Option) *Service {
@@ -155,7 +165,7 @@ func (s *Service) entry(c Caller, at time.Time, r record) *audit.Entry {
 	name := c.Actor.Username
 	return &audit.Entry{
 		Stream: r.stream, At: at, ActorID: c.Actor.UserID, ActorName: name, ActorRoles: domain.RoleNames(c.Actor.Roles),
-		IP: c.IP, RequestID: c.RequestID, Action: r.action, ObjectType: r.objectType, ObjectID: r.objectID,
+		IP: c.IP, RequestID: c.RequestID, Action: r.action, ObjectType: r.objectType, ObjectID: truncate(r.objectID, 64), // the column's width
 		FromState: r.from, ToState: r.to, Changes: changes, Outcome: outcome, Reason: truncate(r.reason, domain.MaxReason),
 	}
 }

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,18 @@ type history struct {
 	ps, qs   []*audit.Entry // the streams' entries after the last checkpoint
 	sys      []*audit.Entry
 	cpNumber []int64
+	cpLast   []int64 // the highest entry sequence at each checkpoint
+}
+
+// firstAfter is the first entry written after checkpoint k (0: none), which
+// checkpoint k+1 is the first to commit to.
+func (h *history) firstAfter(t *testing.T, e *apptest.Env, k int) int64 {
+	t.Helper()
+	var last int64
+	if k > 0 {
+		last = h.cpLast[k-1]
+	}
+	return int64(count(t, e, "SELECT MIN(id) FROM audit_entries WHERE id > "+strconv.FormatInt(last, 10)))
 }
 
 func buildHistory(t *testing.T, e *apptest.Env) *history {
@@ -39,6 +52,7 @@ func buildHistory(t *testing.T, e *apptest.Env) *history {
 			t.Fatalf("checkpoint: %v %v", cp, err)
 		}
 		h.cpNumber = append(h.cpNumber, cp.Number)
+		h.cpLast = append(h.cpLast, int64(count(t, e, "SELECT MAX(id) FROM audit_entries")))
 	}
 	checkpoint()
 	e.Clock.Advance(time.Hour)
@@ -273,6 +287,7 @@ func TestTamperedCheckpointsAreFound(t *testing.T) {
 	tests := []struct {
 		name   string
 		tamper func(t *testing.T, e *apptest.Env, h *history)
+		covers int // the checkpoint whose first entry is named
 	}{
 		{"note text altered", func(t *testing.T, e *apptest.Env, h *history) {
 			var note string
@@ -282,48 +297,48 @@ func TestTamperedCheckpointsAreFound(t *testing.T) {
 			lines := strings.Split(note, "\n")
 			lines[2] = "2030-01-01T00:00:00Z" // the signed time
 			execSQL(t, e, "UPDATE audit_checkpoints SET note = ? WHERE id = 2", strings.Join(lines, "\n"))
-		}},
+		}, 2},
 		{"note replaced by another checkpoint's note", func(t *testing.T, e *apptest.Env, h *history) {
 			var note string
 			if err := e.DB.SQL().QueryRowContext(t.Context(), "SELECT note FROM audit_checkpoints WHERE id = 1").Scan(&note); err != nil {
 				t.Fatal(err)
 			}
 			execSQL(t, e, "UPDATE audit_checkpoints SET note = ? WHERE id = 2", note)
-		}},
+		}, 2},
 		{"root altered", func(t *testing.T, e *apptest.Env, h *history) {
 			execSQL(t, e, "UPDATE audit_checkpoints SET root = ? WHERE id = 1", strings.Repeat("3", 64))
-		}},
+		}, 1},
 		{"previous root altered", func(t *testing.T, e *apptest.Env, h *history) {
 			execSQL(t, e, "UPDATE audit_checkpoints SET prev_root = ? WHERE id = 3", strings.Repeat("4", 64))
-		}},
+		}, 3},
 		{"time altered", func(t *testing.T, e *apptest.Env, h *history) {
 			execSQL(t, e, "UPDATE audit_checkpoints SET at = ? WHERE id = 2", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-		}},
+		}, 2},
 		{"committed head's hash altered", func(t *testing.T, e *apptest.Env, h *history) {
 			execSQL(t, e, "UPDATE audit_checkpoint_heads SET hash = ? WHERE checkpoint_id = 2 AND stream = ?",
 				strings.Repeat("5", 64), audit.SystemStream)
-		}},
+		}, 2},
 		{"committed head's entry altered", func(t *testing.T, e *apptest.Env, h *history) {
 			execSQL(t, e, "UPDATE audit_checkpoint_heads SET entry_id = entry_id - 1, stream_seq = stream_seq - 1 "+
 				"WHERE checkpoint_id = 1 AND stream = ?", audit.ProblemStream(h.p.ID))
-		}},
+		}, 1},
 		{"committed head removed", func(t *testing.T, e *apptest.Env, h *history) {
 			execSQL(t, e, "DELETE FROM audit_checkpoint_heads WHERE checkpoint_id = 2 AND stream = ?", audit.ProblemStream(h.q.ID))
-		}},
+		}, 2},
 		{"latest-but-one checkpoint deleted", func(t *testing.T, e *apptest.Env, h *history) {
 			execSQL(t, e, "DELETE FROM audit_checkpoint_heads WHERE checkpoint_id = 2")
 			execSQL(t, e, "DELETE FROM audit_checkpoints WHERE id = 2")
-		}},
+		}, 2},
 		{"first checkpoint deleted", func(t *testing.T, e *apptest.Env, h *history) {
 			execSQL(t, e, "DELETE FROM audit_checkpoint_heads WHERE checkpoint_id = 1")
 			execSQL(t, e, "DELETE FROM audit_checkpoints WHERE id = 1")
-		}},
+		}, 1},
 		{"checkpoints renumbered after a deletion", func(t *testing.T, e *apptest.Env, h *history) {
 			execSQL(t, e, "DELETE FROM audit_checkpoint_heads WHERE checkpoint_id = 2")
 			execSQL(t, e, "DELETE FROM audit_checkpoints WHERE id = 2")
 			execSQL(t, e, "UPDATE audit_checkpoint_heads SET checkpoint_id = 2 WHERE checkpoint_id = 3")
 			execSQL(t, e, "UPDATE audit_checkpoints SET id = 2 WHERE id = 3")
-		}},
+		}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -338,8 +353,10 @@ func TestTamperedCheckpointsAreFound(t *testing.T) {
 			if res.Reason == "" {
 				t.Fatal("no reason given")
 			}
-			if res.FirstBad != nil {
-				t.Fatalf("the entries are intact, yet entry %d is named (%s)", *res.FirstBad, res.Reason)
+			// The entries are intact; the first one whose signed anchor was
+			// tampered with is named.
+			if want := h.firstAfter(t, e, tt.covers-1); res.FirstBad == nil || *res.FirstBad != want {
+				t.Fatalf("first bad entry %v, want %d (%s)", deref(res.FirstBad), want, res.Reason)
 			}
 		})
 	}
@@ -349,7 +366,7 @@ func TestTamperedCheckpointsAreFound(t *testing.T) {
 func TestCheckpointFromAnotherKeyIsFound(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
-	buildHistory(t, e)
+	h := buildHistory(t, e)
 	other, err := audit.LoadOrCreateKeys(t.TempDir()+"/other.key", "rectify-test")
 	if err != nil {
 		t.Fatal(err)
@@ -372,8 +389,9 @@ func TestCheckpointFromAnotherKeyIsFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := verifyAudit(t, e)
-	if res.OK || res.Reason == "" || res.FirstBad != nil {
-		t.Fatalf("forged checkpoint: ok=%v reason=%q first_bad=%v", res.OK, res.Reason, deref(res.FirstBad))
+	// The entry it is the first to commit to is named: the login after checkpoint 3.
+	if want := h.firstAfter(t, e, 3); res.OK || res.Reason == "" || res.FirstBad == nil || *res.FirstBad != want {
+		t.Fatalf("forged checkpoint: ok=%v reason=%q first_bad=%v, want %d", res.OK, res.Reason, deref(res.FirstBad), want)
 	}
 }
 

@@ -110,4 +110,5 @@ type Head struct {
 	Seq     int64  // stream sequence of the latest entry
 	Hash    string // its hash
 	EntryID int64  // its global sequence
+	Pending bool   // changed since the last checkpoint, by the database's own account (not signed)
 }

@@ -88,9 +88,22 @@ type Checkpoint struct {
 	Root     string
 	Heads    []Head // sorted by stream
 	Note     string // the signed note text
+	Totals   *Totals
 }
 
-const checkpointHeader = "rectify-audit-checkpoint/v1"
+// Totals describe the whole signed trail as of a checkpoint, so that its note
+// alone (kept by a witness, say) says how much it commits to. Notes of the
+// first format carry none.
+type Totals struct {
+	Entries    int64 // entries signed: the sum of every signed stream's length
+	Streams    int64 // streams signed
+	MaxEntryID int64 // the highest global sequence signed
+}
+
+const (
+	checkpointHeader   = "rectify-audit-checkpoint/v1" // also the root's, in both formats
+	checkpointHeaderV2 = "rectify-audit-checkpoint/v2"
+)
 
 // Root computes a checkpoint's root from the previous root and its heads.
 func Root(prevRoot string, heads []Head) string {
@@ -104,12 +117,27 @@ func Root(prevRoot string, heads []Head) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// NewCheckpoint builds and signs checkpoint number n over heads.
+// NewCheckpoint builds and signs checkpoint number n over heads, in the first
+// format (no totals).
 func (k *Keys) NewCheckpoint(n int64, at time.Time, prevRoot string, heads []Head) (*Checkpoint, error) {
+	return k.sign(n, at, prevRoot, heads, nil)
+}
+
+// NewCheckpointWithTotals builds and signs checkpoint number n over heads,
+// signing the totals of the whole trail as well.
+func (k *Keys) NewCheckpointWithTotals(n int64, at time.Time, prevRoot string, heads []Head, t Totals) (*Checkpoint, error) {
+	return k.sign(n, at, prevRoot, heads, &t)
+}
+
+func (k *Keys) sign(n int64, at time.Time, prevRoot string, heads []Head, t *Totals) (*Checkpoint, error) {
 	at = at.UTC().Truncate(time.Second)
-	cp := &Checkpoint{Number: n, At: at, PrevRoot: prevRoot, Heads: heads}
+	cp := &Checkpoint{Number: n, At: at, PrevRoot: prevRoot, Heads: heads, Totals: t}
 	cp.Root = Root(prevRoot, heads)
 	text := fmt.Sprintf("%s\n%d\n%s\n%s\n%s\n%d\n", checkpointHeader, n, at.Format(time.RFC3339), prevRoot, cp.Root, len(heads))
+	if t != nil {
+		text = fmt.Sprintf("%s\n%d\n%s\n%s\n%s\n%d\n%d\n%d\n%d\n", checkpointHeaderV2, n, at.Format(time.RFC3339), prevRoot,
+			cp.Root, len(heads), t.Entries, t.Streams, t.MaxEntryID)
+	}
 	signed, err := note.Sign(&note.Note{Text: text}, k.signer)
 	if err != nil {
 		return nil, fmt.Errorf("sign checkpoint: %w", err)
@@ -121,28 +149,72 @@ func (k *Keys) NewCheckpoint(n int64, at time.Time, prevRoot string, heads []Hea
 // VerifyCheckpoint checks the note's signature and that it matches the
 // checkpoint's number, roots and heads.
 func (k *Keys) VerifyCheckpoint(cp *Checkpoint) error {
-	n, err := note.Open([]byte(cp.Note), note.VerifierList(k.verifier))
+	signed, err := k.OpenCheckpoint(cp.Note, cp.Heads)
 	if err != nil {
-		return fmt.Errorf("checkpoint %d: signature: %w", cp.Number, err)
+		return fmt.Errorf("checkpoint %d: %w", cp.Number, err)
 	}
-	lines := strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")
-	if len(lines) != 6 || lines[0] != checkpointHeader {
-		return fmt.Errorf("checkpoint %d: malformed note", cp.Number)
-	}
-	count, _ := strconv.Atoi(lines[5])
+	cp.Totals = signed.Totals
 	switch {
-	case lines[1] != strconv.FormatInt(cp.Number, 10):
-		return fmt.Errorf("checkpoint %d: signed number is %s", cp.Number, lines[1])
-	case lines[2] != cp.At.UTC().Format(time.RFC3339):
+	case signed.Number != cp.Number:
+		return fmt.Errorf("checkpoint %d: signed number is %d", cp.Number, signed.Number)
+	case signed.At.Format(time.RFC3339) != cp.At.UTC().Format(time.RFC3339):
 		return fmt.Errorf("checkpoint %d: signed time does not match", cp.Number)
-	case lines[3] != cp.PrevRoot:
+	case signed.PrevRoot != cp.PrevRoot:
 		return fmt.Errorf("checkpoint %d: previous root does not match", cp.Number)
-	case lines[4] != cp.Root:
+	case signed.Root != cp.Root:
 		return fmt.Errorf("checkpoint %d: root does not match", cp.Number)
-	case count != len(cp.Heads):
-		return fmt.Errorf("checkpoint %d: signed for %d heads, %d recorded", cp.Number, count, len(cp.Heads))
-	case Root(cp.PrevRoot, cp.Heads) != cp.Root:
-		return fmt.Errorf("checkpoint %d: recorded heads do not match the signed root", cp.Number)
 	}
 	return nil
+}
+
+// OpenCheckpoint checks a signed note and the heads recorded beside it, and
+// returns the checkpoint the note signs: what a copy kept outside the database
+// (the checkpoint log, a witness) is read with.
+func (k *Keys) OpenCheckpoint(signedNote string, heads []Head) (*Checkpoint, error) {
+	cp, count, err := k.OpenNote(signedNote)
+	if err != nil {
+		return nil, err
+	}
+	cp.Heads = heads
+	switch {
+	case count != len(heads):
+		return nil, fmt.Errorf("signed for %d heads, %d recorded", count, len(heads))
+	case Root(cp.PrevRoot, heads) != cp.Root:
+		return nil, errors.New("recorded heads do not match the signed root")
+	}
+	return cp, nil
+}
+
+// OpenNote checks a checkpoint's signed note and returns what it signs, without
+// heads, and how many heads it signs.
+func (k *Keys) OpenNote(signedNote string) (*Checkpoint, int, error) {
+	n, err := note.Open([]byte(signedNote), note.VerifierList(k.verifier))
+	if err != nil {
+		return nil, 0, fmt.Errorf("signature: %w", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")
+	malformed := errors.New("malformed note")
+	if !(len(lines) == 6 && lines[0] == checkpointHeader) && !(len(lines) == 9 && lines[0] == checkpointHeaderV2) {
+		return nil, 0, malformed
+	}
+	ints := make([]int64, 0, 5)
+	for _, i := range []int{1, 5, 6, 7, 8} {
+		if i >= len(lines) {
+			break
+		}
+		v, err := strconv.ParseInt(lines[i], 10, 64)
+		if err != nil || v < 0 {
+			return nil, 0, malformed
+		}
+		ints = append(ints, v)
+	}
+	at, err := time.Parse(time.RFC3339, lines[2])
+	if err != nil {
+		return nil, 0, malformed
+	}
+	cp := &Checkpoint{Number: ints[0], At: at.UTC(), PrevRoot: lines[3], Root: lines[4], Note: signedNote}
+	if len(ints) == 5 {
+		cp.Totals = &Totals{Entries: ints[2], Streams: ints[3], MaxEntryID: ints[4]}
+	}
+	return cp, int(ints[1]), nil
 }

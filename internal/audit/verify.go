@@ -4,12 +4,20 @@ import "fmt"
 
 // Finding is one inconsistency found by verification.
 type Finding struct {
-	Seq    int64 // global sequence of the first bad entry (or of the missing one)
+	Seq    int64 // global sequence of the first bad entry (or of the missing one); 0 when none can be named
 	Stream string
 	Reason string
 }
 
-func (f Finding) String() string { return fmt.Sprintf("entry %d (%s): %s", f.Seq, f.Stream, f.Reason) }
+func (f Finding) String() string {
+	switch {
+	case f.Seq == 0:
+		return f.Reason
+	case f.Stream == "":
+		return fmt.Sprintf("entry %d: %s", f.Seq, f.Reason)
+	}
+	return fmt.Sprintf("entry %d (%s): %s", f.Seq, f.Stream, f.Reason)
+}
 
 // StreamVerifier checks one stream's entries in stream order against its chain
 // and its recorded head. Feed entries with Add, then call Finish. Every entry

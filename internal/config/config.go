@@ -23,6 +23,8 @@ type Config struct {
 	DB                 string
 	DataDir            string
 	AuditKeyFile       string
+	AuditLogFile       string        // the checkpoint log outside the database
+	AuditMargin        time.Duration // verification's slack beyond the checkpoint interval
 	AdminPassword      string
 	OrgName            string
 	Location           *time.Location
@@ -38,7 +40,10 @@ type Config struct {
 	MaxExtensions      int               // approved extensions per problem
 	DBMaxConns         int
 	DBTimeout          time.Duration // one statement, or one transaction attempt
+	CodeBlock          int           // problem codes reserved at a time by this instance
 	PprofAddr          string        // loopback address for /debug/pprof; "" is off
+	MetricsAddr        string        // a listener of its own for /metrics; "" is off (metrics.go)
+	MetricsToken       string        // bearer token for /metrics; set, also served on Addr
 	TrustedProxies     []string
 	SecureCookies      bool // the console's cookies are Secure even on plain HTTP (TLS ends at a proxy)
 	LogLevel           slog.Level
@@ -106,6 +111,10 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	fs.BoolVar(&c.Demo, "demo", envBool("RECTIFY_DEMO", false), "load demo data into an empty database (RECTIFY_DEMO)")
 	fs.BoolVar(&c.Migrate, "migrate", envBool("RECTIFY_MIGRATE", true), "run migrations on start (RECTIFY_MIGRATE)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", envDuration("RECTIFY_TOKEN_TTL", 12*time.Hour), "lifetime of a login token (RECTIFY_TOKEN_TTL)")
+	fs.StringVar(&c.AuditLogFile, "audit-log", env("RECTIFY_AUDIT_LOG", ""),
+		"append-only log of signed audit checkpoints; default DATA_DIR/audit-checkpoints.log (RECTIFY_AUDIT_LOG)")
+	fs.DurationVar(&c.AuditMargin, "audit-margin", envDuration("RECTIFY_AUDIT_MARGIN", time.Minute),
+		"slack audit verification allows for clocks and commits beyond the checkpoint interval (RECTIFY_AUDIT_MARGIN)")
 	fs.DurationVar(&c.CheckpointInterval, "checkpoint-interval", envDuration("RECTIFY_AUDIT_CHECKPOINT_INTERVAL", time.Minute),
 		"how often audit heads are signed (RECTIFY_AUDIT_CHECKPOINT_INTERVAL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("RECTIFY_SHUTDOWN_TIMEOUT", 15*time.Second),
@@ -116,10 +125,13 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	registerEvidence(fs, c, getenv, &errs) // uploads, evidence policy, extensions (evidence.go)
 	registerNotify(fs, c, getenv, &errs)   // escalations, re-checks, webhooks (notify.go)
 	registerEvaluation(fs, c, getenv, &errs)
+	registerMetrics(fs, c, env) // who may read /metrics (metrics.go)
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", envInt("RECTIFY_DB_MAX_CONNS", 0),
 		"database connection pool size; 0: 32 on MySQL/MariaDB, 4 on SQLite (RECTIFY_DB_MAX_CONNS)")
 	fs.DurationVar(&c.DBTimeout, "db-timeout", envDuration("RECTIFY_DB_TIMEOUT", 10*time.Second),
 		"longest wait for one database statement or transaction before answering 503 (RECTIFY_DB_TIMEOUT)")
+	fs.IntVar(&c.CodeBlock, "code-block", envInt("RECTIFY_CODE_BLOCK", 100),
+		"problem codes this instance reserves at a time; unused ones are gaps (RECTIFY_CODE_BLOCK)")
 	fs.StringVar(&c.PprofAddr, "pprof", env("RECTIFY_PPROF", ""),
 		"serve /debug/pprof on this loopback address, e.g. 127.0.0.1:6060; off when empty (RECTIFY_PPROF)")
 	fs.StringVar(&proxies, "trusted-proxies", env("RECTIFY_TRUSTED_PROXIES", ""), "comma-separated proxies whose X-Forwarded-For is trusted (RECTIFY_TRUSTED_PROXIES)")
@@ -164,11 +176,17 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	if c.CheckpointInterval < time.Second {
 		errs = append(errs, errors.New("RECTIFY_AUDIT_CHECKPOINT_INTERVAL: at least 1s"))
 	}
+	if c.AuditMargin < time.Second || c.AuditMargin > 24*time.Hour {
+		errs = append(errs, errors.New("RECTIFY_AUDIT_MARGIN: between 1s and 24h"))
+	}
 	if c.DBMaxConns < 0 {
 		errs = append(errs, errors.New("RECTIFY_DB_MAX_CONNS: 0 (by database) or more"))
 	}
 	if c.DBTimeout < 100*time.Millisecond || c.DBTimeout > 10*time.Minute {
 		errs = append(errs, errors.New("RECTIFY_DB_TIMEOUT: between 100ms and 10m"))
+	}
+	if c.CodeBlock < 1 || c.CodeBlock > 100000 {
+		errs = append(errs, errors.New("RECTIFY_CODE_BLOCK: between 1 and 100000"))
 	}
 	if c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
 		errs = append(errs, fmt.Errorf("RECTIFY_PPROF %q: want a loopback host:port such as 127.0.0.1:6060 (profiles are not for the network)", c.PprofAddr))
@@ -178,6 +196,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	}
 	errs = append(errs, validateEvidence(c)...)
 	errs = append(errs, validateNotify(c)...)
+	errs = append(errs, validateMetrics(c)...)
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, errors.New("RECTIFY_LOG_FORMAT: text or json"))
 	}
@@ -191,6 +210,9 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	}
 	if c.AuditKeyFile == "" {
 		c.AuditKeyFile = filepath.Join(c.DataDir, "audit.key")
+	}
+	if c.AuditLogFile == "" {
+		c.AuditLogFile = filepath.Join(c.DataDir, "audit-checkpoints.log")
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

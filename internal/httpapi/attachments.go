@@ -98,44 +98,78 @@ func (a *api) upload(c *gin.Context) error {
 		return &badRequest{msg: `the body must be multipart/form-data with the file in the field "file"`}
 	}
 	for {
-		part, err := mr.NextPart()
+		part, err := nextPart(mr)
 		if errors.Is(err, io.EOF) {
 			return invalidField("file", `is required: send the file as the multipart field "file"`)
 		}
 		if err != nil {
-			return multipartError(err)
+			return err
 		}
 		if part.FormName() != "file" {
 			_ = part.Close()
-			return invalidField(part.FormName(), `is not a known field; send only the multipart field "file"`)
+			return invalidField(strings.ToValidUTF8(part.FormName(), "?"), `is not a known field; send only the multipart field "file"`)
 		}
-		if part.FileName() == "" {
+		name, err := partFileName(part)
+		if err != nil {
+			return err
+		}
+		if name == "" {
 			return invalidField("file", "must be a file part with a file name")
 		}
 		ans := typed(func(x *app.Attachment) (app.Response, error) {
 			return jsonAnswer(http.StatusCreated, toAttachmentJSON(x), map[string]string{
 				"Location": "/api/v1/attachments/" + strconv.FormatInt(x.ID, 10)})
 		})
-		content := &fileLimit{r: part, left: a.opt.MaxUploadBytes, limit: a.opt.MaxUploadBytes}
-		x, err := a.svc.Upload(c.Request.Context(), answering(c, ans), part.FileName(), content)
+		content := &fileLimit{r: clientBody{part}, left: a.opt.MaxUploadBytes, limit: a.opt.MaxUploadBytes}
+		x, err := a.svc.Upload(c.Request.Context(), answering(c, ans), name, content)
 		if err != nil {
-			return multipartError(err)
+			return err
 		}
 		return reply(c, ans, x)
 	}
 }
 
-// multipartError keeps a size limit a 413 and makes a broken body a 400.
-func multipartError(err error) error {
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
+// errBrokenBody is the message of a multipart body that cannot be read.
+const errBrokenBody = "the multipart body is malformed or truncated"
+
+// clientErr marks a failure to read the request body as the client's: a
+// malformed part header, a truncated or aborted body is a 400, while the end
+// of the body and the size limit (413) stay what they are. Whatever the use
+// case wraps it in, the error writer finds the mark.
+func clientErr(err error) error {
+	var (
+		tooBig *http.MaxBytesError
+		bad    *badRequest
+	)
+	if err == nil || errors.Is(err, io.EOF) || errors.As(err, &tooBig) || errors.As(err, &bad) {
 		return err
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, multipart.ErrMessageTooLarge),
-		strings.HasPrefix(err.Error(), "multipart:"):
-		return &badRequest{msg: "the multipart body is malformed or truncated"}
 	}
-	return err
+	return &badRequest{msg: errBrokenBody, cause: err}
+}
+
+// clientBody reads a multipart part, marking its read errors as the client's.
+type clientBody struct{ r io.Reader }
+
+func (b clientBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	return n, clientErr(err)
+}
+
+// nextPart is mr.NextPart with its failures marked as the client's: the
+// reader reads nothing but the request body.
+func nextPart(mr *multipart.Reader) (*multipart.Part, error) {
+	part, err := mr.NextPart()
+	return part, clientErr(err)
+}
+
+// partFileName is a file part's name; one holding a NUL or a path that
+// cleans to nothing is refused rather than guessed at.
+func partFileName(part *multipart.Part) (string, error) {
+	name := part.FileName()
+	if strings.ContainsRune(name, 0) {
+		return "", invalidField("file", "the file name holds a NUL byte")
+	}
+	return name, nil
 }
 
 func (a *api) download(c *gin.Context) error {
@@ -152,11 +186,12 @@ func (a *api) download(c *gin.Context) error {
 	if domain.InlineType(x.ContentType) {
 		kind = "inline"
 	}
+	// Set here, not among DataFromReader's headers, which never replace one already set.
+	c.Header("Content-Security-Policy", "default-src 'none'; sandbox; frame-ancestors 'none'")
 	c.DataFromReader(http.StatusOK, x.Size, x.ContentType, f, map[string]string{
-		"Content-Disposition":     contentDisposition(kind, x.Name),
-		"X-Content-Type-Options":  "nosniff",
-		"Content-Security-Policy": "default-src 'none'; sandbox",
-		"X-Content-SHA256":        x.SHA256,
+		"Content-Disposition":    contentDisposition(kind, x.Name),
+		"X-Content-Type-Options": "nosniff",
+		"X-Content-SHA256":       x.SHA256,
 	})
 	return nil
 }

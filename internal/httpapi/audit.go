@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,7 +19,7 @@ func (a *api) listAudit(c *gin.Context) error {
 	}
 	q := app.AuditQuery{ObjectType: c.Query("object_type"), ObjectID: c.Query("object_id"), Action: c.Query("action"),
 		Outcome: c.Query("outcome")}
-	if len(q.ObjectID) > 64 {
+	if utf8.RuneCountInString(q.ObjectID) > 64 { // characters, as the column and the document count them
 		return invalidField("object_id", "is longer than 64 characters")
 	}
 	for name, v := range map[string]struct {
@@ -78,11 +79,19 @@ func auditPage(entries []*audit.Entry, n int, cursorKind string) listJSON[auditJ
 }
 
 type verifyJSON struct {
-	OK          bool   `json:"ok"`
-	Checked     int    `json:"checked"`
-	FirstBad    *int64 `json:"first_bad"`
-	Reason      string `json:"reason,omitempty"`
-	Checkpoints int    `json:"checkpoints"`
+	OK          bool          `json:"ok"`
+	Checked     int           `json:"checked"`
+	FirstBad    *int64        `json:"first_bad"`
+	Reason      string        `json:"reason,omitempty"`
+	Checkpoints int           `json:"checkpoints"`
+	Logged      int           `json:"logged_checkpoints"`
+	Findings    []findingJSON `json:"findings"`
+}
+
+type findingJSON struct {
+	FirstBad *int64 `json:"first_bad"`
+	Stream   string `json:"stream,omitempty"`
+	Reason   string `json:"reason"`
 }
 
 func (a *api) verifyAudit(c *gin.Context) error {
@@ -90,8 +99,16 @@ func (a *api) verifyAudit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, verifyJSON{OK: res.OK, Checked: res.Checked, FirstBad: res.FirstBad, Reason: res.Reason,
-		Checkpoints: res.Checkpoints})
+	out := verifyJSON{OK: res.OK, Checked: res.Checked, FirstBad: res.FirstBad, Reason: res.Reason,
+		Checkpoints: res.Checkpoints, Logged: res.Logged, Findings: []findingJSON{}}
+	for _, f := range res.Findings {
+		fj := findingJSON{Stream: f.Stream, Reason: f.Reason}
+		if f.Seq > 0 {
+			fj.FirstBad = &f.Seq
+		}
+		out.Findings = append(out.Findings, fj)
+	}
+	c.JSON(http.StatusOK, out)
 	return nil
 }
 

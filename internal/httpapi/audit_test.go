@@ -166,6 +166,12 @@ func TestAuditVerifyAndCheckpoint(t *testing.T) {
 		FirstBad    *int64 `json:"first_bad"`
 		Reason      string `json:"reason"`
 		Checkpoints int    `json:"checkpoints"`
+		Logged      int    `json:"logged_checkpoints"`
+		Findings    []struct {
+			FirstBad *int64 `json:"first_bad"`
+			Stream   string `json:"stream"`
+			Reason   string `json:"reason"`
+		} `json:"findings"`
 	}
 	verify := func(t *testing.T) verification {
 		var v verification
@@ -195,7 +201,7 @@ func TestAuditVerifyAndCheckpoint(t *testing.T) {
 	if cp.Number != 1 || cp.Root == "" {
 		t.Fatalf("after a checkpoint: %+v", cp)
 	}
-	if v := verify(t); !v.OK || v.Checkpoints != 1 {
+	if v := verify(t); !v.OK || v.Checkpoints != 1 || v.Logged != 1 || len(v.Findings) != 0 {
 		t.Fatalf("with a checkpoint: %+v", v)
 	}
 
@@ -205,7 +211,23 @@ func TestAuditVerifyAndCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	v = verify(t)
-	if v.OK || v.FirstBad == nil || *v.FirstBad != victim || v.Reason == "" {
+	if v.OK || v.FirstBad == nil || *v.FirstBad != victim || v.Reason == "" || len(v.Findings) == 0 ||
+		v.Findings[0].FirstBad == nil || *v.Findings[0].FirstBad != victim || v.Findings[0].Stream == "" {
 		t.Fatalf("tampered entry %d: %+v", victim, v)
+	}
+
+	// Checkpoint rows deleted from the database are still in the checkpoint log.
+	for _, q := range []string{"DELETE FROM audit_checkpoint_heads", "DELETE FROM audit_checkpoints"} {
+		if _, err := s.env.DB.SQL().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v = verify(t)
+	var found bool
+	for _, f := range v.Findings {
+		found = found || (f.Stream == "" && f.FirstBad != nil && *f.FirstBad == all[len(all)-1].Seq)
+	}
+	if v.OK || v.Logged != 1 || !found {
+		t.Fatalf("checkpoint rows deleted: %+v", v)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,7 +43,90 @@ func decode(c *gin.Context, dst any) error {
 	if dec.More() {
 		return &badRequest{msg: "the body holds more than one JSON value"}
 	}
-	return refuseNulls(trimmed)
+	if err := refuseNulls(trimmed); err != nil {
+		return err
+	}
+	return boundArrays(reflect.ValueOf(dst), "")
+}
+
+// Bounds of the JSON arrays of request bodies, by field name, checked as
+// the body is decoded, before any use case or transaction: a request must
+// not cost the server more than it cost the client. They are the bounds
+// docs/openapi.yaml states (maxItems); the use cases keep their own checks.
+const (
+	maxRoles = 20
+	// defaultMaxItems bounds any array not named in arrayLimits.
+	defaultMaxItems = 100
+)
+
+var arrayLimits = map[string]int{
+	"attachment_ids": domain.MaxAttachmentsPerAction,
+	"milestone_ids":  domain.MaxMilestones,
+	"milestones":     domain.MaxMilestones,
+	"roles":          maxRoles,
+	"ids":            maxMarkRead,
+}
+
+// maxItems is the bound of the array in the JSON field name.
+func maxItems(name string) int {
+	if n, ok := arrayLimits[name]; ok {
+		return n
+	}
+	return defaultMaxItems
+}
+
+// boundArrays walks a decoded request (struct, pointer or slice) and refuses
+// the first array longer than its bound, naming the field.
+func boundArrays(v reflect.Value, path string) error {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			field := name
+			if path != "" {
+				field = path + "." + name
+			}
+			if err := boundField(v.Field(i), name, field); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			if err := boundArrays(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func boundField(v reflect.Value, name, field string) error {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	if v.Kind() == reflect.Slice {
+		if limit := maxItems(name); v.Len() > limit {
+			return invalidField(field, fmt.Sprintf("holds %d items; at most %d allowed", v.Len(), limit))
+		}
+	}
+	return boundArrays(v, field)
 }
 
 // refuseNulls rejects top-level fields given as null: no request field takes

@@ -33,9 +33,12 @@ type errorJSON struct {
 type badRequest struct {
 	fields []domain.FieldError
 	msg    string
+	cause  error // what failed, for errors.Is/As beneath (a body's read error)
 }
 
 func (e *badRequest) Error() string { return e.msg }
+
+func (e *badRequest) Unwrap() error { return e.cause }
 
 func invalidField(field, reason string) error {
 	return &badRequest{msg: "invalid input: " + field + ": " + reason, fields: []domain.FieldError{{Field: field, Reason: reason}}}
@@ -85,7 +88,11 @@ func (a *api) writeError(c *gin.Context, err error) {
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", retryAfterUnavailable)
 	}
-	if status >= 500 {
+	switch {
+	case status == http.StatusServiceUnavailable && databaseUnavailable(err):
+		a.unavail.note(c.Request.Context(), c.FullPath(), requestID(c), err)
+		c.Set(countedKey, true) // counted, not logged per request
+	case status >= 500:
 		a.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "route", c.FullPath(), "err", err)
 	}
 	c.AbortWithStatusJSON(status, errorBody{Error: body})

@@ -83,8 +83,10 @@ func bearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) er
 type setup struct {
 	maxBodyBytes   int64
 	maxUploadBytes int64
-	metrics        bool // wire Prometheus metrics into the router and the service
+	metrics        bool   // wire Prometheus metrics into the router and the service
+	metricsToken   string // serve /metrics on the router to this bearer token
 	logger         *slog.Logger
+	failureEvery   time.Duration // Options.FailureLogEvery
 }
 
 // apiServer is the real router on the real service on a fresh database.
@@ -104,14 +106,15 @@ func newServerWith(t *testing.T, s setup) *apiServer {
 	loadSpec(t)
 	env := apptest.New(t)
 	svc := env.Svc
-	opt := httpapi.Options{MaxBodyBytes: s.maxBodyBytes, MaxUploadBytes: s.maxUploadBytes, Logger: s.logger}
+	opt := httpapi.Options{MaxBodyBytes: s.maxBodyBytes, MaxUploadBytes: s.maxUploadBytes, Logger: s.logger,
+		FailureLogEvery: s.failureEvery}
 	var m *httpapi.Metrics
 	if s.metrics {
 		// The fixture's service has no metrics sink; a second service on the
 		// same database, clock and keys has one, as cmd/rectify wires it.
 		m = httpapi.NewMetrics(env.DB.SQL())
 		svc = app.New(env.DB, env.Keys, env.Svc.Config(), app.WithClock(env.Clock.Now), app.WithMetrics(m))
-		opt.Metrics = m
+		opt.Metrics, opt.MetricsToken = m, s.metricsToken
 	}
 	h, err := httpapi.New(svc, opt)
 	if err != nil {

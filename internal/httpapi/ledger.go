@@ -179,25 +179,25 @@ func (a *api) importLedger(c *gin.Context) error {
 		ans   = typed(importAnswer)
 	)
 	for {
-		part, err := mr.NextPart()
+		part, err := nextPart(mr)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				return err
-			}
-			return &badRequest{msg: "the multipart body cannot be read"}
+			return err
 		}
 		if part.FormName() != "file" {
-			return invalidField(part.FormName(), "is not a known field; send only the field file")
+			return invalidField(strings.ToValidUTF8(part.FormName(), "?"), "is not a known field; send only the field file")
 		}
 		if found {
 			return invalidField("file", "send one workbook at a time")
 		}
 		found = true
-		if res, err = a.svc.ImportLedger(c.Request.Context(), answering(c, ans), part.FileName(), part); err != nil {
+		name, err := partFileName(part)
+		if err != nil {
+			return err
+		}
+		if res, err = a.svc.ImportLedger(c.Request.Context(), answering(c, ans), name, clientBody{part}); err != nil {
 			return err
 		}
 	}

@@ -22,6 +22,7 @@ const (
 	requestIDKey = "request_id"
 	callerKey    = "caller"
 	tokenKey     = "token"
+	countedKey   = "unavailable_counted" // a 503 the failure log counted
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -60,6 +61,9 @@ func (a *api) recoverJSON(c *gin.Context) {
 func (a *api) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
+	if c.GetBool(countedKey) {
+		return // a refusal for an unavailable database: failureLog counts it
+	}
 	route := c.FullPath()
 	if route == "" {
 		route = "unmatched"
@@ -119,5 +123,21 @@ func caller(c *gin.Context) app.Caller {
 func noStore(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Header("X-Content-Type-Options", "nosniff")
+	c.Next()
+}
+
+// apiCSP is the Content-Security-Policy of answers that set none: JSON and
+// files are never to run scripts, load anything or be framed.
+const apiCSP = "default-src 'none'; frame-ancestors 'none'"
+
+// securityHeaders gives every response the headers that keep it out of
+// frames and stop content sniffing. They are set before the handler runs, so
+// a handler (a web page, a download) that sets its own policy replaces them.
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", apiCSP)
+	h.Set("Referrer-Policy", "no-referrer")
 	c.Next()
 }

@@ -1,8 +1,11 @@
 package httpapi_test
 
 import (
+	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -69,14 +72,14 @@ func TestProbes(t *testing.T) {
 
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	s := newServerWith(t, setup{metrics: true})
+	s := newServerWith(t, setup{metrics: true, metricsToken: metricsToken})
 	p := s.register(t, "指标", "一班", nil)
 	s.assign(t, p.ID, "owner1", "")
 	s.must(t, http.StatusForbidden, req{method: "POST", path: pathf("/api/v1/problems/%d/assign", p.ID), as: "inspector", body: map[string]any{"assignee_id": s.id("owner1")}})
 	s.must(t, http.StatusOK, req{method: "GET", path: pathf("/api/v1/problems/%d", p.ID), as: "owner1"})
 	s.must(t, http.StatusNotFound, req{method: "GET", path: "/api/v1/problems/424242", as: "owner1"})
 
-	r := s.must(t, http.StatusOK, req{method: "GET", path: "/metrics"})
+	r := s.must(t, http.StatusOK, req{method: "GET", path: "/metrics", token: metricsToken})
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		t.Fatalf("Content-Type %q", ct)
 	}
@@ -98,5 +101,84 @@ func TestMetrics(t *testing.T) {
 	}
 	if strings.Contains(text, "424242") || strings.Contains(text, pathf(`route="/api/v1/problems/%d"`, p.ID)) {
 		t.Errorf("raw ids in route labels")
+	}
+}
+
+const metricsToken = "metrics-token-0123456789"
+
+// /metrics is for those who hold its token: without one configured it is
+// absent from the public listener, with one it asks for it.
+func TestMetricsNeedTheToken(t *testing.T) {
+	t.Parallel()
+	open := newServerWith(t, setup{metrics: true})
+	open.must(t, http.StatusNotFound, req{method: "GET", path: "/metrics"})
+	open.must(t, http.StatusNotFound, req{method: "GET", path: "/metrics", token: metricsToken})
+
+	s := newServerWith(t, setup{metrics: true, metricsToken: metricsToken})
+	s.run(t, []row{
+		{name: "no token", req: req{method: "GET", path: "/metrics", header: map[string]string{}},
+			status: http.StatusUnauthorized, code: "unauthenticated"},
+		{name: "wrong token", req: req{method: "GET", path: "/metrics", token: metricsToken + "x"},
+			status: http.StatusUnauthorized, code: "unauthenticated"},
+		{name: "a user's token", req: req{method: "GET", path: "/metrics", as: "leader"},
+			status: http.StatusUnauthorized, code: "unauthenticated"},
+		{name: "the token", req: req{method: "GET", path: "/metrics", token: metricsToken}, status: http.StatusOK},
+	})
+}
+
+// Strangers cannot grow the series: unknown methods collapse into OTHER and
+// unknown paths into unmatched, so a thousand requests with made-up method
+// names on made-up paths add at most a handful of series, all of them once.
+func TestMetricsLabelsAreAFixedSet(t *testing.T) {
+	t.Parallel()
+	s := newServerWith(t, setup{metrics: true, metricsToken: metricsToken})
+	series := func() map[string]bool {
+		r := s.must(t, http.StatusOK, req{method: "GET", path: "/metrics", token: metricsToken})
+		out := map[string]bool{}
+		for _, line := range strings.Split(string(r.body), "\n") {
+			if strings.HasPrefix(line, "rectify_http_request") {
+				name, _, _ := strings.Cut(line, " ")
+				out[name] = true
+			}
+		}
+		return out
+	}
+	rng := rand.New(rand.NewPCG(13, 3))
+	send := func(n int) {
+		for range n {
+			method := make([]byte, 3+rng.IntN(12))
+			for i := range method {
+				method[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[rng.IntN(26)]
+			}
+			paths := []string{"/api/v1/problems", "/api/v1/problems/" + strconv.Itoa(rng.IntN(1e6)), "/x" + strconv.Itoa(rng.IntN(1e6)), "/metrics"}
+			hr := httptest.NewRequest(string(method), paths[rng.IntN(len(paths))], nil)
+			rec := httptest.NewRecorder()
+			s.handler.ServeHTTP(rec, hr)
+			if rec.Code >= 500 {
+				t.Fatalf("%s %s: %d", method, hr.URL.Path, rec.Code)
+			}
+		}
+	}
+	series() // the scrape's own series
+	send(50)
+	before := series()
+	send(1000)
+	after := series()
+	if len(after) != len(before) {
+		var added []string
+		for k := range after {
+			if !before[k] {
+				added = append(added, k)
+			}
+		}
+		t.Fatalf("series %d → %d after 1000 made-up methods: %v", len(before), len(after), added)
+	}
+	for k := range after {
+		if !strings.Contains(k, `method="OTHER"`) && !strings.Contains(k, `method="GET"`) {
+			t.Errorf("a method label outside the fixed set: %s", k)
+		}
+		if strings.Contains(k, "/x") || regexp.MustCompile(`problems/\d`).MatchString(k) {
+			t.Errorf("a raw path in a route label: %s", k)
+		}
 	}
 }

@@ -52,6 +52,24 @@ func (a *api) me(c *gin.Context) error {
 	return nil
 }
 
+type passwordChangeRequest struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
+// changePassword changes the caller's own password; their other sessions end.
+func (a *api) changePassword(c *gin.Context) error {
+	var req passwordChangeRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	ans := noContent()
+	if err := a.svc.ChangePassword(c.Request.Context(), answering(c, ans), c.GetString(tokenKey), req.Old, req.New); err != nil {
+		return err
+	}
+	return reply(c, ans, nil)
+}
+
 func (a *api) listUnits(c *gin.Context) error {
 	units, err := a.svc.Units(c.Request.Context())
 	if err != nil {

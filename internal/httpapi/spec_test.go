@@ -27,13 +27,16 @@ var ginParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
 // document's operations, both ways.
 func TestEveryRouteIsDocumented(t *testing.T) {
 	doc, _ := loadSpec(t)
-	s := newServerWith(t, setup{metrics: true})
+	s := newServerWith(t, setup{metrics: true, metricsToken: metricsToken})
 	engine, ok := s.handler.(*gin.Engine)
 	if !ok {
 		t.Fatalf("httpapi.New returned %T, not *gin.Engine", s.handler)
 	}
 	served := map[string]bool{}
 	for _, r := range engine.Routes() {
+		if strings.Contains(r.Handler, "methodNotAllowed") {
+			continue // a 405 that keeps a route with a parameter off a path of another method
+		}
 		served[r.Method+" "+ginParam.ReplaceAllString(r.Path, "{$1}")] = true
 	}
 	documented := map[string]bool{}

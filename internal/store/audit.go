@@ -150,7 +150,7 @@ func toEntries(rows []auditRow) []*audit.Entry {
 func toHeads(rows []streamRow) []audit.Head {
 	out := make([]audit.Head, len(rows))
 	for i, s := range rows {
-		out[i] = audit.Head{Stream: s.Stream, Seq: s.Seq, Hash: s.HeadHash, EntryID: s.LastEntryID}
+		out[i] = audit.Head{Stream: s.Stream, Seq: s.Seq, Hash: s.HeadHash, EntryID: s.LastEntryID, Pending: s.Pending}
 	}
 	return out
 }
@@ -186,6 +186,28 @@ func (r auditRepo) EntriesByID(ctx context.Context, ids []int64) ([]*audit.Entry
 		return nil, fmt.Errorf("audit entries: %w", err)
 	}
 	return toEntries(rows), nil
+}
+
+func (r auditRepo) EntryIDs(ctx context.Context, at []app.StreamPos) (map[app.StreamPos]int64, error) {
+	out := map[app.StreamPos]int64{}
+	for start := 0; start < len(at); start += 200 {
+		part := at[start:min(start+200, len(at))]
+		where := make([]string, len(part))
+		args := make([]any, 0, 2*len(part))
+		for i, p := range part {
+			where[i] = "(stream = ? AND stream_seq = ?)"
+			args = append(args, p.Stream, p.Seq)
+		}
+		var rows []auditRow
+		if err := r.db(ctx).Table("audit_entries").Select("id, stream, stream_seq").Where(strings.Join(where, " OR "), args...).
+			Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("audit entries by position: %w", err)
+		}
+		for _, row := range rows {
+			out[app.StreamPos{Stream: row.Stream, Seq: row.StreamSeq}] = row.ID
+		}
+	}
+	return out, nil
 }
 
 type checkpointRow struct {
@@ -240,6 +262,33 @@ func (r auditRepo) PendingHeads(ctx context.Context, limit int) ([]audit.Head, e
 		return nil, fmt.Errorf("pending audit heads: %w", err)
 	}
 	return toHeads(rows), nil
+}
+
+func (r auditRepo) SignedHeads(ctx context.Context, streams []string) (map[string]audit.Head, error) {
+	out := map[string]audit.Head{}
+	read := func(part []string) error {
+		tx := r.db(ctx).Table("audit_checkpoint_heads").Select("stream, MAX(stream_seq) AS stream_seq, MAX(entry_id) AS entry_id")
+		if part != nil {
+			tx = tx.Where("stream IN ?", part)
+		}
+		var rows []checkpointHeadRow
+		if err := tx.Group("stream").Find(&rows).Error; err != nil {
+			return fmt.Errorf("signed audit heads: %w", err)
+		}
+		for _, h := range rows {
+			out[h.Stream] = audit.Head{Stream: h.Stream, Seq: h.StreamSeq, EntryID: h.EntryID}
+		}
+		return nil
+	}
+	if streams == nil {
+		return out, read(nil)
+	}
+	for start := 0; start < len(streams); start += 500 {
+		if err := read(streams[start:min(start+500, len(streams))]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func (r auditRepo) LatestCheckpoint(ctx context.Context) (*audit.Checkpoint, error) {

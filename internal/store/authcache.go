@@ -166,18 +166,40 @@ func (e sessionEntry) copies() (*app.Session, *app.User, error) {
 // txState is what one transaction attempt collects to do once it has committed.
 type txState struct{ afterCommit []func() }
 
-// authChanged moves auth_epoch, in the caller's transaction when in one, and
-// drops this server's cached tokens once the change has committed.
+// authChanged drops this server's cached tokens and moves auth_epoch, which
+// other servers poll, once the change has committed. The counter is moved in
+// a short statement of its own after the commit rather than inside the
+// change's transaction: it is one row that every logout, password change and
+// user or unit update would otherwise lock and write, serialising them (on
+// Galera, failing certification against each other). Should that statement
+// fail, other servers still drop the entry within the cache's lifetime.
 func (b base) authChanged(ctx context.Context) error {
-	if err := b.db(ctx).Exec("UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1").Error; err != nil {
-		return err
-	}
-	if b.tx != nil {
-		b.tx.afterCommit = append(b.tx.afterCommit, b.auth.changed)
-	} else {
+	if b.tx == nil {
 		b.auth.changed()
+		return b.moveAuthEpoch(ctx)
 	}
+	b.tx.afterCommit = append(b.tx.afterCommit, func() {
+		b.auth.changed()
+		_ = b.moveAuthEpoch(context.WithoutCancel(ctx))
+	})
 	return nil
+}
+
+func (b base) moveAuthEpoch(ctx context.Context) error {
+	pool := b.pool
+	if pool == nil {
+		pool = b.g
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	var err error
+	for i := range 4 { // a deadlock or certification failure against another server's move
+		if err = pool.WithContext(ctx).Exec("UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1").Error; err == nil || !retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
+	}
+	return err
 }
 
 // readAuthEpoch reads the counter authChanged moves.

@@ -73,7 +73,8 @@ func benchProblems(b *testing.B, db *store.DB, n int) []int64 {
 				Severity: domain.SeverityGeneral, Source: domain.SourceInspection, UnitID: unit.ID, FoundAt: domain.NewDate(2026, 3, 1),
 				Status: domain.StatusRectifying, Version: 1, AssigneeID: user.ID, Deadline: domain.NewDate(2026, 4, 1),
 				Measures: "整改措施", CreatedBy: user.ID, CreatedAt: at, UpdatedAt: at, AssignedAt: &at}
-			if err := r.Problems.Create(ctx, p, at.Year()); err != nil {
+			p.Code = fmt.Sprintf("WT-%d-%06d", at.Year(), i+1)
+			if err := r.Problems.Create(ctx, p); err != nil {
 				return err
 			}
 			var ms []domain.Milestone

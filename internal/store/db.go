@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -45,6 +46,8 @@ type DB struct {
 	timeout time.Duration // one statement outside a transaction, or one attempt of a transaction
 	auth    *sessionCache // resolved bearer tokens (authcache.go); nil: none
 	stmts   *stmtCache    // fixed statements prepared for the pool (prepared.go)
+	codes   *codeBlocks   // this instance's blocks of problem codes (codes.go)
+	galera  bool          // a Galera node: readiness includes its wsrep state (galera.go)
 }
 
 // DefaultMaxConns is the pool size when none is given: 32 connections to a
@@ -75,6 +78,9 @@ type Options struct {
 	// request). SessionPoll is how often changes made through other servers
 	// on the same database are looked for (default DefaultSessionPoll).
 	SessionCache, SessionPoll time.Duration
+	// CodeBlock is how many problem codes the instance reserves at a time
+	// (default DefaultCodeBlock; see codes.go).
+	CodeBlock int
 }
 
 // Open connects to "sqlite:PATH" or "mysql:DSN" (a go-sql-driver DSN).
@@ -91,6 +97,7 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	var (
 		dialector gorm.Dialector
 		dialect   string
+		connector *readCommitted // MySQL/MariaDB's
 	)
 	switch {
 	case strings.HasPrefix(url, "sqlite:"):
@@ -109,10 +116,11 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		conns, err := readCommittedPool(dsn)
+		conns, c, err := readCommittedPool(dsn)
 		if err != nil {
 			return nil, err
 		}
+		connector = c
 		dialect, dialector = DialectMySQL, gormmysql.New(gormmysql.Config{DSN: dsn, Conn: conns})
 	default:
 		return nil, fmt.Errorf("database %q: want sqlite:PATH or mysql:DSN", redact(url))
@@ -132,6 +140,16 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	if timeout <= 0 {
 		timeout = DefaultQueryTimeout
 	}
+	galera := false
+	if connector != nil {
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		galera, err = detectGalera(dctx, sqlDB, connector, connector.dsnSyncWait)
+		cancel()
+		if err != nil {
+			_ = sqlDB.Close()
+			return nil, fmt.Errorf("connect to %s database: %w", dialect, markUnavailable(err))
+		}
+	}
 	if err := bound(g, timeout); err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
@@ -148,10 +166,18 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	sqlDB.SetConnMaxLifetime(life)
 	sqlDB.SetConnMaxIdleTime(time.Minute)
 	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, log: opt.Logger, timeout: timeout,
-		auth: newSessionCache(opt.SessionCache, opt.SessionPoll, nil), stmts: newStmtCache(sqlDB)}
+		auth: newSessionCache(opt.SessionCache, opt.SessionPoll, nil), stmts: newStmtCache(sqlDB),
+		codes: newCodeBlocks(opt.CodeBlock), galera: galera}
+	switch {
+	case galera && connector.dsnSyncWait:
+		db.log.Info("Galera node found; wsrep_sync_wait as the DSN sets it")
+	case galera:
+		db.log.Info("Galera node found: reads wait for the cluster's committed writes", "wsrep_sync_wait", SyncWaitReads)
+	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := db.Ping(pingCtx); err != nil {
+	// Reachable is enough to start: a Galera node still joining fails /readyz until it is synced.
+	if err := markUnavailable(sqlDB.PingContext(pingCtx)); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
@@ -205,21 +231,29 @@ func mysqlDSN(dsn string) (string, error) {
 // transaction (database/sql's TxOptions), it costs no round trip per
 // transaction: the statement standard to MySQL and MariaDB alike, whose
 // variable names for it differ.
-func readCommittedPool(dsn string) (*sql.DB, error) {
+func readCommittedPool(dsn string) (*sql.DB, *readCommitted, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("mysql DSN: %w", err)
+		return nil, nil, fmt.Errorf("mysql DSN: %w", err)
 	}
 	c, err := mysql.NewConnector(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("mysql DSN: %w", err)
+		return nil, nil, fmt.Errorf("mysql DSN: %w", err)
 	}
-	return sql.OpenDB(readCommitted{c}), nil
+	_, dsnSyncWait := cfg.Params["wsrep_sync_wait"]
+	rc := &readCommitted{Connector: c, dsnSyncWait: dsnSyncWait}
+	return sql.OpenDB(rc), rc, nil
 }
 
-type readCommitted struct{ driver.Connector }
+// readCommitted sets up each new connection: READ COMMITTED, and on a Galera
+// node (once detectGalera found one) causal reads.
+type readCommitted struct {
+	driver.Connector
+	dsnSyncWait bool        // the DSN sets wsrep_sync_wait itself
+	syncWait    atomic.Bool // set SyncWaitReads on new connections
+}
 
-func (c readCommitted) Connect(ctx context.Context) (driver.Conn, error) {
+func (c *readCommitted) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.Connector.Connect(ctx)
 	if err != nil {
 		return nil, err
@@ -232,6 +266,12 @@ func (c readCommitted) Connect(ctx context.Context) (driver.Conn, error) {
 	if _, err := ex.ExecContext(ctx, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", nil); err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("set READ COMMITTED: %w", err)
+	}
+	if c.syncWait.Load() {
+		if _, err := ex.ExecContext(ctx, syncWaitStatement, nil); err != nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("set wsrep_sync_wait: %w", err)
+		}
 	}
 	return conn, nil
 }
@@ -258,11 +298,25 @@ func (db *DB) Close() error {
 	return db.sql.Close()
 }
 
-// Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return markUnavailable(db.sql.PingContext(ctx)) }
+// Ping checks that the database answers and, on a Galera node, that the node
+// is synced with the cluster's primary component.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.sql.PingContext(ctx); err != nil {
+		return markUnavailable(err)
+	}
+	if db.galera {
+		return db.galeraReady(ctx)
+	}
+	return nil
+}
 
-// Migrate applies every pending migration.
+// Migrate applies every pending migration, holding the migration lock
+// (migratelock.go) so that instances started at once take turns.
 func (db *DB) Migrate(ctx context.Context) error {
+	return db.withMigrateLock(ctx, db.migrate)
+}
+
+func (db *DB) migrate(ctx context.Context) error {
 	dir, gd := "migrations/sqlite", goose.DialectSQLite3
 	if db.dialect == DialectMySQL {
 		dir, gd = "migrations/mysql", goose.DialectMySQL
@@ -331,7 +385,7 @@ func (db *DB) Read() app.Repos { return db.repos(nil, db.gorm, nil) }
 // replaces the context each call passes, so that its deadline holds, and st
 // collects what to do once that transaction has committed.
 func (db *DB) repos(ctx context.Context, g *gorm.DB, st *txState) app.Repos {
-	b := base{g: g, dialect: db.dialect, ctx: ctx, tx: st, auth: db.auth, timeout: db.timeout, stmts: db.stmts}
+	b := base{g: g, dialect: db.dialect, ctx: ctx, tx: st, auth: db.auth, timeout: db.timeout, stmts: db.stmts, codes: db.codes, pool: db.gorm}
 	return app.Repos{
 		Problems:   problemRepo{b},
 		Extensions: extensionRepo{b},
@@ -383,6 +437,8 @@ type base struct {
 	auth    *sessionCache   // the server's resolved tokens
 	timeout time.Duration   // a statement's outside a transaction (bounded)
 	stmts   *stmtCache      // nil: every statement is sent as text
+	codes   *codeBlocks     // the instance's problem codes; nil in reads
+	pool    *gorm.DB        // the pool, for statements outside the transaction
 }
 
 func (b base) db(ctx context.Context) *gorm.DB {

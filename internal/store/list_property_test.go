@@ -108,6 +108,7 @@ func newListWorld(t *testing.T, rng *rand.Rand, n int) *listWorld {
 				UnitID: w.units[rng.IntN(len(w.units))].ID, FoundAt: domain.DateOf(created, time.UTC),
 				Status: listStatuses[rng.IntN(len(listStatuses))], Version: 1, CreatedBy: inspector.ID, CreatedAt: created, UpdatedAt: created,
 			}
+			p.Code = fmt.Sprintf("WT-%d-%06d", created.Year(), i+1)
 			if p.Status != domain.StatusRegistered && rng.IntN(8) > 0 {
 				p.AssigneeID = assignees[rng.IntN(len(assignees))].ID
 			}
@@ -122,7 +123,7 @@ func newListWorld(t *testing.T, rng *rand.Rand, n int) *listWorld {
 		}
 		tx(t, db, func(r app.Repos) error {
 			for _, p := range ps {
-				if err := r.Problems.Create(ctx, p, p.CreatedAt.Year()); err != nil {
+				if err := r.Problems.Create(ctx, p); err != nil {
 					return err
 				}
 				if rng.IntN(6) == 0 {
@@ -444,6 +445,15 @@ func TestProblemListShapesMatchBruteForce(t *testing.T) {
 			q.Overdue = o
 			qs = append(qs, q)
 		}
+		for _, days := range [][2]int{{0, 0}, {-3, 3}, {-20, -14}, {-10, 20}, {5, 4}} { // a day, a week, weeks, an empty range
+			q := base
+			q.DeadlineFrom, q.DeadlineTo = w.today.AddDays(days[0]), w.today.AddDays(days[1])
+			qs = append(qs, q)
+			q.Statuses = []domain.Status{domain.StatusRectifying, domain.StatusClosed}
+			qs = append(qs, q)
+			q.Statuses, q.UnitPath = nil, w.unitPath[w.units[0].ID]
+			qs = append(qs, q)
+		}
 		for m := 1; m <= 6; m++ {
 			q := base
 			q.CreatedFrom = time.Date(2026, time.Month(m), 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -467,8 +477,23 @@ func TestProblemListShapesMatchBruteForce(t *testing.T) {
 			for i, p := range got {
 				gotIDs[i] = p.ID
 			}
-			if want := w.page(q); !slices.Equal(gotIDs, want) {
+			want := w.page(q)
+			if !slices.Equal(gotIDs, want) {
 				t.Fatalf("page %d of %+v:\n got  %v\n want %v", page, q, gotIDs, want)
+			}
+			if !q.DeadlineFrom.IsZero() { // every plan of a deadline range, the day-by-day walks among them
+				every, err := store.ListEveryPlan(ctx, w.db, q)
+				if err != nil {
+					t.Fatalf("%+v: %v", q, err)
+				}
+				for name, ids := range every {
+					if len(ids) == 0 && len(want) == 0 {
+						continue
+					}
+					if !slices.Equal(ids, want) {
+						t.Fatalf("plan %s, page %d of %+v:\n got  %v\n want %v", name, page, q, ids, want)
+					}
+				}
 			}
 			if len(got) < q.Limit {
 				break

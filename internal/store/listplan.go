@@ -144,6 +144,7 @@ type listPred struct {
 	subquery bool // it runs a subquery, so it is never checked on an index entry alone
 	scope    bool // the owner's scope
 	created  bool // a created-date bound, whose prefix the id bounds skip
+	deadline bool // a deadline bound, which the range's days stand for when it has few
 }
 
 // Subtrees are matched by the path of the row's unit or category (a primary
@@ -227,10 +228,10 @@ func listFilter(q app.ProblemQuery) []listPred {
 			args: []any{like, like, like}, cols: []string{""}, density: 0.05})
 	}
 	if !q.DeadlineFrom.IsZero() {
-		add(listPred{sql: "p.deadline >= ?", args: []any{q.DeadlineFrom.String()}, cols: []string{"deadline"}, density: 0.5})
+		add(listPred{sql: "p.deadline >= ?", args: []any{q.DeadlineFrom.String()}, cols: []string{"deadline"}, density: 0.5, deadline: true})
 	}
 	if !q.DeadlineTo.IsZero() {
-		add(listPred{sql: "p.deadline <= ?", args: []any{q.DeadlineTo.String()}, cols: []string{"deadline"}, density: 0.5})
+		add(listPred{sql: "p.deadline <= ?", args: []any{q.DeadlineTo.String()}, cols: []string{"deadline"}, density: 0.5, deadline: true})
 	}
 	if !q.CreatedFrom.IsZero() {
 		add(listPred{sql: "p.created_at >= ?", args: []any{q.CreatedFrom.UTC()}, cols: []string{""}, density: 0.5, created: true})
@@ -269,6 +270,7 @@ var listIndexes = []listIndex{
 	{name: "idx_problems_assignee_status", cols: []string{"assignee_id", "status"}, extra: []string{"deadline", "closed_on_time"}},
 	{name: "idx_problems_assignee_unit", cols: []string{"assignee_id", "unit_id"}},
 	{name: "idx_problems_category", cols: []string{"category_id"}},
+	{name: "idx_problems_status_deadline", cols: []string{"status", "deadline"}},
 }
 
 // listValues maps a column to the distinct values the filter allows in it
@@ -441,6 +443,21 @@ func listSides(q app.ProblemQuery, t listTrees) (whole, split []listSide) {
 	if q.AssigneeID > 0 {
 		base.restrict("assignee_id", []any{q.AssigneeID})
 	}
+	if days := deadlineDays(q); days != nil {
+		// A short deadline range is its days: with a status each, a branch
+		// walks (status, deadline, id) in id order. Every row has a status.
+		base.restrict("deadline", days)
+		if _, ok := base["status"]; !ok {
+			base["status"] = strs(domain.Statuses())
+		}
+		for i := range filter {
+			if filter[i].deadline {
+				// Deadlines follow creation by a few weeks: a walk in id order
+				// passes every problem created since the range's, a guessed half.
+				filter[i].by, filter[i].prefix = "deadline", 0.5
+			}
+		}
+	}
 	for i := range filter {
 		if filter[i].scope && q.Scope.UnitPath != "" {
 			filter[i].density = scopeDensity(base, t)
@@ -542,8 +559,26 @@ func (t listTrees) share(col string) float64 {
 		return 1 / float64(max(t.categoryCount, 1))
 	case "assignee_id":
 		return 1.0 / 30
+	case "deadline":
+		return 1.0 / 365
 	}
 	return 1
+}
+
+// deadlineDays returns the days of a deadline range short enough to be
+// walked day by day, or nil.
+func deadlineDays(q app.ProblemQuery) []any {
+	if q.DeadlineFrom.IsZero() || q.DeadlineTo.IsZero() || q.DeadlineTo.Before(q.DeadlineFrom) {
+		return nil
+	}
+	var days []any
+	for d := q.DeadlineFrom; !d.After(q.DeadlineTo); d = d.AddDays(1) {
+		if len(days) == listMaxDays {
+			return nil
+		}
+		days = append(days, d.String())
+	}
+	return days
 }
 
 // chooseIndexes sets the index of each side to the one guessed cheapest and
@@ -605,9 +640,9 @@ func (s listSide) cost(ix listIndex, t listTrees, n, days int) float64 {
 		stands = stands && pr.by != ""
 		if !stands {
 			pass *= pr.density
-			if !pr.created || days == 0 {
-				prefix = max(prefix, pr.prefix)
-			}
+		}
+		if (!stands || !slices.Contains(ix.cols, pr.by)) && (!pr.created || days == 0) {
+			prefix = max(prefix, pr.prefix)
 		}
 		alone := !pr.subquery
 		for _, c := range pr.cols {

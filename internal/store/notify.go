@@ -264,6 +264,15 @@ func (r outboxRepo) Retry(ctx context.Context, id int64, at time.Time) (*app.Out
 
 type leaseRepo struct{ base }
 
+func (r leaseRepo) Release(ctx context.Context, name, holder string) error {
+	err := r.db(ctx).Table("leases").Where("name = ? AND holder = ?", name, holder).
+		Updates(map[string]any{"holder": "", "expires_at": time.Unix(0, 0).UTC()}).Error
+	if err != nil {
+		return fmt.Errorf("release lease %s: %w", name, err)
+	}
+	return nil
+}
+
 func (r leaseRepo) Acquire(ctx context.Context, name, holder string, now, until time.Time) (bool, error) {
 	res := r.db(ctx).Table("leases").Where("name = ? AND (holder = ? OR expires_at < ?)", name, holder, now).
 		Updates(map[string]any{"holder": holder, "expires_at": until})

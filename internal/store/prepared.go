@@ -51,14 +51,6 @@ func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
-// Prepared returns query prepared for the pool, from the same cache as the
-// store's fixed statements: for the load tool's database limit, which runs
-// the statements the store prepares (Statement.Prepared) as it does. Only
-// for statements whose text never varies: nothing is evicted.
-func (db *DB) Prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	return db.stmts.get(ctx, query)
-}
-
 // close closes every prepared statement.
 func (c *stmtCache) close() {
 	if c == nil {

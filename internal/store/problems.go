@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/domain"
@@ -134,22 +133,17 @@ func (r problemRepo) Get(ctx context.Context, id int64) (*domain.Problem, error)
 	return ps[0], nil
 }
 
-func (r problemRepo) Create(ctx context.Context, p *domain.Problem, year int) error {
-	counter := map[string]any{"year": year, "last_seq": 1}
-	err := r.db(ctx).Table("problem_counters").Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "year"}},
-		DoUpdates: clause.Assignments(map[string]any{"last_seq": gorm.Expr("last_seq + 1")}),
-	}).Create(counter).Error
-	if err != nil {
-		return fmt.Errorf("next problem code: %w", err)
-	}
-	var seq int64
-	if err := r.db(ctx).Raw("SELECT last_seq FROM problem_counters WHERE year = ?", year).Scan(&seq).Error; err != nil {
-		return fmt.Errorf("next problem code: %w", err)
-	}
-	p.Code = fmt.Sprintf("WT-%d-%06d", year, seq)
+// Create inserts p under the code it was given (DB.ProblemCode).
+func (r problemRepo) Create(ctx context.Context, p *domain.Problem) error {
 	row := toProblemRow(p)
 	if err := r.db(ctx).Table("problems").Omit("UnitPath").Create(&row).Error; err != nil {
+		if isDuplicate(err) { // the only unique key besides the id: the code
+			var year int
+			if _, serr := fmt.Sscanf(p.Code, "WT-%d-", &year); serr == nil && r.codes != nil {
+				r.codes.drop(year)
+			}
+			return fmt.Errorf("insert problem %s: %w", p.Code, app.ErrCodeTaken)
+		}
 		return fmt.Errorf("insert problem: %w", err)
 	}
 	p.ID = row.ID
@@ -214,60 +208,6 @@ func (r problemRepo) pageIDs(ctx context.Context, q app.ProblemQuery, trees list
 		return nil, err
 	}
 	return ids, nil
-}
-
-// Statement is one SQL statement as the store sends it: its text, with a
-// placeholder for each argument, and the arguments, for database/sql.
-// Prepared says that the store prepares it once and executes it by handle
-// (prepared.go) rather than sending its text.
-type Statement struct {
-	SQL      string
-	Args     []any
-	Prepared bool
-}
-
-// statement expands the arguments of query as gorm does when it sends it (a
-// slice for one placeholder becomes a parenthesised list).
-func (db *DB) statement(query string, args ...any) Statement {
-	st := db.gorm.Raw(query, args...).Statement
-	return Statement{SQL: st.SQL.String(), Args: st.Vars}
-}
-
-// ProblemGetSQL returns the statement Problems.Get sends for problem id.
-// For the load tool's database limit.
-func (db *DB) ProblemGetSQL(id int64) Statement {
-	st := db.statement(problemGetSQL, id)
-	st.Prepared = true
-	return st
-}
-
-// ListPageSQL returns the statements Problems.List sends for a page of q, in
-// order: the subtrees' when q names any, the page's ids unless no row can
-// pass, and the rows of those ids when there are any. It runs the first two,
-// as List does, to build the next. For the load tool's database limit.
-func (db *DB) ListPageSQL(ctx context.Context, q app.ProblemQuery) ([]Statement, error) {
-	r := problemRepo{base{g: db.gorm, dialect: db.dialect, timeout: db.timeout}}
-	var out []Statement
-	if stmt, args := listTreesSQL(q); stmt != "" {
-		out = append(out, db.statement(stmt, args...))
-	}
-	trees, err := r.listTrees(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("list page statements: %w", err)
-	}
-	stmt, args := planList(q, trees, db.dialect).build(db.dialect)
-	if stmt == "" {
-		return out, nil
-	}
-	out = append(out, db.statement(stmt, args...))
-	ids, err := r.pageIDs(ctx, q, trees)
-	if err != nil {
-		return nil, fmt.Errorf("list page statements: %w", err)
-	}
-	if len(ids) > 0 {
-		out = append(out, db.statement(problemsSQL, ids))
-	}
-	return out, nil
 }
 
 func isDuplicate(err error) bool { return errors.Is(err, gorm.ErrDuplicatedKey) }

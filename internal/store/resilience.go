@@ -43,6 +43,10 @@ func unavailable(err error) bool {
 	if errors.As(err, &me) {
 		switch me.Number {
 		case 1040, // too many connections
+			1047, // WSREP has not yet prepared node for application use (Galera)
+			1180, // error during commit: not connected to the primary component (Galera)
+			1290, // the server runs with --read-only (a node taken out of service)
+			1836, // running in read-only mode
 			1053, // server shutdown in progress
 			1205, // lock wait timeout (after the runner's retries)
 			1213, // deadlock (after the runner's retries)

@@ -52,6 +52,14 @@ func (r sessionRepo) RevokeUser(ctx context.Context, userID int64, at time.Time)
 	return r.authChanged(ctx)
 }
 
+func (r sessionRepo) RevokeUserExcept(ctx context.Context, userID int64, keepHash string, at time.Time) error {
+	if err := r.db(ctx).Table("sessions").Where("user_id = ? AND token_hash <> ? AND revoked_at IS NULL", userID, keepHash).
+		Update("revoked_at", at).Error; err != nil {
+		return err
+	}
+	return r.authChanged(ctx)
+}
+
 func (r sessionRepo) RecordFailure(ctx context.Context, username, ip string, at time.Time) error {
 	return r.db(ctx).Table("login_failures").Create(map[string]any{"username": username, "ip": ip, "at": at}).Error
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,7 +63,12 @@ func mkProblem(t *testing.T, db *store.DB, p *domain.Problem) *domain.Problem {
 	if p.CategoryID == 0 {
 		p.CategoryID = 5
 	}
-	tx(t, db, func(r app.Repos) error { return r.Problems.Create(t.Context(), p, p.CreatedAt.Year()) })
+	code, err := db.ProblemCode(t.Context(), p.CreatedAt.Year())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Code = code
+	tx(t, db, func(r app.Repos) error { return r.Problems.Create(t.Context(), p) })
 	return p
 }
 
@@ -357,7 +363,8 @@ func TestProblemRoundTripAndStaleUpdate(t *testing.T) {
 
 func TestProblemCodesPerYear(t *testing.T) {
 	t.Parallel()
-	db := storetest.Open(t)
+	url := storetest.URL(t)
+	db := storetest.OpenURL(t, url)
 	root := mkUnit(t, db, "中心", 0)
 	insp := mkUser(t, db, "insp", root.ID, domain.RoleInspector)
 	var codes []string
@@ -371,23 +378,114 @@ func TestProblemCodesPerYear(t *testing.T) {
 	if !slices.Equal(codes, want) {
 		t.Fatalf("codes %v, want %v", codes, want)
 	}
-	// A rolled back creation gives its number back.
+	// Registrations write no shared row: the counter moved once per block.
+	if n := count(t, db, "SELECT last_seq FROM problem_counters WHERE year = 2026"); n != store.DefaultCodeBlock {
+		t.Fatalf("the 2026 counter is at %d after three codes, want one block (%d)", n, store.DefaultCodeBlock)
+	}
+	// A second instance on the same database reserves the next block.
+	other, err := store.Open(t.Context(), url, store.Options{CodeBlock: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = other.Close() })
+	var otherCodes []string
+	for range 7 {
+		c, err := other.ProblemCode(t.Context(), 2026)
+		if err != nil {
+			t.Fatal(err)
+		}
+		otherCodes = append(otherCodes, c)
+	}
+	want = []string{"WT-2026-000101", "WT-2026-000102", "WT-2026-000103", "WT-2026-000104", "WT-2026-000105",
+		"WT-2026-000106", "WT-2026-000107"}
+	if !slices.Equal(otherCodes, want) {
+		t.Fatalf("the second instance's codes %v, want %v", otherCodes, want)
+	}
+	// A rolled back creation leaves a gap; the first instance goes on with its block.
 	boom := errors.New("boom")
-	err := db.Tx(t.Context(), func(r app.Repos) error {
+	code, err := db.ProblemCode(t.Context(), 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Tx(t.Context(), func(r app.Repos) error {
 		q := &domain.Problem{Title: "t", UnitID: root.ID, CreatedBy: insp.ID, FoundAt: domain.NewDate(2026, 3, 1),
 			Severity: domain.SeverityGeneral, Source: domain.SourceReport, Status: domain.StatusRegistered, Version: 1,
-			CategoryID: 5, CreatedAt: t0, UpdatedAt: t0}
-		if err := r.Problems.Create(t.Context(), q, 2026); err != nil {
+			CategoryID: 5, CreatedAt: t0, UpdatedAt: t0, Code: code}
+		if err := r.Problems.Create(t.Context(), q); err != nil {
 			return err
 		}
 		return boom
 	})
-	if !errors.Is(err, boom) {
-		t.Fatal(err)
+	if !errors.Is(err, boom) || code != "WT-2026-000004" {
+		t.Fatalf("%s: %v", code, err)
 	}
 	p = mkProblem(t, db, &domain.Problem{Title: "t", UnitID: root.ID, CreatedBy: insp.ID})
-	if p.Code != "WT-2026-000004" {
+	if p.Code != "WT-2026-000005" {
 		t.Fatalf("after a rollback the next code is %s", p.Code)
+	}
+	// A code in use already is refused by the unique key and the rest of its block forgotten.
+	err = db.Tx(t.Context(), func(r app.Repos) error {
+		q := &domain.Problem{Title: "t", UnitID: root.ID, CreatedBy: insp.ID, FoundAt: domain.NewDate(2026, 3, 1),
+			Severity: domain.SeverityGeneral, Source: domain.SourceReport, Status: domain.StatusRegistered, Version: 1,
+			CategoryID: 5, CreatedAt: t0, UpdatedAt: t0, Code: "WT-2026-000005"}
+		return r.Problems.Create(t.Context(), q)
+	})
+	if !errors.Is(err, app.ErrCodeTaken) {
+		t.Fatalf("a taken code: %v, want ErrCodeTaken", err)
+	}
+	if code, err := db.ProblemCode(t.Context(), 2026); err != nil || code != "WT-2026-000111" {
+		t.Fatalf("after a taken code the next is %s (%v), want the next block's first", code, err)
+	}
+}
+
+// Codes stay unique when two instances register at once.
+func TestProblemCodesTwoInstances(t *testing.T) {
+	t.Parallel()
+	url := storetest.URL(t)
+	var dbs [2]*store.DB
+	for i := range dbs {
+		if i == 0 {
+			dbs[i] = storetest.OpenURL(t, url)
+			continue
+		}
+		db, err := store.Open(t.Context(), url, store.Options{CodeBlock: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		dbs[i] = db
+	}
+	var (
+		mu   sync.Mutex
+		seen = map[string]bool{}
+		wg   sync.WaitGroup
+	)
+	for w := range 8 {
+		wg.Go(func() {
+			db := dbs[w%2]
+			last := ""
+			for range 40 {
+				c, err := db.ProblemCode(t.Context(), 2026)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if c <= last {
+					t.Errorf("codes went back on one instance: %s after %s", c, last)
+				}
+				last = c
+				mu.Lock()
+				if seen[c] {
+					t.Errorf("code %s given twice", c)
+				}
+				seen[c] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != 320 {
+		t.Fatalf("%d codes, want 320", len(seen))
 	}
 }
 

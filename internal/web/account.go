@@ -15,7 +15,7 @@ import (
 
 // Account is the caller's own password.
 type Account interface {
-	ChangePassword(ctx context.Context, c app.Caller, current, password string) error
+	ChangePassword(ctx context.Context, c app.Caller, token, oldPassword, newPassword string) error
 }
 
 // Import is the ledger's bulk import (批量导入) and its template.
@@ -29,14 +29,14 @@ type Rechecks interface {
 	Rechecks(ctx context.Context, c app.Caller, f app.RecheckFilter) ([]*app.Recheck, bool, error)
 }
 
-var passwordFields = []string{"current_password", "password", "confirm"}
+var passwordFields = []string{"old", "new", "confirm"}
 
 func (c *Console) passwordPage(q *request) {
 	c.render(q.w, q.r, http.StatusOK, "password", c.pageFor(q, q.t("pw.title"), "", &formState{Errors: map[string]string{}}))
 }
 
-// changePassword changes the caller's password; every session of theirs ends,
-// this one too, so they sign in again with the new one.
+// changePassword changes the caller's password; their other sessions end,
+// this one stays.
 func (c *Console) changePassword(q *request) {
 	if err := c.parseForm(q); err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
@@ -46,21 +46,24 @@ func (c *Console) changePassword(q *request) {
 	// Passwords are never sent back into the page.
 	kept := url.Values{}
 	var err error
-	if form.Get("password") != form.Get("confirm") {
+	if form.Get("new") != form.Get("confirm") {
 		err = domain.Invalid("confirm", "%s", q.t("pw.mismatch"))
 	} else {
-		err = c.svc.ChangePassword(q.ctx(), q.caller, form.Get("current_password"), form.Get("password"))
+		err = c.svc.ChangePassword(q.ctx(), q.caller, q.token, form.Get("old"), form.Get("new"))
 	}
 	if err != nil {
-		if !refusal(err) {
+		if !refusal(err) && !errors.Is(err, domain.ErrTooManyAttempts) && !lost(err) {
 			c.fail(q.w, q.r, q.lang, q, err)
 			return
 		}
-		c.render(q.w, q.r, http.StatusBadRequest, "password", c.pageFor(q, q.t("pw.title"), "", refusedForm(kept, err, passwordFields...)))
+		status := http.StatusBadRequest
+		if errors.Is(err, domain.ErrTooManyAttempts) {
+			status = http.StatusTooManyRequests
+		}
+		c.render(q.w, q.r, status, "password", c.pageFor(q, q.t("pw.title"), "", refusedForm(kept, err, passwordFields...)))
 		return
 	}
-	clearSession(q.w, q.r, c.opt.SecureCookies)
-	http.Redirect(q.w, q.r, "/login?changed=1", http.StatusSeeOther)
+	http.Redirect(q.w, q.r, "/password?done=password", http.StatusSeeOther)
 }
 
 type importView struct {

@@ -167,7 +167,6 @@ var catalogue = map[string][2]string{
 	"pw.new":                {"新密码（至少 8 位）", "New password (8 characters or more)"},
 	"pw.confirm":            {"再次输入新密码", "New password again"},
 	"pw.mismatch":           {"两次输入的新密码不一致", "the two new passwords differ"},
-	"pw.changed":            {"密码已修改，请用新密码登录", "Your password is changed; sign in with the new one"},
 	"imp.title":             {"批量导入", "Bulk import"},
 	"imp.hint":              {"按导入模板填写整改台账（.xlsx）后上传；有错误时不会导入任何一行。", "Fill in the import template (.xlsx) and upload it; nothing is imported while any row has an error."},
 	"imp.template":          {"下载导入模板", "Download the template"},

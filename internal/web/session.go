@@ -102,7 +102,6 @@ func randomToken() string {
 }
 
 type loginView struct {
-	Changed  bool
 	Username string
 	Next     string
 	Error    string
@@ -117,7 +116,7 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c.renderLogin(w, r, lang, http.StatusOK, loginView{Next: r.URL.Query().Get("next"), Changed: r.URL.Query().Get("changed") != ""})
+	c.renderLogin(w, r, lang, http.StatusOK, loginView{Next: r.URL.Query().Get("next")})
 }
 
 func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, lang string, status int, v loginView) {

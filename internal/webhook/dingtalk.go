@@ -22,12 +22,12 @@ type dingtalkMessage struct {
 // dingtalkRequest builds a DingTalk group robot's markdown message, signed
 // with the robot's 加签 secret when there is one.
 func dingtalkRequest(u *url.URL, secret string, m Message, now time.Time) (request, error) {
-	title := oneLine(m.Title)
-	text := "### " + title
+	title := oneLine(m.Title) // the chat list shows it as plain text
+	text := "### " + inert(title)
 	if strings.TrimSpace(m.Text) != "" {
 		// DingTalk's Markdown joins lines separated by a single newline;
 		// a blank line between them keeps each on its own.
-		text += "\n\n" + strings.Join(lines(m.Text), "\n\n")
+		text += "\n\n" + inert(strings.Join(lines(m.Text), "\n\n"))
 	}
 	var msg dingtalkMessage
 	msg.MsgType = "markdown"

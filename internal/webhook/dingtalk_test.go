@@ -140,3 +140,44 @@ func TestDingTalkRefusals(t *testing.T) {
 		})
 	}
 }
+
+// A title or measures written by a user cannot add links, images or HTML to
+// the robots' Markdown.
+func TestMarkdownCannotBeInjected(t *testing.T) {
+	m := message()
+	m.Title = "【交办】[点此查看](http://evil.example/phish) ![](http://evil.example/i.png)"
+	m.Text = "整改措施：![x](http://evil.example/t.png)\n<font color=\"warning\">[x](javascript:alert(1))</font> `code` **粗**"
+	bodies := map[string]string{}
+	for name, target := range map[string]func(string) webhook.Target{
+		"dingtalk": func(u string) webhook.Target { return dingtalkTarget(u, "") },
+		"wecom":    wecomTarget,
+	} {
+		srv, got := receiver(t, http.StatusOK, `{"errcode":0,"errmsg":"ok"}`)
+		if err := webhook.New(srv.Client(), clock).Send(context.Background(), target(srv.URL), m); err != nil {
+			t.Fatal(err)
+		}
+		r := one(t, got)
+		if name == "dingtalk" {
+			var b dingtalkBody
+			decodeStrict(t, r.body, &b)
+			bodies[name] = b.Markdown.Text
+		} else {
+			var b wecomBody
+			decodeStrict(t, r.body, &b)
+			bodies[name] = strings.Replace(b.Markdown.Content, "**", "", 2) // the title's own bold
+		}
+	}
+	for name, md := range bodies {
+		for _, bad := range []string{"](", "![", "[x", "<font", "http://", "javascript:alert(", "`", "**"} {
+			if strings.Contains(md, bad) {
+				t.Errorf("%s markdown holds %q: %s", name, bad, md)
+			}
+		}
+		// The words are all still there, to be read.
+		for _, word := range []string{"点此查看", "evil.example/phish", "整改措施", "code", "粗"} {
+			if !strings.Contains(md, word) {
+				t.Errorf("%s markdown lost %q: %s", name, word, md)
+			}
+		}
+	}
+}

@@ -358,3 +358,17 @@ func lines(s string) []string {
 	}
 	return ls
 }
+
+// markdownInert makes user-written text (a problem's title, its measures, a
+// note) plain text inside a robot's Markdown: the characters that open links,
+// images, HTML tags, code and emphasis become their full-width forms, which
+// read the same in Chinese text, and "://" loses its colon so that a bare
+// address does not become a link. Backslash escapes are not used: neither
+// robot documents them.
+var markdownInert = strings.NewReplacer(
+	"[", "［", "]", "］", "(", "（", ")", "）", "<", "＜", ">", "＞", "!", "！", "`", "｀", "*", "＊",
+	"://", "：//",
+)
+
+// inert is markdownInert over one string.
+func inert(s string) string { return markdownInert.Replace(s) }

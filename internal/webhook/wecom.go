@@ -16,9 +16,9 @@ type wecomMessage struct {
 // wecomRequest builds a WeCom group robot's markdown message. The robot's
 // key is in the URL; there is nothing to sign.
 func wecomRequest(u *url.URL, m Message) (request, error) {
-	content := "**" + oneLine(m.Title) + "**"
+	content := "**" + inert(oneLine(m.Title)) + "**"
 	if strings.TrimSpace(m.Text) != "" {
-		content += "\n" + strings.Join(lines(m.Text), "\n")
+		content += "\n" + inert(strings.Join(lines(m.Text), "\n"))
 	}
 	var msg wecomMessage
 	msg.MsgType = "markdown"

@@ -58,6 +58,7 @@ type Env struct {
 	Svc     *app.Service
 	Clock   *Clock
 	Keys    *audit.Keys
+	Log     *audit.Log  // the checkpoint log, in a temporary directory
 	Blobs   *blob.Store // attachments' contents, in a temporary directory
 	Units   map[string]*app.Unit
 	Users   map[string]*app.User // by username
@@ -89,8 +90,9 @@ func NewWithURL(t testing.TB, url string) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := app.New(db, keys, cfg, app.WithClock(clock.Now), app.WithBlobs(blobs))
-	e := &Env{URL: url, Cfg: cfg, DB: db, Svc: svc, Clock: clock, Keys: keys, Blobs: blobs, Units: map[string]*app.Unit{},
+	cplog := audit.NewLog(filepath.Join(t.TempDir(), "audit-checkpoints.log"), keys)
+	svc := app.New(db, keys, cfg, app.WithClock(clock.Now), app.WithBlobs(blobs), app.WithCheckpointLog(cplog))
+	e := &Env{URL: url, Cfg: cfg, DB: db, Svc: svc, Clock: clock, Keys: keys, Log: cplog, Blobs: blobs, Units: map[string]*app.Unit{},
 		Users: map[string]*app.User{}, Callers: map[string]app.Caller{}}
 	ctx := context.Background()
 	if _, _, err := svc.Bootstrap(ctx, "中心", Password); err != nil {
