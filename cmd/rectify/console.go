@@ -13,7 +13,8 @@ import (
 // withConsole mounts the web console at "/" beside the API: the API keeps
 // /api/v1 and its probes and metrics, the console takes every other path.
 func withConsole(api http.Handler, svc *app.Service, cfg *config.Config, log *slog.Logger) (http.Handler, error) {
-	console, err := web.New(svc, web.Options{Logger: log, SecureCookies: cfg.SecureCookies, MaxUploadBytes: cfg.MaxUploadBytes})
+	console, err := web.New(svc, web.Options{Logger: log, SecureCookies: cfg.SecureCookies,
+		MaxUploadBytes: cfg.MaxUploadBytes, TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http/httptest"
 	"testing"
 
 	"github.com/rectify-team/rectify/internal/app"
@@ -35,6 +36,32 @@ func TestTheCatalogueNamesEverything(t *testing.T) {
 	for _, s := range domain.Statuses() {
 		if statusLabel(langEN, s) == "" || statusLabel(langZH, s) == string(s) {
 			t.Errorf("status %s has no label", s)
+		}
+	}
+}
+
+func TestClientIPBelievesOnlyTrustedProxies(t *testing.T) {
+	c := &Console{}
+	for _, p := range []string{"10.0.0.0/8", "192.168.1.1"} {
+		pfx, err := parseProxy(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.proxies = append(c.proxies, pfx)
+	}
+	for _, tc := range []struct{ remote, xff, want string }{
+		{"203.0.113.5:1234", "1.2.3.4", "203.0.113.5"},                       // not a proxy: its header is ignored
+		{"10.1.2.3:1234", "198.51.100.7", "198.51.100.7"},                    // a trusted proxy
+		{"10.1.2.3:1234", "6.6.6.6, 198.51.100.7, 10.9.9.9", "198.51.100.7"}, // the nearest untrusted hop
+		{"192.168.1.1:80", "", "192.168.1.1"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := c.clientIP(r); got != tc.want {
+			t.Errorf("%s via %q: %s, want %s", tc.remote, tc.xff, got, tc.want)
 		}
 	}
 }

@@ -15,6 +15,9 @@ import (
 	"github.com/rectify-team/rectify/internal/domain"
 )
 
+// maxFilesPerForm bounds a form's body: this many files at the upload limit.
+const maxFilesPerForm = 5
+
 const (
 	sessionCookie = "rectify_session"
 	// loginCookie carries the sign-in form's CSRF token before there is a session.
@@ -87,7 +90,8 @@ func (c *Console) parseForm(q *request) error {
 	if q.r.PostForm != nil {
 		return nil
 	}
-	limit := c.opt.MaxUploadBytes*int64(domain.MaxAttachmentsPerAction) + 1<<20
+	// A form brings at most a handful of phone photos at once.
+	limit := c.opt.MaxUploadBytes*maxFilesPerForm + 1<<20
 	q.r.Body = http.MaxBytesReader(q.w, q.r.Body, limit)
 	if strings.HasPrefix(q.r.Header.Get("Content-Type"), "multipart/form-data") {
 		return q.r.ParseMultipartForm(8 << 20)
@@ -140,7 +144,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := loginView{Username: r.PostFormValue("username"), Next: r.PostFormValue("next")}
-	caller := app.Caller{IP: clientIP(r), RequestID: newRequestID()}
+	caller := app.Caller{IP: c.clientIP(r), RequestID: newRequestID()}
 	res, err := c.svc.Login(r.Context(), caller, v.Username, r.PostFormValue("password"))
 	if err != nil {
 		var val *domain.ValidationError

@@ -10,13 +10,16 @@ import (
 	"embed"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/rectify-team/rectify/internal/app"
@@ -118,15 +121,19 @@ type Options struct {
 	// Secure cookies anyway.
 	SecureCookies  bool
 	MaxUploadBytes int64 // largest file; default 20 MiB
+	// TrustedProxies are the addresses or CIDR ranges whose X-Forwarded-For
+	// is believed, as for the API; sign-in throttling counts by client IP.
+	TrustedProxies []string
 }
 
 // Console is the console's handler.
 type Console struct {
-	svc   Service
-	log   *slog.Logger
-	opt   Options
-	pages map[string]*template.Template
-	mux   *http.ServeMux
+	svc     Service
+	log     *slog.Logger
+	opt     Options
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
+	proxies []netip.Prefix
 }
 
 // New returns the console's handler, to be mounted at "/".
@@ -142,6 +149,13 @@ func New(svc Service, opt Options) (*Console, error) {
 		return nil, err
 	}
 	c := &Console{svc: svc, log: opt.Logger, opt: opt, pages: pages, mux: http.NewServeMux()}
+	for _, p := range opt.TrustedProxies {
+		pfx, err := parseProxy(p)
+		if err != nil {
+			return nil, err
+		}
+		c.proxies = append(c.proxies, pfx)
+	}
 	c.routes()
 	return c, nil
 }
@@ -242,12 +256,52 @@ func (q *request) ctx() context.Context { return q.r.Context() }
 
 func (q *request) t(id string, args ...any) string { return translate(q.lang, id, args...) }
 
-func clientIP(r *http.Request) string {
+// clientIP is the peer's address, or, when the peer is a trusted proxy, the
+// nearest address in X-Forwarded-For that is not one.
+func (c *Console) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if !c.trusted(host) {
+		return host
+	}
+	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h := strings.TrimSpace(hops[i])
+		if h == "" {
+			continue
+		}
+		if !c.trusted(h) {
+			return h
+		}
+		host = h
 	}
 	return host
+}
+
+func parseProxy(p string) (netip.Prefix, error) {
+	if pfx, err := netip.ParsePrefix(p); err == nil {
+		return pfx.Masked(), nil
+	}
+	addr, err := netip.ParseAddr(p)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("trusted proxy %q: not an address or CIDR range", p)
+	}
+	return netip.PrefixFrom(addr, addr.BitLen()), nil
+}
+
+func (c *Console) trusted(ip string) bool {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	for _, p := range c.proxies {
+		if p.Contains(addr.Unmap()) {
+			return true
+		}
+	}
+	return false
 }
 
 func newRequestID() string {
@@ -282,7 +336,7 @@ func (c *Console) authed(h func(q *request)) http.Handler {
 			return
 		}
 		q := &request{w: w, r: r, user: u, token: token, lang: lang,
-			caller: app.Caller{Actor: u.Actor(), IP: clientIP(r), RequestID: newRequestID()}}
+			caller: app.Caller{Actor: u.Actor(), IP: c.clientIP(r), RequestID: newRequestID()}}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !c.checkCSRF(q) {
 			c.log.Warn("console: CSRF check failed", "path", r.URL.Path, "user_id", u.ID, "ip", q.caller.IP)
 			c.errorPage(w, r, q, http.StatusForbidden, "err.csrf")
