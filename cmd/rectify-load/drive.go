@@ -29,7 +29,7 @@ const (
 	maxRequestsCap = 10_000_000
 )
 
-var workloads = []string{"register", "lifecycle", "action", "get", "list", "board", "mixed"}
+var workloads = []string{"register", "lifecycle", "action", "get", "list", "board", "pages", "mixed"}
 
 type runOpts struct {
 	url         string
@@ -90,7 +90,7 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	if wl == "all" {
-		wl = "register,lifecycle,action,get,list,board"
+		wl = "register,lifecycle,action,get,list,board,pages"
 	}
 	for _, w := range strings.Split(wl, ",") {
 		w = strings.TrimSpace(w)
@@ -306,6 +306,24 @@ func (s *session) getJSON(ctx context.Context, as, path string, v any) error {
 func (s *session) request(ctx context.Context, as, method, path string, body any) (int, []byte, error) {
 	status, b, _, err := s.send(ctx, as, method, path, body, "", false)
 	return status, b, err
+}
+
+// page asks for a page of the console (mounted at "/" beside the API) as a
+// load user, with the session cookie that a sign-in sets.
+func (s *session) page(ctx context.Context, as, path string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(s.base, "/api/v1")+path, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.AddCookie(&http.Cookie{Name: "rectify_session", Value: s.tokens[loadPrefix+strings.TrimPrefix(as, loadPrefix)]})
+	req.Header.Set("X-Request-ID", "load-"+strconv.FormatInt(s.seq.Add(1), 36))
+	res, err := s.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
 }
 
 // send sends one API request as a load user. A key, when given, is the
@@ -634,6 +652,29 @@ func (c *client) op(ctx context.Context, workload string) bool {
 		c.m.ops.Add(1)
 	case "board":
 		c.do(ctx, "leader-1", "GET", "/stats/overview", nil)
+		c.m.ops.Add(1)
+	case "pages":
+		// The console's HTML: half problem pages, half list pages with the
+		// list workload's filters, each as a signed-in browser asks for it.
+		as, path, kind := c.listPath()
+		if c.rng.IntN(2) == 0 {
+			id := int64(1)
+			if c.s.maxID > 1 {
+				id = 1 + c.rng.Int64N(c.s.maxID)
+			}
+			as, path, kind = "leader-1", fmt.Sprintf("/problems/%d", id), "problem-page"
+		}
+		start := time.Now()
+		status, _, err := c.s.page(ctx, as, path)
+		if ctx.Err() == nil {
+			c.m.requests.Add(1)
+			if c.stats {
+				c.m.record(status, err, time.Since(start))
+				if err == nil {
+					c.m.recordKind("page:"+kind, time.Since(start))
+				}
+			}
+		}
 		c.m.ops.Add(1)
 	case "mixed":
 		reads := (100 - 25 - c.board) / 2

@@ -19,6 +19,7 @@ import (
 	"github.com/rectify-team/rectify/internal/httpapi"
 	"github.com/rectify-team/rectify/internal/store"
 	"github.com/rectify-team/rectify/internal/store/storetest"
+	"github.com/rectify-team/rectify/internal/web"
 )
 
 func TestLoopbackOnly(t *testing.T) {
@@ -118,10 +119,19 @@ func newLoadWorld(t *testing.T) *loadWorld {
 		t.Fatal(err)
 	}
 	svc := app.New(db, keys, app.DefaultConfig())
-	h, err := httpapi.New(svc, httpapi.Options{})
+	api, err := httpapi.New(svc, httpapi.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	console, err := web.New(svc, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.NewServeMux() // as cmd/rectify mounts them: the API under /api/, the console at /
+	h.Handle("/api/", api)
+	h.Handle("/readyz", api)
+	h.Handle("/healthz", api)
+	h.Handle("/", console)
 	return &loadWorld{url: url, db: db, svc: svc, h: h}
 }
 

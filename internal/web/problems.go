@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/audit"
@@ -113,10 +114,11 @@ func (c *Console) rows(ps []*domain.Problem, n *names) []row {
 // listFilterParams are the list's query parameters: the API's filters, and
 // "before" as the cursor.
 var listFilterParams = []string{"status", "severity", "source", "warning", "category_id", "unit_id", "assignee_id",
-	"overdue", "q", "deadline_from", "deadline_to"}
+	"overdue", "q", "deadline_from", "deadline_to", "created_from", "created_to"}
 
 // parseFilter reads the list's filters as httpapi does; bad values are a 400 page.
-func parseFilter(v url.Values) (app.ProblemFilter, error) {
+// Registration dates are days in the organisation's zone, the upper one included.
+func parseFilter(v url.Values, loc *time.Location) (app.ProblemFilter, error) {
 	var f app.ProblemFilter
 	multi := func(name string) []string {
 		var out []string
@@ -182,6 +184,18 @@ func parseFilter(v url.Values) (app.ProblemFilter, error) {
 			*dst = d
 		}
 	}
+	for name, dst := range map[string]*time.Time{"created_from": &f.CreatedFrom, "created_to": &f.CreatedTo} {
+		if s := v.Get(name); s != "" {
+			d, err := time.ParseInLocation(time.DateOnly, s, loc)
+			if err != nil {
+				return f, domain.Invalid(name, "must be a date YYYY-MM-DD")
+			}
+			if name == "created_to" {
+				d = d.AddDate(0, 0, 1)
+			}
+			*dst = d
+		}
+	}
 	return f, nil
 }
 
@@ -216,7 +230,7 @@ func filterQuery(v url.Values) url.Values {
 
 func (c *Console) list(q *request) {
 	v := q.r.URL.Query()
-	f, err := parseFilter(v)
+	f, err := parseFilter(v, c.svc.Config().Location)
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
@@ -256,7 +270,7 @@ func (c *Console) list(q *request) {
 
 // export streams the 整改台账 of exactly the list's filters through the ledger use case.
 func (c *Console) export(q *request) {
-	f, err := parseFilter(q.r.URL.Query())
+	f, err := parseFilter(q.r.URL.Query(), c.svc.Config().Location)
 	if err == nil && f.BeforeID != 0 {
 		err = domain.Invalid("before", "the ledger holds every problem that matches")
 	}
