@@ -64,7 +64,7 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1280, 900),
 	}
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), 8*time.Minute)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	root, cancelRoot := chromedp.NewContext(alloc)
 	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
@@ -232,9 +232,15 @@ func (p *person) screenshot(name string) {
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join("..", "..", dir) // the suite runs in cmd/rectify
 	}
-	img, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	// A tall page can stall Chromium's beyond-the-viewport capture; then the
+	// visible part is enough.
+	sctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	img, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+	cancel()
 	if err != nil {
-		p.t.Fatalf("screenshot %s: %v", name, err)
+		if img, err = chromedp.Run(p.ctx, chromedp.CaptureScreenshot()); err != nil {
+			p.t.Fatalf("screenshot %s: %v", name, err)
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		p.t.Fatal(err)
