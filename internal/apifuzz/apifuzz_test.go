@@ -114,22 +114,26 @@ func TestAPIAgainstDocument(t *testing.T) {
 }
 
 // dataReasons are the refusals that depend on what the database holds or on
-// the date, not on the request's form: no schema can say them, so a 400 for
-// one of them is not the document's fault. Each is described in the
-// document's text where it applies. They are matched as "field: reason".
+// the date, not on the request's form — and one limit in bytes — which no
+// schema can say, so a 400 for one of them is not the document's fault. Each
+// is described in the document's text where it applies. They are matched as
+// "field: reason".
 var dataReasons = regexp.MustCompile(`^[a-z_.\[\]0-9]+: (` +
 	`no \w+ has (this )?id.*` + // an id naming nothing
 	`|no such parent: [0-9]+` + // a unit moved below a unit that does not exist
 	`|a node cannot move below itself` + // a unit or category moved into its own subtree
 	`|the problem has no milestone [0-9]+` + // a milestone of another problem
-	`|the assignee must hold the owner role` + // a user without the role needed
+	`|no attachment with id [0-9]+ that you may use.*` + // someone else's upload, or none
+	`|the assignee must hold the owner role|the assignee is disabled` + // a user without the role needed, or disabled
 	`|is not a cursor of this list` + // a cursor the server did not hand out
 	`|lies in the future` + // found_at after today
 	`|([0-9-]+ )?lies in the past` + // a deadline or a milestone before today
 	`|[0-9-]+ is after the deadline [0-9-]+` + // a milestone after the deadline (given or by severity)
 	`|must not be before \w+|must be later than .+` + // a range given backwards, an extension not extending
 	`|[0-9]{4}-[0-9]{2} has not begun` + // an evaluation of a month to come
-	`)$|^measures: is required$`) // on a problem's first assignment only
+	`)$` +
+	`|^measures: is required$` + // on a problem's first assignment only
+	`|^password: .*\b72 bytes$`) // bcrypt's limit: UTF-8 bytes, which maxLength cannot count
 
 // workbookReasons are an import's findings in the workbook's rows, which no
 // schema of a multipart body can describe.
