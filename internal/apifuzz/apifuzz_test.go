@@ -131,6 +131,7 @@ var dataReasons = regexp.MustCompile(`^[a-z_.\[\]0-9]+: (` +
 	`|[0-9-]+ is after the deadline [0-9-]+` + // a milestone after the deadline (given or by severity)
 	`|must not be before \w+|must be later than .+` + // a range given backwards, an extension not extending
 	`|[0-9]{4}-[0-9]{2} has not begun` + // an evaluation of a month to come
+	`|the range holds [0-9]+ \w+; at most [0-9]+` + // a trend over too many periods
 	`)$` +
 	`|^measures: is required$` + // on a problem's first assignment only
 	`|^password: .*\b72 bytes$`) // bcrypt's limit: UTF-8 bytes, which maxLength cannot count
