@@ -174,7 +174,8 @@ func (m DirectoryMapping) unit(units []*Unit, names []string) int64 {
 			match = append(match, u)
 		}
 	}
-	// Several units of that name: keep those whose ancestors carry the outer names.
+	// Several units of that name: keep those whose ancestors carry the outer
+	// names; an outer name no unit carries (ou=people) tells nothing.
 	for i := len(names) - 2; i >= 0 && len(match) > 1; i-- {
 		var keep []*Unit
 		for _, u := range match {
@@ -182,7 +183,9 @@ func (m DirectoryMapping) unit(units []*Unit, names []string) int64 {
 				keep = append(keep, u)
 			}
 		}
-		match = keep
+		if len(keep) > 0 {
+			match = keep
+		}
 	}
 	if len(match) == 1 {
 		return match[0].ID
