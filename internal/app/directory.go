@@ -465,10 +465,10 @@ func (s *Service) SyncDirectory(ctx context.Context) (DirectorySyncReport, error
 					disabled = true
 					return s.endDirectoryUser(ctx, r, c, AuthLDAP, cur, why)
 				}
-				before := cur.UpdatedAt
+				before := *cur
 				p.Username = cur.Username
 				next, err := s.applyPerson(ctx, r, c, AuthLDAP, s.dirSrc.Mapping, cur, p, roles)
-				updated = err == nil && !next.UpdatedAt.Equal(before)
+				updated = err == nil && (next.Name != before.Name || next.UnitID != before.UnitID || !slices.Equal(next.Roles, before.Roles))
 				return err
 			})
 			if err != nil {
