@@ -85,6 +85,7 @@ type setup struct {
 	maxUploadBytes int64
 	metrics        bool // wire Prometheus metrics into the router and the service
 	logger         *slog.Logger
+	options        []app.Option // a service with these (e.g. a directory) on the fixture's database
 }
 
 // apiServer is the real router on the real service on a fresh database.
@@ -112,6 +113,9 @@ func newServerWith(t *testing.T, s setup) *apiServer {
 		m = httpapi.NewMetrics(env.DB.SQL())
 		svc = app.New(env.DB, env.Keys, env.Svc.Config(), app.WithClock(env.Clock.Now), app.WithMetrics(m))
 		opt.Metrics = m
+	}
+	if len(s.options) > 0 {
+		svc = env.Instance(t, s.options...)
 	}
 	h, err := httpapi.New(svc, opt)
 	if err != nil {
