@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
@@ -408,22 +409,36 @@ func (s *Service) openSession(ctx context.Context, c Caller, username string, re
 	return res, nil
 }
 
+// DirectorySyncLease is the lease the instance that syncs holds.
+const DirectorySyncLease = "directory_sync"
+
 // DirectorySyncReport says what one pass of the directory sync did.
 type DirectorySyncReport struct {
-	Checked  int // directory users looked up
-	Updated  int // whose name, roles or unit changed
-	Disabled int // removed or disabled in the directory: disabled here, sessions ended
+	Leader   bool // this instance held the lease and made the pass
+	Checked  int  // directory users looked up
+	Updated  int  // whose name, roles or unit changed
+	Disabled int  // removed or disabled in the directory: disabled here, sessions ended
 }
 
 // SyncDirectory looks every enabled ldap user up in the directory: those
 // removed, disabled or left in no mapped group are disabled and their
 // sessions end; the others get the directory's name, roles and unit. An
 // unreachable directory stops the pass (ErrDirectoryUnavailable) and changes
-// nothing further. cmd/rectify runs it periodically.
-func (s *Service) SyncDirectory(ctx context.Context) (DirectorySyncReport, error) {
+// nothing further. cmd/rectify runs it periodically on every instance; the
+// one that gets the lease (holder, for lease) makes the pass.
+func (s *Service) SyncDirectory(ctx context.Context, holder string, lease time.Duration) (DirectorySyncReport, error) {
 	var rep DirectorySyncReport
 	if s.dir == nil {
 		return rep, nil
+	}
+	err := s.store.Tx(ctx, func(r Repos) error {
+		now := s.now()
+		var err error
+		rep.Leader, err = r.Leases.Acquire(ctx, DirectorySyncLease, holder, now, now.Add(lease))
+		return err
+	})
+	if err != nil || !rep.Leader {
+		return rep, err
 	}
 	c := Caller{RequestID: "directory-sync"}
 	var after int64

@@ -223,11 +223,11 @@ func TestDirectoryRemovalEndsSessions(t *testing.T) {
 	}
 	srv.Replace(t, slapdtest.PersonDN("alice"), map[string][]string{"employeeType": {"disabled"}})
 	srv.Replace(t, slapdtest.PersonDN("dave"), map[string][]string{"cn": {"戴维斯"}, "departmentNumber": {"一班"}})
-	rep, err := svc.SyncDirectory(ctx)
+	rep, err := svc.SyncDirectory(ctx, "test", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep != (app.DirectorySyncReport{Checked: 2, Updated: 1, Disabled: 1}) {
+	if rep != (app.DirectorySyncReport{Leader: true, Checked: 2, Updated: 1, Disabled: 1}) {
 		t.Fatalf("sync report %+v", rep)
 	}
 	if _, err := svc.Authenticate(ctx, alice.Token); !errors.Is(err, domain.ErrUnauthenticated) {
@@ -238,8 +238,12 @@ func TestDirectoryRemovalEndsSessions(t *testing.T) {
 		t.Fatalf("dave after the sync: %+v %v", d, err)
 	}
 	// A second pass finds nothing to do.
-	if rep, err := svc.SyncDirectory(ctx); err != nil || rep != (app.DirectorySyncReport{Checked: 1}) {
+	if rep, err := svc.SyncDirectory(ctx, "test", time.Minute); err != nil || rep != (app.DirectorySyncReport{Leader: true, Checked: 1}) {
 		t.Fatalf("second sync: %+v %v", rep, err)
+	}
+	// Another instance meanwhile: the lease is taken, it does nothing.
+	if rep, err := svc.SyncDirectory(ctx, "other", time.Minute); err != nil || rep != (app.DirectorySyncReport{}) {
+		t.Fatalf("sync without the lease: %+v %v", rep, err)
 	}
 	// An admin enables alice again; the directory still says disabled: refused.
 	if _, err := svc.UpdateUser(ctx, e.Caller("admin"), alice.User.ID, app.UserPatch{Disabled: new(false)}); err != nil {
@@ -338,7 +342,7 @@ func TestUnreachableDirectoryLocksNobodyLocalOut(t *testing.T) {
 	if _, err := svc.Login(ctx, app.Caller{IP: "10.6.6.6"}, "admin", apptest.Password); err != nil {
 		t.Fatalf("the local admin with the directory down: %v", err)
 	}
-	if _, err := svc.SyncDirectory(ctx); err != nil {
+	if _, err := svc.SyncDirectory(ctx, "test", time.Minute); err != nil {
 		t.Fatalf("a sync without directory users: %v", err)
 	}
 
@@ -358,7 +362,7 @@ func TestUnreachableDirectoryLocksNobodyLocalOut(t *testing.T) {
 		t.Fatalf("reason %q", x.Reason)
 	}
 	// With it configured but down, the sync stops at bob with the directory's error.
-	if _, err := svc.SyncDirectory(ctx); !errors.Is(err, app.ErrDirectoryUnavailable) {
+	if _, err := svc.SyncDirectory(ctx, "test", time.Minute); !errors.Is(err, app.ErrDirectoryUnavailable) {
 		t.Fatalf("sync with the directory down: %v", err)
 	}
 	if u, _ := e.DB.Read().Users.Get(ctx, bob.ID); u.Disabled {

@@ -18,7 +18,11 @@ CREATE TABLE oidc_sign_ins (
     KEY idx_oidc_sign_ins_expires (expires_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- The periodic directory sync runs on the instance holding this lease.
+INSERT INTO leases (name, holder, expires_at) VALUES ('directory_sync', '', '1970-01-01 00:00:00');
+
 -- +goose Down
+DELETE FROM leases WHERE name = 'directory_sync';
 DROP TABLE oidc_sign_ins;
 DROP INDEX idx_users_auth_source ON users;
 ALTER TABLE users DROP COLUMN auth_source;

@@ -18,7 +18,11 @@ CREATE TABLE oidc_sign_ins (
 );
 CREATE INDEX idx_oidc_sign_ins_expires ON oidc_sign_ins (expires_at);
 
+-- The periodic directory sync runs on the instance holding this lease.
+INSERT INTO leases (name, holder, expires_at) VALUES ('directory_sync', '', '1970-01-01 00:00:00');
+
 -- +goose Down
+DELETE FROM leases WHERE name = 'directory_sync';
 DROP TABLE oidc_sign_ins;
 DROP INDEX idx_users_auth_source;
 ALTER TABLE users DROP COLUMN auth_source;
