@@ -37,6 +37,7 @@ type Repos struct {
 	Categories CategoryRepo
 	Sessions   SessionRepo
 	Audit      AuditRepo
+	SignIns    SignInRepo // OpenID Connect sign-ins under way (oidc.go)
 
 	// The board, evaluation, notices and ledger (ports_board.go).
 	Stats         StatsRepo
@@ -144,6 +145,7 @@ type User struct {
 	UnitID       int64
 	UnitPath     string
 	Disabled     bool
+	AuthSource   AuthSource // local, ldap or oidc (directory.go)
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -155,11 +157,12 @@ func (u *User) Actor() domain.Actor {
 
 // UserQuery filters the user list.
 type UserQuery struct {
-	Role     domain.Role
-	UnitPath string
-	Text     string
-	AfterID  int64
-	Limit    int
+	Role       domain.Role
+	UnitPath   string
+	Text       string
+	AuthSource AuthSource // "" for any
+	AfterID    int64
+	Limit      int
 }
 
 // UserRepo stores users.

@@ -86,6 +86,11 @@ type Service struct {
 
 	board boardIndex // the board's in-memory view of every problem (boardindex.go)
 
+	dir     Directory // LDAP/AD sign-in (directory.go); nil: none
+	dirSrc  IdentitySource
+	oidc    OIDCProvider // OpenID Connect sign-in (oidc.go); nil: none
+	oidcSrc OIDCSource
+
 	hooks    Webhooks      // outgoing webhooks (notify.go); nil: the inbox only
 	outboxed chan struct{} // a signal to the dispatcher that events were written (outbox.go)
 }

@@ -50,6 +50,7 @@ type Config struct {
 
 	Evaluation stats.Weights // the monthly evaluation's weights (evaluation.go)
 	Notify     Notify        // escalations, re-checks and webhooks (notify.go)
+	SignIn     SignIn        // LDAP/AD and OpenID Connect sign-in (signin.go)
 }
 
 // Parse reads args (after the subcommand) and the environment.
@@ -125,6 +126,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	registerNotify(fs, c, getenv, &errs)   // escalations, re-checks, webhooks (notify.go)
 	registerEvaluation(fs, c, getenv, &errs)
 	registerMetrics(fs, c, env) // who may read /metrics (metrics.go)
+	signIn := registerSignIn(fs, c, getenv, &errs) // LDAP/AD and OpenID Connect (signin.go)
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", envInt("RECTIFY_DB_MAX_CONNS", 0),
 		"database connection pool size; 0: 32 on MySQL/MariaDB, 4 on SQLite (RECTIFY_DB_MAX_CONNS)")
 	fs.DurationVar(&c.DBTimeout, "db-timeout", envDuration("RECTIFY_DB_TIMEOUT", 10*time.Second),
@@ -194,6 +196,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	errs = append(errs, validateEvidence(c)...)
 	errs = append(errs, validateNotify(c)...)
 	errs = append(errs, validateMetrics(c)...)
+	errs = append(errs, validateSignIn(c, signIn, getenv)...)
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, errors.New("RECTIFY_LOG_FORMAT: text or json"))
 	}

@@ -395,6 +395,7 @@ func (db *DB) repos(ctx context.Context, g *gorm.DB, st *txState) app.Repos {
 		Categories: categoryRepo{b},
 		Sessions:   sessionRepo{b},
 		Audit:      auditRepo{b},
+		SignIns:    signInRepo{b},
 
 		Stats:         statsRepo{b},
 		Contributions: contributionRepo{b},
