@@ -149,6 +149,10 @@ var dataReasons = regexp.MustCompile(`^[a-z_.\[\]0-9]+: (` +
 	`|must not be before \w+|must be later than .+` + // a range given backwards, an extension not extending
 	`|[0-9]{4}-[0-9]{2} has not begun` + // an evaluation of a month to come
 	`|the range holds [0-9]+ \w+; at most [0-9]+` + // a trend over too many periods
+	`|is not your current password` + // a password change whose old password is wrong
+	`|must be at least 14 characters for an admin` + // the admin role's longer minimum: a rule across two fields
+	`|is not used: the user signs in through \w+` + // a password for a directory user: a rule across two fields
+	`|is required for a local user` + // no password for a local user: a rule across two fields
 	`)$` +
 	`|^measures: is required$` + // on a problem's first assignment only
 	`|^password: .*\b72 bytes$`) // bcrypt's limit: UTF-8 bytes, which maxLength cannot count

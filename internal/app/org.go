@@ -320,6 +320,7 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (*User
 		}
 		src := parseAuthSource(&v, in.AuthSource)
 		v.Check(src == AuthLocal || in.Password == "", "password", "is not used: the user signs in through %s", src)
+		v.Check(src != AuthLocal || in.Password != "", "password", "is required for a local user")
 		if err := v.Err(); err != nil {
 			return err
 		}
