@@ -102,6 +102,13 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	cplog := audit.NewLog(cfg.AuditLogFile, keys)
 	opts := append([]app.Option{app.WithLogger(log), app.WithMetrics(metrics), app.WithBlobs(blobs), app.WithCheckpointLog(cplog)},
 		notifyPolicies(cfg, &appCfg)...) // notify.go
+	if cfg.AuditWitness != "" {
+		w, err := audit.NewWitness(cfg.AuditWitness, cfg.AuditWitnessKey)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, app.WithWitness(w))
+	}
 	svc := app.New(db, keys, appCfg, opts...)
 
 	created, generated, err := svc.Bootstrap(ctx, cfg.OrgName, cfg.AdminPassword)
