@@ -108,6 +108,13 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		return err
 	}
 	opts = append(opts, signIn...)
+	if cfg.AuditWitness != "" {
+		w, err := audit.NewWitness(cfg.AuditWitness, cfg.AuditWitnessKey)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, app.WithWitness(w))
+	}
 	svc := app.New(db, keys, appCfg, opts...)
 
 	created, generated, err := svc.Bootstrap(ctx, cfg.OrgName, cfg.AdminPassword)

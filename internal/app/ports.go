@@ -267,6 +267,14 @@ type CheckpointLog interface {
 	Read() ([]*audit.Checkpoint, *audit.LogFault, error)
 }
 
+// Witness co-signs checkpoints and keeps the newest it saw (audit.Witness).
+type Witness interface {
+	// Add returns nil, nil when the witness co-signed the note (or had it), and
+	// its newest checkpoint when the note does not extend it.
+	Add(ctx context.Context, signedNote string) (*audit.WitnessHead, error)
+	URL() string
+}
+
 // AuditRepo appends to and reads the trail. Nothing updates or deletes entries.
 type AuditRepo interface {
 	// Append chains e after its stream's head and inserts it; it sets e.Seq.

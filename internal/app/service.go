@@ -77,6 +77,7 @@ type Service struct {
 	clock   func() time.Time
 	keys    *audit.Keys
 	cplog   CheckpointLog // signed checkpoints outside the database; nil: none
+	witness Witness       // co-signs checkpoints; nil: none
 	log     *slog.Logger
 	metrics Metrics
 	blobs   BlobStore // attachments' contents (attachments.go); nil: uploads unavailable
@@ -110,6 +111,10 @@ func WithMetrics(m Metrics) Option { return func(s *Service) { s.metrics = m } }
 // WithCheckpointLog keeps every signed checkpoint in log as well, and makes
 // verification compare the database with it.
 func WithCheckpointLog(log CheckpointLog) Option { return func(s *Service) { s.cplog = log } }
+
+// WithWitness sends every checkpoint to a witness, and makes verification ask
+// it for the newest it co-signed.
+func WithWitness(w Witness) Option { return func(s *Service) { s.witness = w } }
 
 // New builds the service. keys sign audit checkpoints.
 func New(store Store, keys *audit.Keys, cfg Config, opts ...Option) *Service {

@@ -25,6 +25,8 @@ type Config struct {
 	AuditKeyFile       string
 	AuditLogFile       string        // the checkpoint log outside the database
 	AuditMargin        time.Duration // verification's slack beyond the checkpoint interval
+	AuditWitness       string        // URL of a witness that co-signs checkpoints; empty: none
+	AuditWitnessKey    string        // the witness's note verifier key
 	AdminPassword      string
 	OrgName            string
 	Location           *time.Location
@@ -115,6 +117,10 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		"append-only log of signed audit checkpoints; default DATA_DIR/audit-checkpoints.log (RECTIFY_AUDIT_LOG)")
 	fs.DurationVar(&c.AuditMargin, "audit-margin", envDuration("RECTIFY_AUDIT_MARGIN", time.Minute),
 		"slack audit verification allows for clocks and commits beyond the checkpoint interval (RECTIFY_AUDIT_MARGIN)")
+	fs.StringVar(&c.AuditWitness, "audit-witness", env("RECTIFY_AUDIT_WITNESS", ""),
+		"URL of a witness that co-signs audit checkpoints; off when empty (RECTIFY_AUDIT_WITNESS)")
+	fs.StringVar(&c.AuditWitnessKey, "audit-witness-key", env("RECTIFY_AUDIT_WITNESS_KEY", ""),
+		"the witness's note verifier key (RECTIFY_AUDIT_WITNESS_KEY)")
 	fs.DurationVar(&c.CheckpointInterval, "checkpoint-interval", envDuration("RECTIFY_AUDIT_CHECKPOINT_INTERVAL", time.Minute),
 		"how often audit heads are signed (RECTIFY_AUDIT_CHECKPOINT_INTERVAL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("RECTIFY_SHUTDOWN_TIMEOUT", 15*time.Second),
@@ -125,7 +131,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	registerEvidence(fs, c, getenv, &errs) // uploads, evidence policy, extensions (evidence.go)
 	registerNotify(fs, c, getenv, &errs)   // escalations, re-checks, webhooks (notify.go)
 	registerEvaluation(fs, c, getenv, &errs)
-	registerMetrics(fs, c, env) // who may read /metrics (metrics.go)
+	registerMetrics(fs, c, env)                    // who may read /metrics (metrics.go)
 	signIn := registerSignIn(fs, c, getenv, &errs) // LDAP/AD and OpenID Connect (signin.go)
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", envInt("RECTIFY_DB_MAX_CONNS", 0),
 		"database connection pool size; 0: 32 on MySQL/MariaDB, 4 on SQLite (RECTIFY_DB_MAX_CONNS)")
@@ -177,6 +183,11 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	}
 	if c.AuditMargin < time.Second || c.AuditMargin > 24*time.Hour {
 		errs = append(errs, errors.New("RECTIFY_AUDIT_MARGIN: between 1s and 24h"))
+	}
+	if (c.AuditWitness == "") != (c.AuditWitnessKey == "") {
+		errs = append(errs, errors.New("RECTIFY_AUDIT_WITNESS and RECTIFY_AUDIT_WITNESS_KEY go together"))
+	} else if c.AuditWitness != "" && !strings.HasPrefix(c.AuditWitness, "https://") && !strings.HasPrefix(c.AuditWitness, "http://") {
+		errs = append(errs, errors.New("RECTIFY_AUDIT_WITNESS: want an http:// or https:// URL"))
 	}
 	if c.DBMaxConns < 0 {
 		errs = append(errs, errors.New("RECTIFY_DB_MAX_CONNS: 0 (by database) or more"))

@@ -87,7 +87,7 @@ type setup struct {
 	metricsToken   string // serve /metrics on the router to this bearer token
 	logger         *slog.Logger
 	failureEvery   time.Duration // Options.FailureLogEvery
-	options        []app.Option // a service with these (e.g. a directory) on the fixture's database
+	options        []app.Option  // a service with these (e.g. a directory) on the fixture's database
 }
 
 // apiServer is the real router on the real service on a fresh database.
