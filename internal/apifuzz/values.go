@@ -26,9 +26,10 @@ import (
 // gen draws values from schemas.
 type gen struct {
 	r     *rand.Rand
-	today time.Time          // dates are drawn around it
-	pools map[string][]int64 // ids by resource name ("problems", "users", ...)
-	names map[string][]string
+	today time.Time           // dates are drawn around it
+	pools map[string][]int64  // ids by resource name ("problems", "users", ...)
+	names map[string][]string // by operation id and field: "login.username"
+	op    string              // the operation drawn for
 }
 
 func (g *gen) pick(n int) int { return g.r.IntN(n) }
@@ -118,6 +119,9 @@ func (g *gen) valid(ref *openapi3.SchemaRef, field string, depth int) any {
 		lo, hi := int(s.MinItems), int(s.MinItems)+3
 		if s.MaxItems != nil && int(*s.MaxItems) < hi {
 			hi = int(*s.MaxItems)
+		}
+		if s.MaxItems != nil && *s.MaxItems <= 200 && !s.UniqueItems && g.chance(0.1) {
+			lo, hi = int(*s.MaxItems), int(*s.MaxItems) // as many as the document allows
 		}
 		n := lo + g.pick(hi-lo+1)
 		out := make([]any, 0, n)
@@ -272,6 +276,12 @@ func (g *gen) validInt(s *openapi3.Schema, field string) int64 {
 			hi--
 		}
 	}
+	if s.Max != nil && g.chance(0.08) {
+		return hi // the bounds the document allows
+	}
+	if s.Min != nil && g.chance(0.08) {
+		return lo
+	}
 	if pool := g.pools[idPool(field)]; len(pool) > 0 && g.chance(0.85) {
 		if v := pool[g.pick(len(pool))]; v >= lo && v <= hi {
 			return v
@@ -292,7 +302,7 @@ func (g *gen) date(days int) string {
 }
 
 func (g *gen) validString(s *openapi3.Schema, field string) string {
-	if names := g.names[field]; len(names) > 0 && g.chance(0.7) {
+	if names := g.names[g.op+"."+field]; len(names) > 0 && g.chance(0.7) {
 		return names[g.pick(len(names))]
 	}
 	maxLen := 40
@@ -300,6 +310,9 @@ func (g *gen) validString(s *openapi3.Schema, field string) string {
 		maxLen = int(*s.MaxLength)
 	}
 	minLen := int(s.MinLength)
+	if s.MaxLength != nil && s.Pattern == "" && s.Format == "" && g.chance(0.1) {
+		minLen, maxLen = int(*s.MaxLength), int(*s.MaxLength) // the longest the document allows
+	}
 	for range 20 {
 		var v string
 		switch {
