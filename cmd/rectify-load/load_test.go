@@ -64,6 +64,10 @@ func TestBoundsAreEnforced(t *testing.T) {
 		{"run", "--max-requests", "100000000"},
 		{"run", "--workload", "everything"},
 		{"run", "--limit"},
+		{"run", "--retry"},
+		{"run", "--db", "sqlite:x.db", "--lose-answers", "10"},
+		{"run", "--db", "sqlite:x.db", "--retry", "--lose-answers", "95"},
+		{"run", "--list-kinds", "status,everything"},
 		{"prepare", "--db", "sqlite:x.db", "--problems", "6000000"},
 	} {
 		var out bytes.Buffer
