@@ -64,15 +64,24 @@ func TestBoundsAreEnforced(t *testing.T) {
 		{"run", "--max-requests", "100000000"},
 		{"run", "--workload", "everything"},
 		{"run", "--limit"},
-		{"run", "--retry"},
-		{"run", "--db", "sqlite:x.db", "--lose-answers", "10"},
-		{"run", "--db", "sqlite:x.db", "--retry", "--lose-answers", "95"},
-		{"run", "--list-kinds", "status,everything"},
 		{"prepare", "--db", "sqlite:x.db", "--problems", "6000000"},
 	} {
 		var out bytes.Buffer
 		if err := run(context.Background(), args, func(string) string { return "" }, &out, &out); err == nil {
 			t.Errorf("%v accepted", args)
+		}
+	}
+	// Refused for what they say, before any request.
+	for flag, args := range map[string][]string{
+		"--retry":        {"run", "--retry"},
+		"--lose-answers": {"run", "--db", "sqlite:x.db", "--lose-answers", "10"},
+		"-lose-answers":  {"run", "--db", "sqlite:x.db", "--retry", "--lose-answers", "95"},
+		"list-kinds":     {"run", "--list-kinds", "status,everything"},
+	} {
+		var out bytes.Buffer
+		err := run(context.Background(), args, func(string) string { return "" }, &out, &out)
+		if err == nil || !strings.Contains(err.Error(), flag) {
+			t.Errorf("%v: %v, want a refusal naming %s", args, err, flag)
 		}
 	}
 }
