@@ -769,7 +769,7 @@ func drive(ctx context.Context, o runOpts, stdout io.Writer) error {
 	e.print(stdout)
 	if jsonOut != nil {
 		b, _ := json.Marshal(e)
-		fmt.Fprintln(jsonOut, string(b))
+		_, _ = fmt.Fprintln(jsonOut, string(b))
 	}
 	if !e.OK {
 		return errors.New("a retried action was applied twice, or an acknowledged one is missing: see the exactly_once line")
