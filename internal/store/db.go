@@ -168,9 +168,11 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, log: opt.Logger, timeout: timeout,
 		auth: newSessionCache(opt.SessionCache, opt.SessionPoll, nil), stmts: newStmtCache(sqlDB),
 		codes: newCodeBlocks(opt.CodeBlock), galera: galera}
-	if galera {
-		db.log.Info("Galera node found: reads wait for the cluster's committed writes", "wsrep_sync_wait",
-			map[bool]string{true: "as the DSN sets it", false: fmt.Sprint(SyncWaitReads)}[connector.dsnSyncWait])
+	switch {
+	case galera && connector.dsnSyncWait:
+		db.log.Info("Galera node found; wsrep_sync_wait as the DSN sets it")
+	case galera:
+		db.log.Info("Galera node found: reads wait for the cluster's committed writes", "wsrep_sync_wait", SyncWaitReads)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
