@@ -166,7 +166,7 @@ func TestOIDCOverHTTP(t *testing.T) {
 	op.Add(optest.Person{Username: "erin", Password: "op-pass", Name: "鄂琳", Groups: []string{"verifiers"}, Unit: "二班"})
 	s := newServerWith(t, setup{options: []app.Option{oidcOption(t, op.Issuer)}})
 
-	loc, cookie := oidcStart(t, s)
+	loc, _ := oidcStart(t, s)
 	if !strings.HasPrefix(loc, op.Issuer+"/") {
 		t.Fatalf("start redirects to %s", loc)
 	}
@@ -177,7 +177,7 @@ func TestOIDCOverHTTP(t *testing.T) {
 		t.Fatalf("callback without the cookie: %s", r.body)
 	}
 
-	loc, cookie = oidcStart(t, s)
+	loc, cookie := oidcStart(t, s)
 	back = op.SignIn(t, loc, "erin", "op-pass")
 	withCookie := map[string]string{"Cookie": cookie.Name + "=" + cookie.Value}
 	r = s.must(t, http.StatusOK, req{method: "GET", path: callbackPath(back) + "&iss=" + url.QueryEscape(op.Issuer), header: withCookie})
