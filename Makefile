@@ -1,7 +1,7 @@
 # The few commands people run. See README.md.
 MYSQL_DSN ?= root@tcp(127.0.0.1:3306)/
 
-.PHONY: run test test-race test-mysql lint fuzz bench build ci
+.PHONY: run test test-race test-mysql lint fuzz fuzz-api bench build ci
 
 run: ## the server on ./rectify.db with demo data
 	go run ./cmd/rectify serve --demo
@@ -27,6 +27,10 @@ fuzz: ## each fuzz target for 30s
 	go test -run=^$$ -fuzz=FuzzParseDate -fuzztime=30s ./internal/domain/
 	for f in FuzzDecodeCursor FuzzProblemFilter FuzzDecodeProblemBody FuzzIfMatch; do \
 		go test -run=^$$ -fuzz=^$$f$$ -fuzztime=30s ./internal/httpapi/ || exit 1; done
+
+fuzz-api: ## requests generated from docs/openapi.yaml against the real API, fixed seeds (SEEDS, N to vary)
+	for s in $(or $(SEEDS),1 2 3 4 5 6 7 8); do \
+		go test -count=1 -run '^TestAPIAgainstDocument$$' ./internal/apifuzz/ -apifuzz.seed=$$s -apifuzz.n=$(or $(N),5000) || exit 1; done
 
 bench:
 	go test -run=^$$ -bench=. -benchmem ./...

@@ -72,6 +72,19 @@ func TestBoundsAreEnforced(t *testing.T) {
 			t.Errorf("%v accepted", args)
 		}
 	}
+	// Refused for what they say, before any request.
+	for flag, args := range map[string][]string{
+		"--retry":        {"run", "--retry"},
+		"--lose-answers": {"run", "--db", "sqlite:x.db", "--lose-answers", "10"},
+		"-lose-answers":  {"run", "--db", "sqlite:x.db", "--retry", "--lose-answers", "95"},
+		"list-kinds":     {"run", "--list-kinds", "status,everything"},
+	} {
+		var out bytes.Buffer
+		err := run(context.Background(), args, func(string) string { return "" }, &out, &out)
+		if err == nil || !strings.Contains(err.Error(), flag) {
+			t.Errorf("%v: %v, want a refusal naming %s", args, err, flag)
+		}
+	}
 }
 
 // loadWorld is a small prepared data set served by the real API.

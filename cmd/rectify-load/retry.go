@@ -128,13 +128,13 @@ func (r *retrier) verify(ctx context.Context, dbURL string) (exactlyOnce, error)
 	if err != nil {
 		return exactlyOnce{}, fmt.Errorf("--db: %w", err)
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	rows, err := db.SQL().QueryContext(ctx, "SELECT request_id, COUNT(*) FROM audit_entries WHERE request_id LIKE ? AND outcome = 'ok' "+
 		"AND object_type = 'problem' GROUP BY request_id", r.prefix+"%")
 	if err != nil {
 		return exactlyOnce{}, fmt.Errorf("count the audit entries: %w", err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	applied := map[string]int{}
 	for rows.Next() {
 		var (
@@ -160,10 +160,11 @@ func (r *retrier) verify(ctx context.Context, dbURL string) (exactlyOnce, error)
 		switch {
 		case status >= 200 && status < 300:
 			e.Acked++
-			if n == 1 {
-				e.Once++
-			} else if n == 0 {
+			switch n {
+			case 0:
 				e.Missing++
+			case 1:
+				e.Once++
 			}
 		case status == 0:
 			e.GaveUp++

@@ -103,6 +103,18 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	cplog := audit.NewLog(cfg.AuditLogFile, keys)
 	opts := append([]app.Option{app.WithLogger(log), app.WithMetrics(metrics), app.WithBlobs(blobs), app.WithCheckpointLog(cplog)},
 		notifyPolicies(cfg, &appCfg)...) // notify.go
+	signIn, err := signInOptions(ctx, cfg, log) // signin.go: LDAP/AD, OpenID Connect
+	if err != nil {
+		return err
+	}
+	opts = append(opts, signIn...)
+	if cfg.AuditWitness != "" {
+		w, err := audit.NewWitness(cfg.AuditWitness, cfg.AuditWitnessKey)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, app.WithWitness(w))
+	}
 	svc := app.New(db, keys, appCfg, opts...)
 
 	created, generated, err := svc.Bootstrap(ctx, cfg.OrgName, cfg.AdminPassword)
@@ -168,6 +180,9 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		log.Info("no scheduler on this instance (RECTIFY_SCHEDULER_INTERVAL=0): escalations and re-check reminders run elsewhere")
 	}
 	go dispatchLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
+	if cfg.SignIn.LDAP != nil && cfg.SignIn.SyncInterval > 0 {
+		go directorySyncLoop(bg, svc, instance, cfg.SignIn.SyncInterval, log) // signin.go
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

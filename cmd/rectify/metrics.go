@@ -19,7 +19,12 @@ func startMetrics(addr, token string, m *httpapi.Metrics, log *slog.Logger) (fun
 		return func() {}, nil
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.Guarded(token))
+	guarded := m.Guarded(token)
+	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff") // as on every answer of the API
+		w.Header().Set("X-Frame-Options", "DENY")
+		guarded.ServeHTTP(w, r)
+	}))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)

@@ -36,7 +36,7 @@ type Target struct {
 	// milestones); path ids and id fields draw from them. The users pool must
 	// not hold the users above: a fuzzed PATCH could disable them.
 	Pools map[string][]int64
-	// Names hold strings for fields by name (username for logins, say).
+	// Names hold strings for fields, by operation id and field name ("login.username").
 	Names map[string][]string
 	// Files hold the content of upload parts by operation id (import: the template).
 	Files map[string][]byte
@@ -72,7 +72,9 @@ func (f Finding) String() string {
 type Stats struct {
 	Requests, Valid, Invalid, Semantic400 int
 	ByStatus                              map[int]int
-	Ops                                   map[string]int
+	Ops                                   map[string]int // requests by operation
+	Succeeded                             map[string]int // 2xx and 304 answers by operation
+	Answers                               map[string]map[int]int
 }
 
 type operation struct {
@@ -121,7 +123,7 @@ func New(specPath string, seed uint64, t Target) (*Fuzzer, error) {
 		for _, m := range methods {
 			op := item.GetOperation(m)
 			params := append(slices.Clone(item.Parameters), op.Parameters...)
-			f.ops = append(f.ops, operation{method: m, path: p, op: op, params: params})
+			f.ops = append(f.ops, operation{method: strings.ToUpper(m), path: p, op: op, params: params})
 		}
 	}
 	return f, nil
@@ -133,7 +135,7 @@ func (f *Fuzzer) Operations() int { return len(f.ops) }
 // Run sends n requests, each to an operation in turn, half of them meant to be
 // valid, and returns the findings.
 func (f *Fuzzer) Run(n int) (Stats, []Finding) {
-	st := Stats{ByStatus: map[int]int{}, Ops: map[string]int{}}
+	st := Stats{ByStatus: map[int]int{}, Ops: map[string]int{}, Succeeded: map[string]int{}, Answers: map[string]map[int]int{}}
 	var findings []Finding
 	seen := map[string]bool{}
 	for i := range n {
@@ -180,6 +182,7 @@ func (f *Fuzzer) token(user string) string {
 // refused by the document (which has the last word: the request is checked).
 func (f *Fuzzer) build(o operation, wantValid bool) built {
 	g := f.g
+	g.op = o.op.OperationID
 	user := f.target.Users[g.pick(len(f.target.Users))]
 	slots := 0 // which part to spoil: 0 body, 1.. a parameter
 	if !wantValid {
@@ -395,6 +398,13 @@ func (f *Fuzzer) one(o operation, wantValid bool, st *Stats) []Finding {
 	f.target.Handler.ServeHTTP(rec, b.req)
 	status, body := rec.Code, rec.Body.Bytes()
 	st.ByStatus[status]++
+	if st.Answers[name] == nil {
+		st.Answers[name] = map[int]int{}
+	}
+	st.Answers[name][status]++
+	if status < 300 || status == http.StatusNotModified {
+		st.Succeeded[name]++
+	}
 	if status == http.StatusUnauthorized && b.user != "" && f.target.Renew != nil {
 		f.tokens[b.user] = f.target.Renew(b.user)
 	}
@@ -433,31 +443,45 @@ func (f *Fuzzer) one(o operation, wantValid bool, st *Stats) []Finding {
 	return out
 }
 
-// learn adds what a successful create returned to the pools, and a list's cursor to the cursors.
+// learn adds the ids a create or a list returned to the pools, and a list's cursor to the cursors.
 func (f *Fuzzer) learn(o operation, status int, body []byte) {
 	var page struct {
 		Next *string `json:"next_cursor"`
 	}
-	if status == http.StatusOK && o.method == "get" && json.Unmarshal(body, &page) == nil && page.Next != nil &&
+	if status == http.StatusOK && o.method == http.MethodGet && json.Unmarshal(body, &page) == nil && page.Next != nil &&
 		len(f.cursors[o.path]) < 20 {
 		f.cursors[o.path] = append(f.cursors[o.path], *page.Next)
 	}
-	if status != http.StatusCreated && status != http.StatusOK || o.method != "post" {
-		return
-	}
-	var v struct {
-		ID int64 `json:"id"`
-	}
-	if json.Unmarshal(body, &v) != nil || v.ID == 0 {
-		return
-	}
 	segs := strings.Split(strings.Trim(o.path, "/"), "/")
 	res := segs[len(segs)-1]
-	if res == "users" {
-		return // the users pool is the caller's: see Target.Pools
+	if _, ok := f.target.Pools[res]; !ok || res == "users" { // the users pool is the caller's: see Target.Pools
+		return
 	}
-	if _, ok := f.target.Pools[res]; ok && len(f.target.Pools[res]) < 500 && !slices.Contains(f.target.Pools[res], v.ID) {
-		f.target.Pools[res] = append(f.target.Pools[res], v.ID)
+	var ids []int64
+	switch {
+	case o.method == http.MethodPost && (status == http.StatusCreated || status == http.StatusOK):
+		var v struct {
+			ID int64 `json:"id"`
+		}
+		if json.Unmarshal(body, &v) == nil && v.ID != 0 {
+			ids = append(ids, v.ID)
+		}
+	case o.method == http.MethodGet && status == http.StatusOK:
+		var list struct {
+			Items []struct {
+				ID int64 `json:"id"`
+			} `json:"items"`
+		}
+		if json.Unmarshal(body, &list) == nil {
+			for _, it := range list.Items {
+				ids = append(ids, it.ID)
+			}
+		}
+	}
+	for _, id := range ids {
+		if id != 0 && len(f.target.Pools[res]) < 500 && !slices.Contains(f.target.Pools[res], id) {
+			f.target.Pools[res] = append(f.target.Pools[res], id)
+		}
 	}
 }
 

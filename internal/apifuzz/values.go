@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"regexp/syntax"
 	"slices"
 	"strings"
@@ -25,9 +26,10 @@ import (
 // gen draws values from schemas.
 type gen struct {
 	r     *rand.Rand
-	today time.Time          // dates are drawn around it
-	pools map[string][]int64 // ids by resource name ("problems", "users", ...)
-	names map[string][]string
+	today time.Time           // dates are drawn around it
+	pools map[string][]int64  // ids by resource name ("problems", "users", ...)
+	names map[string][]string // by operation id and field: "login.username"
+	op    string              // the operation drawn for
 }
 
 func (g *gen) pick(n int) int { return g.r.IntN(n) }
@@ -79,9 +81,11 @@ func idPool(field string) string {
 // name, which only steers ids towards things that exist.
 func (g *gen) valid(ref *openapi3.SchemaRef, field string, depth int) any {
 	s := ref.Value
-	if b := branches(s); len(b) > 0 && len(s.Properties) > 0 {
-		// An object whose alternatives add rules to its properties: one alternative, merged in.
-		return g.valid(withBranch(s, b[g.pick(len(b))]), field, depth)
+	if bs := branches(s); len(bs) > 0 && len(s.Properties) > 0 {
+		// An object whose alternatives add rules to its properties: one alternative, merged in,
+		// without the fields that would make another alternative (or a "not") match too.
+		b := bs[g.pick(len(bs))]
+		return g.validObject(withBranch(s, b).Value, depth, avoidFor(s, b, bs))
 	}
 	if len(s.OneOf) > 0 {
 		return g.valid(s.OneOf[g.pick(len(s.OneOf))], field, depth)
@@ -116,6 +120,9 @@ func (g *gen) valid(ref *openapi3.SchemaRef, field string, depth int) any {
 		if s.MaxItems != nil && int(*s.MaxItems) < hi {
 			hi = int(*s.MaxItems)
 		}
+		if s.MaxItems != nil && *s.MaxItems <= 200 && !s.UniqueItems && g.chance(0.1) {
+			lo, hi = int(*s.MaxItems), int(*s.MaxItems) // as many as the document allows
+		}
 		n := lo + g.pick(hi-lo+1)
 		out := make([]any, 0, n)
 		for range n {
@@ -127,7 +134,7 @@ func (g *gen) valid(ref *openapi3.SchemaRef, field string, depth int) any {
 		}
 		return out
 	case s.Type.Is("object") || len(s.Properties) > 0:
-		return g.validObject(s, depth)
+		return g.validObject(s, depth, nil)
 	}
 	return g.text(5)
 }
@@ -160,6 +167,8 @@ func merged(s *openapi3.Schema) *openapi3.SchemaRef {
 		}
 		if len(out.Enum) == 0 {
 			out.Enum = p.Enum
+		} else if len(p.Enum) > 0 { // both: what both allow
+			out.Enum = slices.DeleteFunc(slices.Clone(out.Enum), func(v any) bool { return !slices.Contains(p.Enum, v) })
 		}
 		if out.Format == "" {
 			out.Format = p.Format
@@ -173,21 +182,17 @@ func merged(s *openapi3.Schema) *openapi3.SchemaRef {
 		if out.Max == nil {
 			out.Max = p.Max
 		}
-		if out.MaxLength == nil {
+		if out.MaxLength == nil || p.MaxLength != nil && *p.MaxLength < *out.MaxLength {
 			out.MaxLength = p.MaxLength
 		}
-		if out.MinLength == 0 {
-			out.MinLength = p.MinLength
-		}
+		out.MinLength = max(out.MinLength, p.MinLength)
 		if out.Items == nil {
 			out.Items = p.Items
 		}
-		if out.MaxItems == nil {
+		if out.MaxItems == nil || p.MaxItems != nil && *p.MaxItems < *out.MaxItems {
 			out.MaxItems = p.MaxItems
 		}
-		if out.MinItems == 0 {
-			out.MinItems = p.MinItems
-		}
+		out.MinItems = max(out.MinItems, p.MinItems)
 		out.Nullable = out.Nullable || p.Nullable
 		if len(p.Properties) > 0 {
 			props := openapi3.Schemas{}
@@ -210,11 +215,35 @@ func merged(s *openapi3.Schema) *openapi3.SchemaRef {
 	return openapi3.NewSchemaRef("", &out)
 }
 
-func (g *gen) validObject(s *openapi3.Schema, depth int) map[string]any {
+// avoidFor names the optional fields to leave out of an object drawn for the
+// alternative chosen: those other alternatives require, and those a "not" forbids together.
+func avoidFor(s *openapi3.Schema, chosen *openapi3.SchemaRef, all openapi3.SchemaRefs) map[string]bool {
+	avoid := map[string]bool{}
+	for _, b := range all {
+		if b != chosen {
+			for _, r := range b.Value.Required {
+				avoid[r] = true
+			}
+		}
+	}
+	for _, not := range []*openapi3.SchemaRef{s.Not, chosen.Value.Not} {
+		if not != nil {
+			for _, r := range not.Value.Required {
+				avoid[r] = true
+			}
+		}
+	}
+	for _, r := range chosen.Value.Required {
+		delete(avoid, r)
+	}
+	return avoid
+}
+
+func (g *gen) validObject(s *openapi3.Schema, depth int, avoid map[string]bool) map[string]any {
 	out := map[string]any{}
 	for _, name := range sortedProps(s) {
 		p := s.Properties[name]
-		if p.Value.ReadOnly {
+		if p.Value.ReadOnly || avoid[name] {
 			continue
 		}
 		if slices.Contains(s.Required, name) || (depth < 3 && g.chance(0.5)) {
@@ -247,6 +276,12 @@ func (g *gen) validInt(s *openapi3.Schema, field string) int64 {
 			hi--
 		}
 	}
+	if s.Max != nil && g.chance(0.08) {
+		return hi // the bounds the document allows
+	}
+	if s.Min != nil && g.chance(0.08) {
+		return lo
+	}
 	if pool := g.pools[idPool(field)]; len(pool) > 0 && g.chance(0.85) {
 		if v := pool[g.pick(len(pool))]; v >= lo && v <= hi {
 			return v
@@ -267,7 +302,7 @@ func (g *gen) date(days int) string {
 }
 
 func (g *gen) validString(s *openapi3.Schema, field string) string {
-	if names := g.names[field]; len(names) > 0 && g.chance(0.7) {
+	if names := g.names[g.op+"."+field]; len(names) > 0 && g.chance(0.7) {
 		return names[g.pick(len(names))]
 	}
 	maxLen := 40
@@ -275,6 +310,9 @@ func (g *gen) validString(s *openapi3.Schema, field string) string {
 		maxLen = int(*s.MaxLength)
 	}
 	minLen := int(s.MinLength)
+	if s.MaxLength != nil && s.Pattern == "" && s.Format == "" && g.chance(0.1) {
+		minLen, maxLen = int(*s.MaxLength), int(*s.MaxLength) // the longest the document allows
+	}
 	for range 20 {
 		var v string
 		switch {
@@ -297,9 +335,15 @@ func (g *gen) validString(s *openapi3.Schema, field string) string {
 	return strings.Repeat("a", minLen)
 }
 
+// ecmaCodepoint is the \uXXXX escape of ECMA-262 patterns, which Go writes \x{XXXX}
+// (kin-openapi rewrites it the same way).
+var ecmaCodepoint = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
+
+func goRegexp(pattern string) string { return ecmaCodepoint.ReplaceAllString(pattern, `\x{$1}`) }
+
 // fromPattern draws a string matching a regular expression.
 func (g *gen) fromPattern(pattern string) string {
-	re, err := syntax.Parse(pattern, syntax.Perl)
+	re, err := syntax.Parse(goRegexp(pattern), syntax.Perl)
 	if err != nil {
 		return g.text(5)
 	}
@@ -408,12 +452,15 @@ func (g *gen) invalid(ref *openapi3.SchemaRef, field string, depth int) (v any, 
 				return strings.Repeat("a", int(s.MinLength)-1), "shorter than minLength"
 			})
 		}
-		if s.Pattern != "" {
+		switch {
+		case strings.HasPrefix(s.Pattern, "^") && strings.HasSuffix(s.Pattern, "$"):
 			add(func() (any, string) { return "\x01!", "not matching the pattern" })
 			add(func() (any, string) {
 				v := g.fromPattern(s.Pattern)
 				return v + "~", "a pattern match with a character more"
 			})
+		case s.Pattern != "": // a pattern that looks for a character, such as a non-blank one
+			add(func() (any, string) { return " ", "blank" })
 		}
 		switch s.Format {
 		case "date":
@@ -456,7 +503,7 @@ func (g *gen) invalid(ref *openapi3.SchemaRef, field string, depth int) (v any, 
 			return []any{item}, "an item: " + how
 		})
 	case s.Type.Is("object") || len(s.Properties) > 0:
-		obj := g.validObject(s, depth)
+		obj := g.validObject(s, depth, nil)
 		if len(s.Required) > 0 {
 			add(func() (any, string) {
 				name := s.Required[g.pick(len(s.Required))]

@@ -62,7 +62,8 @@ func AuditActions() []string {
 		ActionUserCreate, ActionUserUpdate, ActionUserResetPassword, ActionPasswordChange, ActionCategoryCreate, ActionCategoryUpdate,
 		ActionAttachmentUpload, ActionRecheck, EscalationApproaching, EscalationOverdue, EscalationEscalated,
 		ActionOutboxRetry)
-	return append(out, BoardAuditActions()...) // evaluation.go
+	out = append(out, DirectoryAuditActions()...) // directory.go
+	return append(out, BoardAuditActions()...)    // evaluation.go
 }
 
 // AuditObjectTypes lists the kinds of object entries name.

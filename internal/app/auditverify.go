@@ -50,6 +50,7 @@ func (s *Service) VerifyAudit(ctx context.Context, c Caller) (*VerifyResult, err
 	if err := v.trail(ctx); err != nil {
 		return nil, err
 	}
+	v.askWitness(ctx)
 	if err := v.finish(ctx); err != nil {
 		return nil, err
 	}
@@ -63,6 +64,7 @@ type signedHead struct {
 }
 
 type signedCheckpoint struct {
+	cp      *audit.Checkpoint
 	at      time.Time
 	maxID   int64 // the highest global sequence signed so far
 	partial bool  // a full batch: pending heads may have waited for the next one
@@ -123,7 +125,7 @@ func (v *trailCheck) sign(cp *audit.Checkpoint) {
 			cp.Totals.Streams, cp.Totals.MaxEntryID, t.Entries, t.Streams, t.MaxEntryID)
 	}
 	v.totals = t
-	info := signedCheckpoint{at: cp.At, partial: len(cp.Heads) >= checkpointBatch}
+	info := signedCheckpoint{cp: cp, at: cp.At, partial: len(cp.Heads) >= checkpointBatch}
 	if n := len(v.cps); n > 0 {
 		info.maxID = v.cps[n-1].maxID
 	}
@@ -160,6 +162,54 @@ func (v *trailCheck) flag(heads []audit.Head, format string, args ...any) {
 		if f.fallback == 0 || h.EntryID < f.fallback {
 			f.fallback = h.EntryID
 		}
+	}
+	v.flagged = append(v.flagged, f)
+}
+
+// askWitness compares the newest checkpoint with the newest the witness
+// co-signed: one it has and the trail lacks, or a different one under the
+// same number, means the database and the checkpoint log were rewritten
+// together.
+func (v *trailCheck) askWitness(ctx context.Context) {
+	w := v.s.witness
+	if w == nil || len(v.cps) == 0 {
+		return
+	}
+	newest := v.cps[len(v.cps)-1].cp
+	head, err := w.Add(ctx, newest.Note)
+	switch {
+	case err != nil:
+		v.find(0, "", "the witness at %s could not confirm checkpoint %d: %s", w.URL(), newest.Number, err)
+	case head == nil:
+	case head.Number > newest.Number:
+		v.flagAfter(newest.Number, "the witness co-signed checkpoint %d, the trail's checkpoints end at %d: "+
+			"newer checkpoints were removed from the database and the checkpoint log", head.Number, newest.Number)
+	case head.Number > 0 && v.cps[head.Number-1].cp.Root != head.Root:
+		v.flagAfter(head.Number-1, "checkpoint %d is not the one the witness co-signed: "+
+			"the database and the checkpoint log were rewritten", head.Number)
+	}
+}
+
+// flagAfter records a finding about what was signed after checkpoint n: it
+// names the first entry checkpoint n+1 newly signed, or, when there is none,
+// the first entry beyond checkpoint n.
+func (v *trailCheck) flagAfter(n int64, format string, args ...any) {
+	f := flaggedCheckpoint{reason: fmt.Sprintf(format, args...)}
+	if int(n) < len(v.cps) {
+		for _, h := range v.cps[n].cp.Heads {
+			var prev int64
+			for _, sh := range v.streams[h.Stream] {
+				if sh.Number <= n {
+					prev = sh.Seq
+				}
+			}
+			if h.Seq > prev {
+				f.at = append(f.at, StreamPos{Stream: h.Stream, Seq: prev + 1})
+				f.heads = append(f.heads, h.EntryID)
+			}
+		}
+	} else if n > 0 {
+		f.fallback = v.cps[n-1].maxID + 1 // named only if the trail holds it
 	}
 	v.flagged = append(v.flagged, f)
 }
@@ -556,7 +606,44 @@ func (s *Service) Checkpoint(ctx context.Context) (*audit.Checkpoint, error) {
 			break
 		}
 	}
-	return last, s.SyncCheckpointLog(ctx)
+	if err := s.SyncCheckpointLog(ctx); err != nil {
+		return last, err
+	}
+	return last, s.witnessCheckpoints(ctx)
+}
+
+// witnessCheckpoints sends the witness every checkpoint it lacks, in order.
+func (s *Service) witnessCheckpoints(ctx context.Context) error {
+	if s.witness == nil {
+		return nil
+	}
+	r := s.store.Read().Audit
+	latest, err := r.LatestCheckpoint(ctx)
+	if err != nil || latest == nil {
+		return err
+	}
+	head, err := s.witness.Add(ctx, latest.Note)
+	if err != nil || head == nil {
+		return err
+	}
+	if head.Number >= latest.Number {
+		return fmt.Errorf("the witness holds checkpoint %d, the database's newest is %d: they disagree", head.Number, latest.Number)
+	}
+	for after := head.Number; after < latest.Number; {
+		cps, err := r.Checkpoints(ctx, after, 100)
+		if err != nil || len(cps) == 0 {
+			return err
+		}
+		for _, cp := range cps {
+			if h, err := s.witness.Add(ctx, cp.Note); err != nil {
+				return err
+			} else if h != nil {
+				return fmt.Errorf("the witness refused checkpoint %d: it holds checkpoint %d", cp.Number, h.Number)
+			}
+			after = cp.Number
+		}
+	}
+	return nil
 }
 
 func (s *Service) checkpoint(ctx context.Context) (*audit.Checkpoint, bool, error) {

@@ -59,51 +59,29 @@ func (s *Service) Login(ctx context.Context, c Caller, username, password string
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return nil, err
 	}
+	if s.dir != nil && (u == nil || u.AuthSource == AuthLDAP) {
+		return s.directoryLogin(ctx, c, username, password, u, rec)
+	}
 	why := ""
 	switch {
 	case u == nil:
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password)) // same work as a real check
 		why = "unknown user"
+	case u.AuthSource != AuthLocal && u.AuthSource != "":
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
+		why = "signs in through " + string(u.AuthSource) + ", not with a local password"
+		if u.AuthSource == AuthLDAP {
+			why += "; no directory is configured"
+		}
 	case bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil:
 		why = "wrong password"
 	case u.Disabled:
 		why = "user disabled"
 	}
 	if why != "" {
-		now := s.now()
-		rec.outcome, rec.reason = audit.OutcomeRefused, why
-		err := s.store.Tx(ctx, func(r Repos) error {
-			if err := r.Sessions.RecordFailure(ctx, username, c.IP, now); err != nil {
-				return err
-			}
-			return r.Audit.Append(ctx, s.entry(c, now, rec))
-		})
-		if err != nil {
-			return nil, err
-		}
-		return nil, ErrBadCredentials
+		return nil, s.refuseLogin(ctx, c, username, rec, why, nil)
 	}
-	token, hash, err := newToken()
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	res := &LoginResult{Token: token, ExpiresAt: now.Add(s.cfg.TokenTTL), User: u}
-	c.Actor = u.Actor()
-	rec.objectID = idString(u.ID)
-	err = s.store.Tx(ctx, func(r Repos) error {
-		if err := r.Sessions.Create(ctx, &Session{TokenHash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: res.ExpiresAt}); err != nil {
-			return err
-		}
-		if err := r.Sessions.ClearFailures(ctx, username); err != nil {
-			return err
-		}
-		return r.Audit.Append(ctx, s.entry(c, now, rec))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return s.openSession(ctx, c, username, rec, func(Repos) (*User, error) { return u, nil })
 }
 
 func (s *Service) dummyHash() []byte {

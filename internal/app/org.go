@@ -283,6 +283,19 @@ type UserInput struct {
 	Password string
 	Roles    []string
 	UnitID   int64
+	// AuthSource is how the user signs in: "" or local (with Password), ldap
+	// or oidc (without one).
+	AuthSource string
+}
+
+// parseAuthSource checks a source; "" is local.
+func parseAuthSource(v *domain.Validator, s string) AuthSource {
+	src := AuthSource(s)
+	if src == "" {
+		src = AuthLocal
+	}
+	v.Check(src.Valid(), "auth_source", "must be local, ldap or oidc")
+	return src
 }
 
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
@@ -305,21 +318,31 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (*User
 		} else if err != nil {
 			return err
 		}
+		src := parseAuthSource(&v, in.AuthSource)
+		v.Check(src == AuthLocal || in.Password == "", "password", "is not used: the user signs in through %s", src)
+		v.Check(src != AuthLocal || in.Password != "", "password", "is required for a local user")
 		if err := v.Err(); err != nil {
 			return err
 		}
-		hash, err := s.HashPassword("password", in.Password, in.Username, roles)
-		if err != nil {
-			return err
+		hash := ""
+		if src == AuthLocal {
+			var err error
+			if hash, err = s.HashPassword("password", in.Password, in.Username, roles); err != nil {
+				return err
+			}
 		}
 		now := s.now()
 		u := &User{Username: in.Username, Name: strings.TrimSpace(in.Name), PasswordHash: hash, Roles: roles,
-			UnitID: in.UnitID, CreatedAt: now, UpdatedAt: now}
+			UnitID: in.UnitID, AuthSource: src, CreatedAt: now, UpdatedAt: now}
 		if err := r.Users.Create(ctx, u); err != nil {
 			return err
 		}
 		rec.objectID = idString(u.ID)
 		rec.changes = map[string]any{"username": u.Username, "name": u.Name, "roles": domain.RoleNames(roles), "unit_id": u.UnitID}
+		if src != AuthLocal {
+			rec.changes["auth_source"] = string(src)
+		}
+		var err error
 		out, err = r.Users.Get(ctx, u.ID)
 		rec.result = out
 		return err
@@ -333,6 +356,9 @@ type UserPatch struct {
 	Roles    []string // nil leaves the roles
 	UnitID   *int64
 	Disabled *bool
+	// AuthSource switches how the user signs in. Leaving local forgets the
+	// password; coming back to local needs a password reset.
+	AuthSource *string
 }
 
 // UpdateUser changes an account. Disabling revokes every session of the user.
@@ -378,6 +404,16 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 			diffInto(d, "disabled", u.Disabled, *p.Disabled)
 			u.Disabled = *p.Disabled
 		}
+		if p.AuthSource != nil {
+			src := parseAuthSource(&v, *p.AuthSource)
+			v.Check(src == AuthLocal || u.Username != firstAdmin, "auth_source",
+				"the first admin always signs in locally, so that a broken directory locks nobody out")
+			diffInto(d, "auth_source", string(u.AuthSource), string(src))
+			if src != AuthLocal {
+				u.PasswordHash = ""
+			}
+			u.AuthSource = src
+		}
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -385,6 +421,11 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 		u.UpdatedAt = now
 		if err := r.Users.Update(ctx, u); err != nil {
 			return err
+		}
+		if _, switched := d["auth_source"]; switched {
+			if err := r.Sessions.RevokeUser(ctx, id, now); err != nil { // a token won another way ends with it
+				return err
+			}
 		}
 		if u.Disabled {
 			if err := r.Sessions.RevokeUser(ctx, id, now); err != nil {

@@ -37,6 +37,7 @@ type Repos struct {
 	Categories CategoryRepo
 	Sessions   SessionRepo
 	Audit      AuditRepo
+	SignIns    SignInRepo // OpenID Connect sign-ins under way (oidc.go)
 
 	// The board, evaluation, notices and ledger (ports_board.go).
 	Stats         StatsRepo
@@ -144,6 +145,7 @@ type User struct {
 	UnitID       int64
 	UnitPath     string
 	Disabled     bool
+	AuthSource   AuthSource // local, ldap or oidc (directory.go)
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -155,11 +157,12 @@ func (u *User) Actor() domain.Actor {
 
 // UserQuery filters the user list.
 type UserQuery struct {
-	Role     domain.Role
-	UnitPath string
-	Text     string
-	AfterID  int64
-	Limit    int
+	Role       domain.Role
+	UnitPath   string
+	Text       string
+	AuthSource AuthSource // "" for any
+	AfterID    int64
+	Limit      int
 }
 
 // UserRepo stores users.
@@ -262,6 +265,14 @@ type CheckpointLog interface {
 	Extend(next func(last *audit.Checkpoint) ([]*audit.Checkpoint, error)) (int, error)
 	// Read returns the checkpoints up to the first fault, and the fault.
 	Read() ([]*audit.Checkpoint, *audit.LogFault, error)
+}
+
+// Witness co-signs checkpoints and keeps the newest it saw (audit.Witness).
+type Witness interface {
+	// Add returns nil, nil when the witness co-signed the note (or had it), and
+	// its newest checkpoint when the note does not extend it.
+	Add(ctx context.Context, signedNote string) (*audit.WitnessHead, error)
+	URL() string
 }
 
 // AuditRepo appends to and reads the trail. Nothing updates or deletes entries.

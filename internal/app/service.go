@@ -77,6 +77,7 @@ type Service struct {
 	clock   func() time.Time
 	keys    *audit.Keys
 	cplog   CheckpointLog // signed checkpoints outside the database; nil: none
+	witness Witness       // co-signs checkpoints; nil: none
 	log     *slog.Logger
 	metrics Metrics
 	blobs   BlobStore // attachments' contents (attachments.go); nil: uploads unavailable
@@ -85,6 +86,11 @@ type Service struct {
 	dummy     []byte // bcrypt hash compared for unknown users
 
 	board boardIndex // the board's in-memory view of every problem (boardindex.go)
+
+	dir     Directory // LDAP/AD sign-in (directory.go); nil: none
+	dirSrc  IdentitySource
+	oidc    OIDCProvider // OpenID Connect sign-in (oidc.go); nil: none
+	oidcSrc OIDCSource
 
 	hooks    Webhooks      // outgoing webhooks (notify.go); nil: the inbox only
 	outboxed chan struct{} // a signal to the dispatcher that events were written (outbox.go)
@@ -105,6 +111,10 @@ func WithMetrics(m Metrics) Option { return func(s *Service) { s.metrics = m } }
 // WithCheckpointLog keeps every signed checkpoint in log as well, and makes
 // verification compare the database with it.
 func WithCheckpointLog(log CheckpointLog) Option { return func(s *Service) { s.cplog = log } }
+
+// WithWitness sends every checkpoint to a witness, and makes verification ask
+// it for the newest it co-signed.
+func WithWitness(w Witness) Option { return func(s *Service) { s.witness = w } }
 
 // New builds the service. keys sign audit checkpoints.
 func New(store Store, keys *audit.Keys, cfg Config, opts ...Option) *Service {

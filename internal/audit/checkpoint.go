@@ -194,7 +194,9 @@ func (k *Keys) OpenNote(signedNote string) (*Checkpoint, int, error) {
 	}
 	lines := strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")
 	malformed := errors.New("malformed note")
-	if !(len(lines) == 6 && lines[0] == checkpointHeader) && !(len(lines) == 9 && lines[0] == checkpointHeaderV2) {
+	v1 := len(lines) == 6 && lines[0] == checkpointHeader
+	v2 := len(lines) == 9 && lines[0] == checkpointHeaderV2
+	if !v1 && !v2 {
 		return nil, 0, malformed
 	}
 	ints := make([]int64, 0, 5)

@@ -25,6 +25,8 @@ type Config struct {
 	AuditKeyFile       string
 	AuditLogFile       string        // the checkpoint log outside the database
 	AuditMargin        time.Duration // verification's slack beyond the checkpoint interval
+	AuditWitness       string        // URL of a witness that co-signs checkpoints; empty: none
+	AuditWitnessKey    string        // the witness's note verifier key
 	AdminPassword      string
 	OrgName            string
 	Location           *time.Location
@@ -51,6 +53,7 @@ type Config struct {
 
 	Evaluation stats.Weights // the monthly evaluation's weights (evaluation.go)
 	Notify     Notify        // escalations, re-checks and webhooks (notify.go)
+	SignIn     SignIn        // LDAP/AD and OpenID Connect sign-in (signin.go)
 }
 
 // Parse reads args (after the subcommand) and the environment.
@@ -115,6 +118,10 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		"append-only log of signed audit checkpoints; default DATA_DIR/audit-checkpoints.log (RECTIFY_AUDIT_LOG)")
 	fs.DurationVar(&c.AuditMargin, "audit-margin", envDuration("RECTIFY_AUDIT_MARGIN", time.Minute),
 		"slack audit verification allows for clocks and commits beyond the checkpoint interval (RECTIFY_AUDIT_MARGIN)")
+	fs.StringVar(&c.AuditWitness, "audit-witness", env("RECTIFY_AUDIT_WITNESS", ""),
+		"URL of a witness that co-signs audit checkpoints; off when empty (RECTIFY_AUDIT_WITNESS)")
+	fs.StringVar(&c.AuditWitnessKey, "audit-witness-key", env("RECTIFY_AUDIT_WITNESS_KEY", ""),
+		"the witness's note verifier key (RECTIFY_AUDIT_WITNESS_KEY)")
 	fs.DurationVar(&c.CheckpointInterval, "checkpoint-interval", envDuration("RECTIFY_AUDIT_CHECKPOINT_INTERVAL", time.Minute),
 		"how often audit heads are signed (RECTIFY_AUDIT_CHECKPOINT_INTERVAL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("RECTIFY_SHUTDOWN_TIMEOUT", 15*time.Second),
@@ -125,7 +132,8 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	registerEvidence(fs, c, getenv, &errs) // uploads, evidence policy, extensions (evidence.go)
 	registerNotify(fs, c, getenv, &errs)   // escalations, re-checks, webhooks (notify.go)
 	registerEvaluation(fs, c, getenv, &errs)
-	registerMetrics(fs, c, env) // who may read /metrics (metrics.go)
+	registerMetrics(fs, c, env)                    // who may read /metrics (metrics.go)
+	signIn := registerSignIn(fs, c, getenv, &errs) // LDAP/AD and OpenID Connect (signin.go)
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", envInt("RECTIFY_DB_MAX_CONNS", 0),
 		"database connection pool size; 0: 32 on MySQL/MariaDB, 4 on SQLite (RECTIFY_DB_MAX_CONNS)")
 	fs.DurationVar(&c.DBTimeout, "db-timeout", envDuration("RECTIFY_DB_TIMEOUT", 10*time.Second),
@@ -179,6 +187,11 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	if c.AuditMargin < time.Second || c.AuditMargin > 24*time.Hour {
 		errs = append(errs, errors.New("RECTIFY_AUDIT_MARGIN: between 1s and 24h"))
 	}
+	if (c.AuditWitness == "") != (c.AuditWitnessKey == "") {
+		errs = append(errs, errors.New("RECTIFY_AUDIT_WITNESS and RECTIFY_AUDIT_WITNESS_KEY go together"))
+	} else if c.AuditWitness != "" && !strings.HasPrefix(c.AuditWitness, "https://") && !strings.HasPrefix(c.AuditWitness, "http://") {
+		errs = append(errs, errors.New("RECTIFY_AUDIT_WITNESS: want an http:// or https:// URL"))
+	}
 	if c.DBMaxConns < 0 {
 		errs = append(errs, errors.New("RECTIFY_DB_MAX_CONNS: 0 (by database) or more"))
 	}
@@ -197,6 +210,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	errs = append(errs, validateEvidence(c)...)
 	errs = append(errs, validateNotify(c)...)
 	errs = append(errs, validateMetrics(c)...)
+	errs = append(errs, validateSignIn(c, signIn, getenv)...)
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, errors.New("RECTIFY_LOG_FORMAT: text or json"))
 	}

@@ -61,3 +61,30 @@ func TestStrayArgumentsAreRefused(t *testing.T) {
 		t.Fatal("a stray argument was accepted")
 	}
 }
+
+func TestAuditLogWitnessAndMargin(t *testing.T) {
+	c, err := Parse("rectify serve", nil, env(map[string]string{"RECTIFY_DATA_DIR": "/srv/r"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AuditLogFile != "/srv/r/audit-checkpoints.log" || c.AuditMargin != time.Minute || c.AuditWitness != "" {
+		t.Fatalf("audit defaults: %+v", c)
+	}
+	c, err = Parse("rectify serve", nil, env(map[string]string{"RECTIFY_AUDIT_LOG": "/var/log/rectify/cp.log",
+		"RECTIFY_AUDIT_MARGIN": "30s", "RECTIFY_AUDIT_WITNESS": "https://witness.example/add",
+		"RECTIFY_AUDIT_WITNESS_KEY": "w+1+AAAA"}), io.Discard)
+	if err != nil || c.AuditLogFile != "/var/log/rectify/cp.log" || c.AuditMargin != 30*time.Second ||
+		c.AuditWitness != "https://witness.example/add" {
+		t.Fatalf("audit settings: %+v %v", c, err)
+	}
+	for _, bad := range []map[string]string{
+		{"RECTIFY_AUDIT_MARGIN": "0s"},
+		{"RECTIFY_AUDIT_WITNESS": "https://witness.example/add"},
+		{"RECTIFY_AUDIT_WITNESS_KEY": "w+1+AAAA"},
+		{"RECTIFY_AUDIT_WITNESS": "ftp://witness.example", "RECTIFY_AUDIT_WITNESS_KEY": "w+1+AAAA"},
+	} {
+		if _, err := Parse("rectify serve", nil, env(bad), io.Discard); err == nil || !strings.Contains(err.Error(), "RECTIFY_AUDIT_") {
+			t.Errorf("%v accepted: %v", bad, err)
+		}
+	}
+}

@@ -97,36 +97,35 @@ func (a *api) upload(c *gin.Context) error {
 	if err != nil {
 		return &badRequest{msg: `the body must be multipart/form-data with the file in the field "file"`}
 	}
-	for {
-		part, err := nextPart(mr)
-		if errors.Is(err, io.EOF) {
-			return invalidField("file", `is required: send the file as the multipart field "file"`)
-		}
-		if err != nil {
-			return err
-		}
-		if part.FormName() != "file" {
-			_ = part.Close()
-			return invalidField(strings.ToValidUTF8(part.FormName(), "?"), `is not a known field; send only the multipart field "file"`)
-		}
-		name, err := partFileName(part)
-		if err != nil {
-			return err
-		}
-		if name == "" {
-			return invalidField("file", "must be a file part with a file name")
-		}
-		ans := typed(func(x *app.Attachment) (app.Response, error) {
-			return jsonAnswer(http.StatusCreated, toAttachmentJSON(x), map[string]string{
-				"Location": "/api/v1/attachments/" + strconv.FormatInt(x.ID, 10)})
-		})
-		content := &fileLimit{r: clientBody{part}, left: a.opt.MaxUploadBytes, limit: a.opt.MaxUploadBytes}
-		x, err := a.svc.Upload(c.Request.Context(), answering(c, ans), name, content)
-		if err != nil {
-			return err
-		}
-		return reply(c, ans, x)
+	// The first part must be the file; anything else is refused, so one part is read.
+	part, err := nextPart(mr)
+	if errors.Is(err, io.EOF) {
+		return invalidField("file", `is required: send the file as the multipart field "file"`)
 	}
+	if err != nil {
+		return err
+	}
+	if part.FormName() != "file" {
+		_ = part.Close()
+		return invalidField(strings.ToValidUTF8(part.FormName(), "?"), `is not a known field; send only the multipart field "file"`)
+	}
+	name, err := partFileName(part)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return invalidField("file", "must be a file part with a file name")
+	}
+	ans := typed(func(x *app.Attachment) (app.Response, error) {
+		return jsonAnswer(http.StatusCreated, toAttachmentJSON(x), map[string]string{
+			"Location": "/api/v1/attachments/" + strconv.FormatInt(x.ID, 10)})
+	})
+	content := &fileLimit{r: clientBody{part}, left: a.opt.MaxUploadBytes, limit: a.opt.MaxUploadBytes}
+	x, err := a.svc.Upload(c.Request.Context(), answering(c, ans), name, content)
+	if err != nil {
+		return err
+	}
+	return reply(c, ans, x)
 }
 
 // errBrokenBody is the message of a multipart body that cannot be read.

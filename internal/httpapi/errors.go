@@ -108,6 +108,7 @@ func (a *api) classify(err error) (int, errorJSON) {
 		syntax  *json.SyntaxError
 		conflic *domain.ConflictError
 		unsupp  *domain.UnsupportedTypeError
+		refused *app.SignInRefusedError
 	)
 	switch {
 	case errors.As(err, &bad):
@@ -126,6 +127,13 @@ func (a *api) classify(err error) (int, errorJSON) {
 			Message: "the request body is larger than " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"}
 	case errors.As(err, &syntax):
 		return http.StatusBadRequest, errorJSON{Code: "invalid_request", Message: "the body is not valid JSON"}
+	case errors.As(err, &refused):
+		return http.StatusUnauthorized, errorJSON{Code: "sign_in_refused", Message: refused.Reason}
+	case errors.Is(err, app.ErrDirectoryUnavailable):
+		// The directory or the OpenID provider is down, not the request wrong:
+		// worth a retry, and local accounts still sign in meanwhile.
+		return http.StatusServiceUnavailable, errorJSON{Code: "directory_unavailable",
+			Message: "the directory or identity provider does not answer; try again shortly (local accounts still sign in)"}
 	case errors.Is(err, domain.ErrUnauthenticated):
 		return http.StatusUnauthorized, errorJSON{Code: "unauthenticated", Message: unauthMessage(err)}
 	case errors.As(err, &forb):

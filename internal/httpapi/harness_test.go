@@ -87,6 +87,7 @@ type setup struct {
 	metricsToken   string // serve /metrics on the router to this bearer token
 	logger         *slog.Logger
 	failureEvery   time.Duration // Options.FailureLogEvery
+	options        []app.Option  // a service with these (e.g. a directory) on the fixture's database
 }
 
 // apiServer is the real router on the real service on a fresh database.
@@ -115,6 +116,9 @@ func newServerWith(t *testing.T, s setup) *apiServer {
 		m = httpapi.NewMetrics(env.DB.SQL())
 		svc = app.New(env.DB, env.Keys, env.Svc.Config(), app.WithClock(env.Clock.Now), app.WithMetrics(m))
 		opt.Metrics, opt.MetricsToken = m, s.metricsToken
+	}
+	if len(s.options) > 0 {
+		svc = env.Instance(t, s.options...)
 	}
 	h, err := httpapi.New(svc, opt)
 	if err != nil {

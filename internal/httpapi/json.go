@@ -88,19 +88,28 @@ func toProblemJSON(p *domain.Problem, viewer domain.Actor, today domain.Date, ye
 }
 
 type userJSON struct {
-	ID        int64     `json:"id"`
-	Username  string    `json:"username"`
-	Name      string    `json:"name"`
-	Roles     []string  `json:"roles"`
-	UnitID    int64     `json:"unit_id"`
-	Disabled  bool      `json:"disabled"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID       int64    `json:"id"`
+	Username string   `json:"username"`
+	Name     string   `json:"name"`
+	Roles    []string `json:"roles"`
+	UnitID   int64    `json:"unit_id"`
+	Disabled bool     `json:"disabled"`
+	// AuthSource is how the user signs in: local, ldap or oidc.
+	AuthSource string    `json:"auth_source"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 func toUserJSON(u *app.User) userJSON {
 	return userJSON{ID: u.ID, Username: u.Username, Name: u.Name, Roles: domain.RoleNames(u.Roles), UnitID: u.UnitID,
-		Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		Disabled: u.Disabled, AuthSource: authSourceJSON(u.AuthSource), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+func authSourceJSON(s app.AuthSource) string {
+	if s == "" {
+		return string(app.AuthLocal)
+	}
+	return string(s)
 }
 
 type unitJSON struct {

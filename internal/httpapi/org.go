@@ -255,6 +255,8 @@ type userCreateRequest struct {
 	Password string   `json:"password"`
 	Roles    []string `json:"roles"`
 	UnitID   int64    `json:"unit_id"`
+	// AuthSource is local (the default, with a password), ldap or oidc (without).
+	AuthSource string `json:"auth_source"`
 }
 
 func (a *api) createUser(c *gin.Context) error {
@@ -264,7 +266,7 @@ func (a *api) createUser(c *gin.Context) error {
 	}
 	ans := typed(func(u *app.User) (app.Response, error) { return jsonAnswer(http.StatusCreated, toUserJSON(u), nil) })
 	u, err := a.svc.CreateUser(c.Request.Context(), answering(c, ans), app.UserInput{Username: req.Username, Name: req.Name,
-		Password: req.Password, Roles: req.Roles, UnitID: req.UnitID})
+		Password: req.Password, Roles: req.Roles, UnitID: req.UnitID, AuthSource: req.AuthSource})
 	if err != nil {
 		return err
 	}
@@ -276,6 +278,8 @@ type userPatchRequest struct {
 	Roles    *[]string `json:"roles"`
 	UnitID   *int64    `json:"unit_id"`
 	Disabled *bool     `json:"disabled"`
+	// AuthSource switches how the user signs in (local, ldap, oidc).
+	AuthSource *string `json:"auth_source"`
 }
 
 func (a *api) updateUser(c *gin.Context) error {
@@ -287,7 +291,7 @@ func (a *api) updateUser(c *gin.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	p := app.UserPatch{Name: req.Name, UnitID: req.UnitID, Disabled: req.Disabled}
+	p := app.UserPatch{Name: req.Name, UnitID: req.UnitID, Disabled: req.Disabled, AuthSource: req.AuthSource}
 	if req.Roles != nil {
 		p.Roles = *req.Roles
 		if p.Roles == nil {

@@ -74,6 +74,7 @@ func New(svc *app.Service, opt Options) (http.Handler, error) {
 	v1.GET("/healthz", a.healthz)
 	v1.GET("/readyz", a.readyz)
 	v1.POST("/auth/login", a.handle(a.login))
+	a.routeSignIn(v1) // signin.go: the ways in, OpenID Connect
 
 	auth := v1.Group("", a.authenticate, a.idempotent)
 	auth.POST("/auth/logout", a.handle(a.logout))

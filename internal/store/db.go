@@ -368,7 +368,9 @@ func (db *DB) attempt(ctx context.Context, fn func(app.Repos) error) error {
 	defer cancel()
 	st := &txState{}
 	err := db.gorm.WithContext(actx).Transaction(func(tx *gorm.DB) error {
-		return fn(db.repos(actx, tx, st))
+		b := db.base(tx)
+		b.ctx, b.tx = actx, st
+		return fn(b.repos())
 	})
 	if err == nil {
 		for _, f := range st.afterCommit {
@@ -379,13 +381,17 @@ func (db *DB) attempt(ctx context.Context, fn func(app.Repos) error) error {
 }
 
 // Read returns repositories outside a transaction.
-func (db *DB) Read() app.Repos { return db.repos(nil, db.gorm, nil) }
+func (db *DB) Read() app.Repos { return db.base(db.gorm).repos() }
 
-// repos binds the repositories to g; a non-nil ctx (a transaction attempt's)
-// replaces the context each call passes, so that its deadline holds, and st
-// collects what to do once that transaction has committed.
-func (db *DB) repos(ctx context.Context, g *gorm.DB, st *txState) app.Repos {
-	b := base{g: g, dialect: db.dialect, ctx: ctx, tx: st, auth: db.auth, timeout: db.timeout, stmts: db.stmts, codes: db.codes, pool: db.gorm}
+// base binds the repositories' shared state to g (a transaction or the pool).
+func (db *DB) base(g *gorm.DB) base {
+	return base{g: g, dialect: db.dialect, auth: db.auth, timeout: db.timeout, stmts: db.stmts, codes: db.codes, pool: db.gorm}
+}
+
+// repos returns the repositories over b. In a transaction attempt b.ctx
+// replaces the context each call passes, so that the attempt's deadline holds,
+// and b.tx collects what to do once that transaction has committed.
+func (b base) repos() app.Repos {
 	return app.Repos{
 		Problems:   problemRepo{b},
 		Extensions: extensionRepo{b},
@@ -395,6 +401,7 @@ func (db *DB) repos(ctx context.Context, g *gorm.DB, st *txState) app.Repos {
 		Categories: categoryRepo{b},
 		Sessions:   sessionRepo{b},
 		Audit:      auditRepo{b},
+		SignIns:    signInRepo{b},
 
 		Stats:         statsRepo{b},
 		Contributions: contributionRepo{b},

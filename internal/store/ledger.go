@@ -86,7 +86,7 @@ func (r ledgerRepo) ImportedRows(ctx context.Context, hashes []string) (map[stri
 
 func (r ledgerRepo) ProblemsByCode(ctx context.Context, codes []string) (map[string]*domain.Problem, error) {
 	out := map[string]*domain.Problem{}
-	pr := problemRepo{r.base}
+	pr := problemRepo(r)
 	for start := 0; start < len(codes); start += chunk {
 		var rows []problemRow
 		if err := pr.query(ctx).Where("p.code IN ?", codes[start:min(start+chunk, len(codes))]).Find(&rows).Error; err != nil {

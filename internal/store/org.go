@@ -195,6 +195,7 @@ type userRow struct {
 	Roles        string
 	UnitID       int64
 	Disabled     bool
+	AuthSource   string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	UnitPath     string `gorm:"->;-:migration"`
@@ -208,7 +209,23 @@ func (r userRow) toApp() *app.User {
 		}
 	}
 	return &app.User{ID: r.ID, Username: r.Username, Name: r.Name, PasswordHash: r.PasswordHash, Roles: roles,
-		UnitID: r.UnitID, UnitPath: r.UnitPath, Disabled: r.Disabled, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		UnitID: r.UnitID, UnitPath: r.UnitPath, Disabled: r.Disabled, AuthSource: authSource(r.AuthSource),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+// authSource reads the column; rows from before it existed are local.
+func authSource(s string) app.AuthSource {
+	if s == "" {
+		return app.AuthLocal
+	}
+	return app.AuthSource(s)
+}
+
+func authSourceColumn(s app.AuthSource) string {
+	if s == "" {
+		return string(app.AuthLocal)
+	}
+	return string(s)
 }
 
 func joinRoles(rs []domain.Role) string { return strings.Join(domain.RoleNames(rs), ",") }
@@ -237,7 +254,7 @@ func (r userRepo) GetByUsername(ctx context.Context, username string) (*app.User
 
 func (r userRepo) Create(ctx context.Context, u *app.User) error {
 	row := userRow{Username: u.Username, Name: u.Name, PasswordHash: u.PasswordHash, Roles: joinRoles(u.Roles),
-		UnitID: u.UnitID, Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		UnitID: u.UnitID, Disabled: u.Disabled, AuthSource: authSourceColumn(u.AuthSource), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 	if err := r.db(ctx).Table("users").Omit("UnitPath").Create(&row).Error; err != nil {
 		if isDuplicate(err) {
 			return domain.Conflict("username %q is taken", u.Username)
@@ -251,7 +268,7 @@ func (r userRepo) Create(ctx context.Context, u *app.User) error {
 func (r userRepo) Update(ctx context.Context, u *app.User) error {
 	err := r.db(ctx).Table("users").Where("id = ?", u.ID).Updates(map[string]any{
 		"name": u.Name, "password_hash": u.PasswordHash, "roles": joinRoles(u.Roles), "unit_id": u.UnitID,
-		"disabled": u.Disabled, "updated_at": u.UpdatedAt}).Error
+		"disabled": u.Disabled, "auth_source": authSourceColumn(u.AuthSource), "updated_at": u.UpdatedAt}).Error
 	if err != nil {
 		return err
 	}
@@ -269,6 +286,9 @@ func (r userRepo) List(ctx context.Context, q app.UserQuery) ([]*app.User, error
 	if q.Text != "" {
 		like := likeContains(q.Text)
 		tx = tx.Where("(s.username LIKE ? ESCAPE '!' OR s.name LIKE ? ESCAPE '!')", like, like)
+	}
+	if q.AuthSource != "" {
+		tx = tx.Where("s.auth_source = ?", string(q.AuthSource))
 	}
 	if q.AfterID > 0 {
 		tx = tx.Where("s.id > ?", q.AfterID)

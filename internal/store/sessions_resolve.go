@@ -16,6 +16,7 @@ type sessionUserRow struct {
 	Roles            string
 	UnitID           int64
 	Disabled         bool
+	AuthSource       string
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 	UnitPath         string
@@ -45,7 +46,7 @@ func (r sessionRepo) resolve(ctx context.Context, hash string) (*app.Session, *a
 		return nil, nil, notFound(err, "session")
 	}
 	u := userRow{ID: row.ID, Username: row.Username, Name: row.Name, PasswordHash: row.PasswordHash, Roles: row.Roles,
-		UnitID: row.UnitID, Disabled: row.Disabled, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, UnitPath: row.UnitPath}.toApp()
+		UnitID: row.UnitID, Disabled: row.Disabled, AuthSource: row.AuthSource, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, UnitPath: row.UnitPath}.toApp()
 	return &app.Session{ID: row.SessionID, TokenHash: hash, UserID: u.ID, CreatedAt: row.SessionCreatedAt.UTC(),
 		ExpiresAt: row.ExpiresAt.UTC(), RevokedAt: utcPtr(row.RevokedAt)}, u, nil
 }

@@ -1,0 +1,60 @@
+package audit_test
+
+import (
+	"crypto/rand"
+	"net/http/httptest"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/rectify-team/rectify/internal/audit"
+)
+
+func TestWitnessCosignsOnlyWhatExtendsItsNewest(t *testing.T) {
+	t.Parallel()
+	keys := testKeys(t)
+	skey, vkey, err := note.GenerateKey(rand.Reader, "witness-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := audit.NewWitnessServer(keys, skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ws)
+	t.Cleanup(srv.Close)
+	w, err := audit.NewWitness(srv.URL, vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	cp1 := nextCheckpoint(t, keys, nil, []audit.Head{head("a", 1)})
+	cp2 := nextCheckpoint(t, keys, cp1, []audit.Head{head("a", 2)})
+	cp3 := nextCheckpoint(t, keys, cp2, []audit.Head{head("b", 1)})
+	if h, err := w.Add(ctx, cp2.Note); err != nil || h == nil || h.Number != 0 {
+		t.Fatalf("a gap: %+v %v, want the witness's newest (none)", h, err)
+	}
+	for _, cp := range []*audit.Checkpoint{cp1, cp2, cp1, cp2} { // again: it has them
+		if h, err := w.Add(ctx, cp.Note); err != nil || h != nil {
+			t.Fatalf("checkpoint %d: %+v %v", cp.Number, h, err)
+		}
+	}
+	fork := nextCheckpoint(t, keys, cp1, []audit.Head{head("c", 1)}) // another checkpoint 2
+	if h, err := w.Add(ctx, fork.Note); err != nil || h == nil || h.Number != 2 || h.Root != cp2.Root {
+		t.Fatalf("a fork: %+v %v", h, err)
+	}
+	other := nextCheckpoint(t, testKeys(t), cp2, []audit.Head{head("b", 1)})
+	if _, err := w.Add(ctx, other.Note); err == nil {
+		t.Fatal("a checkpoint signed with another key was accepted")
+	}
+	liar, err := audit.NewWitness(srv.URL, keys.VerifierKey()) // expects another co-signer
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := liar.Add(ctx, cp3.Note); err == nil {
+		t.Fatal("a co-signature by an unknown key was taken")
+	}
+	if ws.Len() != 3 {
+		t.Fatalf("the witness holds %d checkpoints, want 3", ws.Len())
+	}
+}
