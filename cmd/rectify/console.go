@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/rectify-team/rectify/internal/app"
@@ -14,7 +15,7 @@ import (
 // /api/v1 and its probes and metrics, the console takes every other path.
 func withConsole(api http.Handler, svc *app.Service, cfg *config.Config, log *slog.Logger) (http.Handler, error) {
 	console, err := web.New(svc, web.Options{Logger: log, SecureCookies: cfg.SecureCookies,
-		MaxUploadBytes: cfg.MaxUploadBytes, TrustedProxies: cfg.TrustedProxies})
+		MaxUploadBytes: cfg.MaxUploadBytes, TrustedProxies: cfg.TrustedProxies, OIDCCallback: consoleCallback(cfg, log)})
 	if err != nil {
 		return nil, err
 	}
@@ -26,4 +27,19 @@ func withConsole(api http.Handler, svc *app.Service, cfg *config.Config, log *sl
 			console.ServeHTTP(w, r)
 		}
 	}), nil
+}
+
+// consoleCallback is the console's OpenID Connect callback among the
+// registered ones; without it the console offers passwords only.
+func consoleCallback(cfg *config.Config, log *slog.Logger) string {
+	if cfg.SignIn.OIDC == nil {
+		return ""
+	}
+	for _, r := range cfg.SignIn.RedirectURLs {
+		if u, err := url.Parse(r); err == nil && u.Path == web.OIDCCallbackPath {
+			return r
+		}
+	}
+	log.Warn("the console does not offer OpenID Connect sign-in: RECTIFY_OIDC_REDIRECT_URL lists no https://HOST" + web.OIDCCallbackPath)
+	return ""
 }

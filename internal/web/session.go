@@ -109,6 +109,12 @@ type loginView struct {
 	Username string
 	Next     string
 	Error    string
+	// Ways is who the password form is for (local accounts, the LDAP
+	// directory), OIDC the provider's button and OIDCStart where it leads;
+	// both come from the configured providers.
+	Ways      string
+	OIDC      string
+	OIDCStart string
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -124,6 +130,21 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, lang string, status int, v loginView) {
+	var ways []string
+	for _, p := range c.svc.Providers() {
+		switch p.ID {
+		case app.AuthLocal:
+			ways = append(ways, translate(lang, "login.local"))
+		case app.AuthLDAP:
+			ways = append(ways, p.DisplayName)
+		case app.AuthOIDC:
+			if c.opt.OIDCCallback != "" {
+				v.OIDC = translate(lang, "login.oidc", p.DisplayName)
+				v.OIDCStart = oidcStartPath + "?next=" + urlQueryEscape(safeNext(v.Next))
+			}
+		}
+	}
+	v.Ways = translate(lang, "login.ways", strings.Join(ways, translate(lang, "login.ways_sep")))
 	tok := randomToken()
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: "/login", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: secure(r, c.opt.SecureCookies)})
@@ -147,21 +168,37 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	caller := app.Caller{IP: c.clientIP(r), RequestID: newRequestID()}
 	res, err := c.svc.Login(r.Context(), caller, v.Username, r.PostFormValue("password"))
 	if err != nil {
-		var val *domain.ValidationError
-		switch {
-		case errors.Is(err, domain.ErrTooManyAttempts):
-			v.Error = translate(lang, "login.throttled")
-			c.renderLogin(w, r, lang, http.StatusTooManyRequests, v)
-		case errors.Is(err, domain.ErrUnauthenticated), errors.As(err, &val):
-			v.Error = translate(lang, "login.bad")
-			c.renderLogin(w, r, lang, http.StatusUnauthorized, v)
-		default:
-			c.fail(w, r, lang, nil, err)
-		}
+		c.loginRefused(w, r, lang, v, err)
 		return
 	}
 	setSession(w, r, res, c.svc.Now(), c.opt.SecureCookies)
 	http.Redirect(w, r, safeNext(v.Next), http.StatusSeeOther)
+}
+
+// loginRefused shows why a sign-in, by password or through the OpenID
+// provider, did not succeed, on the sign-in page; the use case audited it.
+func (c *Console) loginRefused(w http.ResponseWriter, r *http.Request, lang string, v loginView, err error) {
+	var (
+		val     *domain.ValidationError
+		refused *app.SignInRefusedError
+	)
+	switch {
+	case errors.Is(err, domain.ErrTooManyAttempts):
+		v.Error = translate(lang, "login.throttled")
+		c.renderLogin(w, r, lang, http.StatusTooManyRequests, v)
+	case errors.Is(err, app.ErrDirectoryUnavailable):
+		c.log.Warn("console: sign-in failed: the directory or provider does not answer", "err", err)
+		v.Error = translate(lang, "login.unavailable")
+		c.renderLogin(w, r, lang, http.StatusServiceUnavailable, v)
+	case errors.As(err, &refused):
+		v.Error = translate(lang, "login.refused", refused.Reason)
+		c.renderLogin(w, r, lang, http.StatusUnauthorized, v)
+	case errors.Is(err, domain.ErrUnauthenticated), errors.As(err, &val):
+		v.Error = translate(lang, "login.bad")
+		c.renderLogin(w, r, lang, http.StatusUnauthorized, v)
+	default:
+		c.fail(w, r, lang, nil, err)
+	}
 }
 
 // safeNext keeps a redirect after sign-in on this site.

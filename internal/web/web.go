@@ -38,6 +38,9 @@ type Sessions interface {
 	Login(ctx context.Context, c app.Caller, username, password string) (*app.LoginResult, error)
 	Authenticate(ctx context.Context, token string) (*app.User, error)
 	Logout(ctx context.Context, c app.Caller, token string) error
+	Providers() []app.Provider
+	StartOIDC(ctx context.Context, c app.Caller, redirectURL string) (*app.OIDCStart, error)
+	FinishOIDC(ctx context.Context, c app.Caller, in app.OIDCCallback) (*app.LoginResult, error)
 }
 
 // Lifecycle is the problem's use cases.
@@ -124,6 +127,10 @@ type Options struct {
 	// TrustedProxies are the addresses or CIDR ranges whose X-Forwarded-For
 	// is believed, as for the API; sign-in throttling counts by client IP.
 	TrustedProxies []string
+	// OIDCCallback is the console's OpenID Connect callback as registered with
+	// the provider (https://HOST/login/oidc/callback, one of
+	// RECTIFY_OIDC_REDIRECT_URL); "" offers no OpenID Connect in the console.
+	OIDCCallback string
 }
 
 // Console is the console's handler.
@@ -165,6 +172,8 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(static)))
 	c.mux.HandleFunc("GET /login", c.loginPage)
 	c.mux.HandleFunc("POST /login", c.login)
+	c.mux.HandleFunc("GET /login/oidc", c.startOIDC)
+	c.mux.HandleFunc("GET /login/oidc/callback", c.finishOIDC)
 	c.mux.Handle("POST /logout", c.authed(c.logout))
 	c.mux.Handle("GET /{$}", c.authed(c.home))
 	c.mux.Handle("GET /todo", c.authed(c.todo))
