@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +18,7 @@ import (
 // directory person signs in with the directory's password.
 func TestBinaryDirectorySignIn(t *testing.T) {
 	srv := slapdtest.Start(t, slapdtest.Options{TLS: true})
-	op := optest.Start(t, "http://rectify.test/api/v1/auth/oidc/callback")
+	op := optest.Start(t, "http://rectify.test/api/v1/auth/oidc/callback", "http://rectify.test/login/oidc/callback")
 	dir := t.TempDir()
 	env := []string{"RECTIFY_DB=" + storetest.URL(t), "RECTIFY_DATA_DIR=" + filepath.Join(dir, "data"),
 		"RECTIFY_ADMIN_PASSWORD=admin-secret-1",
@@ -28,8 +29,25 @@ func TestBinaryDirectorySignIn(t *testing.T) {
 		"RECTIFY_LDAP_DISABLED_FILTER=(employeeType=disabled)", `RECTIFY_LDAP_GROUP_ROLES={"owners":["owner"],"verifiers":["verifier"]}`,
 		"RECTIFY_LDAP_DISPLAY_NAME=域账号",
 		"RECTIFY_OIDC_ISSUER=" + op.Issuer, "RECTIFY_OIDC_CLIENT_ID=" + optest.ClientID, "RECTIFY_OIDC_CLIENT_SECRET=" + optest.ClientSecret,
-		"RECTIFY_OIDC_REDIRECT_URL=http://rectify.test/api/v1/auth/oidc/callback", `RECTIFY_OIDC_GROUP_ROLES={"owners":["owner"]}`}
+		"RECTIFY_OIDC_REDIRECT_URL=http://rectify.test/api/v1/auth/oidc/callback,http://rectify.test/login/oidc/callback",
+		`RECTIFY_OIDC_GROUP_ROLES={"owners":["owner"]}`}
 	s := start(t, env)
+	// The console offers both, and starts towards its own callback.
+	page := s.get(t, "/login")
+	if !strings.Contains(page, `id="login-oidc" href="/login/oidc?next=%2F">使用OpenID Connect登录</a>`) ||
+		!strings.Contains(page, `id="login-ways">使用本系统账号或域账号的用户名和密码`) {
+		t.Fatalf("the console's sign-in page:\n%s", page)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noRedirect.Get(s.base + "/login/oidc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc, _ := res.Location(); res.StatusCode != http.StatusFound || loc == nil ||
+		loc.Query().Get("redirect_uri") != "http://rectify.test/login/oidc/callback" {
+		t.Fatalf("the console's start: %d %v", res.StatusCode, loc)
+	}
 	providers := s.call("GET", "/auth/providers", "", nil, http.StatusOK)["providers"].([]any)
 	if len(providers) != 3 || providers[1].(map[string]any)["display_name"] != "域账号" {
 		t.Fatalf("providers %v", providers)
@@ -47,6 +65,21 @@ func TestBinaryDirectorySignIn(t *testing.T) {
 // TestBinaryDirectoryDownAtStart: an unreachable directory and provider are
 // warnings at start; the server serves, local accounts sign in, directory
 // sign-ins answer 503.
+// get fetches a page of the console.
+func (s *server) get(t *testing.T, path string) string {
+	t.Helper()
+	res, err := http.Get(s.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, res.StatusCode)
+	}
+	return string(b)
+}
+
 func TestBinaryDirectoryDownAtStart(t *testing.T) {
 	dir := t.TempDir()
 	dead := freeAddr(t)
@@ -57,7 +90,8 @@ func TestBinaryDirectoryDownAtStart(t *testing.T) {
 		"RECTIFY_OIDC_REDIRECT_URL=http://rectify.test/api/v1/auth/oidc/callback", `RECTIFY_OIDC_GROUP_ROLES={"owners":["owner"]}`}
 	s := start(t, env)
 	if out := s.out.String(); !strings.Contains(out, "the LDAP directory does not answer at start") ||
-		!strings.Contains(out, "the OpenID provider does not answer at start") {
+		!strings.Contains(out, "the OpenID provider does not answer at start") ||
+		!strings.Contains(out, "the console does not offer OpenID Connect sign-in") {
 		t.Fatalf("no warnings at start:\n%s", out)
 	}
 	s.call("POST", "/auth/login", "", map[string]any{"username": "someone", "password": "x"}, http.StatusServiceUnavailable)
