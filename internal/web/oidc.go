@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -32,8 +33,12 @@ func (c *Console) startOIDC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start, err := c.svc.StartOIDC(r.Context(), app.Caller{IP: c.clientIP(r), RequestID: newRequestID()}, c.opt.OIDCCallback)
-	if err != nil {
+	switch {
+	case errors.Is(err, app.ErrDirectoryUnavailable):
 		c.loginRefused(w, r, lang, loginView{Next: next}, err)
+		return
+	case err != nil: // not configured (404), or the callback is not registered (a wiring mistake)
+		c.fail(w, r, lang, nil, err)
 		return
 	}
 	value := start.Binding + "." + base64.RawURLEncoding.EncodeToString([]byte(next))

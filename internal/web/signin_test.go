@@ -121,6 +121,12 @@ func TestSignInPageOffersTheConfiguredWaysIn(t *testing.T) {
 	if _, page := noCallback.browser().do("GET", "/login", nil, nil); strings.Contains(page, "login-oidc") {
 		t.Fatal("the console offers OpenID Connect without its callback")
 	}
+	// A console callback the provider was not told of is refused by the use case.
+	unregistered := newConsoleWith(t, web.Options{OIDCCallback: "http://elsewhere.test/login/oidc/callback"}, oidcOption(t, op.Issuer))
+	if res, _ := unregistered.browser().do("GET", "/login/oidc", nil, nil); res.StatusCode != http.StatusBadRequest ||
+		cookieNamed(res, "rectify_console_oidc") != nil {
+		t.Fatalf("an unregistered callback: %d", res.StatusCode)
+	}
 }
 
 // oidcStart follows the page's button to the provider and returns where the
