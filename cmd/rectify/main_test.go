@@ -78,7 +78,13 @@ func freeAddr(t *testing.T) string {
 
 func start(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
-	addr := freeAddr(t)
+	return startAt(t, freeAddr(t), env, args...)
+}
+
+// startAt starts the binary on addr, for a test that must name its address
+// beforehand (a callback registered with an OpenID provider).
+func startAt(t *testing.T, addr string, env []string, args ...string) *server {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", addr}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	s := &server{t: t, cmd: cmd, base: "http://" + addr, out: &lockedBuffer{}, done: make(chan error, 1)}

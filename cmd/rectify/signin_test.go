@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/rectify-team/rectify/internal/ldapauth/slapdtest"
 	"github.com/rectify-team/rectify/internal/oidcauth/optest"
 	"github.com/rectify-team/rectify/internal/store/storetest"
@@ -105,4 +107,44 @@ func TestBinaryDirectoryDownAtStart(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "plain connection") {
 		t.Fatalf("plain ldap:// accepted: %v\n%s", err, out)
 	}
+}
+
+// TestConsoleSignsInThroughTheOpenIDProvider drives the console's OpenID
+// Connect sign-in in Chromium: the sign-in page's button, the provider's
+// login, and back to the page the person wanted, signed in with the role
+// the mapping gives.
+func TestConsoleSignsInThroughTheOpenIDProvider(t *testing.T) {
+	root := startBrowser(t)
+	addr := freeAddr(t)
+	base := "http://" + addr
+	op := optest.Start(t, base+"/login/oidc/callback")
+	op.Add(optest.Person{Username: "erin", Password: "op-pass", Name: "鄂琳", Groups: []string{"verifiers"}})
+	env := []string{"RECTIFY_DB=" + storetest.URL(t), "RECTIFY_DATA_DIR=" + t.TempDir(), "RECTIFY_ADMIN_PASSWORD=admin-console-pw",
+		"RECTIFY_SCHEDULER_INTERVAL=0",
+		"RECTIFY_OIDC_ISSUER=" + op.Issuer, "RECTIFY_OIDC_CLIENT_ID=" + optest.ClientID, "RECTIFY_OIDC_CLIENT_SECRET=" + optest.ClientSecret,
+		"RECTIFY_OIDC_REDIRECT_URL=" + base + "/api/v1/auth/oidc/callback," + base + "/login/oidc/callback",
+		`RECTIFY_OIDC_GROUP_ROLES={"verifiers":["verifier"]}`, "RECTIFY_OIDC_DISPLAY_NAME=统一身份认证"}
+	s := startAt(t, addr, env)
+	p := newPerson(t, root, s.base, "erin")
+	p.open("/problems?status=submitted")
+	p.waitFor(`location.pathname === "/login" && !!document.querySelector("#login-oidc")`)
+	if got := p.text("#login-oidc"); got != "使用统一身份认证登录" {
+		t.Fatalf("the button says %q", got)
+	}
+	p.do(chromedp.Click(chromedp.CSS("#login-oidc")))
+	// The test provider's login step has no page of its own: its form is
+	// posted from the provider's origin, as its login page would.
+	p.waitFor(`location.origin === ` + jsString(op.Issuer) + ` && location.search.includes("authRequestID=")`)
+	eval[bool](p, `(() => { const f = document.createElement("form"); f.method = "post"; f.action = "/login/username";
+		for (const [k, v] of [["id", new URLSearchParams(location.search).get("authRequestID")], ["username", "erin"], ["password", "op-pass"]]) {
+			const i = document.createElement("input"); i.name = k; i.value = v; f.appendChild(i) }
+		document.body.appendChild(f); f.submit(); return true })()`)
+	p.waitFor(`location.origin === ` + jsString(base) + ` && location.pathname === "/problems" && location.search === "?status=submitted" &&
+		document.readyState === "complete" && !!document.querySelector("#signout")`)
+	p.open("/")
+	p.waitFor(`document.readyState === "complete" && !!document.querySelector(".roles")`)
+	if h, roles := p.text("h1"), p.text(".roles"); !strings.Contains(h, "鄂琳") || !strings.Contains(roles, "工作小组") || strings.Contains(roles, "管理员") {
+		t.Fatalf("signed in as %q with %q", h, roles)
+	}
+	s.stop()
 }
