@@ -614,7 +614,9 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 	admin.do(chromedp.Click(chromedp.CSS("#user-e2e-owner summary")),
 		chromedp.Click(chromedp.CSS(`#user-e2e-owner input[name=disabled]`)),
 		chromedp.Click(chromedp.CSS(`#user-e2e-owner form[action^="/admin/user/"] button[type=submit]`)))
-	admin.waitFor(`location.search.includes("done=admin") && (document.querySelector("#user-e2e-owner") || {innerText: ""}).innerText.includes("停用")`)
+	// The tag in the row's head, not the open form's checkbox label, says the save happened.
+	admin.waitFor(`location.search.includes("done=admin") && document.readyState === "complete" &&
+		(document.querySelector("#user-e2e-owner .row-head .tag") || {innerText: ""}).innerText.includes("停用")`)
 	admin.screenshot("admin")
 	admin.open("/problems/999999")
 	if got := admin.text("#error-message"); got == "" {
