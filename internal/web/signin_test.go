@@ -116,6 +116,16 @@ func TestSignInPageOffersTheConfiguredWaysIn(t *testing.T) {
 		t.Fatalf("the English sign-in page:\n%s", page)
 	}
 
+	// That directory does not answer: the password form says so, and the
+	// local admin still signs in.
+	b := c.browser()
+	_, page = b.do("GET", "/login", nil, nil)
+	res, body := b.do("POST", "/login", url.Values{"csrf": {csrfOf(t, page)}, "username": {"someone"}, "password": {"x"}}, nil)
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `id="login-error">身份认证服务暂时无法访问`) {
+		t.Fatalf("a directory sign-in with the directory down: %d\n%s", res.StatusCode, body)
+	}
+	b.login("admin")
+
 	// A provider whose console callback is not registered: not offered.
 	noCallback := newConsoleWith(t, web.Options{}, oidcOption(t, op.Issuer))
 	if _, page := noCallback.browser().do("GET", "/login", nil, nil); strings.Contains(page, "login-oidc") {
