@@ -32,9 +32,9 @@ const (
 	termMaxLen = 32
 	// termCap bounds how many postings a query's terms are counted to: a
 	// term under it is read whole and sorted; over it, walked in id order.
-	termCap = 2000
+	termCap = 500
 	// termMaxProbes bounds the terms of a query counted.
-	termMaxProbes = 8
+	termMaxProbes = 6
 	// termBatch is how many terms one INSERT carries.
 	termBatch = 400
 )
