@@ -418,9 +418,11 @@ func planList(q app.ProblemQuery, t listTrees, dialect string) listPlan {
 		return p
 	}
 	p.bounds, p.bargs = createdBounds(q, dialect)
-	if t.text != nil {
+	if t.text != nil && (!t.text.ordered || split == nil && len(whole[0].values) == 0) {
 		// A search's rows are few or found newest first among a term's
-		// postings: the whole filter checks each, with the exact text.
+		// postings: the whole filter checks each, with the exact text. A
+		// common text under a filter an index answers (a status, an owner's
+		// scope…) is found faster by that index's walk, checking the text.
 		p.sides = []listSide{{preds: listFilter(q)}}
 		p.branches = []listBranch{{}}
 		p.text, p.before = t.text, q.BeforeID
