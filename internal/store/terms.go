@@ -35,8 +35,10 @@ const (
 	termCap = 500
 	// termMaxProbes bounds the terms of a query counted.
 	termMaxProbes = 6
-	// termBatch is how many terms one INSERT carries.
-	termBatch = 400
+	// termBatch is how many terms one INSERT carries (fewer on SQLite, whose
+	// pure-Go driver binds parameters in time quadratic in their number).
+	termBatch       = 2000
+	termBatchSQLite = 400
 )
 
 func lowerRunes(s string) []rune {
@@ -211,8 +213,12 @@ func (b base) writeTerms(ctx context.Context, id int64, terms []string) error {
 // insertTerms inserts the terms of many problems, termBatch a statement;
 // a term already there is kept.
 func (b base) insertTerms(ctx context.Context, ids []int64, terms [][]string) error {
+	batch := termBatch
+	if b.dialect != DialectMySQL {
+		batch = termBatchSQLite
+	}
 	var sb strings.Builder
-	args := make([]any, 0, 2*termBatch)
+	args := make([]any, 0, 2*batch)
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
@@ -238,7 +244,7 @@ func (b base) insertTerms(ctx context.Context, ids []int64, terms [][]string) er
 			}
 			sb.WriteString("(?,?)")
 			args = append(args, t, id)
-			if len(args) == 2*termBatch {
+			if len(args) == 2*batch {
 				if err := flush(); err != nil {
 					return err
 				}
@@ -263,9 +269,9 @@ func (b base) retextTerms(ctx context.Context, id int64, old, new []string) erro
 			added = append(added, t)
 		}
 	}
-	for start := 0; start < len(gone); start += termBatch {
+	for start := 0; start < len(gone); start += termBatchSQLite {
 		if err := b.db(ctx).Exec("DELETE FROM problem_terms WHERE problem_id = ? AND term IN ?", id,
-			gone[start:min(len(gone), start+termBatch)]).Error; err != nil {
+			gone[start:min(len(gone), start+termBatchSQLite)]).Error; err != nil {
 			return fmt.Errorf("problem terms: %w", err)
 		}
 	}
