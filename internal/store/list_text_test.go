@@ -20,10 +20,10 @@ import (
 func TestProblemTextSearchUsesTerms(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 2026))
-	w := newListWorld(t, rng, 300)
+	w := newListWorld(t, rng, 600)
 	ctx := t.Context()
 	code := w.problems[17].Code
-	for _, text := range []string{"整改", code, code[8:], code[5:11], "pump", "alve", "明纪", "不存在", "zzqx", "整改 pump"} {
+	for _, text := range []string{"整改", code, code[8:], code[6:13], "pump", "alve", "明纪", "不存在", "zzqx", "整改 pump"} {
 		q := app.ProblemQuery{Scope: app.Scope{All: true}, Text: text, Limit: 20, Today: w.today, YellowDays: 3,
 			Statuses: []domain.Status{domain.StatusAssigned, domain.StatusClosed}}
 		stmt, args, err := store.ListStatement(ctx, w.db, q)
@@ -52,6 +52,24 @@ func TestProblemTextSearchUsesTerms(t *testing.T) {
 	}
 	if strings.Contains(stmt, "problem_terms") {
 		t.Fatalf("one character has no term to read: %s", stmt)
+	}
+	// Every description has 说明, more postings than are counted: alone it
+	// walks them newest first; under a status the plan walks the problems.
+	q := app.ProblemQuery{Scope: app.Scope{All: true}, Text: "说明", Limit: 20}
+	stmt, args, err := store.ListStatement(ctx, w.db, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stmt, "ORDER BY t.problem_id DESC") {
+		t.Fatalf("a common text alone is not walked in its postings: %s", stmt)
+	}
+	explain(t, w.db, q.Text, stmt, args)
+	q.Statuses = []domain.Status{domain.StatusRectifying}
+	if stmt, _, err = store.ListStatement(ctx, w.db, q); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stmt, "problem_terms") {
+		t.Fatalf("a common text under a status walks its postings: %s", stmt)
 	}
 }
 
