@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,7 +69,7 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs.BoolVar(&o.retry, "retry", false, "fault mode: writes carry an Idempotency-Key and are retried with it after a 503 or a lost answer; "+
 		"afterwards the audit trail proves each landed exactly once (needs --db)")
 	fs.IntVar(&o.loseAnswers, "lose-answers", 0, "with --retry: percent of write answers the tool drops after they arrived, as a network would")
-	fs.Func("list-kinds", "the list's kinds of filter, comma-separated (default: all but the q- text searches): "+strings.Join(listKinds, ", "), func(v string) error {
+	fs.Func("list-kinds", "the list's kinds of filter, comma-separated (default: all): "+strings.Join(listKinds, ", "), func(v string) error {
 		for _, k := range strings.Split(v, ",") {
 			if k = strings.TrimSpace(k); !contains(listKinds, k) {
 				return fmt.Errorf("%q: want some of %s", k, strings.Join(listKinds, ", "))
@@ -544,18 +543,12 @@ func (c *client) step(ctx context.Context, p *problemRef) *problemRef {
 	return &q
 }
 
-// listKinds are the kinds of filter the list workload can draw from: every
-// filter a user can set, alone or as a console combines them. The text
-// searches look for a title's word, a description's phrase, a problem's code
-// and a word no problem has (the whole table is searched).
-var listKinds = append(slices.Clone(defaultListKinds), "q-title", "q-description", "q-code", "q-none")
-
-// defaultListKinds are drawn unless --list-kinds says otherwise: all but the
-// text searches, which without an index take seconds on a large table and
-// would hold the clients and hide every other figure; they are measured when
-// named.
-var defaultListKinds = []string{"status", "status+severity", "source", "unit-subtree", "category", "assignee", "overdue",
-	"warning", "deadline-week", "created-month", "status+team"}
+// listKinds are the kinds of filter the list workload draws from: every
+// filter a user can set, alone or as a console combines them, and the text
+// searches for a title's word, a description's phrase, a problem's code and a
+// word no problem has.
+var listKinds = []string{"status", "status+severity", "source", "unit-subtree", "category", "assignee", "overdue",
+	"warning", "deadline-week", "created-month", "status+team", "q-title", "q-description", "q-code", "q-none"}
 
 func (c *client) listPath() (as, path, kind string) {
 	as = "verifier-1"
@@ -567,7 +560,7 @@ func (c *client) listPath() (as, path, kind string) {
 	v := url.Values{}
 	kinds := c.kinds
 	if len(kinds) == 0 {
-		kinds = defaultListKinds
+		kinds = listKinds
 	}
 	k := kinds[c.rng.IntN(len(kinds))]
 	switch k {

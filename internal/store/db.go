@@ -336,7 +336,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	for _, r := range results {
 		db.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
 	}
-	return nil
+	return db.backfillTerms(ctx)
 }
 
 // Tx runs fn in a transaction and retries the whole of it, with jittered

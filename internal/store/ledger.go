@@ -171,7 +171,12 @@ func (r ledgerRepo) InsertProblems(ctx context.Context, ps []*domain.Problem) er
 			return fmt.Errorf("inserted problem %s not found", p.Code)
 		}
 	}
-	return nil
+	pids := make([]int64, len(ps))
+	terms := make([][]string, len(ps))
+	for i, p := range ps {
+		pids[i], terms[i] = p.ID, textTerms(p.Title, p.Description, p.Code)
+	}
+	return r.insertTerms(ctx, pids, terms)
 }
 
 // insertBatch is how many rows one multi-row INSERT carries. The pure-Go

@@ -23,6 +23,24 @@ func ListEveryPlan(ctx context.Context, db *DB, q app.ProblemQuery) (map[string]
 	bounds, bargs := createdBounds(q, db.dialect)
 	whole, split := listSides(q, t)
 	out := map[string][]int64{}
+	if q.Text != "" && q.Limit > 0 {
+		// The search by each of its terms, read whole and walked in order.
+		for i, pr := range queryProbes(q.Text) {
+			for _, ordered := range []bool{false, true} {
+				if ordered && pr.eq == "" {
+					continue
+				}
+				p := listPlan{sides: []listSide{{preds: listFilter(q)}}, branches: []listBranch{{}}, bounds: bounds, bargs: bargs,
+					limit: q.Limit, text: &textPlan{probe: pr, ordered: ordered}, before: q.BeforeID}
+				var ids []int64
+				stmt, args := p.build(db.dialect)
+				if err := db.gorm.WithContext(ctx).Raw(stmt, args...).Scan(&ids).Error; err != nil {
+					return nil, fmt.Errorf("text plan %d: %w", i, err)
+				}
+				out[fmt.Sprintf("text %d %+v ordered=%v", i, pr, ordered)] = ids
+			}
+		}
+	}
 	for _, sides := range [][]listSide{whole, split} {
 		if sides == nil {
 			continue
@@ -78,3 +96,17 @@ func PreparedStatements(db *DB) []string {
 	}
 	return out
 }
+
+// ListStatement returns the id query the list runs for q.
+func ListStatement(ctx context.Context, db *DB, q app.ProblemQuery) (string, []any, error) {
+	repo := problemRepo{base{g: db.gorm, dialect: db.dialect}}
+	t, err := repo.listTrees(ctx, q)
+	if err != nil {
+		return "", nil, err
+	}
+	stmt, args := planList(q, t, db.dialect).build(db.dialect)
+	return stmt, args, nil
+}
+
+// TextTerms returns the terms the text search stores for these texts.
+func TextTerms(texts ...string) []string { return textTerms(texts...) }

@@ -34,6 +34,7 @@ var (
 	listSeverities = []domain.Severity{domain.SeverityGeneral, domain.SeveritySerious, domain.SeverityCritical}
 	listSources    = []domain.Source{domain.SourceSelfCheck, domain.SourceSpotCheck, domain.SourceInspection, domain.SourceSupervision, domain.SourceReport}
 	listWords      = []string{"整改", "卫生", "纪律", "学习"}
+	listASCII      = []string{"pump", "Valve", "leak-test", "pipe2"}
 )
 
 // newListWorld builds n problems over a unit tree of four levels, the seeded
@@ -103,7 +104,7 @@ func newListWorld(t *testing.T, rng *rand.Rand, n int) *listWorld {
 			created = created.Truncate(time.Second)
 			p := &domain.Problem{
 				Title:       fmt.Sprintf("问题%d%s", i, listWords[rng.IntN(len(listWords))]),
-				Description: "说明" + listWords[rng.IntN(len(listWords))],
+				Description: "说明" + listWords[rng.IntN(len(listWords))] + " " + listASCII[rng.IntN(len(listASCII))],
 				CategoryID:  catIDs[rng.IntN(len(catIDs))], Severity: listSeverities[rng.IntN(3)], Source: listSources[rng.IntN(5)],
 				UnitID: w.units[rng.IntN(len(w.units))].ID, FoundAt: domain.DateOf(created, time.UTC),
 				Status: listStatuses[rng.IntN(len(listStatuses))], Version: 1, CreatedBy: inspector.ID, CreatedAt: created, UpdatedAt: created,
@@ -244,6 +245,32 @@ func (w *listWorld) page(q app.ProblemQuery) []int64 {
 	return out[:min(len(out), q.Limit)]
 }
 
+// randomText draws a text search: a Chinese word or character, an ASCII
+// word or a piece of one, a code or a piece of one, a title's number, or a
+// text no problem has.
+func (w *listWorld) randomText(rng *rand.Rand) string {
+	code := w.problems[rng.IntN(len(w.problems))].Code // WT-2026-000123
+	switch rng.IntN(10) {
+	case 0:
+		return []string{"题", "说", "改"}[rng.IntN(3)]
+	case 1:
+		return listASCII[rng.IntN(len(listASCII))]
+	case 2:
+		return []string{"ump", "alve", "Val", "k-te", "e2", "pipe2 ", "明纪"}[rng.IntN(7)]
+	case 3:
+		return code
+	case 4:
+		return code[8:]
+	case 5:
+		return code[3+rng.IntN(5) : 9+rng.IntN(5)]
+	case 6:
+		return fmt.Sprintf("问题%d", rng.IntN(len(w.problems)))
+	case 7:
+		return []string{"不存在", "zzqx", "WT-1999", "整改 pump"}[rng.IntN(4)]
+	}
+	return listWords[rng.IntN(len(listWords))]
+}
+
 // randomQuery draws a scope and any combination of the filters.
 func (w *listWorld) randomQuery(rng *rand.Rand) app.ProblemQuery {
 	q := app.ProblemQuery{Today: w.today.AddDays(rng.IntN(11) - 5), YellowDays: 1 + rng.IntN(5), Limit: 1 + rng.IntN(60)}
@@ -297,8 +324,8 @@ func (w *listWorld) randomQuery(rng *rand.Rand) app.ProblemQuery {
 		b := rng.IntN(2) == 0
 		q.Overdue = &b
 	}
-	if rng.IntN(10) == 0 {
-		q.Text = listWords[rng.IntN(len(listWords))]
+	if rng.IntN(6) == 0 {
+		q.Text = w.randomText(rng)
 	}
 	if rng.IntN(10) == 0 {
 		q.DeadlineFrom = w.today.AddDays(rng.IntN(30) - 20)

@@ -58,6 +58,7 @@ type listTrees struct {
 	categories    []int64 // the category filter's subtree; nil when there is none
 	unitCount     int
 	categoryCount int
+	text          *textPlan // the text search's terms (terms.go); nil for none
 }
 
 // listTreesSQL returns the statement that reads the subtrees of q, or ""
@@ -96,6 +97,12 @@ func (r problemRepo) listTrees(ctx context.Context, q app.ProblemQuery) (listTre
 	}
 	if q.CategoryPath != "" {
 		t.categories = []int64{}
+	}
+	if q.Text != "" && q.Limit > 0 {
+		var err error
+		if t.text, err = r.textPlanFor(ctx, q.Text); err != nil {
+			return t, err
+		}
 	}
 	stmt, args := listTreesSQL(q)
 	if stmt == "" {
@@ -366,6 +373,8 @@ type listPlan struct {
 	bounds   string // the created-date range's id bounds, or ""
 	bargs    []any
 	limit    int
+	text     *textPlan // the rows are the postings of a term, not an index's
+	before   int64     // the cursor, for the walk of a term's postings
 }
 
 // listStatuses returns the statuses a row may have to pass the status,
@@ -409,6 +418,16 @@ func planList(q app.ProblemQuery, t listTrees, dialect string) listPlan {
 		return p
 	}
 	p.bounds, p.bargs = createdBounds(q, dialect)
+	if t.text != nil && (!t.text.ordered || split == nil && len(whole[0].values) == 0) {
+		// A search's rows are few or found newest first among a term's
+		// postings: the whole filter checks each, with the exact text. A
+		// common text under a filter an index answers (a status, an owner's
+		// scope…) is found faster by that index's walk, checking the text.
+		p.sides = []listSide{{preds: listFilter(q)}}
+		p.branches = []listBranch{{}}
+		p.text, p.before = t.text, q.BeforeID
+		return p
+	}
 	days := len(p.bargs) / 2
 	// The owner's scope is walked as one or as its two sides, whichever is
 	// guessed cheaper.
@@ -715,6 +734,9 @@ func (p listPlan) build(dialect string) (string, []any) {
 	if len(p.branches) == 0 {
 		return "", nil
 	}
+	if p.text != nil {
+		return p.buildText(dialect)
+	}
 	var args []any
 	branch := func(b listBranch) string {
 		s := p.sides[b.side]
@@ -761,3 +783,40 @@ func (p listPlan) build(dialect string) (string, []any) {
 }
 
 // isDuplicate reports a unique-key violation.
+
+// buildText returns the id query of a text search: the problems of one term
+// condition, in a derived table of distinct ids sorted afterwards when they
+// are few, or walked newest first in the term's postings when many, each
+// joined to its row and checked by the whole filter.
+func (p listPlan) buildText(dialect string) (string, []any) {
+	cond, args := p.text.probe.cond()
+	var conds []string
+	sel, join := "SELECT p.id FROM ", " CROSS JOIN problems p ON p.id = t.problem_id"
+	if dialect == DialectMySQL {
+		sel, join = "SELECT STRAIGHT_JOIN p.id FROM ", " JOIN problems p ON p.id = t.problem_id"
+	}
+	var from, order string
+	if p.text.ordered {
+		from, order = "problem_terms t", " ORDER BY t.problem_id DESC"
+		conds = append(conds, cond)
+		if p.before > 0 {
+			conds = append(conds, "t.problem_id < ?")
+			args = append(args, p.before)
+		}
+	} else {
+		from, order = "(SELECT DISTINCT t.problem_id FROM problem_terms t WHERE "+cond+") t", " ORDER BY p.id DESC"
+	}
+	for _, pr := range p.sides[0].preds {
+		conds = append(conds, pr.sql)
+		args = append(args, pr.args...)
+	}
+	if p.bounds != "" {
+		conds = append(conds, p.bounds)
+		args = append(args, p.bargs...)
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	return sel + from + join + where + order + " LIMIT " + strconv.Itoa(p.limit), args
+}

@@ -147,11 +147,21 @@ func (r problemRepo) Create(ctx context.Context, p *domain.Problem) error {
 		return fmt.Errorf("insert problem: %w", err)
 	}
 	p.ID = row.ID
-	return nil
+	return r.writeTerms(ctx, p.ID, textTerms(p.Title, p.Description, p.Code))
 }
 
 func (r problemRepo) Update(ctx context.Context, p *domain.Problem, expected int64) error {
 	row := toProblemRow(p)
+	// The search's terms follow an edit of the title or description: the
+	// old texts are read only when they differ, compared byte for byte.
+	differs := "SELECT title, description, code FROM problems WHERE id = ? AND version = ? AND (title <> ? OR description <> ?)"
+	if r.dialect == DialectMySQL {
+		differs = "SELECT title, description, code FROM problems WHERE id = ? AND version = ? AND (BINARY title <> BINARY ? OR BINARY description <> BINARY ?)"
+	}
+	var old []struct{ Title, Description, Code string }
+	if err := r.db(ctx).Raw(differs, p.ID, expected, row.Title, row.Description).Scan(&old).Error; err != nil {
+		return fmt.Errorf("update problem %d: %w", p.ID, err)
+	}
 	res := r.db(ctx).Table("problems").Where("id = ? AND version = ?", p.ID, expected).Updates(map[string]any{
 		"title": row.Title, "description": row.Description, "category_id": row.CategoryID,
 		"severity": row.Severity, "source": row.Source, "unit_id": row.UnitID, "found_at": row.FoundAt,
@@ -166,6 +176,9 @@ func (r problemRepo) Update(ctx context.Context, p *domain.Problem, expected int
 	}
 	if res.RowsAffected != 1 {
 		return fmt.Errorf("problem %d changed meanwhile (version %d is stale): %w", p.ID, expected, errConflict)
+	}
+	if len(old) == 1 {
+		return r.retextTerms(ctx, p.ID, textTerms(old[0].Title, old[0].Description, old[0].Code), textTerms(p.Title, p.Description, p.Code))
 	}
 	return nil
 }
