@@ -178,7 +178,7 @@ func (r *rig) login(user string) string {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	var out struct {
 		Token string `json:"token"`
 	}
@@ -214,7 +214,7 @@ func (r *rig) call(as, method, path, action string, problemID int64, body any) (
 		r.rec.add(o)
 		return 0, nil
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	o.status, o.retry = res.StatusCode, res.Header.Get("Retry-After")
 	raw, _ := io.ReadAll(res.Body)
 	var p *problemJSON
@@ -351,7 +351,7 @@ func (r *rig) checkDatabase(url string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	counts := map[string]int{}
 	rows, err := db.Query("SELECT request_id, COUNT(*) FROM audit_entries WHERE outcome = 'ok' AND request_id LIKE 'fault-%' GROUP BY request_id")
 	if err != nil {
@@ -374,8 +374,8 @@ func (r *rig) checkDatabase(url string) {
 			continue
 		}
 		n := counts[o.requestID]
-		switch {
-		case o.status == http.StatusOK || o.status == http.StatusCreated:
+		switch o.status {
+		case http.StatusOK, http.StatusCreated:
 			ok++
 			if n != 1 {
 				t.Errorf("%s %s on problem %d succeeded for the client but is in the trail %d times", o.action, o.requestID, o.problemID, n)
@@ -416,7 +416,7 @@ func (r *rig) checkAuditVerify() {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	var v struct {
 		OK       bool   `json:"ok"`
 		Checked  int64  `json:"checked"`

@@ -322,7 +322,7 @@ func (s *apiServer) do(t testing.TB, r req) res {
 	rec := httptest.NewRecorder()
 	s.handler.ServeHTTP(rec, served)
 	resp := rec.Result()
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // a recorder's body, in memory
 	out := res{status: resp.StatusCode, header: resp.Header, body: rec.Body.Bytes()}
 
 	where := fmt.Sprintf("%s %s → %d", r.method, r.path, out.status)

@@ -74,7 +74,7 @@ func Parse(r io.Reader) (*Sheet, error) {
 	if err != nil {
 		return nil, &ParseError{Field: "file", Reason: "is not an .xlsx workbook (save it as Excel Workbook .xlsx; the import template shows the layout)"}
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
 		return nil, &ParseError{Field: "file", Reason: "the workbook has no sheet"}
@@ -87,7 +87,7 @@ func Parse(r io.Reader) (*Sheet, error) {
 	if err != nil {
 		return nil, &ParseError{Field: "file", Reason: "the sheet " + name + " cannot be read"}
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	out := &Sheet{Name: name, Columns: map[string]string{}}
 	var header []string
 	for n := 1; rows.Next(); n++ {
@@ -175,7 +175,8 @@ func RowHash(r Row) string {
 	h := sha256.New()
 	for _, c := range ImportColumns() {
 		v := r.Cells[c]
-		fmt.Fprintf(h, "%s=%d:%s\x1f", c, len(v), v)
+		// a hash's Write never fails
+		_, _ = fmt.Fprintf(h, "%s=%d:%s\x1f", c, len(v), v)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -230,7 +231,7 @@ type Guide struct {
 // that explains each column and lists the accepted categories and units.
 func Template(out io.Writer, g Guide) error {
 	f := excelize.NewFile()
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if err := f.SetSheetName("Sheet1", SheetLedger); err != nil {
 		return err
 	}

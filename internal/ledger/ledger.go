@@ -206,8 +206,14 @@ func (w *xlsxWriter) Write(r *Record) error {
 	return nil
 }
 
-func (w *xlsxWriter) Close(meta Meta) error {
-	defer w.f.Close()
+func (w *xlsxWriter) Close(meta Meta) (err error) {
+	// Close removes the stream writers' temporary files; its failure is
+	// worth reporting when the workbook itself was written.
+	defer func() {
+		if cerr := w.f.Close(); err == nil {
+			err = cerr
+		}
+	}()
 	if err := w.sw.Flush(); err != nil {
 		return err
 	}
