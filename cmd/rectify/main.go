@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
-	cfg, err := config.Parse("rectify "+cmd, args, getenv, stderr)
+	cfg, err := config.ParseChecked("rectify "+cmd, args, getenv, stderr, adapterChecks()) // adapters.go
 	if err != nil {
 		return err
 	}
