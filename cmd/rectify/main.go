@@ -19,6 +19,7 @@ import (
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/audit/witness"
 	"github.com/rectify-team/rectify/internal/config"
 	"github.com/rectify-team/rectify/internal/demo"
 	"github.com/rectify-team/rectify/internal/httpapi"
@@ -117,7 +118,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	}
 	opts = append(opts, signIn...)
 	if cfg.AuditWitness != "" {
-		w, err := audit.NewWitness(cfg.AuditWitness, cfg.AuditWitnessKey)
+		w, err := witness.NewClient(cfg.AuditWitness, cfg.AuditWitnessKey)
 		if err != nil {
 			return err
 		}

@@ -221,3 +221,10 @@ func (k *Keys) OpenNote(signedNote string) (*Checkpoint, int, error) {
 	}
 	return cp, int(ints[1]), nil
 }
+
+// WitnessHead is the newest checkpoint a witness has co-signed (package
+// witness asks witnesses over HTTP).
+type WitnessHead struct {
+	Number int64
+	Root   string
+}
