@@ -23,6 +23,7 @@ import (
 	"github.com/rectify-team/rectify/internal/config"
 	"github.com/rectify-team/rectify/internal/demo"
 	"github.com/rectify-team/rectify/internal/httpapi"
+	"github.com/rectify-team/rectify/internal/ledger"
 	"github.com/rectify-team/rectify/internal/store"
 )
 
@@ -124,7 +125,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		}
 		opts = append(opts, app.WithWitness(w))
 	}
-	svc := app.New(db, keys, appCfg, opts...)
+	svc := app.New(db, keys, appCfg, append(opts, app.WithWorkbookReader(ledger.Parse))...)
 
 	created, generated, err := svc.Bootstrap(ctx, cfg.OrgName, cfg.AdminPassword)
 	if err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/apptest"
 	"github.com/rectify-team/rectify/internal/httpapi"
+	"github.com/rectify-team/rectify/internal/ledger"
 	"github.com/rectify-team/rectify/internal/store"
 	"github.com/rectify-team/rectify/internal/store/storetest"
 )
@@ -99,7 +100,7 @@ func TestDatabaseFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	svc := app.New(db, env.Keys, env.Svc.Config())
+	svc := app.New(db, env.Keys, env.Svc.Config(), app.WithWorkbookReader(ledger.Parse))
 	h, err := httpapi.New(svc, httpapi.Options{})
 	if err != nil {
 		t.Fatal(err)
