@@ -22,19 +22,6 @@ import (
 // The ledger (整改台账): the filtered problem list as an Excel workbook or CSV,
 // and the import of a problem list from a workbook.
 
-var severityLabels = map[domain.Severity]string{
-	domain.SeverityGeneral: "一般", domain.SeveritySerious: "较重", domain.SeverityCritical: "严重",
-}
-
-var sourceLabels = map[domain.Source]string{
-	domain.SourceSelfCheck: "自查", domain.SourceSpotCheck: "抽查", domain.SourceInspection: "检查",
-	domain.SourceSupervision: "督查", domain.SourceReport: "反映",
-}
-
-var warningLabels = map[domain.WarningLevel]string{
-	domain.WarningRed: "红灯", domain.WarningYellow: "黄灯", domain.WarningGreen: "绿灯",
-}
-
 // LedgerPageSize is how many problems the export reads at a time.
 const LedgerPageSize = 500
 
@@ -223,9 +210,9 @@ func (s *Service) ExportLedger(ctx context.Context, c Caller, f ProblemFilter, p
 		}
 		for _, p := range ps {
 			rec := &table.Record{Code: p.Code, Title: p.Title, Description: p.Description, Category: ct.name(p.CategoryID),
-				Severity: severityLabels[p.Severity], Source: sourceLabels[p.Source], Unit: ut.name(p.UnitID),
+				Severity: p.Severity.Label(), Source: p.Source.Label(), Unit: ut.name(p.UnitID),
 				FoundAt: p.FoundAt.String(), Measures: p.Measures, Deadline: p.Deadline.String(), Status: p.Status.Label(),
-				Warning: warningLabels[p.Warning(today, yellow)], Reworks: strconv.Itoa(p.ReworkCount),
+				Warning: p.Warning(today, yellow).Label(), Reworks: strconv.Itoa(p.ReworkCount),
 				Extensions: strconv.Itoa(p.ExtensionCount), CreatedAt: p.CreatedAt.In(loc).Format("2006-01-02 15:04"),
 				Dimension: ct.top(p.CategoryID), Overdue: p.Overdue(today), Closed: p.Status == domain.StatusClosed,
 				ClosedOnTime: p.ClosedOnTime != nil && *p.ClosedOnTime}
@@ -279,10 +266,10 @@ func (s *Service) LedgerGuide(ctx context.Context) (table.Guide, error) {
 		g.Units = append(g.Units, ut.name(u.ID))
 	}
 	for _, sv := range domain.Severities() {
-		g.Severities = append(g.Severities, severityLabels[sv])
+		g.Severities = append(g.Severities, sv.Label())
 	}
 	for _, src := range domain.Sources() {
-		g.Sources = append(g.Sources, sourceLabels[src])
+		g.Sources = append(g.Sources, src.Label())
 	}
 	return g, nil
 }
@@ -644,14 +631,14 @@ func (s *Service) importFields(ctx context.Context, r Repos, row table.Row, toda
 	}
 	if v := row.Get(table.ColSeverity); v == "" {
 		fail(table.ColSeverity, "is required")
-	} else if sv, found := fromLabel(severityLabels, v); !found {
+	} else if sv, found := fromLabel(domain.Severities(), v); !found {
 		fail(table.ColSeverity, "%q is not one of 一般, 较重, 严重", v)
 	} else {
 		f.Severity = sv
 	}
 	if v := row.Get(table.ColSource); v == "" {
 		fail(table.ColSource, "is required")
-	} else if src, found := fromLabel(sourceLabels, v); !found {
+	} else if src, found := fromLabel(domain.Sources(), v); !found {
 		fail(table.ColSource, "%q is not one of 自查, 抽查, 检查, 督查, 反映", v)
 	} else {
 		f.Source = src
@@ -704,9 +691,12 @@ func importDate(v string) (domain.Date, error) {
 	return domain.ParseDate(t.Format(time.DateOnly))
 }
 
-func fromLabel[K ~string](labels map[K]string, v string) (K, bool) {
-	for k, label := range labels {
-		if v == label || strings.EqualFold(v, string(k)) {
+func fromLabel[K interface {
+	~string
+	Label() string
+}](values []K, v string) (K, bool) {
+	for _, k := range values {
+		if v == k.Label() || strings.EqualFold(v, string(k)) {
 			return k, true
 		}
 	}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/rectify-team/rectify/internal/domain"
 )
 
 // Summary counts the rows written, for the summary sheet (汇总).
@@ -198,10 +200,10 @@ func summaryLines(meta Meta, s *Summary) []summaryLine {
 		{"导出人", meta.ExportedBy},
 		{"筛选条件", filter},
 		{"问题总数", s.Total},
-		{"已销号", s.Closed},
+		{domain.StatusClosed.Label(), s.Closed},
 		{"按期销号", s.ClosedOnTime},
 		{"超期未销号", s.Overdue},
-		{"销号率", rate(s.Closed, s.Total-s.ByStatus["不予立项"])},
+		{"销号率", rate(s.Closed, s.Total-s.ByStatus[domain.StatusDismissed.Label()])},
 		{"按期销号率", rate(s.ClosedOnTime, s.Closed)},
 	}
 	section := func(title string, m map[string]int, order []string) {
@@ -210,8 +212,12 @@ func summaryLines(meta Meta, s *Summary) []summaryLine {
 			lines = append(lines, summaryLine{k, m[k]})
 		}
 	}
-	section("按状态", s.ByStatus, []string{"已登记", "已交办", "整改中", "待验收", "已销号", "不予立项"})
-	section("按预警", s.ByWarning, []string{"红灯", "黄灯", "绿灯", "无"})
+	var statuses []string
+	for _, st := range domain.Statuses() {
+		statuses = append(statuses, st.Label())
+	}
+	section("按状态", s.ByStatus, statuses)
+	section("按预警", s.ByWarning, []string{domain.WarningRed.Label(), domain.WarningYellow.Label(), domain.WarningGreen.Label(), "无"})
 	section("按责任单位", s.ByUnit, nil)
 	section("按类别", s.ByDimension, nil)
 	return lines
