@@ -144,7 +144,7 @@ func loopbackBase(u string) (string, error) {
 	if strings.EqualFold(host, "localhost") {
 		addrs, err := net.LookupIP(host)
 		if err != nil || len(addrs) == 0 {
-			return "", fmt.Errorf("--url: resolve localhost: %v", err)
+			return "", fmt.Errorf("--url: resolve localhost: %w", err)
 		}
 		ips = addrs
 	} else if ip := net.ParseIP(host); ip != nil {
@@ -272,7 +272,7 @@ func (s *session) login(ctx context.Context, username string) error {
 	if err != nil {
 		return fmt.Errorf("login %s: %w", username, err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	var out struct {
 		Token string `json:"token"`
 		User  struct {
@@ -361,7 +361,7 @@ func (s *session) send(ctx context.Context, as, method, path string, body any, k
 	if err != nil {
 		return 0, nil, 0, err
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	b, err := io.ReadAll(res.Body)
 	var wait time.Duration
 	if secs, e := strconv.Atoi(res.Header.Get("Retry-After")); e == nil && secs >= 0 {
@@ -727,7 +727,7 @@ type result struct {
 	LoadAvg [2]float64 `json:"loadavg"`
 }
 
-func drive(ctx context.Context, o runOpts, stdout io.Writer) error {
+func drive(ctx context.Context, o runOpts, stdout io.Writer) (err error) {
 	maxC := 0
 	for _, c := range o.clients {
 		maxC = max(maxC, c)
@@ -748,7 +748,12 @@ func drive(ctx context.Context, o runOpts, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		// The results are appended: a failed close may have lost the last of them.
+		defer func() {
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("--json %s: %w", o.jsonPath, cerr)
+			}
+		}()
 		jsonOut = f
 	}
 	dbName := serverDialect(o.db)
@@ -771,9 +776,11 @@ func drive(ctx context.Context, o runOpts, stdout io.Writer) error {
 	emit := func(r result) {
 		r.Label = r.Label + o.label
 		b, _ := json.Marshal(r)
-		fmt.Fprintln(stdout, string(b))
+		// console output; nothing to do if it fails
+		_, _ = fmt.Fprintln(stdout, string(b))
 		if jsonOut != nil {
-			fmt.Fprintln(jsonOut, string(b))
+			// console output; nothing to do if it fails
+			_, _ = fmt.Fprintln(jsonOut, string(b))
 		}
 		results = append(results, r)
 	}
@@ -810,6 +817,7 @@ func drive(ctx context.Context, o runOpts, stdout io.Writer) error {
 	e.print(stdout)
 	if jsonOut != nil {
 		b, _ := json.Marshal(e)
+		// console output; nothing to do if it fails
 		_, _ = fmt.Fprintln(jsonOut, string(b))
 	}
 	if !e.OK {

@@ -43,7 +43,8 @@ Run "rectify-load COMMAND -h" for the flags.`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stdout, usage)
+		// console output; nothing to do if it fails
+		_, _ = fmt.Fprintln(stdout, usage)
 		return nil
 	}
 	cmd, args := args[0], args[1:]
@@ -55,7 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "startup":
 		return startupCmd(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, usage)
+		// console output; nothing to do if it fails
+		_, _ = fmt.Fprintln(stdout, usage)
 		return nil
 	}
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)

@@ -51,7 +51,8 @@ func percentiles(ds []time.Duration, qs ...float64) []time.Duration {
 
 func printTable(w io.Writer, rs []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kind\tdb\tworkload\tclients\treq/s\tops/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\terrors\tlimit/s\tratio\tRSS peak MB\tload\t")
+	// console output; nothing to do if it fails
+	_, _ = fmt.Fprintln(tw, "kind\tdb\tworkload\tclients\treq/s\tops/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\terrors\tlimit/s\tratio\tRSS peak MB\tload\t")
 	for _, r := range rs {
 		lim, ratio, rss := "", "", ""
 		if r.LimitRPS > 0 {
@@ -60,7 +61,8 @@ func printTable(w io.Writer, rs []result) {
 		if r.RSSPeakMB > 0 {
 			rss = strconv.FormatFloat(r.RSSPeakMB, 'f', 1, 64)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\t%s\t%s\t%s\t%s\t%.1f\t\n", r.Kind, r.DB, r.Workload, r.Clients,
+		// console output; nothing to do if it fails
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\t%s\t%s\t%s\t%s\t%.1f\t\n", r.Kind, r.DB, r.Workload, r.Clients,
 			r.RPS, r.OpsPerS, r.P50ms, r.P95ms, r.P99ms, r.MaxMs, errorSummary(r), lim, ratio, rss, r.LoadAvg[0])
 	}
 	_ = tw.Flush()
@@ -119,7 +121,7 @@ func procStatusKB(pid int, field string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
@@ -199,9 +201,11 @@ func soakReporter(s *session, m *measurement, w string, n int, o runOpts, rss *r
 			}
 			last = now
 			b, _ := json.Marshal(line)
-			fmt.Fprintln(stdout, string(b))
+			// console output; nothing to do if it fails
+			_, _ = fmt.Fprintln(stdout, string(b))
 			if jsonOut != nil {
-				fmt.Fprintln(jsonOut, string(b))
+				// console output; nothing to do if it fails
+				_, _ = fmt.Fprintln(jsonOut, string(b))
 			}
 		}
 	}()
@@ -220,10 +224,13 @@ func scrapeGauge(s *session, name string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	body, err := io.ReadAll(res.Body)
-	if err != nil || res.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("metrics: %d %v", res.StatusCode, err)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: %w", err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("metrics: %d", res.StatusCode)
 	}
 	for _, line := range strings.Split(string(body), "\n") {
 		if strings.HasPrefix(line, name+" ") || strings.HasPrefix(line, name+"{") {

@@ -30,7 +30,7 @@ func (s *server) upload(token, name string, content []byte, wantStatus int) map[
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	raw, _ := io.ReadAll(res.Body)
 	if res.StatusCode != wantStatus {
 		s.t.Fatalf("upload %s: status %d, want %d: %s", name, res.StatusCode, wantStatus, raw)
@@ -59,7 +59,7 @@ func (s *server) checkStoredUnderDataDir(dataDir, token string, att map[string]a
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	got, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 || !bytes.Equal(got, content) || res.Header.Get("X-Content-Type-Options") != "nosniff" {
 		s.t.Fatalf("download: %d %v", res.StatusCode, res.Header)

@@ -12,15 +12,18 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // deadlines need the zone database even on minimal images
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/audit/witness"
 	"github.com/rectify-team/rectify/internal/config"
 	"github.com/rectify-team/rectify/internal/demo"
 	"github.com/rectify-team/rectify/internal/httpapi"
+	"github.com/rectify-team/rectify/internal/ledger"
 	"github.com/rectify-team/rectify/internal/store"
 )
 
@@ -49,12 +52,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve", "migrate":
 	case "help":
-		fmt.Fprintln(stdout, usage)
+		// help on a closed stdout has no one to tell
+		_, _ = fmt.Fprintln(stdout, usage)
 		return nil
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
-	cfg, err := config.Parse("rectify "+cmd, args, getenv, stderr)
+	cfg, err := config.ParseChecked("rectify "+cmd, args, getenv, stderr, adapterChecks()) // adapters.go
 	if err != nil {
 		return err
 	}
@@ -64,7 +68,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Warn("closing the database", "err", err)
+			return
+		}
+		log.Info("database closed")
+	}()
 	if cmd == "migrate" {
 		return db.Migrate(ctx)
 	}
@@ -109,21 +119,24 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	}
 	opts = append(opts, signIn...)
 	if cfg.AuditWitness != "" {
-		w, err := audit.NewWitness(cfg.AuditWitness, cfg.AuditWitnessKey)
+		w, err := witness.NewClient(cfg.AuditWitness, cfg.AuditWitnessKey)
 		if err != nil {
 			return err
 		}
 		opts = append(opts, app.WithWitness(w))
 	}
-	svc := app.New(db, keys, appCfg, opts...)
+	svc := app.New(db, keys, appCfg, append(opts, app.WithWorkbookReader(ledger.Parse))...)
 
 	created, generated, err := svc.Bootstrap(ctx, cfg.OrgName, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("create the first admin: %w", err)
 	}
 	if created && generated != "" {
-		fmt.Fprintf(stdout, "\nFirst start: created user \"admin\" with the generated password\n\n    %s\n\n"+
-			"It is shown only this once. Set RECTIFY_ADMIN_PASSWORD to choose it instead.\n\n", generated)
+		// Shown only here: if it cannot be shown, nobody can sign in as admin.
+		if _, err := fmt.Fprintf(stdout, "\nFirst start: created user \"admin\" with the generated password\n\n    %s\n\n"+
+			"It is shown only this once. Set RECTIFY_ADMIN_PASSWORD to choose it instead.\n\n", generated); err != nil {
+			return fmt.Errorf("show the generated admin password: %w", err)
+		}
 	}
 	if cfg.Demo {
 		if err := demo.Load(ctx, db, keys, appCfg, stdout); err != nil {
@@ -162,33 +175,34 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	}
 	defer stopMetrics()
 
+	loops := &background{log: log}
+	defer loops.wait() // after stopBG below, before the database closes
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
-	go checkpointLoop(bg, svc, cfg.CheckpointInterval, log)
-	go idempotencyPurgeLoop(bg, svc, log) // evidence.go
-	go warmBoard(bg, svc, log)            // board.go
-	go memoryLimitLoop(bg, log)           // memory.go
-	instance := instanceName(cfg)         // notify.go
-	schedulerDone := make(chan struct{})
+	loops.run("checkpoint", func() { checkpointLoop(bg, svc, cfg.CheckpointInterval, log) })
+	loops.run("purge", func() { idempotencyPurgeLoop(bg, svc, log) }) // evidence.go
+	loops.run("board", func() { warmBoard(bg, svc, log) })            // board.go
+	loops.run("memory", func() { memoryLimitLoop(bg, log) })          // memory.go
+	instance := instanceName(cfg)                                     // notify.go
 	if cfg.Notify.SchedulerInterval > 0 {
-		go func() {
-			defer close(schedulerDone)
-			schedulerLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
-		}()
+		loops.run("scheduler", func() { schedulerLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log) })
 	} else {
-		close(schedulerDone)
 		log.Info("no scheduler on this instance (RECTIFY_SCHEDULER_INTERVAL=0): escalations and re-check reminders run elsewhere")
 	}
-	go dispatchLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log)
+	loops.run("dispatcher", func() { dispatchLoop(bg, svc, instance, cfg.Notify.SchedulerInterval, log) })
 	if cfg.SignIn.LDAP != nil && cfg.SignIn.SyncInterval > 0 {
-		go directorySyncLoop(bg, svc, instance, cfg.SignIn.SyncInterval, log) // signin.go
+		loops.run("directory-sync", func() { directorySyncLoop(bg, svc, instance, cfg.SignIn.SyncInterval, log) }) // signin.go
+	}
+	if extra, ok := ctx.Value(extraLoopKey{}).(func(context.Context)); ok {
+		loops.run("extra", func() { extra(bg) })
 	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("rectify serving", "addr", ln.Addr().String(), "db", db.Dialect(), "tz", cfg.Location.String(),
 		"audit_key", keys.VerifierKey(), "startup", time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(stdout, "Rectify is listening on http://%s/ (the console; the API is at /api/v1)\n", ln.Addr())
+	// the log says it too; stdout may be closed
+	_, _ = fmt.Fprintf(stdout, "Rectify is listening on http://%s/ (the console; the API is at /api/v1)\n", ln.Addr())
 
 	select {
 	case err := <-errc:
@@ -202,9 +216,9 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	stopBG()
+	loops.wait()
 	// The scheduler's lease goes to whichever instance's next pass comes first.
 	if cfg.Notify.SchedulerInterval > 0 {
-		<-schedulerDone
 		if err := svc.ReleaseScheduler(shutdownCtx, instance); err != nil {
 			log.Warn("scheduler lease not given up; it runs out by itself", "err", err)
 		}
@@ -219,6 +233,28 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	log.Info("stopped")
 	return nil
 }
+
+// extraLoopKey carries, in a test's context only, one more loop for serve to
+// run: one that takes its time to return once stopped, as a pass in progress
+// would, so that the test can see serve wait for it.
+type extraLoopKey struct{}
+
+// background runs serve's loops. serve waits for every one to return before
+// the database closes, so that none finds a closed pool mid-pass.
+type background struct {
+	wg  sync.WaitGroup
+	log *slog.Logger
+}
+
+func (b *background) run(name string, loop func()) {
+	b.wg.Go(func() {
+		defer b.log.Info("background loop stopped", "loop", name)
+		loop()
+	})
+}
+
+// wait returns once every loop has; a second call returns at once.
+func (b *background) wait() { b.wg.Wait() }
 
 // checkpointLoop signs the audit heads periodically.
 func checkpointLoop(ctx context.Context, svc *app.Service, every time.Duration, log *slog.Logger) {

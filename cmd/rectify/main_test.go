@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -72,7 +73,7 @@ func freeAddr(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }() // only reserved a free port
 	return ln.Addr().String()
 }
 
@@ -97,7 +98,7 @@ func startAt(t *testing.T, addr string, env []string, args ...string) *server {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if res, err := http.Get(s.base + "/readyz"); err == nil {
-			res.Body.Close()
+			_ = res.Body.Close()
 			if res.StatusCode == 200 {
 				return s
 			}
@@ -106,6 +107,29 @@ func startAt(t *testing.T, addr string, env []string, args ...string) *server {
 	}
 	t.Fatalf("server did not become ready:\n%s", s.out)
 	return nil
+}
+
+// loopsStoppedBeforeClose checks in a stopped server's log that each named
+// background loop returned before the database was closed. The log is text
+// or JSON.
+func loopsStoppedBeforeClose(t *testing.T, out string, loops ...string) {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	closed := slices.IndexFunc(lines, func(l string) bool {
+		return strings.Contains(l, `msg="database closed"`) || strings.Contains(l, `"msg":"database closed"`)
+	})
+	if closed < 0 {
+		t.Fatalf("the database's closing is not in the log:\n%s", out)
+	}
+	for _, name := range loops {
+		i := slices.IndexFunc(lines, func(l string) bool {
+			return strings.Contains(l, "background loop stopped") &&
+				(strings.HasSuffix(l, " loop="+name) || strings.Contains(l, `"loop":"`+name+`"`))
+		})
+		if i < 0 || i > closed {
+			t.Errorf("the %s loop did not stop before the database closed:\n%s", name, out)
+		}
+	}
 }
 
 // stop sends SIGTERM and waits for a clean exit.
@@ -139,7 +163,7 @@ func (s *server) call(method, path, token string, body any, wantStatus int) map[
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	raw, _ := io.ReadAll(res.Body)
 	if res.StatusCode != wantStatus {
 		s.t.Fatalf("%s %s: status %d, want %d: %s", method, path, res.StatusCode, wantStatus, raw)
@@ -202,6 +226,7 @@ func TestBinaryClosedLoop(t *testing.T) {
 	if !strings.Contains(s.out.String(), `"msg":"stopped"`) {
 		t.Fatalf("no clean stop in the log:\n%s", s.out)
 	}
+	loopsStoppedBeforeClose(t, s.out.String(), "checkpoint", "purge", "board", "memory", "scheduler", "dispatcher")
 	// The final checkpoint of a clean stop, which signs the verification, is
 	// the checkpoint log's last line, beside the key.
 	logged, err := os.ReadFile(filepath.Join(dir, "data", "audit-checkpoints.log"))
@@ -258,6 +283,37 @@ func TestBinaryFirstStartGeneratesPassword(t *testing.T) {
 		t.Fatal("the password was printed again on the second start")
 	}
 	s2.stop()
+}
+
+// TestServeWaitsForItsLoops: a loop still busy when the stop comes returns
+// before the database closes, as do all the others.
+func TestServeWaitsForItsLoops(t *testing.T) {
+	slow := func(ctx context.Context) {
+		<-ctx.Done()
+		time.Sleep(time.Second)
+	}
+	env := map[string]string{"RECTIFY_DB": storetest.URL(t), "RECTIFY_DATA_DIR": t.TempDir(), "RECTIFY_ADDR": freeAddr(t),
+		"RECTIFY_ADMIN_PASSWORD": "admin-secret-1"}
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), extraLoopKey{}, slow))
+	defer cancel()
+	out := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, out, out) }()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), "rectify serving"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not serving:\n%s", out)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v\n%s", err, out)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("serve did not return:\n%s", out)
+	}
+	loopsStoppedBeforeClose(t, out.String(), "extra", "checkpoint", "purge", "board", "memory", "scheduler", "dispatcher")
 }
 
 func TestMigrateCommand(t *testing.T) {

@@ -22,7 +22,7 @@ func notifyPolicies(cfg *config.Config, appCfg *app.Config) []app.Option {
 		return nil
 	}
 	sender := webhook.New(&http.Client{Timeout: webhookTimeout}, nil)
-	return []app.Option{app.WithWebhooks(webhook.NewHooks(cfg.Notify.Webhooks, sender))}
+	return []app.Option{app.WithWebhooks(webhook.NewHooks(webhookTargets(cfg.Notify.Webhooks), sender))}
 }
 
 // webhookTimeout bounds one delivery attempt; the outbox's claim (a minute) outlasts it.

@@ -19,7 +19,7 @@ func signInOptions(ctx context.Context, cfg *config.Config, log *slog.Logger) ([
 	check, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if lc := cfg.SignIn.LDAP; lc != nil {
-		dir, err := ldapauth.New(*lc)
+		dir, err := ldapauth.New(ldapConfig(*lc))
 		if err != nil {
 			return nil, err
 		}
@@ -30,7 +30,7 @@ func signInOptions(ctx context.Context, cfg *config.Config, log *slog.Logger) ([
 			Mapping: appMapping(cfg.SignIn.LDAPMapping)}))
 	}
 	if oc := cfg.SignIn.OIDC; oc != nil {
-		prov, err := oidcauth.New(*oc)
+		prov, err := oidcauth.New(oidcConfig(*oc))
 		if err != nil {
 			return nil, err
 		}

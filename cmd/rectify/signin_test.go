@@ -99,6 +99,7 @@ func TestBinaryDirectoryDownAtStart(t *testing.T) {
 	s.call("POST", "/auth/login", "", map[string]any{"username": "someone", "password": "x"}, http.StatusServiceUnavailable)
 	s.call("POST", "/auth/login", "", map[string]any{"username": "admin", "password": "admin-secret-1"}, http.StatusOK)
 	s.stop()
+	loopsStoppedBeforeClose(t, s.out.String(), "directory-sync", "scheduler", "dispatcher", "checkpoint")
 
 	// A plain ldap:// URL without StartTLS is refused at start, with the reason.
 	cmd := exec.Command(binary, "serve", "--addr", freeAddr(t))

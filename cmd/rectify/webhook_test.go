@@ -103,7 +103,9 @@ func TestBinaryKilledMidDelivery(t *testing.T) {
 	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	<-s.done
+	if err := <-s.done; err == nil {
+		t.Fatal("a killed server exited cleanly")
+	}
 	if got := len(target.received()); got != 3 {
 		t.Fatalf("%d events acknowledged before the kill, want 3", got)
 	}

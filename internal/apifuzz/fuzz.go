@@ -201,7 +201,7 @@ func (f *Fuzzer) build(o operation, wantValid bool) built {
 		if p.In == "header" && (p.Name == "X-Request-ID") && !spoil {
 			continue
 		}
-		if !p.Required && !spoil && !(p.In == "path") && !g.chance(0.35) {
+		if !p.Required && !spoil && p.In != "path" && !g.chance(0.35) {
 			continue
 		}
 		var v any

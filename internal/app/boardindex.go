@@ -518,9 +518,10 @@ func (b *boardIndex) totals(m *boardMatch, today, yellowEnd domain.Date) *boardT
 		case isClosed:
 			u.closed++
 			c.closed++
-			if r.onTime == 1 {
+			switch r.onTime {
+			case 1:
 				t.closedOnTime++
-			} else if r.onTime == 0 {
+			case 0:
 				t.closedLate++
 			}
 			if r.closed != 0 && r.created != 0 && r.closed >= r.created {
@@ -616,7 +617,7 @@ func (b *boardIndex) trend(m *boardMatch, instants []time.Time, dates []domain.D
 				missed[k]++
 			}
 		}
-		if r.created < start && !(isClosed && r.closed < start) && !(isDismissed && r.updated < start) {
+		if r.created < start && (!isClosed || r.closed >= start) && (!isDismissed || r.updated >= start) {
 			baseline++
 		}
 	}

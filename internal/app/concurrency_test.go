@@ -327,7 +327,7 @@ func TestConcurrentAppendsToOneStreamVerifyWithAMovingClock(t *testing.T) {
 				// Refused for a stale If-Match; each refusal is appended in its own transaction.
 				_, err := e.Svc.Urge(t.Context(), e.Caller("verifier"), p.ID, 1, "过期的版本")
 				if !errors.Is(err, domain.ErrPreconditionFailed) {
-					return fmt.Errorf("stale urge: %v", err)
+					return fmt.Errorf("stale urge: %w", err)
 				}
 				return nil
 			}

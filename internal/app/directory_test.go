@@ -323,7 +323,7 @@ func TestUnreachableDirectoryLocksNobodyLocalOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	_ = ln.Close() // only reserved a free port
 	e := apptest.New(t)
 	d, err := ldapauth.New(ldapauth.Config{URL: "ldap://" + addr, AllowPlain: true, BaseDN: "dc=example,dc=org",
 		UserFilter: "(uid={username})", Timeout: time.Second})

@@ -16,24 +16,11 @@ import (
 
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
-	"github.com/rectify-team/rectify/internal/ledger"
+	"github.com/rectify-team/rectify/internal/ledger/table"
 )
 
 // The ledger (整改台账): the filtered problem list as an Excel workbook or CSV,
 // and the import of a problem list from a workbook.
-
-var severityLabels = map[domain.Severity]string{
-	domain.SeverityGeneral: "一般", domain.SeveritySerious: "较重", domain.SeverityCritical: "严重",
-}
-
-var sourceLabels = map[domain.Source]string{
-	domain.SourceSelfCheck: "自查", domain.SourceSpotCheck: "抽查", domain.SourceInspection: "检查",
-	domain.SourceSupervision: "督查", domain.SourceReport: "反映",
-}
-
-var warningLabels = map[domain.WarningLevel]string{
-	domain.WarningRed: "红灯", domain.WarningYellow: "黄灯", domain.WarningGreen: "绿灯",
-}
 
 // LedgerPageSize is how many problems the export reads at a time.
 const LedgerPageSize = 500
@@ -164,7 +151,7 @@ func noteOf(e *audit.Entry) string {
 // ExportLedger writes every problem the caller may list with the filter, page
 // by page (pageSize problems at a time, so that a large ledger is never held
 // in memory), as ledger records to w. It returns the number of rows.
-func (s *Service) ExportLedger(ctx context.Context, c Caller, f ProblemFilter, pageSize int, w ledger.Writer) (int, error) {
+func (s *Service) ExportLedger(ctx context.Context, c Caller, f ProblemFilter, pageSize int, w table.Writer) (int, error) {
 	if pageSize <= 0 {
 		pageSize = LedgerPageSize
 	}
@@ -222,10 +209,10 @@ func (s *Service) ExportLedger(ctx context.Context, c Caller, f ProblemFilter, p
 			byProblem[e.ObjectID] = x
 		}
 		for _, p := range ps {
-			rec := &ledger.Record{Code: p.Code, Title: p.Title, Description: p.Description, Category: ct.name(p.CategoryID),
-				Severity: severityLabels[p.Severity], Source: sourceLabels[p.Source], Unit: ut.name(p.UnitID),
+			rec := &table.Record{Code: p.Code, Title: p.Title, Description: p.Description, Category: ct.name(p.CategoryID),
+				Severity: p.Severity.Label(), Source: p.Source.Label(), Unit: ut.name(p.UnitID),
 				FoundAt: p.FoundAt.String(), Measures: p.Measures, Deadline: p.Deadline.String(), Status: p.Status.Label(),
-				Warning: warningLabels[p.Warning(today, yellow)], Reworks: strconv.Itoa(p.ReworkCount),
+				Warning: p.Warning(today, yellow).Label(), Reworks: strconv.Itoa(p.ReworkCount),
 				Extensions: strconv.Itoa(p.ExtensionCount), CreatedAt: p.CreatedAt.In(loc).Format("2006-01-02 15:04"),
 				Dimension: ct.top(p.CategoryID), Overdue: p.Overdue(today), Closed: p.Status == domain.StatusClosed,
 				ClosedOnTime: p.ClosedOnTime != nil && *p.ClosedOnTime}
@@ -260,18 +247,18 @@ func cmpOr(s, fallback string) string {
 }
 
 // LedgerGuide lists what the import template offers as accepted values.
-func (s *Service) LedgerGuide(ctx context.Context) (ledger.Guide, error) {
+func (s *Service) LedgerGuide(ctx context.Context) (table.Guide, error) {
 	r := s.store.Read()
 	units, err := r.Units.List(ctx)
 	if err != nil {
-		return ledger.Guide{}, err
+		return table.Guide{}, err
 	}
 	cats, err := r.Categories.List(ctx)
 	if err != nil {
-		return ledger.Guide{}, err
+		return table.Guide{}, err
 	}
 	ut, ct := unitTree(units), categoryTree(cats)
-	g := ledger.Guide{}
+	g := table.Guide{}
 	for _, c := range cats {
 		g.Categories = append(g.Categories, c.Code+"  "+ct.name(c.ID))
 	}
@@ -279,10 +266,10 @@ func (s *Service) LedgerGuide(ctx context.Context) (ledger.Guide, error) {
 		g.Units = append(g.Units, ut.name(u.ID))
 	}
 	for _, sv := range domain.Severities() {
-		g.Severities = append(g.Severities, severityLabels[sv])
+		g.Severities = append(g.Severities, sv.Label())
 	}
 	for _, src := range domain.Sources() {
-		g.Sources = append(g.Sources, sourceLabels[src])
+		g.Sources = append(g.Sources, src.Label())
 	}
 	return g, nil
 }
@@ -314,7 +301,7 @@ type SkippedRow struct {
 
 // pending is a row ready to be created.
 type pending struct {
-	row      ledger.Row
+	row      table.Row
 	hash     string
 	problem  *domain.Problem
 	register domain.Change
@@ -325,10 +312,18 @@ type pending struct {
 // importCells maps the domain's field names to the ledger's columns, so that
 // a validation error names the cell.
 var importCells = map[string]string{
-	"title": ledger.ColTitle, "description": ledger.ColDescription, "category_id": ledger.ColCategory,
-	"severity": ledger.ColSeverity, "source": ledger.ColSource, "unit_id": ledger.ColUnit, "found_at": ledger.ColFoundAt,
-	"assignee_id": ledger.ColAssignee, "deadline": ledger.ColDeadline, "measures": ledger.ColMeasures,
+	"title": table.ColTitle, "description": table.ColDescription, "category_id": table.ColCategory,
+	"severity": table.ColSeverity, "source": table.ColSource, "unit_id": table.ColUnit, "found_at": table.ColFoundAt,
+	"assignee_id": table.ColAssignee, "deadline": table.ColDeadline, "measures": table.ColMeasures,
 }
+
+// WorkbookReader reads an uploaded ledger workbook into rows (ledger.Parse);
+// what is wrong with the file itself is a *table.ParseError.
+type WorkbookReader func(io.Reader) (*table.Sheet, error)
+
+// WithWorkbookReader sets how ImportLedger reads workbooks; without it,
+// imports fail.
+func WithWorkbookReader(r WorkbookReader) Option { return func(s *Service) { s.workbooks = r } }
 
 // ImportLedger registers (and, where a 责任人 is given, assigns) the problems
 // of an .xlsx ledger. Every row is checked first and every error is reported
@@ -348,10 +343,13 @@ func (s *Service) ImportLedger(ctx context.Context, c Caller, filename string, f
 		if err != nil {
 			return err
 		}
+		if s.workbooks == nil {
+			return errors.New("no workbook reader configured (app.WithWorkbookReader)")
+		}
 		sum := sha256.Sum256(body)
-		sheet, err := ledger.Parse(bytes.NewReader(body))
+		sheet, err := s.workbooks(bytes.NewReader(body))
 		if err != nil {
-			var pe *ledger.ParseError
+			var pe *table.ParseError
 			if errors.As(err, &pe) {
 				return domain.Invalid(pe.Field, "%s", pe.Reason)
 			}
@@ -381,7 +379,7 @@ func (s *Service) ImportLedger(ctx context.Context, c Caller, filename string, f
 	return out, nil
 }
 
-func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *ledger.Sheet, fileSum, filename string) (*ImportResult, error) {
+func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *table.Sheet, fileSum, filename string) (*ImportResult, error) {
 	now := s.now()
 	today := domain.DateOf(now, s.cfg.Location)
 	units, err := r.Units.List(ctx)
@@ -400,8 +398,8 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *ledg
 	hashes := make([]string, len(sheet.Rows))
 	var codes []string
 	for i, row := range sheet.Rows {
-		hashes[i] = ledger.RowHash(row)
-		if code := row.Get(ledger.ColCode); code != "" {
+		hashes[i] = table.RowHash(row)
+		if code := row.Get(table.ColCode); code != "" {
 			codes = append(codes, strings.ToUpper(code))
 		}
 	}
@@ -421,7 +419,7 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *ledg
 		codeRow = map[string]int{} // code → row
 		people  = map[string]importPerson{}
 	)
-	bad := func(row ledger.Row, col, format string, args ...any) {
+	bad := func(row table.Row, col, format string, args ...any) {
 		v.Add(sheet.Cell(row.Number, col), format, args...)
 	}
 	for i, row := range sheet.Rows {
@@ -436,14 +434,14 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *ledg
 		}
 		seen[hash] = row.Number
 		p := &pending{row: row, hash: hash}
-		code := strings.ToUpper(row.Get(ledger.ColCode))
+		code := strings.ToUpper(row.Get(table.ColCode))
 		if code != "" {
 			if !validCode(code) {
-				bad(row, ledger.ColCode, "%q is not a problem code of the form WT-2026-000123; leave it empty for a new code", code)
+				bad(row, table.ColCode, "%q is not a problem code of the form WT-2026-000123; leave it empty for a new code", code)
 				continue
 			}
 			if first, ok := codeRow[code]; ok {
-				bad(row, ledger.ColCode, "%s also appears in row %d", code, first)
+				bad(row, table.ColCode, "%s also appears in row %d", code, first)
 				continue
 			}
 			codeRow[code] = row.Number
@@ -453,7 +451,7 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *ledg
 		})
 		if err := fields.Validate(today); err != nil {
 			cellErrors(err, func(col, reason string) {
-				if col == ledger.ColTitle || col == ledger.ColDescription || col == ledger.ColFoundAt {
+				if col == table.ColTitle || col == table.ColDescription || col == table.ColFoundAt {
 					bad(row, col, "%s", reason)
 					ok = false
 				}
@@ -468,7 +466,7 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *ledg
 					Reason: "already in the ledger as " + old.Code})
 				continue
 			}
-			bad(row, ledger.ColCode, "%s belongs to another problem here (%q); clear the cell to import this row as a new problem", code, old.Title)
+			bad(row, table.ColCode, "%s belongs to another problem here (%q); clear the cell to import this row as a new problem", code, old.Title)
 			continue
 		}
 		prob, ch, err := domain.Register(fields, c.Actor, now, today)
@@ -486,7 +484,7 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *ledg
 				var forb *domain.ForbiddenError
 				switch {
 				case errors.As(err, &forb):
-					bad(row, ledger.ColAssignee, "assigning (交办) requires the verifier role; leave 责任人 empty to only register")
+					bad(row, table.ColAssignee, "assigning (交办) requires the verifier role; leave 责任人 empty to only register")
 				case !cellErrors(err, func(col, reason string) { bad(row, col, "%s", reason) }):
 					return nil, err
 				}
@@ -616,86 +614,89 @@ func cellErrors(err error, report func(col, reason string)) bool {
 
 // importFields resolves one row's cells into the fields of a registration
 // and, when a 责任人 is named, an assignment. It reports each bad cell.
-func (s *Service) importFields(ctx context.Context, r Repos, row ledger.Row, today domain.Date, ut, ct tree,
+func (s *Service) importFields(ctx context.Context, r Repos, row table.Row, today domain.Date, ut, ct tree,
 	unitPaths map[int64]string, people map[string]importPerson, bad func(col, format string, args ...any)) (domain.ProblemFields, *domain.AssignCmd, bool) {
 	ok := true
 	fail := func(col, format string, args ...any) {
 		bad(col, format, args...)
 		ok = false
 	}
-	f := domain.ProblemFields{Title: row.Get(ledger.ColTitle), Description: row.Get(ledger.ColDescription), FoundAt: today}
-	if v := row.Get(ledger.ColCategory); v == "" {
-		fail(ledger.ColCategory, "is required")
+	f := domain.ProblemFields{Title: row.Get(table.ColTitle), Description: row.Get(table.ColDescription), FoundAt: today}
+	if v := row.Get(table.ColCategory); v == "" {
+		fail(table.ColCategory, "is required")
 	} else if id, err := ct.resolve(v, "category"); err != nil {
-		fail(ledger.ColCategory, "%s", err.Error())
+		fail(table.ColCategory, "%s", err.Error())
 	} else {
 		f.CategoryID = id
 	}
-	if v := row.Get(ledger.ColSeverity); v == "" {
-		fail(ledger.ColSeverity, "is required")
-	} else if sv, found := fromLabel(severityLabels, v); !found {
-		fail(ledger.ColSeverity, "%q is not one of 一般, 较重, 严重", v)
+	if v := row.Get(table.ColSeverity); v == "" {
+		fail(table.ColSeverity, "is required")
+	} else if sv, found := fromLabel(domain.Severities(), v); !found {
+		fail(table.ColSeverity, "%q is not one of 一般, 较重, 严重", v)
 	} else {
 		f.Severity = sv
 	}
-	if v := row.Get(ledger.ColSource); v == "" {
-		fail(ledger.ColSource, "is required")
-	} else if src, found := fromLabel(sourceLabels, v); !found {
-		fail(ledger.ColSource, "%q is not one of 自查, 抽查, 检查, 督查, 反映", v)
+	if v := row.Get(table.ColSource); v == "" {
+		fail(table.ColSource, "is required")
+	} else if src, found := fromLabel(domain.Sources(), v); !found {
+		fail(table.ColSource, "%q is not one of 自查, 抽查, 检查, 督查, 反映", v)
 	} else {
 		f.Source = src
 	}
-	if v := row.Get(ledger.ColUnit); v == "" {
-		fail(ledger.ColUnit, "is required")
+	if v := row.Get(table.ColUnit); v == "" {
+		fail(table.ColUnit, "is required")
 	} else if id, err := ut.resolve(v, "unit"); err != nil {
-		fail(ledger.ColUnit, "%s", err.Error())
+		fail(table.ColUnit, "%s", err.Error())
 	} else {
 		f.UnitID, f.UnitPath = id, unitPaths[id]
 	}
-	if v := row.Get(ledger.ColFoundAt); v != "" {
+	if v := row.Get(table.ColFoundAt); v != "" {
 		if d, err := importDate(v); err != nil {
-			fail(ledger.ColFoundAt, "%q %s", v, err.Error())
+			fail(table.ColFoundAt, "%q %s", v, err.Error())
 		} else {
 			f.FoundAt = d
 		}
 	}
 	var assign *domain.AssignCmd
-	if v := row.Get(ledger.ColAssignee); v != "" {
+	if v := row.Get(table.ColAssignee); v != "" {
 		p, err := s.findPerson(ctx, r, v, people)
 		if err != nil {
-			fail(ledger.ColAssignee, "%s", err.Error())
+			fail(table.ColAssignee, "%s", err.Error())
 		} else {
 			assign = &domain.AssignCmd{Assignee: domain.Assignee{ID: p.ID, Roles: p.Roles, Disabled: p.Disabled},
-				Measures: row.Get(ledger.ColMeasures)}
+				Measures: row.Get(table.ColMeasures)}
 		}
 	}
-	if v := row.Get(ledger.ColDeadline); v != "" {
+	if v := row.Get(table.ColDeadline); v != "" {
 		d, err := importDate(v)
 		switch {
 		case err != nil:
-			fail(ledger.ColDeadline, "%q %s", v, err.Error())
+			fail(table.ColDeadline, "%q %s", v, err.Error())
 		case assign == nil && ok:
-			fail(ledger.ColDeadline, "a deadline needs a 责任人 to assign the problem to")
+			fail(table.ColDeadline, "a deadline needs a 责任人 to assign the problem to")
 		case assign != nil:
 			assign.Deadline = d
 		}
-	} else if row.Get(ledger.ColMeasures) != "" && assign == nil && ok {
-		fail(ledger.ColMeasures, "measures need a 责任人 to assign the problem to")
+	} else if row.Get(table.ColMeasures) != "" && assign == nil && ok {
+		fail(table.ColMeasures, "measures need a 责任人 to assign the problem to")
 	}
 	return f, assign, ok
 }
 
 func importDate(v string) (domain.Date, error) {
-	t, err := ledger.ParseDate(v)
+	t, err := table.ParseDate(v)
 	if err != nil {
 		return domain.Date{}, err
 	}
 	return domain.ParseDate(t.Format(time.DateOnly))
 }
 
-func fromLabel[K ~string](labels map[K]string, v string) (K, bool) {
-	for k, label := range labels {
-		if v == label || strings.EqualFold(v, string(k)) {
+func fromLabel[K interface {
+	~string
+	Label() string
+}](values []K, v string) (K, bool) {
+	for _, k := range values {
+		if v == k.Label() || strings.EqualFold(v, string(k)) {
 			return k, true
 		}
 	}

@@ -41,7 +41,7 @@ func readWorkbook(t *testing.T, b []byte) ([][]string, map[string]string) {
 	if err != nil {
 		t.Fatalf("the export is not a workbook: %v", err)
 	}
-	defer wb.Close()
+	defer func() { _ = wb.Close() }() // read-only
 	if got := wb.GetSheetList(); !slices.Equal(got, []string{ledger.SheetLedger, ledger.SheetSummary}) {
 		t.Fatalf("sheets %v", got)
 	}
@@ -167,7 +167,7 @@ func TestLedgerExportMatchesList(t *testing.T) {
 func workbook(t testing.TB, header []string, rows ...[]string) []byte {
 	t.Helper()
 	f := excelize.NewFile()
-	defer f.Close()
+	defer func() { _ = f.Close() }() // in memory; written with WriteToBuffer
 	put := func(n int, cells []string) {
 		vals := make([]any, len(cells))
 		for i, c := range cells {

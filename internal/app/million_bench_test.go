@@ -41,7 +41,9 @@ func BenchmarkMillion(b *testing.B) {
 	}
 	n := 1_000_000
 	if v := os.Getenv("RECTIFY_BENCH_PROBLEMS"); v != "" {
-		fmt.Sscan(v, &n)
+		if _, err := fmt.Sscan(v, &n); err != nil {
+			b.Fatalf("RECTIFY_BENCH_PROBLEMS %q: %v", v, err)
+		}
 	}
 	w := openMillion(b, n)
 	ctx := context.Background()
@@ -231,7 +233,7 @@ func loadMillion(b *testing.B, db *sql.DB, n int, now time.Time) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }() // returns the connection to the pool
 	exec := func(q string, args ...any) {
 		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
 			b.Fatalf("%.200s: %v", q, err)
@@ -441,7 +443,7 @@ func (w *millionWorld) explain(b *testing.B, name string, op func(*app.Service) 
 			}
 			fmt.Fprintf(&out, "| %s |\n", strings.Join(cells, " | "))
 		}
-		rows.Close()
+		_ = rows.Close() // read to the end
 	}
 	if path := os.Getenv("RECTIFY_BENCH_EXPLAIN"); path != "" && path != "1" {
 		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)

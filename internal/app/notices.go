@@ -303,7 +303,7 @@ func (s *Service) Notice(ctx context.Context, c Caller, id int64) (*Notice, erro
 // too for verifiers and leaders.
 func (s *Service) Notices(ctx context.Context, c Caller, q NoticeQuery) ([]*Notice, error) {
 	if !c.Actor.HasAny(domain.RoleVerifier, domain.RoleLeader) {
-		if len(q.Statuses) > 0 && !(len(q.Statuses) == 1 && q.Statuses[0] == NoticePublished) {
+		if len(q.Statuses) > 0 && (len(q.Statuses) != 1 || q.Statuses[0] != NoticePublished) {
 			return []*Notice{}, nil
 		}
 		q.Statuses = []NoticeStatus{NoticePublished}

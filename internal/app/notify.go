@@ -104,7 +104,7 @@ func (s *Service) announce(ctx context.Context, r Repos, c Caller, p *domain.Pro
 		who = []int64{p.AssigneeID}
 		ev.lines = []string{"退回意见：" + note("note"), "整改期限：" + p.Deadline.String()}
 	case domain.ActionSubmit:
-		ev.kind, ev.title = EventSubmitted, "待验收"
+		ev.kind, ev.title = EventSubmitted, domain.StatusSubmitted.Label() // its new status
 		if ev.to, err = s.workingGroup(ctx, r); err != nil {
 			return err
 		}
@@ -114,7 +114,7 @@ func (s *Service) announce(ctx context.Context, r Repos, c Caller, p *domain.Pro
 		who = []int64{p.AssigneeID, p.CreatedBy}
 		ev.lines = []string{"验收意见：" + note("note")}
 	case domain.ActionDismiss:
-		ev.kind, ev.title = EventDismissed, "不予立项"
+		ev.kind, ev.title = EventDismissed, domain.StatusDismissed.Label()
 		who = []int64{p.CreatedBy}
 		ev.lines = []string{"理由：" + note("reason")}
 	case domain.ActionReopen:

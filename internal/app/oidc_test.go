@@ -206,7 +206,7 @@ func TestOIDCProviderDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	issuer := "http://" + ln.Addr().String()
-	ln.Close()
+	_ = ln.Close() // only reserved a free port
 	e, svc := oidcEnv(t, issuer)
 	if _, err := svc.StartOIDC(t.Context(), app.Caller{}, ""); !errors.Is(err, app.ErrDirectoryUnavailable) {
 		t.Fatalf("start with the provider down: %v", err)

@@ -400,7 +400,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 			u.UnitID = *p.UnitID
 		}
 		if p.Disabled != nil {
-			v.Check(!(*p.Disabled && id == c.Actor.UserID), "disabled", "you cannot disable yourself")
+			v.Check(!*p.Disabled || id != c.Actor.UserID, "disabled", "you cannot disable yourself")
 			diffInto(d, "disabled", u.Disabled, *p.Disabled)
 			u.Disabled = *p.Disabled
 		}

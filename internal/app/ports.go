@@ -267,7 +267,7 @@ type CheckpointLog interface {
 	Read() ([]*audit.Checkpoint, *audit.LogFault, error)
 }
 
-// Witness co-signs checkpoints and keeps the newest it saw (audit.Witness).
+// Witness co-signs checkpoints and keeps the newest it saw (witness.Client).
 type Witness interface {
 	// Add returns nil, nil when the witness co-signed the note (or had it), and
 	// its newest checkpoint when the note does not extend it.

@@ -82,6 +82,8 @@ type Service struct {
 	metrics Metrics
 	blobs   BlobStore // attachments' contents (attachments.go); nil: uploads unavailable
 
+	workbooks WorkbookReader // ledger imports (ledger.go); nil: imports unavailable
+
 	dummyOnce sync.Once
 	dummy     []byte // bcrypt hash compared for unknown users
 

@@ -11,23 +11,24 @@ import (
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/apptest"
 	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/audit/witness"
 )
 
 // startWitness runs a witness for e's checkpoints on a loopback port and
 // returns a client of it.
-func startWitness(t *testing.T, e *apptest.Env) (*audit.Witness, *audit.WitnessServer) {
+func startWitness(t *testing.T, e *apptest.Env) (*witness.Client, *witness.Server) {
 	t.Helper()
 	skey, vkey, err := note.GenerateKey(rand.Reader, "witness-test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := audit.NewWitnessServer(e.Keys, skey)
+	ws, err := witness.NewServer(e.Keys, skey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(ws)
 	t.Cleanup(srv.Close)
-	w, err := audit.NewWitness(srv.URL, vkey)
+	w, err := witness.NewClient(srv.URL, vkey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func startWitness(t *testing.T, e *apptest.Env) (*audit.Witness, *audit.WitnessS
 
 // withWitness returns a service on e's database and checkpoint log that sends
 // its checkpoints to w.
-func withWitness(e *apptest.Env, w *audit.Witness) *app.Service {
+func withWitness(e *apptest.Env, w *witness.Client) *app.Service {
 	return app.New(e.DB, e.Keys, e.Svc.Config(), app.WithClock(e.Clock.Now), app.WithCheckpointLog(e.Log), app.WithWitness(w))
 }
 
@@ -104,7 +105,7 @@ func TestAWitnessThatCannotBeReachedIsAFinding(t *testing.T) {
 	e := apptest.New(t)
 	buildHistory(t, e)
 	w, _ := startWitness(t, e)
-	gone, err := audit.NewWitness("http://127.0.0.1:1/", e.Keys.VerifierKey())
+	gone, err := witness.NewClient("http://127.0.0.1:1/", e.Keys.VerifierKey())
 	if err != nil {
 		t.Fatal(err)
 	}

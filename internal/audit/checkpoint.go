@@ -110,9 +110,10 @@ func Root(prevRoot string, heads []Head) string {
 	sorted := slices.Clone(heads)
 	slices.SortFunc(sorted, func(a, b Head) int { return strings.Compare(a.Stream, b.Stream) })
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n", checkpointHeader, prevRoot)
+	// a hash's Write never fails
+	_, _ = fmt.Fprintf(h, "%s\n%s\n", checkpointHeader, prevRoot)
 	for _, hd := range sorted {
-		fmt.Fprintf(h, "%q %d %d %s\n", hd.Stream, hd.Seq, hd.EntryID, hd.Hash)
+		_, _ = fmt.Fprintf(h, "%q %d %d %s\n", hd.Stream, hd.Seq, hd.EntryID, hd.Hash)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -219,4 +220,11 @@ func (k *Keys) OpenNote(signedNote string) (*Checkpoint, int, error) {
 		cp.Totals = &Totals{Entries: ints[2], Streams: ints[3], MaxEntryID: ints[4]}
 	}
 	return cp, int(ints[1]), nil
+}
+
+// WitnessHead is the newest checkpoint a witness has co-signed (package
+// witness asks witnesses over HTTP).
+type WitnessHead struct {
+	Number int64
+	Root   string
 }

@@ -96,7 +96,7 @@ func (l *Log) Extend(next func(last *Checkpoint) ([]*Checkpoint, error)) (int, e
 	if err != nil {
 		return 0, fmt.Errorf("open checkpoint log: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // written and synced below before any success: a failed close loses nothing
 	if err := lockFile(f); err != nil {
 		return 0, fmt.Errorf("lock checkpoint log %s: %w", l.path, err)
 	}

@@ -65,7 +65,7 @@ func TestPutStoresOnceUnderTheHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if b, _ := io.ReadAll(f); !bytes.Equal(b, content) || !s.Has(want) {
 		t.Fatalf("read back %q", b)
 	}

@@ -56,8 +56,24 @@ type Config struct {
 	SignIn     SignIn        // LDAP/AD and OpenID Connect sign-in (signin.go)
 }
 
-// Parse reads args (after the subcommand) and the environment.
+// Checks are the adapters' own checks of their settings: ParseChecked runs
+// them beside its own so that every wrong setting is reported at once.
+// cmd/rectify passes them, so that config imports none of the packages that
+// implement the use cases' ports. A nil check is skipped.
+type Checks struct {
+	Webhooks func(raw string) error // RECTIFY_WEBHOOKS as given
+	LDAP     func(LDAP) error
+	OIDC     func(OIDC) error
+}
+
+// Parse reads args (after the subcommand) and the environment, without the
+// adapters' checks.
 func Parse(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
+	return ParseChecked(name, args, getenv, stderr, Checks{})
+}
+
+// ParseChecked is Parse with the adapters' checks.
+func ParseChecked(name string, args []string, getenv func(string) string, stderr io.Writer, checks Checks) (*Config, error) {
 	env := func(key, def string) string {
 		if v := getenv(key); v != "" {
 			return v
@@ -129,8 +145,8 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	fs.StringVar(&deadlines, "deadline-days", env("RECTIFY_DEADLINE_DAYS", "30,15,7"), "default days to rectify general,serious,critical problems (RECTIFY_DEADLINE_DAYS)")
 	fs.IntVar(&yellow, "yellow-days", envInt("RECTIFY_YELLOW_DAYS", 3), "a deadline within this many days shows yellow (RECTIFY_YELLOW_DAYS)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", int64(envInt("RECTIFY_MAX_BODY", 1<<20)), "largest JSON request body in bytes (RECTIFY_MAX_BODY)")
-	registerEvidence(fs, c, getenv, &errs) // uploads, evidence policy, extensions (evidence.go)
-	registerNotify(fs, c, getenv, &errs)   // escalations, re-checks, webhooks (notify.go)
+	registerEvidence(fs, c, getenv, &errs)       // uploads, evidence policy, extensions (evidence.go)
+	registerNotify(fs, c, getenv, &errs, checks) // escalations, re-checks, webhooks (notify.go)
 	registerEvaluation(fs, c, getenv, &errs)
 	registerMetrics(fs, c, env)                    // who may read /metrics (metrics.go)
 	signIn := registerSignIn(fs, c, getenv, &errs) // LDAP/AD and OpenID Connect (signin.go)
@@ -210,7 +226,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	errs = append(errs, validateEvidence(c)...)
 	errs = append(errs, validateNotify(c)...)
 	errs = append(errs, validateMetrics(c)...)
-	errs = append(errs, validateSignIn(c, signIn, getenv)...)
+	errs = append(errs, validateSignIn(c, signIn, getenv, checks)...)
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, errors.New("RECTIFY_LOG_FORMAT: text or json"))
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"slices"
@@ -9,24 +10,51 @@ import (
 	"time"
 
 	"github.com/rectify-team/rectify/internal/domain"
-	"github.com/rectify-team/rectify/internal/webhook"
 )
 
 // Escalation, re-check and notification settings (issue 3).
 
 // Notify is the scheduler's and the webhooks' configuration.
 type Notify struct {
-	Webhooks          []webhook.Target
+	Webhooks          []Webhook
 	EscalateAfterDays int                       // overdue by more than this many days is escalated (升级督办)
 	Rechecks          map[domain.Severity][]int // 回头看 offsets in days after closing, by severity
 	SchedulerInterval time.Duration             // how often the scheduler and the dispatcher look for work; 0: no scheduler here
 	Instance          string                    // this instance's name in leases and claims; "" for host-pid
 }
 
+// Webhook is one entry of RECTIFY_WEBHOOKS; the webhook package checks them
+// (Checks.Webhooks) and delivers to them (cmd/rectify converts).
+type Webhook struct {
+	Name   string   `json:"name"`
+	Kind   string   `json:"kind"`
+	URL    string   `json:"url"`
+	Secret string   `json:"secret"`
+	Events []string `json:"events"`
+}
+
+// parseWebhooks reads RECTIFY_WEBHOOKS, a JSON array; check, when given, is
+// the webhook package's own reading of it, with errors by entry and field.
+func parseWebhooks(raw string, check func(string) error) ([]Webhook, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, nil
+	}
+	if check != nil {
+		if err := check(raw); err != nil {
+			return nil, err
+		}
+	}
+	var ws []Webhook
+	if err := json.Unmarshal([]byte(raw), &ws); err != nil {
+		return nil, fmt.Errorf("RECTIFY_WEBHOOKS: want a JSON array of targets: %w", err)
+	}
+	return ws, nil
+}
+
 // DefaultRecheckDays are the default 回头看 offsets.
 const DefaultRecheckDays = "serious=30;critical=30,90"
 
-func registerNotify(fs *flag.FlagSet, c *Config, getenv func(string) string, errs *[]error) {
+func registerNotify(fs *flag.FlagSet, c *Config, getenv func(string) string, errs *[]error, checks Checks) {
 	env := func(k, def string) string {
 		if v := getenv(k); v != "" {
 			return v
@@ -35,16 +63,16 @@ func registerNotify(fs *flag.FlagSet, c *Config, getenv func(string) string, err
 	}
 	fs.Func("webhooks", `outgoing webhooks, a JSON array of {"name","kind":"dingtalk|wecom|generic","url","secret","events"} (RECTIFY_WEBHOOKS)`,
 		func(v string) error {
-			ts, err := webhook.ParseTargets(v)
-			c.Notify.Webhooks = ts
+			ws, err := parseWebhooks(v, checks.Webhooks)
+			c.Notify.Webhooks = ws
 			return err
 		})
 	if v := getenv("RECTIFY_WEBHOOKS"); v != "" {
-		ts, err := webhook.ParseTargets(v)
+		ws, err := parseWebhooks(v, checks.Webhooks)
 		if err != nil {
 			*errs = append(*errs, err)
 		}
-		c.Notify.Webhooks = ts
+		c.Notify.Webhooks = ws
 	}
 	c.Notify.EscalateAfterDays = 7
 	if v := getenv("RECTIFY_ESCALATE_AFTER_DAYS"); v != "" {

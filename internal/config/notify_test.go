@@ -41,7 +41,7 @@ func TestNotifySettings(t *testing.T) {
 		"RECTIFY_ESCALATE_AFTER_DAYS": "soon",
 		"RECTIFY_RECHECK_DAYS":        "serious=30;serious=60",
 		"RECTIFY_SCHEDULER_INTERVAL":  "500ms",
-		"RECTIFY_WEBHOOKS":            `[{"name":"oa","kind":"slack","url":"https://x.example.cn"}]`,
+		"RECTIFY_WEBHOOKS":            `{"name":"oa"}`,
 		"RECTIFY_INSTANCE":            strings.Repeat("x", 61),
 	} {
 		if _, err := Parse("rectify serve", nil, env(map[string]string{k: v}), io.Discard); err == nil || !strings.Contains(err.Error(), k) {

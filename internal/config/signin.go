@@ -10,23 +10,38 @@ import (
 	"time"
 
 	"github.com/rectify-team/rectify/internal/domain"
-	"github.com/rectify-team/rectify/internal/ldapauth"
-	"github.com/rectify-team/rectify/internal/oidcauth"
 )
 
 // SignIn is the configuration of the ways in besides local accounts: an
 // LDAP/AD directory and an OpenID Connect provider, each off unless its
 // URL is set.
 type SignIn struct {
-	LDAP         *ldapauth.Config // nil: no directory
-	LDAPName     string           // shown on the sign-in page
+	LDAP         *LDAP  // nil: no directory
+	LDAPName     string // shown on the sign-in page
 	LDAPMapping  Mapping
 	SyncInterval time.Duration // how often directory users are checked; 0: only at sign-in
 
-	OIDC         *oidcauth.Config // nil: no provider
+	OIDC         *OIDC // nil: no provider
 	OIDCName     string
 	OIDCMapping  Mapping
 	RedirectURLs []string // the callbacks registered with the provider; the first is the API's
+}
+
+// LDAP is where the directory is and how to read a person from it; the
+// ldapauth package checks and uses it (cmd/rectify converts).
+type LDAP struct {
+	URL, CAFile, BindDN, BindPassword, BaseDN, UserFilter, NameAttr string
+	StartTLS, AllowPlain, UnitFromOU                                bool
+	GroupAttr, GroupBaseDN, GroupFilter, UnitAttr, DisabledFilter   string
+	Timeout                                                         time.Duration
+}
+
+// OIDC is the OpenID provider and the claims read from its ID tokens; the
+// oidcauth package checks and uses it.
+type OIDC struct {
+	Issuer, ClientID, ClientSecret                   string
+	Scopes                                           []string // besides openid
+	UsernameClaim, NameClaim, GroupsClaim, UnitClaim string
 }
 
 // Mapping is a directory's groups → roles and unit values → units.
@@ -128,19 +143,21 @@ func registerSignIn(fs *flag.FlagSet, c *Config, getenv func(string) string, err
 }
 
 // validateSignIn builds the LDAP and OIDC configurations once the flags are parsed.
-func validateSignIn(c *Config, f *signInFlags, getenv func(string) string) []error {
+func validateSignIn(c *Config, f *signInFlags, getenv func(string) string, checks Checks) []error {
 	var errs []error
 	if c.SignIn.SyncInterval < 0 || (c.SignIn.SyncInterval > 0 && c.SignIn.SyncInterval < time.Minute) {
 		errs = append(errs, fmt.Errorf("RECTIFY_LDAP_SYNC_INTERVAL %s: 0 (off) or at least 1m", c.SignIn.SyncInterval))
 	}
 	if f.ldapURL != "" {
-		lc := ldapauth.Config{URL: f.ldapURL, StartTLS: f.ldapStartTLS, AllowPlain: f.ldapPlain, CAFile: f.ldapCA,
+		lc := LDAP{URL: f.ldapURL, StartTLS: f.ldapStartTLS, AllowPlain: f.ldapPlain, CAFile: f.ldapCA,
 			BindDN: f.ldapBindDN, BindPassword: getenv("RECTIFY_LDAP_BIND_PASSWORD"), BaseDN: f.ldapBase,
 			UserFilter: f.ldapUserFilter, NameAttr: f.ldapNameAttr, GroupAttr: f.ldapGroupAttr, GroupBaseDN: f.ldapGroupBase,
 			GroupFilter: f.ldapGroupFilter, UnitAttr: f.ldapUnitAttr, UnitFromOU: f.ldapUnitOU, DisabledFilter: f.ldapDisabled,
 			Timeout: f.ldapTimeout}
-		if _, err := ldapauth.New(lc); err != nil {
-			errs = append(errs, fmt.Errorf("RECTIFY_LDAP_*: %w", err))
+		if checks.LDAP != nil {
+			if err := checks.LDAP(lc); err != nil {
+				errs = append(errs, fmt.Errorf("RECTIFY_LDAP_*: %w", err))
+			}
 		}
 		if f.ldapBindDN != "" && lc.BindPassword == "" {
 			errs = append(errs, fmt.Errorf("RECTIFY_LDAP_BIND_PASSWORD: required with RECTIFY_LDAP_BIND_DN"))
@@ -155,7 +172,7 @@ func validateSignIn(c *Config, f *signInFlags, getenv func(string) string) []err
 		c.SignIn.LDAP, c.SignIn.LDAPMapping, c.SignIn.LDAPName = &lc, m, f.ldapName
 	}
 	if f.oidcIssuer != "" {
-		oc := oidcauth.Config{Issuer: f.oidcIssuer, ClientID: f.oidcClientID, ClientSecret: getenv("RECTIFY_OIDC_CLIENT_SECRET"),
+		oc := OIDC{Issuer: f.oidcIssuer, ClientID: f.oidcClientID, ClientSecret: getenv("RECTIFY_OIDC_CLIENT_SECRET"),
 			UsernameClaim: f.oidcUserClaim, NameClaim: f.oidcNameClaim, GroupsClaim: f.oidcGroupsClaim, UnitClaim: f.oidcUnitClaim,
 			Scopes: []string{}}
 		for _, s := range strings.Split(f.oidcScopes, ",") {
@@ -163,8 +180,10 @@ func validateSignIn(c *Config, f *signInFlags, getenv func(string) string) []err
 				oc.Scopes = append(oc.Scopes, s)
 			}
 		}
-		if _, err := oidcauth.New(oc); err != nil {
-			errs = append(errs, fmt.Errorf("RECTIFY_OIDC_*: %w", err))
+		if checks.OIDC != nil {
+			if err := checks.OIDC(oc); err != nil {
+				errs = append(errs, fmt.Errorf("RECTIFY_OIDC_*: %w", err))
+			}
 		}
 		for _, r := range strings.Split(f.oidcRedirect, ",") {
 			if r = strings.TrimSpace(r); r == "" {

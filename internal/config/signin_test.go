@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"io"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -66,24 +68,67 @@ func TestSignInSettings(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{with(ldap, "RECTIFY_LDAP_URL", "ldap://ad"), "plain connection"},
-		{with(ldap, "RECTIFY_LDAP_BASE_DN", ""), "base DN"},
 		{with(ldap, "RECTIFY_LDAP_GROUP_ROLES", ""), "RECTIFY_LDAP_GROUP_ROLES: required"},
 		{with(ldap, "RECTIFY_LDAP_GROUP_ROLES", `{"g":["boss"]}`), "unknown role"},
 		{with(ldap, "RECTIFY_LDAP_GROUP_ROLES", `["owner"]`), "JSON object"},
 		{with(ldap, "RECTIFY_LDAP_UNIT_MAP", `{"x":0}`), "not a unit id"},
-		{with(ldap, "RECTIFY_LDAP_USER_FILTER", "(uid=alice)"), "{username}"},
 		{with(ldap, "RECTIFY_LDAP_BIND_DN", "cn=svc"), "RECTIFY_LDAP_BIND_PASSWORD"},
 		{with(ldap, "RECTIFY_LDAP_SYNC_INTERVAL", "10s"), "RECTIFY_LDAP_SYNC_INTERVAL"},
 		{with(ldap, "RECTIFY_LDAP_START_TLS", "maybe"), "RECTIFY_LDAP_START_TLS"},
 		{with(oidc, "RECTIFY_OIDC_REDIRECT_URL", ""), "RECTIFY_OIDC_REDIRECT_URL: required"},
 		{with(oidc, "RECTIFY_OIDC_REDIRECT_URL", "/relative"), "absolute URL"},
-		{with(oidc, "RECTIFY_OIDC_CLIENT_ID", ""), "client ID"},
-		{with(oidc, "RECTIFY_OIDC_ISSUER", "sso.example"), "issuer"},
 	} {
 		_, err := Parse("rectify serve", nil, env(tc.env), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err %v, want one naming %q", tc.env, err, tc.want)
+		}
+	}
+}
+
+// TestAdapterChecks: the adapters' checks see the settings and their
+// objections name the variables; without checks the settings pass as given.
+func TestAdapterChecks(t *testing.T) {
+	e := env(map[string]string{"RECTIFY_LDAP_URL": "ldaps://ad", "RECTIFY_LDAP_BASE_DN": "dc=x", "RECTIFY_LDAP_GROUP_ROLES": `{"g":["owner"]}`,
+		"RECTIFY_OIDC_ISSUER": "https://sso", "RECTIFY_OIDC_CLIENT_ID": "r", "RECTIFY_OIDC_SCOPES": "openid,groups",
+		"RECTIFY_OIDC_REDIRECT_URL": "https://r/api/v1/auth/oidc/callback", "RECTIFY_OIDC_GROUP_ROLES": `{"g":["owner"]}`,
+		"RECTIFY_WEBHOOKS": `[{"name":"oa","kind":"generic","url":"https://oa.example.cn/hook","secret":"s","events":["problem.assigned"]}]`})
+	var seenLDAP LDAP
+	var seenOIDC OIDC
+	var seenHooks string
+	_, err := ParseChecked("rectify serve", nil, e, io.Discard, Checks{
+		LDAP:     func(c LDAP) error { seenLDAP = c; return errors.New("ldap refused") },
+		OIDC:     func(c OIDC) error { seenOIDC = c; return errors.New("oidc refused") },
+		Webhooks: func(raw string) error { seenHooks = raw; return errors.New("RECTIFY_WEBHOOKS[0]: refused") },
+	})
+	for _, want := range []string{"RECTIFY_LDAP_*: ldap refused", "RECTIFY_OIDC_*: oidc refused", "RECTIFY_WEBHOOKS[0]: refused"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err %v, want one saying %q", err, want)
+		}
+	}
+	if seenLDAP.URL != "ldaps://ad" || seenLDAP.BaseDN != "dc=x" || seenLDAP.UserFilter != "(uid={username})" ||
+		seenOIDC.Issuer != "https://sso" || !slices.Equal(seenOIDC.Scopes, []string{"groups"}) || !strings.Contains(seenHooks, `"oa"`) {
+		t.Errorf("the checks saw %+v %+v %q", seenLDAP, seenOIDC, seenHooks)
+	}
+	c, err := Parse("rectify serve", nil, e, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Notify.Webhooks; len(w) != 1 || w[0].Name != "oa" || w[0].Kind != "generic" || w[0].Secret != "s" || !slices.Equal(w[0].Events, []string{"problem.assigned"}) {
+		t.Errorf("webhooks %+v", w)
+	}
+}
+
+// TestConfigDoesNotImportTheUseCases: config reads settings into plain values;
+// the adapters and the use cases come in through cmd/rectify only.
+func TestConfigDoesNotImportTheUseCases(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if rest, ok := strings.CutPrefix(dep, "github.com/rectify-team/rectify/internal/"); ok &&
+			rest != "config" && rest != "domain" && rest != "stats" {
+			t.Errorf("config depends on %s", dep)
 		}
 	}
 }

@@ -33,16 +33,16 @@ func Load(ctx context.Context, store app.Store, keys *audit.Keys, cfg app.Config
 		return fmt.Errorf("look for existing problems: %w", err)
 	}
 	if len(existing) > 0 {
-		fmt.Fprintln(out, "Demo data is already present (the database has problems); nothing loaded.")
-		return nil
+		_, err := fmt.Fprintln(out, "Demo data is already present (the database has problems); nothing loaded.")
+		return err
 	}
 	// The demo's history is dated in the past: after a signed checkpoint it
 	// would be entries written below the checkpoint's coverage (docs/audit.md).
 	if cp, err := store.Read().Audit.LatestCheckpoint(ctx); err != nil {
 		return fmt.Errorf("look for audit checkpoints: %w", err)
 	} else if cp != nil {
-		fmt.Fprintln(out, "Demo data goes only into a new database: this one has signed audit checkpoints; nothing loaded.")
-		return nil
+		_, err := fmt.Fprintln(out, "Demo data goes only into a new database: this one has signed audit checkpoints; nothing loaded.")
+		return err
 	}
 	if err := checkPlan(); err != nil {
 		return err
@@ -83,8 +83,7 @@ func Load(ctx context.Context, store app.Store, keys *audit.Keys, cfg app.Config
 	if !res.OK {
 		return fmt.Errorf("the audit trail does not verify after loading the demo: %s", res.Reason)
 	}
-	printSummary(out, org, counts, h.start)
-	return nil
+	return printSummary(out, org, counts, h.start)
 }
 
 // org is the demo organisation as stored.
@@ -469,29 +468,36 @@ func (h *history) apply(ctx context.Context, svc *app.Service, c app.Caller, o *
 	return ext, err
 }
 
-// printSummary prints what was loaded and the demo accounts.
-func printSummary(out io.Writer, o *org, counts map[domain.Status]int, start time.Time) {
+// printSummary prints what was loaded and the demo accounts, in one write
+// whose failure is the caller's.
+func printSummary(out io.Writer, o *org, counts map[domain.Status]int, start time.Time) error {
+	var b strings.Builder
 	total := 0
 	var parts []string
 	for _, st := range domain.Statuses() {
 		total += counts[st]
 		parts = append(parts, fmt.Sprintf("%s %s %d", st, st.Label(), counts[st]))
 	}
-	fmt.Fprintf(out, "\nDemo data loaded under %s: %d problems of the 作风建设提升年 plan with history since %s\n  %s\n\n",
+	fmt.Fprintf(&b, "\nDemo data loaded under %s: %d problems of the 作风建设提升年 plan with history since %s\n  %s\n\n",
 		o.rootOrg, total, start.Format(time.DateOnly), strings.Join(parts, " · "))
-	fmt.Fprintln(out, "DEMO-ONLY CREDENTIALS — anyone who reads this can sign in; never use them on a real system:")
-	fmt.Fprintln(out)
+	fmt.Fprintln(&b, "DEMO-ONLY CREDENTIALS — anyone who reads this can sign in; never use them on a real system:")
+	fmt.Fprintln(&b)
 	// Chinese text goes last: tabwriter counts runes, not display width.
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  username\tpassword\troles\tname · unit · post")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	// into a strings.Builder, which never fails
+	_, _ = fmt.Fprintln(tw, "  username\tpassword\troles\tname · unit · post")
 	for _, us := range demoUsers {
 		pw := us.password
 		if o.reused[us.username] {
 			pw += " (existing account: password unchanged)"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s · %s · %s\n", us.username, pw, strings.Join(us.roles, ","), us.name, us.unit, us.post)
+		// into a strings.Builder, which never fails
+		_, _ = fmt.Fprintf(tw, "  %s\t%s\t%s\t%s · %s · %s\n", us.username, pw, strings.Join(us.roles, ","), us.name, us.unit, us.post)
 	}
-	fmt.Fprintln(tw, "  admin\t(set at first start)\tadmin\t系统管理员")
+	// into a strings.Builder, which never fails
+	_, _ = fmt.Fprintln(tw, "  admin\t(set at first start)\tadmin\t系统管理员")
 	_ = tw.Flush()
-	fmt.Fprintln(out)
+	fmt.Fprintln(&b)
+	_, err := io.WriteString(out, b.String())
+	return err
 }

@@ -48,7 +48,7 @@ func TestErrors(t *testing.T) {
 	})
 	t.Run("validation", func(t *testing.T) {
 		err := domain.Invalid("title", "is %d characters long; at most %d allowed", 201, 200)
-		ve := wantInvalid(t, err, "title")
+		ve := invalidError(t, err, "title")
 		if ve.Fields[0].Reason != "is 201 characters long; at most 200 allowed" {
 			t.Errorf("reason %q", ve.Fields[0].Reason)
 		}

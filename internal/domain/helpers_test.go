@@ -124,7 +124,13 @@ func wantForbidden(t *testing.T, err error, code string) {
 }
 
 // wantTransition asserts err is an *InvalidTransitionError from state from.
-func wantTransition(t *testing.T, err error, a domain.Action, from domain.Status) *domain.InvalidTransitionError {
+func wantTransition(t *testing.T, err error, a domain.Action, from domain.Status) {
+	t.Helper()
+	_ = transitionError(t, err, a, from) // it asserts; the error is for a closer look
+}
+
+// transitionError is wantTransition returning the error.
+func transitionError(t *testing.T, err error, a domain.Action, from domain.Status) *domain.InvalidTransitionError {
 	t.Helper()
 	var te *domain.InvalidTransitionError
 	if !errors.As(err, &te) {
@@ -137,7 +143,13 @@ func wantTransition(t *testing.T, err error, a domain.Action, from domain.Status
 }
 
 // wantInvalid asserts err is a *ValidationError naming exactly the fields (in any order).
-func wantInvalid(t *testing.T, err error, fields ...string) *domain.ValidationError {
+func wantInvalid(t *testing.T, err error, fields ...string) {
+	t.Helper()
+	_ = invalidError(t, err, fields...) // it asserts; the error is for a closer look
+}
+
+// invalidError is wantInvalid returning the error, for a closer look.
+func invalidError(t *testing.T, err error, fields ...string) *domain.ValidationError {
 	t.Helper()
 	var ve *domain.ValidationError
 	if !errors.As(err, &ve) {

@@ -29,25 +29,6 @@ func (s Status) Open() bool {
 	return s == StatusAssigned || s == StatusRectifying || s == StatusSubmitted
 }
 
-// Label is the Chinese name users see.
-func (s Status) Label() string {
-	switch s {
-	case StatusRegistered:
-		return "已登记"
-	case StatusAssigned:
-		return "已交办"
-	case StatusRectifying:
-		return "整改中"
-	case StatusSubmitted:
-		return "待验收"
-	case StatusClosed:
-		return "已销号"
-	case StatusDismissed:
-		return "不予立项"
-	}
-	return string(s)
-}
-
 // Action is something a user does to a problem.
 type Action string
 

@@ -270,7 +270,7 @@ func TestPermitExhaustive(t *testing.T) {
 						}
 					}
 				case state:
-					te := wantTransition(t, err, row.action, s)
+					te := transitionError(t, err, row.action, s)
 					if !slices.Equal(te.Allowed, expectedAllowed[s]) {
 						t.Errorf("Allowed = %v, want %v", te.Allowed, expectedAllowed[s])
 					}
@@ -403,7 +403,7 @@ func TestLifecycleGraph(t *testing.T) {
 			t.Errorf("AllowedActions(dismissed) = %v, want none", got)
 		}
 		err := problemIn(domain.StatusDismissed).Permit(domain.ActionComment, verifier)
-		te := wantTransition(t, err, domain.ActionComment, domain.StatusDismissed)
+		te := transitionError(t, err, domain.ActionComment, domain.StatusDismissed)
 		if len(te.Allowed) != 0 || !strings.HasSuffix(err.Error(), "allowed: none") {
 			t.Errorf("dismissed: %v", err)
 		}

@@ -128,7 +128,7 @@ func TestRegister(t *testing.T) {
 		f := validFields()
 		f.Title = strings.Repeat("题", 201)
 		_, _, err := domain.Register(f, inspector, now, today)
-		ve := wantInvalid(t, err, "title")
+		ve := invalidError(t, err, "title")
 		if r := ve.Fields[0].Reason; !strings.Contains(r, "201") || !strings.Contains(r, "200") {
 			t.Errorf("reason %q names neither the length nor the limit", r)
 		}

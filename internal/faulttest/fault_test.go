@@ -29,6 +29,7 @@ import (
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/apptest"
 	"github.com/rectify-team/rectify/internal/httpapi"
+	"github.com/rectify-team/rectify/internal/ledger"
 	"github.com/rectify-team/rectify/internal/store"
 	"github.com/rectify-team/rectify/internal/store/storetest"
 )
@@ -99,7 +100,7 @@ func TestDatabaseFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	svc := app.New(db, env.Keys, env.Svc.Config())
+	svc := app.New(db, env.Keys, env.Svc.Config(), app.WithWorkbookReader(ledger.Parse))
 	h, err := httpapi.New(svc, httpapi.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +179,7 @@ func (r *rig) login(user string) string {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	var out struct {
 		Token string `json:"token"`
 	}
@@ -214,7 +215,7 @@ func (r *rig) call(as, method, path, action string, problemID int64, body any) (
 		r.rec.add(o)
 		return 0, nil
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	o.status, o.retry = res.StatusCode, res.Header.Get("Retry-After")
 	raw, _ := io.ReadAll(res.Body)
 	var p *problemJSON
@@ -351,7 +352,7 @@ func (r *rig) checkDatabase(url string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	counts := map[string]int{}
 	rows, err := db.Query("SELECT request_id, COUNT(*) FROM audit_entries WHERE outcome = 'ok' AND request_id LIKE 'fault-%' GROUP BY request_id")
 	if err != nil {
@@ -374,8 +375,8 @@ func (r *rig) checkDatabase(url string) {
 			continue
 		}
 		n := counts[o.requestID]
-		switch {
-		case o.status == http.StatusOK || o.status == http.StatusCreated:
+		switch o.status {
+		case http.StatusOK, http.StatusCreated:
 			ok++
 			if n != 1 {
 				t.Errorf("%s %s on problem %d succeeded for the client but is in the trail %d times", o.action, o.requestID, o.problemID, n)
@@ -416,7 +417,7 @@ func (r *rig) checkAuditVerify() {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	var v struct {
 		OK       bool   `json:"ok"`
 		Checked  int64  `json:"checked"`

@@ -53,7 +53,7 @@ func (i *instance) waitReady(t *testing.T, within time.Duration) {
 			t.Fatalf("rectify %s exited: %v\n%s", i.name, i.proc.err, i.proc.out)
 		}
 		if res, err := http.Get(i.base + "/readyz"); err == nil {
-			res.Body.Close()
+			_ = res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				return
 			}
@@ -107,7 +107,7 @@ func (i *instance) call(ctx context.Context, method, path, token string, body an
 	if err != nil {
 		return answer{}, err
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
 		return answer{}, err

@@ -180,7 +180,7 @@ func (a *api) download(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	kind := "attachment"
 	if domain.InlineType(x.ContentType) {
 		kind = "inline"

@@ -289,7 +289,7 @@ func TestLedgerExportOverHTTP(t *testing.T) {
 		t.Fatalf("not a workbook: %v", err)
 	}
 	rows, _ := f.GetRows(ledger.SheetLedger)
-	f.Close()
+	_ = f.Close()
 	if len(rows) != 4 || rows[0][0] != "编号" || rows[1][0] != ps[2].Code || rows[3][0] != ps[0].Code || rows[3][11] != "已销号" {
 		t.Errorf("rows %v", rows)
 	}
@@ -297,7 +297,7 @@ func TestLedgerExportOverHTTP(t *testing.T) {
 	r = s.must(t, http.StatusOK, req{method: "GET", path: "/api/v1/problems/export.xlsx?status=assigned,closed&overdue=true", as: "leader"})
 	f, _ = excelize.OpenReader(bytes.NewReader(r.body))
 	rows, _ = f.GetRows(ledger.SheetLedger)
-	f.Close()
+	_ = f.Close()
 	if len(rows) != 2 || rows[1][0] != ps[1].Code {
 		t.Errorf("filtered rows %v", rows)
 	}
@@ -342,7 +342,7 @@ func multipartFile(t *testing.T, field, name string, content []byte) ([]byte, st
 func importWorkbook(t *testing.T, rows ...[]string) []byte {
 	t.Helper()
 	f := excelize.NewFile()
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	all := append([][]string{{"问题标题", "问题描述", "类别", "严重程度", "来源", "责任单位", "责任人", "整改措施", "整改时限"}}, rows...)
 	for i, r := range all {
 		vals := make([]any, len(r))

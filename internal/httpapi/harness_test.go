@@ -28,6 +28,7 @@ import (
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/apptest"
 	"github.com/rectify-team/rectify/internal/httpapi"
+	"github.com/rectify-team/rectify/internal/ledger"
 )
 
 const specPath = "../../docs/openapi.yaml"
@@ -114,7 +115,7 @@ func newServerWith(t *testing.T, s setup) *apiServer {
 		// The fixture's service has no metrics sink; a second service on the
 		// same database, clock and keys has one, as cmd/rectify wires it.
 		m = httpapi.NewMetrics(env.DB.SQL())
-		svc = app.New(env.DB, env.Keys, env.Svc.Config(), app.WithClock(env.Clock.Now), app.WithMetrics(m))
+		svc = app.New(env.DB, env.Keys, env.Svc.Config(), app.WithClock(env.Clock.Now), app.WithMetrics(m), app.WithWorkbookReader(ledger.Parse))
 		opt.Metrics, opt.MetricsToken = m, s.metricsToken
 	}
 	if len(s.options) > 0 {
@@ -322,7 +323,7 @@ func (s *apiServer) do(t testing.TB, r req) res {
 	rec := httptest.NewRecorder()
 	s.handler.ServeHTTP(rec, served)
 	resp := rec.Result()
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // a recorder's body, in memory
 	out := res{status: resp.StatusCode, header: resp.Header, body: rec.Body.Bytes()}
 
 	where := fmt.Sprintf("%s %s → %d", r.method, r.path, out.status)

@@ -47,7 +47,7 @@ func requestID(c *gin.Context) string { return c.GetString(requestIDKey) }
 func (a *api) recoverJSON(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
+			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 				panic(v)
 			}
 			a.log.Error("panic", append(logAttrs(c), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))...)

@@ -14,6 +14,7 @@ import (
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/apptest"
 	"github.com/rectify-team/rectify/internal/httpapi"
+	"github.com/rectify-team/rectify/internal/ledger"
 )
 
 // The inbox (通知) and the admin's view of the webhook outbox over HTTP.
@@ -270,7 +271,7 @@ func webhookServer(t *testing.T, hooks app.Webhooks) (*apiServer, *app.Service) 
 	t.Helper()
 	loadSpec(t)
 	env := apptest.New(t)
-	svc := app.New(env.DB, env.Keys, env.Svc.Config(), app.WithClock(env.Clock.Now), app.WithBlobs(env.Blobs), app.WithWebhooks(hooks))
+	svc := app.New(env.DB, env.Keys, env.Svc.Config(), app.WithClock(env.Clock.Now), app.WithBlobs(env.Blobs), app.WithWebhooks(hooks), app.WithWorkbookReader(ledger.Parse))
 	h, err := httpapi.New(svc, httpapi.Options{})
 	if err != nil {
 		t.Fatalf("httpapi.New: %v", err)

@@ -124,7 +124,7 @@ func TestDirectoryLoginOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	dead := ln.Addr().String()
-	ln.Close()
+	_ = ln.Close()
 	cfg := srv.Config()
 	cfg.URL, cfg.Timeout = "ldap://"+dead, time.Second
 	down := newServerWith(t, setup{options: []app.Option{ldapOption(t, cfg)}})
@@ -218,7 +218,7 @@ func TestOIDCOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadIssuer := "http://" + ln.Addr().String()
-	ln.Close()
+	_ = ln.Close()
 	down := newServerWith(t, setup{options: []app.Option{oidcOption(t, deadIssuer)}})
 	if r := down.must(t, http.StatusServiceUnavailable, req{method: "GET", path: "/api/v1/auth/oidc/start"}); r.apiError(t).Error.Code != "directory_unavailable" {
 		t.Fatalf("provider down: %s", r.body)

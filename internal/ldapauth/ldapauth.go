@@ -126,7 +126,7 @@ func New(cfg Config) (*Directory, error) {
 
 // unavailable marks a failure of the directory rather than of the person.
 func unavailable(what string, err error) error {
-	return fmt.Errorf("%w: %s: %v", app.ErrDirectoryUnavailable, what, err)
+	return fmt.Errorf("%w: %s: %w", app.ErrDirectoryUnavailable, what, err)
 }
 
 // connect dials, secures and binds as the service account.
@@ -146,12 +146,12 @@ func (d *Directory) connect(ctx context.Context) (*ldap.Conn, error) {
 	conn.SetTimeout(d.cfg.Timeout)
 	if d.cfg.StartTLS {
 		if err := conn.StartTLS(d.tls); err != nil {
-			conn.Close()
+			_ = conn.Close()
 			return nil, unavailable("StartTLS with "+d.addr, err)
 		}
 	}
 	if err := d.bindService(conn); err != nil {
-		conn.Close()
+		_ = conn.Close()
 		return nil, err
 	}
 	return conn, nil
@@ -190,7 +190,7 @@ func (d *Directory) Authenticate(ctx context.Context, username, password string)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	p, err := d.person(conn, username)
 	if err != nil {
 		return nil, err
@@ -199,7 +199,7 @@ func (d *Directory) Authenticate(ctx context.Context, username, password string)
 		if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) ||
 			ldap.IsErrorWithCode(err, ldap.LDAPResultInappropriateAuthentication) ||
 			ldap.IsErrorWithCode(err, ldap.LDAPResultConstraintViolation) { // e.g. a locked password policy
-			return nil, fmt.Errorf("%w: %v", app.ErrDirectoryRefused, err)
+			return nil, fmt.Errorf("%w: %w", app.ErrDirectoryRefused, err)
 		}
 		return nil, unavailable("bind as "+p.Subject, err)
 	}
@@ -212,7 +212,7 @@ func (d *Directory) Lookup(ctx context.Context, username string) (*app.Directory
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	return d.person(conn, username)
 }
 

@@ -160,7 +160,7 @@ func TestUnreachableDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	_ = ln.Close() // nothing listens there now
 	d := newDir(t, ldapauth.Config{URL: "ldap://" + addr, AllowPlain: true, BaseDN: "dc=example,dc=org",
 		UserFilter: "(uid={username})", Timeout: 2 * time.Second})
 	ctx := context.Background()

@@ -2,64 +2,21 @@ package ledger
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"math"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
 
-// Limits of an import.
+// Limits of an import besides table.MaxImportRows.
 const (
-	MaxImportRows  = 5000     // data rows in one file; split larger lists
-	MaxUnzipped    = 64 << 20 // bytes the workbook may unpack to (against zip bombs)
-	headerSearch   = 10       // the header row is looked for in the first rows (a title row may come first)
-	maxCellRunes   = 5000
-	excelEpochDays = 25569 // days from 1899-12-30 (Excel's day 0) to 1970-01-01
+	MaxUnzipped  = 64 << 20 // bytes the workbook may unpack to (against zip bombs)
+	headerSearch = 10       // the header row is looked for in the first rows (a title row may come first)
+	maxCellRunes = 5000
 )
-
-// Row is one data row of an imported sheet: its number in the sheet (as the
-// spreadsheet shows it) and its cells by column header.
-type Row struct {
-	Number int
-	Cells  map[string]string
-}
-
-// Get returns the trimmed cell under a header.
-func (r Row) Get(col string) string { return r.Cells[col] }
-
-// Sheet is a parsed import.
-type Sheet struct {
-	Name    string
-	Columns map[string]string // header → column letter, for error messages
-	Rows    []Row
-}
-
-// Cell names a cell for an error message: "第 5 行 C 列（类别）".
-func (s *Sheet) Cell(row int, col string) string {
-	letter := s.Columns[col]
-	if letter == "" {
-		return fmt.Sprintf("row %d, %s", row, col)
-	}
-	return fmt.Sprintf("row %d, column %s (%s)", row, letter, col)
-}
-
-// ParseError is an import that cannot be read at all; Field names where.
-type ParseError struct {
-	Field  string
-	Reason string
-}
-
-func (e *ParseError) Error() string { return e.Field + ": " + e.Reason }
 
 // Parse reads the ledger sheet of an .xlsx workbook: the sheet named 整改台账,
 // or else the first. The header row is the first of the first ten rows that
@@ -74,7 +31,7 @@ func Parse(r io.Reader) (*Sheet, error) {
 	if err != nil {
 		return nil, &ParseError{Field: "file", Reason: "is not an .xlsx workbook (save it as Excel Workbook .xlsx; the import template shows the layout)"}
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
 		return nil, &ParseError{Field: "file", Reason: "the workbook has no sheet"}
@@ -87,7 +44,7 @@ func Parse(r io.Reader) (*Sheet, error) {
 	if err != nil {
 		return nil, &ParseError{Field: "file", Reason: "the sheet " + name + " cannot be read"}
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	out := &Sheet{Name: name, Columns: map[string]string{}}
 	var header []string
 	for n := 1; rows.Next(); n++ {
@@ -169,68 +126,12 @@ func readHeader(s *Sheet, cells []string, rowNumber int) ([]string, error) {
 	return header, nil
 }
 
-// RowHash identifies a row's content: the SHA-256 of its importable cells.
-// The same row uploaded again has the same hash, so it is not created twice.
-func RowHash(r Row) string {
-	h := sha256.New()
-	for _, c := range ImportColumns() {
-		v := r.Cells[c]
-		fmt.Fprintf(h, "%s=%d:%s\x1f", c, len(v), v)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-var (
-	dateDash    = regexp.MustCompile(`^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$`)
-	dateHan     = regexp.MustCompile(`^(\d{4})年(\d{1,2})月(\d{1,2})日?$`)
-	excelSerial = regexp.MustCompile(`^\d{1,6}(\.\d+)?$`)
-)
-
-// ParseDate reads a date cell: 2026-03-02, 2026/3/2, 2026.3.2, 2026年3月2日,
-// or an Excel date serial number (a cell formatted as a date).
-func ParseDate(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if m := dateDash.FindStringSubmatch(s); m != nil {
-		return ymd(m[1], m[2], m[3])
-	}
-	if m := dateHan.FindStringSubmatch(s); m != nil {
-		return ymd(m[1], m[2], m[3])
-	}
-	if excelSerial.MatchString(s) {
-		f, err := strconv.ParseFloat(s, 64)
-		if err == nil && f >= 1 && f < 2958466 { // 1900-01-01 to 9999-12-31
-			days := int64(math.Floor(f)) - excelEpochDays
-			return time.Unix(days*86400, 0).UTC(), nil
-		}
-	}
-	return time.Time{}, errors.New("is not a date; write it as 2026-03-02")
-}
-
-func ymd(y, m, d string) (time.Time, error) {
-	year, _ := strconv.Atoi(y)
-	month, _ := strconv.Atoi(m)
-	day, _ := strconv.Atoi(d)
-	t := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
-	if year < 1900 || t.Year() != year || int(t.Month()) != month || t.Day() != day {
-		return time.Time{}, errors.New("is not a calendar date")
-	}
-	return t, nil
-}
-
-// Guide is what the import template lists as the accepted values.
-type Guide struct {
-	Categories []string // e.g. SXZZ-01 思想政治/学习意识
-	Units      []string // e.g. 中心/部门/一班
-	Severities []string
-	Sources    []string
-}
-
 // Template writes the import template: the ledger sheet with the importable
 // headers and drop-down lists for severity and source, and a guide sheet
 // that explains each column and lists the accepted categories and units.
 func Template(out io.Writer, g Guide) error {
 	f := excelize.NewFile()
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if err := f.SetSheetName("Sheet1", SheetLedger); err != nil {
 		return err
 	}

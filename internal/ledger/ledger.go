@@ -15,65 +15,9 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/rectify-team/rectify/internal/domain"
 )
-
-// Column headers, in the ledger's order. The first eleven can be imported;
-// the rest are the ledger's record of progress and are ignored on import.
-const (
-	ColCode        = "编号"
-	ColTitle       = "问题标题"
-	ColDescription = "问题描述"
-	ColCategory    = "类别"
-	ColSeverity    = "严重程度"
-	ColSource      = "来源"
-	ColUnit        = "责任单位"
-	ColAssignee    = "责任人"
-	ColFoundAt     = "发现日期"
-	ColMeasures    = "整改措施"
-	ColDeadline    = "整改时限"
-	ColStatus      = "状态"
-	ColWarning     = "预警"
-	ColPercent     = "整改进度"
-	ColFix         = "整改情况"
-	ColVerdict     = "验收意见"
-	ColClosedAt    = "销号时间"
-	ColReworks     = "退回次数"
-	ColExtensions  = "延期次数"
-	ColCreatedAt   = "登记时间"
-)
-
-// Columns lists every column of the ledger, in order.
-func Columns() []string {
-	return []string{ColCode, ColTitle, ColDescription, ColCategory, ColSeverity, ColSource, ColUnit, ColAssignee,
-		ColFoundAt, ColMeasures, ColDeadline, ColStatus, ColWarning, ColPercent, ColFix, ColVerdict, ColClosedAt,
-		ColReworks, ColExtensions, ColCreatedAt}
-}
-
-// ImportColumns lists the columns an import reads; the others are ignored.
-func ImportColumns() []string { return Columns()[:11] }
-
-// RequiredColumns are the columns an import cannot do without.
-func RequiredColumns() []string {
-	return []string{ColTitle, ColCategory, ColSeverity, ColSource, ColUnit}
-}
-
-// Record is one problem of the ledger, every cell already rendered.
-type Record struct {
-	Code, Title, Description, Category, Severity, Source, Unit, Assignee, FoundAt, Measures, Deadline string
-	Status, Warning, Percent, Fix, Verdict, ClosedAt, Reworks, Extensions, CreatedAt                  string
-
-	// For the summary sheet.
-	Dimension    string // the top-level category (the plan's four dimensions)
-	Overdue      bool
-	Closed       bool
-	ClosedOnTime bool
-}
-
-func (r *Record) cells() []string {
-	return []string{r.Code, r.Title, r.Description, r.Category, r.Severity, r.Source, r.Unit, r.Assignee, r.FoundAt,
-		r.Measures, r.Deadline, r.Status, r.Warning, r.Percent, r.Fix, r.Verdict, r.ClosedAt, r.Reworks, r.Extensions,
-		r.CreatedAt}
-}
 
 // Summary counts the rows written, for the summary sheet (汇总).
 type Summary struct {
@@ -111,28 +55,6 @@ func (s *Summary) add(r *Record) {
 	s.ByUnit[r.Unit]++
 	s.ByDimension[r.Dimension]++
 }
-
-// Meta describes an export for its summary sheet.
-type Meta struct {
-	Title      string    // 整改台账
-	ExportedAt time.Time // in the organisation's zone
-	ExportedBy string
-	Filter     string // the list's filters, as given
-}
-
-// Writer writes a ledger row by row.
-type Writer interface {
-	Write(r *Record) error
-	// Close writes what follows the rows (the summary sheet) and flushes everything.
-	Close(meta Meta) error
-}
-
-// Sheet names of the workbook.
-const (
-	SheetLedger  = "整改台账"
-	SheetSummary = "汇总"
-	SheetGuide   = "填写说明"
-)
 
 // MediaTypeXLSX is the media type of an .xlsx workbook.
 const MediaTypeXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -190,7 +112,7 @@ func (w *xlsxWriter) header(sw *excelize.StreamWriter, cols []string, widths []f
 
 func (w *xlsxWriter) Write(r *Record) error {
 	w.row++
-	cells := r.cells()
+	cells := r.Cells()
 	values := make([]any, len(cells))
 	for i, c := range cells {
 		values[i] = c // strings stay strings: a value such as =1+1 is text, never a formula
@@ -206,8 +128,14 @@ func (w *xlsxWriter) Write(r *Record) error {
 	return nil
 }
 
-func (w *xlsxWriter) Close(meta Meta) error {
-	defer w.f.Close()
+func (w *xlsxWriter) Close(meta Meta) (err error) {
+	// Close removes the stream writers' temporary files; its failure is
+	// worth reporting when the workbook itself was written.
+	defer func() {
+		if cerr := w.f.Close(); err == nil {
+			err = cerr
+		}
+	}()
 	if err := w.sw.Flush(); err != nil {
 		return err
 	}
@@ -272,10 +200,10 @@ func summaryLines(meta Meta, s *Summary) []summaryLine {
 		{"导出人", meta.ExportedBy},
 		{"筛选条件", filter},
 		{"问题总数", s.Total},
-		{"已销号", s.Closed},
+		{domain.StatusClosed.Label(), s.Closed},
 		{"按期销号", s.ClosedOnTime},
 		{"超期未销号", s.Overdue},
-		{"销号率", rate(s.Closed, s.Total-s.ByStatus["不予立项"])},
+		{"销号率", rate(s.Closed, s.Total-s.ByStatus[domain.StatusDismissed.Label()])},
 		{"按期销号率", rate(s.ClosedOnTime, s.Closed)},
 	}
 	section := func(title string, m map[string]int, order []string) {
@@ -284,8 +212,12 @@ func summaryLines(meta Meta, s *Summary) []summaryLine {
 			lines = append(lines, summaryLine{k, m[k]})
 		}
 	}
-	section("按状态", s.ByStatus, []string{"已登记", "已交办", "整改中", "待验收", "已销号", "不予立项"})
-	section("按预警", s.ByWarning, []string{"红灯", "黄灯", "绿灯", "无"})
+	var statuses []string
+	for _, st := range domain.Statuses() {
+		statuses = append(statuses, st.Label())
+	}
+	section("按状态", s.ByStatus, statuses)
+	section("按预警", s.ByWarning, []string{domain.WarningRed.Label(), domain.WarningYellow.Label(), domain.WarningGreen.Label(), "无"})
 	section("按责任单位", s.ByUnit, nil)
 	section("按类别", s.ByDimension, nil)
 	return lines
@@ -328,7 +260,7 @@ func NewCSV(out io.Writer) (Writer, error) {
 }
 
 func (c *csvWriter) Write(r *Record) error {
-	cells := r.cells()
+	cells := r.Cells()
 	for i, v := range cells {
 		cells[i] = defuse(v)
 	}

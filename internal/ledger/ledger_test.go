@@ -15,7 +15,7 @@ import (
 func sheetBytes(t testing.TB, sheet string, rows ...[]any) []byte {
 	t.Helper()
 	f := excelize.NewFile()
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if sheet != "Sheet1" {
 		if err := f.SetSheetName("Sheet1", sheet); err != nil {
 			t.Fatal(err)
@@ -154,7 +154,7 @@ func TestXLSXAndTemplateOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	rows, _ := f.GetRows(SheetLedger)
 	if len(rows) != 4 || rows[1][1] != "=1+1" {
 		t.Errorf("rows %v", rows)
@@ -177,7 +177,7 @@ func TestXLSXAndTemplateOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tf.Close()
+	defer func() { _ = tf.Close() }() // read-only
 	header, _ := tf.GetRows(SheetLedger)
 	if len(header) != 1 || !slices.Equal(header[0], ImportColumns()) {
 		t.Errorf("template header %v", header)

@@ -75,7 +75,7 @@ func New(cfg Config) (*Provider, error) {
 }
 
 func unavailable(what string, err error) error {
-	return fmt.Errorf("%w: %s: %v", app.ErrDirectoryUnavailable, what, err)
+	return fmt.Errorf("%w: %s: %w", app.ErrDirectoryUnavailable, what, err)
 }
 
 func refused(format string, args ...any) error {

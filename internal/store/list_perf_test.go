@@ -183,7 +183,7 @@ func BenchmarkListKindsOnLoadData(b *testing.B) {
 					}
 					stmt, args := planList(q, trees, db.dialect).build(db.dialect)
 					tx := db.gorm.Session(&gorm.Session{DryRun: true}).Raw(stmt, args...)
-					b.Log(db.gorm.Dialector.Explain(tx.Statement.SQL.String(), tx.Statement.Vars...) + ";")
+					b.Log(db.gorm.Explain(tx.Statement.SQL.String(), tx.Statement.Vars...) + ";")
 				}
 			})
 		}

@@ -218,10 +218,10 @@ func (w *listWorld) passes(p *domain.Problem, q app.ProblemQuery) bool {
 	if q.Text != "" && !strings.Contains(p.Title, q.Text) && !strings.Contains(p.Description, q.Text) && !strings.Contains(p.Code, q.Text) {
 		return false
 	}
-	if !q.DeadlineFrom.IsZero() && !(hasDeadline && dl >= q.DeadlineFrom.String()) {
+	if !q.DeadlineFrom.IsZero() && (!hasDeadline || dl < q.DeadlineFrom.String()) {
 		return false
 	}
-	if !q.DeadlineTo.IsZero() && !(hasDeadline && dl <= q.DeadlineTo.String()) {
+	if !q.DeadlineTo.IsZero() && (!hasDeadline || dl > q.DeadlineTo.String()) {
 		return false
 	}
 	if !q.CreatedFrom.IsZero() && p.CreatedAt.Before(q.CreatedFrom) {

@@ -330,7 +330,7 @@ func TestProblemReadsHaveADeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fast.Close()
+	defer func() { _ = fast.Close() }()
 	ctx := context.Background()
 	if _, err := fast.Read().Problems.Get(ctx, 1); !errors.Is(err, app.ErrUnavailable) {
 		t.Errorf("get: %v, want ErrUnavailable", err)

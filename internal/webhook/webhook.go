@@ -220,7 +220,7 @@ func (s *Sender) Send(ctx context.Context, t Target, m Message) error {
 		}
 		return t.fail(0, 0, "post "+where+": "+err.Error(), err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read below; a failed close loses nothing
 	// Reading one byte past the limit tells a full reply from a cut one.
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxReply+1))
 

@@ -13,6 +13,7 @@ import (
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/blob"
 	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/ledger"
 	"github.com/rectify-team/rectify/internal/store"
 	"github.com/rectify-team/rectify/internal/store/storetest"
 )
@@ -91,7 +92,7 @@ func NewWithURL(t testing.TB, url string) *Env {
 		t.Fatal(err)
 	}
 	cplog := audit.NewLog(filepath.Join(t.TempDir(), "audit-checkpoints.log"), keys)
-	svc := app.New(db, keys, cfg, app.WithClock(clock.Now), app.WithBlobs(blobs), app.WithCheckpointLog(cplog))
+	svc := app.New(db, keys, cfg, app.WithClock(clock.Now), app.WithBlobs(blobs), app.WithCheckpointLog(cplog), app.WithWorkbookReader(ledger.Parse))
 	e := &Env{URL: url, Cfg: cfg, DB: db, Svc: svc, Clock: clock, Keys: keys, Log: cplog, Blobs: blobs, Units: map[string]*app.Unit{},
 		Users: map[string]*app.User{}, Callers: map[string]app.Caller{}}
 	ctx := context.Background()
@@ -146,7 +147,7 @@ func NewWithURL(t testing.TB, url string) *Env {
 func (e *Env) Instance(t testing.TB, opts ...app.Option) *app.Service {
 	t.Helper()
 	db := storetest.OpenURL(t, e.URL)
-	return app.New(db, e.Keys, e.Cfg, append([]app.Option{app.WithClock(e.Clock.Now), app.WithBlobs(e.Blobs)}, opts...)...)
+	return app.New(db, e.Keys, e.Cfg, append([]app.Option{app.WithClock(e.Clock.Now), app.WithBlobs(e.Blobs), app.WithWorkbookReader(ledger.Parse)}, opts...)...)
 }
 
 func (e *Env) addUser(name string, u *app.User) {

@@ -141,7 +141,8 @@ access to * by * read
 		go func() { exited <- cmd.Wait() }()
 		t.Cleanup(func() {
 			_ = cmd.Process.Kill() // by its pid; it is ours
-			<-exited
+			err := <-exited
+			_ = err // killed: its status says only that
 		})
 		if lastErr = waitListening(s.Addr, exited); lastErr == nil {
 			s.load(t)
@@ -159,7 +160,7 @@ func freePort(t testing.TB) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
@@ -168,11 +169,11 @@ func waitListening(addr string, exited <-chan error) error {
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
-			return fmt.Errorf("slapd exited: %v", err)
+			return fmt.Errorf("slapd exited: %w", err)
 		default:
 		}
 		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			c.Close()
+			_ = c.Close() // only probed that it listens
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -235,10 +236,10 @@ func (s *Server) Admin(t testing.TB) *ldap.Conn {
 		t.Fatal(err)
 	}
 	if err := conn.Bind(AdminDN, AdminPassword); err != nil {
-		conn.Close()
+		_ = conn.Close() // failing anyway
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
+	t.Cleanup(func() { _ = conn.Close() })
 	return conn
 }
 

@@ -173,7 +173,7 @@ func (p *Provider) follow(t testing.TB, c *http.Client, method, target string, f
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusFound && res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("%s %s: %d %s", method, target, res.StatusCode, b)

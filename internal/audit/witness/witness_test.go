@@ -1,13 +1,17 @@
-package audit_test
+package witness_test
 
 import (
 	"crypto/rand"
 	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/audit/witness"
 )
 
 func TestWitnessCosignsOnlyWhatExtendsItsNewest(t *testing.T) {
@@ -17,13 +21,13 @@ func TestWitnessCosignsOnlyWhatExtendsItsNewest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := audit.NewWitnessServer(keys, skey)
+	ws, err := witness.NewServer(keys, skey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(ws)
 	t.Cleanup(srv.Close)
-	w, err := audit.NewWitness(srv.URL, vkey)
+	w, err := witness.NewClient(srv.URL, vkey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +51,7 @@ func TestWitnessCosignsOnlyWhatExtendsItsNewest(t *testing.T) {
 	if _, err := w.Add(ctx, other.Note); err == nil {
 		t.Fatal("a checkpoint signed with another key was accepted")
 	}
-	liar, err := audit.NewWitness(srv.URL, keys.VerifierKey()) // expects another co-signer
+	liar, err := witness.NewClient(srv.URL, keys.VerifierKey()) // expects another co-signer
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,4 +61,30 @@ func TestWitnessCosignsOnlyWhatExtendsItsNewest(t *testing.T) {
 	if ws.Len() != 3 {
 		t.Fatalf("the witness holds %d checkpoints, want 3", ws.Len())
 	}
+}
+
+func testKeys(t *testing.T) *audit.Keys {
+	t.Helper()
+	keys, err := audit.LoadOrCreateKeys(filepath.Join(t.TempDir(), "audit.key"), "rectify-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+func nextCheckpoint(t *testing.T, keys *audit.Keys, last *audit.Checkpoint, heads []audit.Head) *audit.Checkpoint {
+	t.Helper()
+	n, prev := int64(1), audit.GenesisHash()
+	if last != nil {
+		n, prev = last.Number+1, last.Root
+	}
+	cp, err := keys.NewCheckpoint(n, time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC).Add(time.Duration(n)*time.Minute), prev, heads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cp
+}
+
+func head(stream string, seq int64) audit.Head {
+	return audit.Head{Stream: stream, Seq: seq, EntryID: seq, Hash: strings.Repeat("a", 64)}
 }

@@ -1,4 +1,8 @@
-package audit
+// Package witness is the client of an audit witness, over HTTP, and a
+// witness server that the client is tested against. It sits apart from audit
+// so that the use cases, which sign and verify through audit, know nothing of
+// HTTP.
+package witness
 
 import (
 	"bytes"
@@ -13,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/rectify-team/rectify/internal/audit"
 )
 
 // A witness keeps, outside the application's hosts, the newest checkpoint it
@@ -21,36 +27,30 @@ import (
 // to its URL; 200 answers the note co-signed, 409 answers the witness's newest
 // checkpoint as "number\nroot\n" when the note does not extend it.
 
-// WitnessHead is the newest checkpoint a witness has co-signed.
-type WitnessHead struct {
-	Number int64
-	Root   string
-}
-
-// Witness sends checkpoints to one witness and checks its co-signatures.
-type Witness struct {
+// Client sends checkpoints to one witness and checks its co-signatures.
+type Client struct {
 	url      string
 	verifier note.Verifier
 	client   *http.Client
 }
 
-// NewWitness returns a client of the witness at url whose co-signatures verify
+// NewClient returns a client of the witness at url whose co-signatures verify
 // with verifierKey (a note verifier key).
-func NewWitness(url, verifierKey string) (*Witness, error) {
+func NewClient(url, verifierKey string) (*Client, error) {
 	v, err := note.NewVerifier(strings.TrimSpace(verifierKey))
 	if err != nil {
 		return nil, fmt.Errorf("audit witness key: %w", err)
 	}
-	return &Witness{url: url, verifier: v, client: &http.Client{Timeout: 10 * time.Second}}, nil
+	return &Client{url: url, verifier: v, client: &http.Client{Timeout: 10 * time.Second}}, nil
 }
 
 // URL returns where the witness answers.
-func (w *Witness) URL() string { return w.url }
+func (w *Client) URL() string { return w.url }
 
 // Add sends a signed checkpoint note. It returns nil, nil when the witness
 // co-signed it (or had already), and the witness's newest checkpoint when the
 // note does not extend it.
-func (w *Witness) Add(ctx context.Context, signedNote string) (*WitnessHead, error) {
+func (w *Client) Add(ctx context.Context, signedNote string) (*audit.WitnessHead, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, strings.NewReader(signedNote))
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (w *Witness) Add(ctx context.Context, signedNote string) (*WitnessHead, err
 	if err != nil {
 		return nil, fmt.Errorf("audit witness: %w", err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("audit witness: %w", err)
@@ -85,7 +85,7 @@ func (w *Witness) Add(ctx context.Context, signedNote string) (*WitnessHead, err
 	return nil, fmt.Errorf("audit witness answered %s", res.Status)
 }
 
-func parseWitnessHead(body []byte) (*WitnessHead, error) {
+func parseWitnessHead(body []byte) (*audit.WitnessHead, error) {
 	lines := strings.Split(strings.TrimSuffix(string(body), "\n"), "\n")
 	if len(lines) != 2 {
 		return nil, errors.New("malformed newest checkpoint")
@@ -94,37 +94,37 @@ func parseWitnessHead(body []byte) (*WitnessHead, error) {
 	if err != nil || n < 0 {
 		return nil, errors.New("malformed newest checkpoint")
 	}
-	return &WitnessHead{Number: n, Root: lines[1]}, nil
+	return &audit.WitnessHead{Number: n, Root: lines[1]}, nil
 }
 
-// WitnessServer is a witness: it accepts the checkpoints of one log, signed
+// Server is a witness: it accepts the checkpoints of one log, signed
 // by keys, each extending the one before, and co-signs them with its own
 // signer. It keeps its state in memory; it is the reference the client is
 // tested against.
-type WitnessServer struct {
-	log    *Keys // verifies the log's checkpoints
+type Server struct {
+	log    *audit.Keys // verifies the log's checkpoints
 	signer note.Signer
 	mu     sync.Mutex
 	roots  []string // by number - 1
 }
 
-// NewWitnessServer returns a witness for the checkpoints logKeys sign, co-signing with signerKey.
-func NewWitnessServer(logKeys *Keys, signerKey string) (*WitnessServer, error) {
+// NewServer returns a witness for the checkpoints logKeys sign, co-signing with signerKey.
+func NewServer(logKeys *audit.Keys, signerKey string) (*Server, error) {
 	s, err := note.NewSigner(signerKey)
 	if err != nil {
 		return nil, err
 	}
-	return &WitnessServer{log: logKeys, signer: s}, nil
+	return &Server{log: logKeys, signer: s}, nil
 }
 
 // Len returns how many checkpoints the witness has co-signed.
-func (ws *WitnessServer) Len() int {
+func (ws *Server) Len() int {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	return len(ws.roots)
 }
 
-func (ws *WitnessServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (ws *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST a signed checkpoint", http.StatusMethodNotAllowed)
 		return
@@ -143,7 +143,7 @@ func (ws *WitnessServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer ws.mu.Unlock()
 	n := int64(len(ws.roots))
 	known := cp.Number >= 1 && cp.Number <= n && ws.roots[cp.Number-1] == cp.Root
-	prev := GenesisHash()
+	prev := audit.GenesisHash()
 	if n > 0 {
 		prev = ws.roots[n-1]
 	}
@@ -153,7 +153,8 @@ func (ws *WitnessServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ws.roots = append(ws.roots, cp.Root)
 	default:
 		w.WriteHeader(http.StatusConflict)
-		fmt.Fprintf(w, "%d\n%s\n", n, prev)
+		// the status is the answer; a client gone meanwhile is not ours to report
+		_, _ = fmt.Fprintf(w, "%d\n%s\n", n, prev)
 		return
 	}
 	cosigned, err := note.Sign(&note.Note{Text: noteText(body)}, ws.signer)
