@@ -321,7 +321,7 @@ func (s *session) page(ctx context.Context, as, path string) (int, []byte, error
 	if err != nil {
 		return 0, nil, err
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }() // read to the end: nothing to lose
 	b, err := io.ReadAll(res.Body)
 	return res.StatusCode, b, err
 }

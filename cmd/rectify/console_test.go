@@ -273,7 +273,7 @@ func writePhoto(t *testing.T, name string, c color.Color) string {
 func badLedger(t *testing.T) string {
 	t.Helper()
 	f := excelize.NewFile()
-	defer f.Close()
+	defer func() { _ = f.Close() }() // written out below; Close frees temporary files
 	rows := [][]any{
 		{"问题标题", "类别", "严重程度", "来源", "责任单位", "发现日期"},
 		{"导入的问题一", "思想政治", "一般", "检查", "智电二班", "2026-11-30"},

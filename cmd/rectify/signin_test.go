@@ -45,7 +45,7 @@ func TestBinaryDirectorySignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
+	_ = res.Body.Close() // a redirect: its body is not read
 	if loc, _ := res.Location(); res.StatusCode != http.StatusFound || loc == nil ||
 		loc.Query().Get("redirect_uri") != "http://rectify.test/login/oidc/callback" {
 		t.Fatalf("the console's start: %d %v", res.StatusCode, loc)
@@ -74,7 +74,7 @@ func (s *server) get(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %d", path, res.StatusCode)

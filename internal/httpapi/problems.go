@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -140,84 +141,16 @@ func (a *api) getProblem(c *gin.Context) error {
 var problemFilterParams = []string{"status", "category_id", "severity", "source", "unit_id", "assignee_id", "warning",
 	"overdue", "q", "deadline_from", "deadline_to", "created_from", "created_to", "limit", "cursor"}
 
-// parseProblemFilter reads the list filters. Multi-valued filters take
-// repeated parameters or comma-separated values.
+// parseProblemFilter reads the list filters (app.ParseProblemFilter, shared
+// with the console) and the API's paging.
 func (a *api) parseProblemFilter(c *gin.Context) (app.ProblemFilter, error) {
-	var f app.ProblemFilter
 	if err := allowQuery(c, problemFilterParams...); err != nil {
-		return f, err
+		return app.ProblemFilter{}, err
 	}
 	q := c.Request.URL.Query()
-	multi := func(name string) []string {
-		var out []string
-		for _, v := range q[name] {
-			for _, s := range strings.Split(v, ",") {
-				if s = strings.TrimSpace(s); s != "" {
-					out = append(out, s)
-				}
-			}
-		}
-		return out
-	}
-	for _, s := range multi("status") {
-		if !domain.Status(s).Valid() {
-			return f, invalidField("status", "unknown status "+strconv.Quote(s))
-		}
-		f.Statuses = append(f.Statuses, domain.Status(s))
-	}
-	for _, s := range multi("severity") {
-		if !domain.Severity(s).Valid() {
-			return f, invalidField("severity", "unknown severity "+strconv.Quote(s))
-		}
-		f.Severities = append(f.Severities, domain.Severity(s))
-	}
-	for _, s := range multi("source") {
-		if !domain.Source(s).Valid() {
-			return f, invalidField("source", "unknown source "+strconv.Quote(s))
-		}
-		f.Sources = append(f.Sources, domain.Source(s))
-	}
-	for _, s := range multi("warning") {
-		if !domain.WarningLevel(s).Valid() {
-			return f, invalidField("warning", "must be green, yellow or red")
-		}
-		f.Warnings = append(f.Warnings, domain.WarningLevel(s))
-	}
-	ids := map[string]*int64{"category_id": &f.CategoryID, "unit_id": &f.UnitID, "assignee_id": &f.AssigneeID}
-	for name, dst := range ids {
-		if v := q.Get(name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n <= 0 {
-				return f, invalidField(name, "must be a positive integer id")
-			}
-			*dst = n
-		}
-	}
-	if v := q.Get("overdue"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return f, invalidField("overdue", "must be true or false")
-		}
-		f.Overdue = &b
-	}
-	f.Text = strings.TrimSpace(q.Get("q"))
-	if len([]rune(f.Text)) > 100 {
-		return f, invalidField("q", "is longer than 100 characters")
-	}
-	var err error
-	for name, dst := range map[string]*domain.Date{"deadline_from": &f.DeadlineFrom, "deadline_to": &f.DeadlineTo} {
-		if v := q.Get(name); v != "" {
-			if *dst, err = domain.ParseDate(v); err != nil {
-				return f, invalidField(name, err.Error())
-			}
-		}
-	}
-	loc := a.svc.Config().Location
-	if f.CreatedFrom, err = instant("created_from", q.Get("created_from"), loc, false); err != nil {
-		return f, err
-	}
-	if f.CreatedTo, err = instant("created_to", q.Get("created_to"), loc, true); err != nil {
-		return f, err
+	f, err := app.ParseProblemFilter(q, a.svc.Config().Location)
+	if err != nil {
+		return f, queryError(err)
 	}
 	if f.Limit, err = limit(c); err != nil {
 		return f, err
@@ -228,24 +161,20 @@ func (a *api) parseProblemFilter(c *gin.Context) (app.ProblemFilter, error) {
 	return f, nil
 }
 
-// instant reads an RFC 3339 time, or a date meaning the start of that day in
-// the organisation's zone (for an upper bound: the start of the next day, so
-// that the named day is included).
+// instant reads a time bound of a query (app.ParseInstant).
 func instant(field, v string, loc *time.Location, upper bool) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
+	t, err := app.ParseInstant(field, v, loc, upper)
+	return t, queryError(err)
+}
+
+// queryError keeps a bad query parameter the API's invalid_request, whichever
+// layer found it.
+func queryError(err error) error {
+	var ve *domain.ValidationError
+	if errors.As(err, &ve) && len(ve.Fields) == 1 {
+		return invalidField(ve.Fields[0].Field, ve.Fields[0].Reason)
 	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	d, err := time.ParseInLocation(time.DateOnly, v, loc)
-	if err != nil {
-		return time.Time{}, invalidField(field, "must be a date YYYY-MM-DD or an RFC 3339 time")
-	}
-	if upper {
-		d = d.AddDate(0, 0, 1)
-	}
-	return d, nil
+	return err
 }
 
 func (a *api) listProblems(c *gin.Context) error {

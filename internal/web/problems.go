@@ -116,85 +116,19 @@ func (c *Console) rows(ps []*domain.Problem, n *names) []row {
 var listFilterParams = []string{"status", "severity", "source", "warning", "category_id", "unit_id", "assignee_id",
 	"overdue", "q", "deadline_from", "deadline_to", "created_from", "created_to"}
 
-// parseFilter reads the list's filters as httpapi does; bad values are a 400 page.
-// Registration dates are days in the organisation's zone, the upper one included.
+// parseFilter reads the list's filters as the API does (app.ParseProblemFilter),
+// and the console's page position; bad values are a 400 page.
 func parseFilter(v url.Values, loc *time.Location) (app.ProblemFilter, error) {
-	var f app.ProblemFilter
-	multi := func(name string) []string {
-		var out []string
-		for _, x := range v[name] {
-			for _, s := range strings.Split(x, ",") {
-				if s = strings.TrimSpace(s); s != "" {
-					out = append(out, s)
-				}
-			}
-		}
-		return out
+	f, err := app.ParseProblemFilter(v, loc)
+	if err != nil {
+		return f, err
 	}
-	for _, s := range multi("status") {
-		if !domain.Status(s).Valid() {
-			return f, domain.Invalid("status", "unknown status %q", s)
+	if s := v.Get("before"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			return f, domain.Invalid("before", "must be a positive integer id")
 		}
-		f.Statuses = append(f.Statuses, domain.Status(s))
-	}
-	for _, s := range multi("severity") {
-		if !domain.Severity(s).Valid() {
-			return f, domain.Invalid("severity", "unknown severity %q", s)
-		}
-		f.Severities = append(f.Severities, domain.Severity(s))
-	}
-	for _, s := range multi("source") {
-		if !domain.Source(s).Valid() {
-			return f, domain.Invalid("source", "unknown source %q", s)
-		}
-		f.Sources = append(f.Sources, domain.Source(s))
-	}
-	for _, s := range multi("warning") {
-		if !domain.WarningLevel(s).Valid() {
-			return f, domain.Invalid("warning", "must be green, yellow or red")
-		}
-		f.Warnings = append(f.Warnings, domain.WarningLevel(s))
-	}
-	for name, dst := range map[string]*int64{"category_id": &f.CategoryID, "unit_id": &f.UnitID, "assignee_id": &f.AssigneeID, "before": &f.BeforeID} {
-		if s := v.Get(name); s != "" {
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil || n <= 0 {
-				return f, domain.Invalid(name, "must be a positive integer id")
-			}
-			*dst = n
-		}
-	}
-	if s := v.Get("overdue"); s != "" {
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return f, domain.Invalid("overdue", "must be true or false")
-		}
-		f.Overdue = &b
-	}
-	f.Text = strings.TrimSpace(v.Get("q"))
-	if len([]rune(f.Text)) > 100 {
-		return f, domain.Invalid("q", "is longer than 100 characters")
-	}
-	for name, dst := range map[string]*domain.Date{"deadline_from": &f.DeadlineFrom, "deadline_to": &f.DeadlineTo} {
-		if s := v.Get(name); s != "" {
-			d, err := domain.ParseDate(s)
-			if err != nil {
-				return f, domain.Invalid(name, "%s", err.Error())
-			}
-			*dst = d
-		}
-	}
-	for name, dst := range map[string]*time.Time{"created_from": &f.CreatedFrom, "created_to": &f.CreatedTo} {
-		if s := v.Get(name); s != "" {
-			d, err := time.ParseInLocation(time.DateOnly, s, loc)
-			if err != nil {
-				return f, domain.Invalid(name, "must be a date YYYY-MM-DD")
-			}
-			if name == "created_to" {
-				d = d.AddDate(0, 0, 1)
-			}
-			*dst = d
-		}
+		f.BeforeID = n
 	}
 	return f, nil
 }
@@ -859,7 +793,7 @@ func (c *Console) attachment(q *request) {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
-	defer content.Close()
+	defer func() { _ = content.Close() }() // read only: nothing to lose
 	disposition := "attachment"
 	if strings.HasPrefix(a.ContentType, "image/") && q.r.URL.Query().Get("download") == "" {
 		disposition = "inline"

@@ -264,7 +264,7 @@ func TestOIDCSignInThroughTheConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	dead := "http://" + ln.Addr().String()
-	ln.Close()
+	_ = ln.Close() // a closed port: the provider is down
 	down := newConsoleWith(t, web.Options{OIDCCallback: consoleCallback}, oidcOption(t, dead))
 	res, page = down.browser().do("GET", "/login/oidc", nil, nil)
 	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(page, `id="login-error">身份认证服务暂时无法访问`) ||

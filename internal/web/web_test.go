@@ -70,7 +70,7 @@ func (b *browser) do(method, path string, form url.Values, header map[string]str
 	if err != nil {
 		b.c.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	raw, _ := io.ReadAll(res.Body)
 	return res, string(raw)
 }
