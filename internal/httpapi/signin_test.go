@@ -9,38 +9,22 @@ import (
 	"time"
 
 	"github.com/rectify-team/rectify/internal/app"
-	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/app/apptest"
 	"github.com/rectify-team/rectify/internal/ldapauth"
 	"github.com/rectify-team/rectify/internal/ldapauth/slapdtest"
-	"github.com/rectify-team/rectify/internal/oidcauth"
 	"github.com/rectify-team/rectify/internal/oidcauth/optest"
 )
 
 const apiCallback = "http://rectify.test/api/v1/auth/oidc/callback"
 
-func signInMapping() app.DirectoryMapping {
-	return app.DirectoryMapping{GroupRoles: map[string][]domain.Role{
-		"owners": {domain.RoleOwner}, "inspectors": {domain.RoleInspector}, "verifiers": {domain.RoleVerifier}}}
-}
-
 func ldapOption(t *testing.T, cfg ldapauth.Config) app.Option {
 	t.Helper()
-	d, err := ldapauth.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return app.WithDirectory(d, app.IdentitySource{DisplayName: "域账号", Mapping: signInMapping()})
+	return apptest.LDAPOption(t, cfg)
 }
 
 func oidcOption(t *testing.T, issuer string) app.Option {
 	t.Helper()
-	p, err := oidcauth.New(oidcauth.Config{Issuer: issuer, ClientID: optest.ClientID, ClientSecret: optest.ClientSecret,
-		UnitClaim: "department"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return app.WithOIDC(p, app.OIDCSource{IdentitySource: app.IdentitySource{DisplayName: "统一身份认证", Mapping: signInMapping()},
-		RedirectURLs: []string{apiCallback}})
+	return apptest.OIDCOption(t, issuer, apiCallback)
 }
 
 func TestProviders(t *testing.T) {

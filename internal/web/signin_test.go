@@ -16,7 +16,6 @@ import (
 	"github.com/rectify-team/rectify/internal/domain"
 	"github.com/rectify-team/rectify/internal/ldapauth"
 	"github.com/rectify-team/rectify/internal/ldapauth/slapdtest"
-	"github.com/rectify-team/rectify/internal/oidcauth"
 	"github.com/rectify-team/rectify/internal/oidcauth/optest"
 	"github.com/rectify-team/rectify/internal/web"
 )
@@ -25,29 +24,14 @@ import (
 // the browser, so its host is never dialled.
 const consoleCallback = "http://rectify.test/login/oidc/callback"
 
-func signInMapping() app.DirectoryMapping {
-	return app.DirectoryMapping{GroupRoles: map[string][]domain.Role{
-		"owners": {domain.RoleOwner}, "inspectors": {domain.RoleInspector}, "verifiers": {domain.RoleVerifier}}}
+func ldapOption(t *testing.T, cfg ldapauth.Config) app.Option {
+	t.Helper()
+	return apptest.LDAPOption(t, cfg)
 }
 
 func oidcOption(t *testing.T, issuer string) app.Option {
 	t.Helper()
-	p, err := oidcauth.New(oidcauth.Config{Issuer: issuer, ClientID: optest.ClientID, ClientSecret: optest.ClientSecret,
-		UnitClaim: "department"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return app.WithOIDC(p, app.OIDCSource{IdentitySource: app.IdentitySource{DisplayName: "统一身份认证", Mapping: signInMapping()},
-		RedirectURLs: []string{"http://rectify.test/api/v1/auth/oidc/callback", consoleCallback}})
-}
-
-func ldapOption(t *testing.T, cfg ldapauth.Config) app.Option {
-	t.Helper()
-	d, err := ldapauth.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return app.WithDirectory(d, app.IdentitySource{DisplayName: "域账号", Mapping: signInMapping()})
+	return apptest.OIDCOption(t, issuer, "http://rectify.test/api/v1/auth/oidc/callback", consoleCallback)
 }
 
 // newConsoleWith is the console on a service with these ways in, on the
