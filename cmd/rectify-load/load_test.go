@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -91,7 +92,7 @@ func TestBoundsAreEnforced(t *testing.T) {
 type loadWorld struct {
 	url string // the database
 	db  *store.DB
-	svc *app.Service
+	svc *wire.Services
 	h   http.Handler
 }
 
@@ -131,12 +132,12 @@ func newLoadWorld(t *testing.T) *loadWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := app.New(db, keys, app.DefaultConfig())
+	svc := wire.New(db, keys, app.DefaultConfig())
 	api, err := httpapi.New(svc, httpapi.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	console, err := web.New(svc, web.Options{})
+	console, err := web.New(web.ServicesOf(svc), web.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

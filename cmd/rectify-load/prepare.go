@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"io"
 	"math/rand/v2"
 	"path/filepath"
@@ -91,7 +92,7 @@ func prepare(ctx context.Context, o prepareOpts, stdout io.Writer) error {
 	}
 	cfg := app.DefaultConfig()
 	cfg.BcryptCost = 4 // the load users' passwords are not secrets; logins stay cheap
-	svc := app.New(db, keys, cfg)
+	svc := wire.New(db, keys, cfg)
 	if _, _, err := svc.Bootstrap(ctx, "负载测试单位", o.adminPass); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
@@ -120,7 +121,7 @@ func prepare(ctx context.Context, o prepareOpts, stdout io.Writer) error {
 
 // ensureOrg creates, through the service (so that every change is audited),
 // the departments, teams and users the data set needs, unless they exist.
-func ensureOrg(ctx context.Context, db *store.DB, svc *app.Service, o prepareOpts) (*loadOrg, error) {
+func ensureOrg(ctx context.Context, db *store.DB, svc *wire.Services, o prepareOpts) (*loadOrg, error) {
 	r := db.Read()
 	admin, err := r.Users.GetByUsername(ctx, "admin")
 	if err != nil {

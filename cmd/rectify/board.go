@@ -3,10 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"log/slog"
 	"time"
-
-	"github.com/rectify-team/rectify/internal/app"
 )
 
 // boardFreshEvery is how often the board's index is brought up to date
@@ -23,7 +22,7 @@ const boardFreshEvery = 5 * time.Second
 // problems), then keeps it fresh until ctx ends. A failure is only logged,
 // once until a refresh succeeds again: board requests refresh the index
 // themselves, and load it if it is not loaded.
-func warmBoard(ctx context.Context, svc *app.Service, log *slog.Logger) {
+func warmBoard(ctx context.Context, svc *wire.Services, log *slog.Logger) {
 	t := time.NewTicker(boardFreshEvery)
 	defer t.Stop()
 	keepBoardFresh(ctx, svc.WarmBoard, t.C, log)

@@ -1,20 +1,20 @@
 package main
 
 import (
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/config"
 	"github.com/rectify-team/rectify/internal/web"
 )
 
 // withConsole mounts the web console at "/" beside the API: the API keeps
 // /api/v1 and its probes and metrics, the console takes every other path.
-func withConsole(api http.Handler, svc *app.Service, cfg *config.Config, log *slog.Logger) (http.Handler, error) {
-	console, err := web.New(svc, web.Options{Logger: log, SecureCookies: cfg.SecureCookies,
+func withConsole(api http.Handler, svc *wire.Services, cfg *config.Config, log *slog.Logger) (http.Handler, error) {
+	console, err := web.New(web.ServicesOf(svc), web.Options{Logger: log, SecureCookies: cfg.SecureCookies,
 		MaxUploadBytes: cfg.MaxUploadBytes, TrustedProxies: cfg.TrustedProxies, OIDCCallback: consoleCallback(cfg, log)})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"log/slog"
 	"path/filepath"
 	"time"
@@ -22,11 +23,11 @@ func evidencePolicies(cfg *config.Config, appCfg *app.Config) (*blob.Store, erro
 // idempotencyPurgeLoop deletes expired Idempotency-Keys and the contents of
 // uploads that never got their row (app.CollectOrphanBlobs) every hour.
 // Several instances may run it at once: deleting twice is harmless.
-func idempotencyPurgeLoop(ctx context.Context, svc *app.Service, log *slog.Logger) {
+func idempotencyPurgeLoop(ctx context.Context, svc *wire.Services, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if n, err := svc.PurgeIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+		if n, err := svc.Core.PurgeIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("purge expired idempotency keys", "err", err)
 		} else if n > 0 {
 			log.Debug("expired idempotency keys purged", "count", n)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"io"
 	"log/slog"
 	"net"
@@ -125,7 +126,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		}
 		opts = append(opts, app.WithWitness(w))
 	}
-	svc := app.New(db, keys, appCfg, append(opts, app.WithWorkbookReader(ledger.Parse))...)
+	svc := wire.New(db, keys, appCfg, append(opts, app.WithWorkbookReader(ledger.Parse))...)
 
 	created, generated, err := svc.Bootstrap(ctx, cfg.OrgName, cfg.AdminPassword)
 	if err != nil {
@@ -257,7 +258,7 @@ func (b *background) run(name string, loop func()) {
 func (b *background) wait() { b.wg.Wait() }
 
 // checkpointLoop signs the audit heads periodically.
-func checkpointLoop(ctx context.Context, svc *app.Service, every time.Duration, log *slog.Logger) {
+func checkpointLoop(ctx context.Context, svc *wire.Services, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

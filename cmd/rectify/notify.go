@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"log/slog"
 	"net/http"
 	"os"
@@ -46,7 +47,7 @@ func instanceName(cfg *config.Config) string {
 
 // schedulerLoop runs a scheduler pass every interval; only the instance
 // holding the lease does the work (app.Service.Tick).
-func schedulerLoop(ctx context.Context, svc *app.Service, holder string, every time.Duration, log *slog.Logger) {
+func schedulerLoop(ctx context.Context, svc *wire.Services, holder string, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -68,7 +69,7 @@ func schedulerLoop(ctx context.Context, svc *app.Service, holder string, every t
 // dispatchLoop delivers the outbox: at once when events were written, and
 // every few seconds for retries that fell due and messages other instances
 // left behind.
-func dispatchLoop(ctx context.Context, svc *app.Service, holder string, every time.Duration, log *slog.Logger) {
+func dispatchLoop(ctx context.Context, svc *wire.Services, holder string, every time.Duration, log *slog.Logger) {
 	if n, err := svc.ReleaseClaims(ctx, holder); err != nil {
 		log.Warn("release the outbox claims of an earlier run", "err", err)
 	} else if n > 0 {
@@ -89,7 +90,7 @@ func dispatchLoop(ctx context.Context, svc *app.Service, holder string, every ti
 			if err != nil || rep.Claimed == 0 || rep.Delivered+rep.Failed < rep.Claimed {
 				break
 			}
-			if rep.Claimed < svc.Config().Notify.Batch {
+			if rep.Claimed < svc.Core.Config().Notify.Batch {
 				break
 			}
 		}

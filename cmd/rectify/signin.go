@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"log/slog"
 	"time"
 
@@ -50,7 +51,7 @@ func appMapping(m config.Mapping) app.DirectoryMapping {
 // directorySyncLoop checks directory users every interval: those removed or
 // disabled in the directory are disabled here and their sessions end. Every
 // instance runs it; the one holding the lease does the work.
-func directorySyncLoop(ctx context.Context, svc *app.Service, holder string, every time.Duration, log *slog.Logger) {
+func directorySyncLoop(ctx context.Context, svc *wire.Services, holder string, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

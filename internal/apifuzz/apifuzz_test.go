@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -41,7 +42,7 @@ func TestAPIAgainstDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	metrics := httpapi.NewMetrics(env.DB.SQL())
-	svc := app.New(env.DB, env.Keys, env.Svc.Config(), app.WithClock(env.Clock.Now), app.WithMetrics(metrics), app.WithWorkbookReader(ledger.Parse),
+	svc := wire.New(env.DB, env.Keys, env.Svc.Core.Config(), app.WithClock(env.Clock.Now), app.WithMetrics(metrics), app.WithWorkbookReader(ledger.Parse),
 		app.WithBlobs(env.Blobs))
 	h, err := httpapi.New(svc, httpapi.Options{Metrics: metrics})
 	if err != nil {

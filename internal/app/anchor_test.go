@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"os"
 	"strings"
 	"testing"
@@ -208,13 +209,13 @@ func TestAnEntryAppendedInTheWindowIsNotCaught(t *testing.T) {
 
 // withInterval returns a service on e's database and checkpoint log that
 // expects a checkpoint every minute, with a minute's margin.
-func withInterval(e *apptest.Env) *app.Service {
-	cfg := e.Svc.Config()
+func withInterval(e *apptest.Env) *wire.Services {
+	cfg := e.Svc.Core.Config()
 	cfg.CheckpointEvery, cfg.AuditMargin = time.Minute, time.Minute
-	return app.New(e.DB, e.Keys, cfg, app.WithClock(e.Clock.Now), app.WithCheckpointLog(e.Log))
+	return wire.New(e.DB, e.Keys, cfg, app.WithClock(e.Clock.Now), app.WithCheckpointLog(e.Log))
 }
 
-func verifyWith(t *testing.T, svc *app.Service, e *apptest.Env) *app.VerifyResult {
+func verifyWith(t *testing.T, svc *wire.Services, e *apptest.Env) *app.VerifyResult {
 	t.Helper()
 	res, err := svc.VerifyAudit(t.Context(), e.Caller("leader"))
 	if err != nil {

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -104,42 +105,42 @@ func TestAuditFailureRollsBackTheChange(t *testing.T) {
 	type action struct {
 		name  string
 		from  domain.Status
-		do    func(svc *app.Service, e *apptest.Env, p *domain.Problem) error
+		do    func(svc *wire.Services, e *apptest.Env, p *domain.Problem) error
 		extra func(t *testing.T, e *apptest.Env, p *domain.Problem) // prepare, e.g. a pending extension
 	}
 	ctx := context.Background()
 	actions := []action{
-		{name: "edit", from: domain.StatusRegistered, do: func(s *app.Service, e *apptest.Env, p *domain.Problem) error {
+		{name: "edit", from: domain.StatusRegistered, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			title := "改过的标题"
 			_, err := s.Edit(ctx, e.Caller("inspector"), p.ID, p.Version, app.ProblemPatch{Title: &title})
 			return err
 		}},
-		{name: "assign", from: domain.StatusRegistered, do: func(s *app.Service, e *apptest.Env, p *domain.Problem) error {
+		{name: "assign", from: domain.StatusRegistered, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			_, err := s.Assign(ctx, e.Caller("verifier"), p.ID, p.Version, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施"})
 			return err
 		}},
-		{name: "dismiss", from: domain.StatusRegistered, do: func(s *app.Service, e *apptest.Env, p *domain.Problem) error {
+		{name: "dismiss", from: domain.StatusRegistered, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			_, err := s.Dismiss(ctx, e.Caller("verifier"), p.ID, p.Version, "不予立项")
 			return err
 		}},
-		{name: "accept", from: domain.StatusAssigned, do: func(s *app.Service, e *apptest.Env, p *domain.Problem) error {
+		{name: "accept", from: domain.StatusAssigned, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			_, err := s.Accept(ctx, e.Caller("owner1"), p.ID, p.Version, "")
 			return err
 		}},
-		{name: "urge", from: domain.StatusAssigned, do: func(s *app.Service, e *apptest.Env, p *domain.Problem) error {
+		{name: "urge", from: domain.StatusAssigned, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			_, err := s.Urge(ctx, e.Caller("verifier"), p.ID, p.Version, "督办")
 			return err
 		}},
-		{name: "progress", from: domain.StatusRectifying, do: func(s *app.Service, e *apptest.Env, p *domain.Problem) error {
+		{name: "progress", from: domain.StatusRectifying, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			pct := 60
 			_, err := s.Progress(ctx, e.Caller("owner1"), p.ID, p.Version, "进展", &pct)
 			return err
 		}},
-		{name: "submit", from: domain.StatusRectifying, do: func(s *app.Service, e *apptest.Env, p *domain.Problem) error {
+		{name: "submit", from: domain.StatusRectifying, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			_, err := s.Submit(ctx, e.Caller("owner1"), p.ID, p.Version, "已整改")
 			return err
 		}},
-		{name: "request extension", from: domain.StatusRectifying, do: func(s *app.Service, e *apptest.Env, p *domain.Problem) error {
+		{name: "request extension", from: domain.StatusRectifying, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			_, err := s.RequestExtension(ctx, e.Caller("owner1"), p.ID, p.Version, p.Deadline.AddDays(10), "需要更多时间")
 			return err
 		}},
@@ -149,7 +150,7 @@ func TestAuditFailureRollsBackTheChange(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			do: func(s *app.Service, e *apptest.Env, p *domain.Problem) error {
+			do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 				exts, err := s.Extensions(ctx, e.Caller("verifier"), p.ID)
 				if err != nil {
 					return err
@@ -157,19 +158,19 @@ func TestAuditFailureRollsBackTheChange(t *testing.T) {
 				_, err = s.DecideExtension(ctx, e.Caller("verifier"), p.ID, p.Version, exts[0].ID, true, "同意")
 				return err
 			}},
-		{name: "verify pass", from: domain.StatusSubmitted, do: func(s *app.Service, e *apptest.Env, p *domain.Problem) error {
+		{name: "verify pass", from: domain.StatusSubmitted, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			_, err := s.Verify(ctx, e.Caller("verifier"), p.ID, p.Version, true, "")
 			return err
 		}},
-		{name: "verify fail", from: domain.StatusSubmitted, do: func(s *app.Service, e *apptest.Env, p *domain.Problem) error {
+		{name: "verify fail", from: domain.StatusSubmitted, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			_, err := s.Verify(ctx, e.Caller("verifier"), p.ID, p.Version, false, "不合格")
 			return err
 		}},
-		{name: "reopen", from: domain.StatusClosed, do: func(s *app.Service, e *apptest.Env, p *domain.Problem) error {
+		{name: "reopen", from: domain.StatusClosed, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			_, err := s.Reopen(ctx, e.Caller("verifier"), p.ID, p.Version, "回头看", s.Today().AddDays(20))
 			return err
 		}},
-		{name: "comment", from: domain.StatusClosed, do: func(s *app.Service, e *apptest.Env, p *domain.Problem) error {
+		{name: "comment", from: domain.StatusClosed, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			_, err := s.Comment(ctx, e.Caller("leader"), p.ID, "评论")
 			return err
 		}},
@@ -183,7 +184,7 @@ func TestAuditFailureRollsBackTheChange(t *testing.T) {
 			t.Parallel()
 			e := apptest.New(t)
 			fs := &faultyStore{Store: e.DB, writeFirst: writeFirst}
-			svc := app.New(fs, e.Keys, e.Svc.Config(), app.WithClock(e.Clock.Now))
+			svc := wire.New(fs, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
 			for _, a := range actions {
 				p := e.Drive(t, a.from)
 				if a.extra != nil {
@@ -223,7 +224,7 @@ func TestAuditFailureRollsBackRegistrationAndAdminChanges(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	fs := &faultyStore{Store: e.DB, writeFirst: true}
-	svc := app.New(fs, e.Keys, e.Svc.Config(), app.WithClock(e.Clock.Now))
+	svc := wire.New(fs, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
 	ctx := t.Context()
 	admin := e.Caller("admin")
 	name := "新名字"
@@ -318,7 +319,7 @@ func TestNoAuditEntryWithoutItsChange(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	fs := &faultyStore{Store: e.DB}
-	svc := app.New(fs, e.Keys, e.Svc.Config(), app.WithClock(e.Clock.Now))
+	svc := wire.New(fs, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
 	p := e.Drive(t, domain.StatusSubmitted)
 	before := snap(t, e, p.ID)
 

@@ -29,7 +29,7 @@ const (
 const MaxFileName = 255
 
 // WithBlobs sets the store of attachments' contents.
-func WithBlobs(b BlobStore) Option { return func(s *Service) { s.blobs = b } }
+func WithBlobs(b BlobStore) Option { return func(o *Options) { o.Blobs = b } }
 
 // errNoBlobs answers uploads and downloads on a service without a blob store.
 var errNoBlobs = fmt.Errorf("attachments are not configured on this server: %w", ErrUnavailable)
@@ -70,8 +70,8 @@ func (s *Service) Upload(ctx context.Context, c Caller, name string, content io.
 		return nil, errNoBlobs
 	}
 	name = CleanFileName(name)
-	rec := record{stream: audit.SystemStream, action: ActionAttachmentUpload, objectType: ObjectAttachment,
-		changes: map[string]any{"name": name}}
+	rec := Record{Stream: audit.SystemStream, Action: ActionAttachmentUpload, ObjectType: ObjectAttachment,
+		Changes: map[string]any{"name": name}}
 	b, err := s.blobs.Put(content, func(b Blob) error {
 		if b.Size == 0 {
 			return domain.Invalid("file", "is empty")
@@ -115,8 +115,8 @@ func (s *Service) Upload(ctx context.Context, c Caller, name string, content io.
 		rec := rec
 		// Each upload its own stream: uploads by different people share no
 		// stream head (a row every upload would otherwise lock and write).
-		rec.stream, rec.objectID = attachmentStream(a.ID), idString(a.ID)
-		rec.changes = map[string]any{"name": a.Name, "sha256": a.SHA256, "size": a.Size, "content_type": a.ContentType}
+		rec.Stream, rec.ObjectID = attachmentStream(a.ID), IDString(a.ID)
+		rec.Changes = map[string]any{"name": a.Name, "sha256": a.SHA256, "size": a.Size, "content_type": a.ContentType}
 		if err := r.Audit.Append(ctx, s.entry(c, now, rec)); err != nil {
 			return err
 		}
@@ -130,7 +130,7 @@ func (s *Service) Upload(ctx context.Context, c Caller, name string, content io.
 	return out, nil
 }
 
-func attachmentStream(id int64) string { return "attachment/" + idString(id) }
+func attachmentStream(id int64) string { return "attachment/" + IDString(id) }
 
 func mediaType(ct string) string {
 	base, _, _ := strings.Cut(ct, ";")

@@ -52,7 +52,7 @@ const (
 	ActionCategoryUpdate    = "category_update"
 )
 
-// AuditActions lists every action an entry may record.
+// AuditActions lists every action an entry may Record.
 func AuditActions() []string {
 	var out []string
 	for _, a := range domain.Actions() {
@@ -71,5 +71,5 @@ func AuditObjectTypes() []string {
 	return append([]string{"problem", "user", "unit", "category", ObjectAttachment, "outbox"}, BoardAuditObjectTypes()...)
 }
 
-// AuditOutcomes lists the outcomes entries record.
+// AuditOutcomes lists the outcomes entries Record.
 func AuditOutcomes() []string { return []string{audit.OutcomeOK, audit.OutcomeRefused} }

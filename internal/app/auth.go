@@ -44,7 +44,7 @@ func (s *Service) Login(ctx context.Context, c Caller, username, password string
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	rec := record{stream: audit.SystemStream, action: ActionLogin, objectType: "user", objectID: username}
+	rec := Record{Stream: audit.SystemStream, Action: ActionLogin, ObjectType: "user", ObjectID: username}
 	since := s.now().Add(-s.cfg.LoginWindow)
 	byUser, byIP, err := s.store.Read().Sessions.CountFailures(ctx, username, c.IP, since)
 	if err != nil {
@@ -135,8 +135,8 @@ func (s *Service) Logout(ctx context.Context, c Caller, token string) error {
 		if err := r.Sessions.Revoke(ctx, hashToken(token), now); err != nil {
 			return err
 		}
-		return r.Audit.Append(ctx, s.entry(c, now, record{stream: audit.SystemStream, action: ActionLogout,
-			objectType: "user", objectID: idString(c.Actor.UserID)}))
+		return r.Audit.Append(ctx, s.entry(c, now, Record{Stream: audit.SystemStream, Action: ActionLogout,
+			ObjectType: "user", ObjectID: IDString(c.Actor.UserID)}))
 	})
 }
 
@@ -192,8 +192,8 @@ func (s *Service) Bootstrap(ctx context.Context, orgName, password string) (crea
 		if err := r.Users.Create(ctx, admin); err != nil {
 			return err
 		}
-		return r.Audit.Append(ctx, s.entry(system, now, record{stream: audit.SystemStream, action: ActionBootstrap,
-			objectType: "user", objectID: idString(admin.ID), changes: map[string]any{"username": "admin", "unit": orgName}}))
+		return r.Audit.Append(ctx, s.entry(system, now, Record{Stream: audit.SystemStream, Action: ActionBootstrap,
+			ObjectType: "user", ObjectID: IDString(admin.ID), Changes: map[string]any{"username": "admin", "unit": orgName}}))
 	})
 	if errors.Is(err, domain.ErrConflict) { // another instance bootstrapped first
 		return false, "", nil
@@ -208,7 +208,7 @@ func (s *Service) Bootstrap(ctx context.Context, orgName, password string) (crea
 // and ends the caller's other sessions: the one that asked (token) stays. A
 // wrong current password counts as a failed login for throttling.
 func (s *Service) ChangePassword(ctx context.Context, c Caller, token, oldPassword, newPassword string) error {
-	rec := record{stream: audit.SystemStream, action: ActionPasswordChange, objectType: "user", objectID: idString(c.Actor.UserID)}
+	rec := Record{Stream: audit.SystemStream, Action: ActionPasswordChange, ObjectType: "user", ObjectID: IDString(c.Actor.UserID)}
 	audited := false
 	err := func() error {
 		var v domain.Validator
@@ -234,7 +234,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, token, oldPasswo
 			wrong := domain.Invalid("old", "is not your current password")
 			now := s.now()
 			refusal := rec
-			refusal.outcome, refusal.reason = audit.OutcomeRefused, "wrong current password"
+			refusal.Outcome, refusal.Reason = audit.OutcomeRefused, "wrong current password"
 			audited = true
 			if err := s.store.Tx(ctx, func(r Repos) error {
 				if err := r.Sessions.RecordFailure(ctx, username, c.IP, now); err != nil {
@@ -276,7 +276,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, token, oldPasswo
 				return err
 			}
 			done := rec
-			done.changes = map[string]any{"password": "changed", "other_sessions": "revoked"}
+			done.Changes = map[string]any{"password": "changed", "other_sessions": "revoked"}
 			if err := r.Audit.Append(ctx, s.entry(c, now, done)); err != nil {
 				return err
 			}
@@ -284,7 +284,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, token, oldPasswo
 		})
 	}()
 	if err = s.keyTaken(ctx, c, err); err != nil {
-		if !audited && refusable(err) && !errors.Is(err, ErrReplayed) {
+		if !audited && Refusable(err) && !errors.Is(err, ErrReplayed) {
 			s.auditRefusal(ctx, c, rec, err)
 		}
 		return err

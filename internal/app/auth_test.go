@@ -3,6 +3,7 @@ package app_test
 import (
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"strings"
 	"sync"
 	"testing"
@@ -26,7 +27,7 @@ func TestLoginAndAuthenticate(t *testing.T) {
 	if !strings.HasPrefix(res.Token, "rct_") || len(res.Token) < 40 {
 		t.Fatalf("token %q", res.Token)
 	}
-	if !res.ExpiresAt.Equal(e.Clock.Now().Add(e.Svc.Config().TokenTTL)) || res.User.Username != "owner1" {
+	if !res.ExpiresAt.Equal(e.Clock.Now().Add(e.Svc.Core.Config().TokenTTL)) || res.User.Username != "owner1" {
 		t.Fatalf("login result %+v", res)
 	}
 	u, err := e.Svc.Authenticate(ctx, res.Token)
@@ -89,7 +90,7 @@ func TestLoginThrottling(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	ctx := t.Context()
-	cfg := e.Svc.Config()
+	cfg := e.Svc.Core.Config()
 	if cfg.MaxFailuresPerUser != 5 {
 		t.Fatalf("max failures per user %d", cfg.MaxFailuresPerUser)
 	}
@@ -143,7 +144,7 @@ func TestLoginThrottlingPerIP(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	ctx := t.Context()
-	max := int(e.Svc.Config().MaxFailuresPerIP)
+	max := int(e.Svc.Core.Config().MaxFailuresPerIP)
 	c := app.Caller{IP: "203.0.113.50"}
 	for i := range max {
 		// Spread over many usernames so that no user reaches its own limit.
@@ -157,7 +158,7 @@ func TestLoginThrottlingPerIP(t *testing.T) {
 	if _, err := e.Svc.Login(ctx, app.Caller{IP: "203.0.113.51"}, "owner1", apptest.Password); err != nil {
 		t.Fatalf("another address is throttled too: %v", err)
 	}
-	e.Clock.Advance(e.Svc.Config().LoginWindow + time.Second)
+	e.Clock.Advance(e.Svc.Core.Config().LoginWindow + time.Second)
 	if _, err := e.Svc.Login(ctx, c, "owner1", apptest.Password); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
@@ -168,7 +169,7 @@ func TestTokenExpiresByClock(t *testing.T) {
 	e := apptest.New(t)
 	ctx := t.Context()
 	token := e.Login(t, "verifier")
-	ttl := e.Svc.Config().TokenTTL
+	ttl := e.Svc.Core.Config().TokenTTL
 	e.Clock.Advance(ttl - time.Second)
 	if _, err := e.Svc.Authenticate(ctx, token); err != nil {
 		t.Fatalf("a second before expiry: %v", err)
@@ -261,7 +262,7 @@ func TestTokensWorkAcrossInstancesAndRestarts(t *testing.T) {
 	e := apptest.NewWithURL(t, url)
 	ctx := t.Context()
 	db2 := storetest.OpenURL(t, url)
-	svc2 := app.New(db2, e.Keys, e.Svc.Config(), app.WithClock(e.Clock.Now))
+	svc2 := wire.New(db2, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
 
 	tok1 := e.Login(t, "owner1")
 	u, err := svc2.Authenticate(ctx, tok1)
@@ -300,7 +301,7 @@ func TestTokensWorkAcrossInstancesAndRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	db3 := storetest.OpenURL(t, url)
-	svc3 := app.New(db3, e.Keys, e.Svc.Config(), app.WithClock(e.Clock.Now))
+	svc3 := wire.New(db3, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
 	if u, err := svc3.Authenticate(ctx, res.Token); err != nil || u.Username != "verifier" {
 		t.Fatalf("token after restart: %v %v", u, err)
 	}
@@ -315,7 +316,7 @@ func TestTokensWorkAcrossInstancesAndRestarts(t *testing.T) {
 	}
 }
 
-func newBareService(t *testing.T, url string) *app.Service {
+func newBareService(t *testing.T, url string) *wire.Services {
 	t.Helper()
 	db := storetest.OpenURL(t, url)
 	keys, err := audit.LoadOrCreateKeys(t.TempDir()+"/audit.key", "rectify-test")
@@ -324,7 +325,7 @@ func newBareService(t *testing.T, url string) *app.Service {
 	}
 	cfg := app.DefaultConfig()
 	cfg.BcryptCost = 4
-	return app.New(db, keys, cfg, app.WithClock(apptest.NewClock(apptest.Start).Now))
+	return wire.New(db, keys, cfg, app.WithClock(apptest.NewClock(apptest.Start).Now))
 }
 
 func TestBootstrap(t *testing.T) {
@@ -396,7 +397,7 @@ func TestBootstrap(t *testing.T) {
 		t.Parallel()
 		url := storetest.URL(t)
 		const n = 4
-		svcs := make([]*app.Service, n)
+		svcs := make([]*wire.Services, n)
 		for i := range svcs {
 			svcs[i] = newBareService(t, url)
 		}

@@ -277,6 +277,3 @@ func (s *Service) Trend(ctx context.Context, c Caller, in TrendInput) ([]TrendPe
 	}
 	return out, nil
 }
-
-// Now returns the current time in the organisation's zone.
-func (s *Service) Now() time.Time { return s.clock().In(s.cfg.Location) }

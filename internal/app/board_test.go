@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"math"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ import (
 // 3-20), ownerdept 5, ownerverifier 5 (a tie with ownerdept).
 type boardSet struct {
 	e   *apptest.Env
-	svc *app.Service
+	svc *wire.Services
 	p   map[string]*domain.Problem
 }
 
@@ -48,9 +49,9 @@ func buildBoardSet(t *testing.T) *boardSet {
 	e := apptest.New(t)
 	// Submitting a serious or critical problem needs an attachment by default;
 	// this data set is about the board, so a service without that rule drives it.
-	cfg := e.Svc.Config()
+	cfg := e.Svc.Core.Config()
 	cfg.Evidence = domain.EvidencePolicy{}
-	svc := app.New(e.DB, e.Keys, cfg, app.WithClock(e.Clock.Now))
+	svc := wire.New(e.DB, e.Keys, cfg, app.WithClock(e.Clock.Now))
 	b := &boardSet{e: e, svc: svc, p: map[string]*domain.Problem{}}
 	ctx := t.Context()
 	at := func(day, hour int) { e.Clock.Set(shanghai(time.March, day, hour)) }
@@ -340,7 +341,7 @@ func TestTrendByWeekAndMonth(t *testing.T) {
 }
 
 // evaluationOf returns one month's evaluation, failing the test on error.
-func evaluationOf(t *testing.T, svc *app.Service, c app.Caller, month string, level app.EvaluationLevel) *app.Evaluation {
+func evaluationOf(t *testing.T, svc *wire.Services, c app.Caller, month string, level app.EvaluationLevel) *app.Evaluation {
 	t.Helper()
 	m, err := stats.ParseMonth(month)
 	if err != nil {

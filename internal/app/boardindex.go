@@ -141,7 +141,7 @@ type boardIndex struct {
 	probed  time.Time        // the clock just before the latest refresh or load read the database
 	margin  time.Duration    // how far before probed a refresh reads again (refreshMargin); 0: boardRefreshMargin
 	clock   func() time.Time // nil: time.Now
-	gen     uint64           // counts the refreshes that changed a record
+	gen     uint64           // counts the refreshes that changed a Record
 	refresh sync.Mutex       // one refresher at a time
 
 	// Refreshes are numbered as they start; done is the number of the last
@@ -285,7 +285,7 @@ func (b *boardIndex) load(ctx context.Context, repo StatsRepo) error {
 	return nil
 }
 
-// put inserts or replaces a record, keeping the id order, and reports whether
+// put inserts or replaces a Record, keeping the id order, and reports whether
 // the index changed.
 func (b *boardIndex) put(rec boardRecord) bool {
 	n := len(b.records)

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"sync/atomic"
 	"testing"
 
@@ -40,7 +41,7 @@ func TestOversizedIDListsRefusedBeforeTheTransaction(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	store := &txCounter{Store: e.DB}
-	svc := app.New(store, e.Keys, e.Svc.Config(), app.WithClock(e.Clock.Now))
+	svc := wire.New(store, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
 	p := e.Drive(t, domain.StatusRectifying)
 	ids := make([]int64, 150_000)
 	for i := range ids {

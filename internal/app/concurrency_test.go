@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"regexp"
 	"slices"
 	"sync"
@@ -459,7 +460,7 @@ func TestSlowTransactionAppendingAfterAFasterOneVerifies(t *testing.T) {
 	e := apptest.New(t)
 	p := e.Drive(t, domain.StatusRectifying)
 	held := &heldComments{Store: e.DB, entered: make(chan struct{}), release: make(chan struct{})}
-	slow := app.New(held, e.Keys, e.Svc.Config(), app.WithClock(e.Clock.Now))
+	slow := wire.New(held, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
 	slowDone := make(chan error, 1)
 	go func() {
 		_, err := slow.Comment(context.Background(), e.Caller("leader"), p.ID, "held")

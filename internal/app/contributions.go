@@ -30,7 +30,7 @@ type ContributionInput struct {
 // audited in the same transaction. A published month takes no more awards.
 func (s *Service) AwardContribution(ctx context.Context, c Caller, in ContributionInput) (*Contribution, error) {
 	var out *Contribution
-	rec := record{stream: audit.SystemStream, action: ActionContributionAward, objectType: ObjectContribution}
+	rec := Record{Stream: audit.SystemStream, Action: ActionContributionAward, ObjectType: ObjectContribution}
 	err := func() error {
 		if err := requireRole(c.Actor, ActionContributionAward, domain.RoleVerifier); err != nil {
 			return err
@@ -81,8 +81,8 @@ func (s *Service) AwardContribution(ctx context.Context, c Caller, in Contributi
 				return err
 			}
 			rec := rec
-			rec.stream, rec.objectID = contributionStreamPrefix+x.Month, idString(x.ID)
-			rec.changes = map[string]any{"month": x.Month, "user_id": x.UserID, "unit_id": x.UnitID, "points": x.Points,
+			rec.Stream, rec.ObjectID = contributionStreamPrefix+x.Month, IDString(x.ID)
+			rec.Changes = map[string]any{"month": x.Month, "user_id": x.UserID, "unit_id": x.UnitID, "points": x.Points,
 				"reason": x.Reason}
 			out = x
 			if err := r.Audit.Append(ctx, s.entry(c, now, rec)); err != nil {
@@ -92,7 +92,7 @@ func (s *Service) AwardContribution(ctx context.Context, c Caller, in Contributi
 		})
 	}()
 	if err = s.keyTaken(ctx, c, err); err != nil {
-		if refusable(err) && !errors.Is(err, ErrReplayed) {
+		if Refusable(err) && !errors.Is(err, ErrReplayed) {
 			s.auditRefusal(ctx, c, rec, err)
 		}
 		return nil, err

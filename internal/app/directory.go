@@ -87,7 +87,7 @@ type IdentitySource struct {
 // WithDirectory signs users whose source is ldap (and unknown usernames) in
 // through the directory.
 func WithDirectory(d Directory, src IdentitySource) Option {
-	return func(s *Service) { s.dir, s.dirSrc = d, src }
+	return func(o *Options) { o.Directory, o.DirectorySrc = d, src }
 }
 
 // Provider is one way of signing in, for GET /auth/providers.
@@ -247,18 +247,18 @@ func (s *Service) applyPerson(ctx context.Context, r Repos, c Caller, src AuthSo
 		if err := r.Users.Create(ctx, u); err != nil {
 			return nil, err
 		}
-		err := r.Audit.Append(ctx, s.entry(dc, now, record{stream: audit.SystemStream, action: ActionDirectoryCreate,
-			objectType: "user", objectID: idString(u.ID), changes: map[string]any{"source": string(src), "subject": p.Subject,
+		err := r.Audit.Append(ctx, s.entry(dc, now, Record{Stream: audit.SystemStream, Action: ActionDirectoryCreate,
+			ObjectType: "user", ObjectID: IDString(u.ID), Changes: map[string]any{"source": string(src), "subject": p.Subject,
 				"username": u.Username, "name": u.Name, "roles": domain.RoleNames(roles), "unit_id": u.UnitID}}))
 		if err != nil {
 			return nil, err
 		}
 		return r.Users.Get(ctx, u.ID)
 	}
-	var recs []record
+	var recs []Record
 	rec := func(action string, changes map[string]any) {
 		changes["source"] = string(src)
-		recs = append(recs, record{stream: audit.SystemStream, action: action, objectType: "user", objectID: idString(u.ID), changes: changes})
+		recs = append(recs, Record{Stream: audit.SystemStream, Action: action, ObjectType: "user", ObjectID: IDString(u.ID), Changes: changes})
 	}
 	if name != u.Name {
 		rec(ActionDirectoryRename, map[string]any{"name": map[string]any{"from": u.Name, "to": name}})
@@ -306,17 +306,17 @@ func (s *Service) endDirectoryUser(ctx context.Context, r Repos, c Caller, src A
 	if err := r.Sessions.RevokeUser(ctx, u.ID, now); err != nil {
 		return err
 	}
-	return r.Audit.Append(ctx, s.entry(directoryCaller(c, src), now, record{stream: audit.SystemStream,
-		action: ActionDirectoryDisable, objectType: "user", objectID: idString(u.ID),
-		changes: map[string]any{"source": string(src), "disabled": map[string]any{"from": false, "to": true}, "sessions": "revoked"},
-		reason:  why}))
+	return r.Audit.Append(ctx, s.entry(directoryCaller(c, src), now, Record{Stream: audit.SystemStream,
+		Action: ActionDirectoryDisable, ObjectType: "user", ObjectID: IDString(u.ID),
+		Changes: map[string]any{"source": string(src), "disabled": map[string]any{"from": false, "to": true}, "sessions": "revoked"},
+		Reason:  why}))
 }
 
 // directoryLogin signs a person in with the directory's password. u is the
 // user of that name, nil on a first sign-in. Refusals look like a wrong
 // local password to the client and are counted for throttling alike.
-func (s *Service) directoryLogin(ctx context.Context, c Caller, username, password string, u *User, rec record) (*LoginResult, error) {
-	rec.changes = map[string]any{"source": string(AuthLDAP)}
+func (s *Service) directoryLogin(ctx context.Context, c Caller, username, password string, u *User, rec Record) (*LoginResult, error) {
+	rec.Changes = map[string]any{"source": string(AuthLDAP)}
 	p, err := s.dir.Authenticate(ctx, username, password)
 	why, gone := "", false
 	var roles []domain.Role
@@ -356,9 +356,9 @@ func (s *Service) directoryLogin(ctx context.Context, c Caller, username, passwo
 
 // refuseLogin records a refused sign-in (a failure counted for throttling
 // and its audit entry) with whatever else must happen in that transaction.
-func (s *Service) refuseLogin(ctx context.Context, c Caller, username string, rec record, why string, also func(Repos) error) error {
+func (s *Service) refuseLogin(ctx context.Context, c Caller, username string, rec Record, why string, also func(Repos) error) error {
 	now := s.now()
-	rec.outcome, rec.reason = audit.OutcomeRefused, why
+	rec.Outcome, rec.Reason = audit.OutcomeRefused, why
 	err := s.store.Tx(ctx, func(r Repos) error {
 		if also != nil {
 			if err := also(r); err != nil {
@@ -378,7 +378,7 @@ func (s *Service) refuseLogin(ctx context.Context, c Caller, username string, re
 
 // openSession issues a token for the user that user returns inside the
 // transaction, clears the username's failures and audits the sign-in.
-func (s *Service) openSession(ctx context.Context, c Caller, username string, rec record, user func(Repos) (*User, error)) (*LoginResult, error) {
+func (s *Service) openSession(ctx context.Context, c Caller, username string, rec Record, user func(Repos) (*User, error)) (*LoginResult, error) {
 	token, hash, err := newToken()
 	if err != nil {
 		return nil, err
@@ -400,7 +400,7 @@ func (s *Service) openSession(ctx context.Context, c Caller, username string, re
 		c := c
 		c.Actor = u.Actor()
 		rec := rec
-		rec.objectID = idString(u.ID)
+		rec.ObjectID = IDString(u.ID)
 		return r.Audit.Append(ctx, s.entry(c, now, rec))
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"errors"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"net"
 	"slices"
 	"testing"
@@ -27,7 +28,7 @@ func testMapping() app.DirectoryMapping {
 }
 
 // directoryEnv is the app fixture with a service signing in through srv.
-func directoryEnv(t *testing.T, srv *slapdtest.Server) (*apptest.Env, *app.Service) {
+func directoryEnv(t *testing.T, srv *slapdtest.Server) (*apptest.Env, *wire.Services) {
 	t.Helper()
 	e := apptest.New(t)
 	d, err := ldapauth.New(srv.Config())

@@ -418,8 +418,8 @@ func personFacts(get func(map[int64]*stats.Facts, int64) *stats.Facts, m map[int
 // audit entry records the snapshot's SHA-256, so the frozen figures are as
 // tamper-evident as the trail.
 func (s *Service) PublishEvaluation(ctx context.Context, c Caller, month stats.Month) (*Publication, error) {
-	rec := record{stream: evaluationStreamPrefix + month.String(), action: ActionEvaluationPublish,
-		objectType: ObjectEvaluation, objectID: month.String()}
+	rec := Record{Stream: evaluationStreamPrefix + month.String(), Action: ActionEvaluationPublish,
+		ObjectType: ObjectEvaluation, ObjectID: month.String()}
 	var out *Publication
 	err := func() error {
 		if err := requireRole(c.Actor, "publishing an evaluation", domain.RoleLeader); err != nil {
@@ -455,7 +455,7 @@ func (s *Service) PublishEvaluation(ctx context.Context, c Caller, month stats.M
 				return err
 			}
 			rec := rec
-			rec.changes = map[string]any{"month": month.String(), "persons": len(person.Items), "units": len(unit.Items),
+			rec.Changes = map[string]any{"month": month.String(), "persons": len(person.Items), "units": len(unit.Items),
 				"model_workers": itemIDs(person.ModelWorkers), "most_improved": improvementIDs(person.MostImproved),
 				"unit_model_workers": itemIDs(unit.ModelWorkers), "snapshot_sha256": hex.EncodeToString(sum[:]),
 				"weights": person.Weights}
@@ -467,9 +467,9 @@ func (s *Service) PublishEvaluation(ctx context.Context, c Caller, month stats.M
 		})
 	}()
 	if err = s.keyTaken(ctx, c, err); err != nil {
-		if refusable(err) && !errors.Is(err, ErrReplayed) {
-			s.auditRefusal(ctx, c, record{stream: audit.SystemStream, action: rec.action, objectType: rec.objectType,
-				objectID: rec.objectID}, err)
+		if Refusable(err) && !errors.Is(err, ErrReplayed) {
+			s.auditRefusal(ctx, c, Record{Stream: audit.SystemStream, Action: rec.Action, ObjectType: rec.ObjectType,
+				ObjectID: rec.ObjectID}, err)
 		}
 		return nil, err
 	}
@@ -529,7 +529,7 @@ func (s *Service) judgeAcceptances(ctx context.Context, r Repos, as []Acceptance
 	for i, a := range as {
 		ref := refs[a.ProblemID]
 		j := judgedAcceptance{Acceptance: a, assignee: ref.AssigneeID, unit: ref.UnitID}
-		for _, e := range byProblem[idString(a.ProblemID)] {
+		for _, e := range byProblem[IDString(a.ProblemID)] {
 			if e.Seq < a.Seq {
 				j.assignSeq, j.assignedAt = e.Seq, e.At
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -68,7 +69,7 @@ func TestIdempotencyKeyCommitsWithTheEffect(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	faults := &keyFaults{Store: e.DB}
-	svc := app.New(faults, e.Keys, e.Svc.Config(), app.WithClock(e.Clock.Now))
+	svc := wire.New(faults, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
 	p := e.Drive(t, domain.StatusRegistered)
 	rendered := 0
 	caller := func() app.Caller {

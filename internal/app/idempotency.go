@@ -56,12 +56,12 @@ func (k *Idempotency) Recorded() bool { return k != nil && k.recorded }
 var ErrReplayed error = &domain.ConflictError{Reason: "this Idempotency-Key was used for the same request before; its first response stands"}
 
 // errKeyTaken is the claim's refusal inside the transaction, resolved after
-// it by keyTaken.
+// it by KeyTaken.
 var errKeyTaken = errors.New("idempotency key taken")
 
-// claimKey claims the caller's Idempotency-Key; it is the first statement of
+// ClaimKey claims the caller's Idempotency-Key; it is the first statement of
 // an idempotent use case's transaction.
-func (s *Service) claimKey(ctx context.Context, r Repos, c Caller, now time.Time) error {
+func (s *Core) ClaimKey(ctx context.Context, r Repos, c Caller, now time.Time) error {
 	k := c.Idempotency
 	if k == nil {
 		return nil
@@ -78,9 +78,9 @@ func (s *Service) claimKey(ctx context.Context, r Repos, c Caller, now time.Time
 	return err
 }
 
-// rememberResponse stores the response to result with the claimed key; it is
+// KeepResult stores the response to result with the claimed key; it is
 // the last statement of an idempotent use case's transaction.
-func (s *Service) rememberResponse(ctx context.Context, r Repos, c Caller, result any) error {
+func (s *Core) KeepResult(ctx context.Context, r Repos, c Caller, result any) error {
 	k := c.Idempotency
 	if k == nil || k.Render == nil {
 		return nil
@@ -96,17 +96,17 @@ func (s *Service) rememberResponse(ctx context.Context, r Repos, c Caller, resul
 	return nil
 }
 
-// keyTaken resolves a transaction that found its key claimed: the same request
+// KeyTaken resolves a transaction that found its key claimed: the same request
 // is a replay (ErrReplayed, the first response in the caller's Idempotency), a
 // different one a conflict. Other errors pass through.
-func (s *Service) keyTaken(ctx context.Context, c Caller, err error) error {
+func (s *Core) KeyTaken(ctx context.Context, c Caller, err error) error {
 	if !errors.Is(err, errKeyTaken) {
 		return err
 	}
 	return s.lookUpKey(ctx, c)
 }
 
-func (s *Service) lookUpKey(ctx context.Context, c Caller) error {
+func (s *Core) lookUpKey(ctx context.Context, c Caller) error {
 	k := c.Idempotency
 	rec, err := s.store.Read().Idempotency.Get(ctx, c.Actor.UserID, k.Key)
 	if err != nil {
@@ -124,7 +124,7 @@ func (s *Service) lookUpKey(ctx context.Context, c Caller) error {
 // requestMAC is what is stored of a request's hash: keyed with a secret of
 // the server, so that the stored value cannot be checked offline against
 // guessed bodies (a password reset's body holds a password).
-func (s *Service) requestMAC(hash string) string {
+func (s *Core) requestMAC(hash string) string {
 	secret, err := s.keys.Secret("idempotency-request")
 	if err != nil {
 		secret = nil // no signing key (some tests): a plain keyed-by-nothing MAC still compares
@@ -134,7 +134,7 @@ func (s *Service) requestMAC(hash string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-func (s *Service) idempotencyTTL() time.Duration {
+func (s *Core) idempotencyTTL() time.Duration {
 	if s.cfg.IdempotencyTTL <= 0 {
 		return DefaultIdempotencyTTL
 	}
@@ -145,7 +145,7 @@ func (s *Service) idempotencyTTL() time.Duration {
 // answers (the first response, true) for a repeat of the same request, an
 // error matching domain.ErrConflict for the same key with another request,
 // and (_, false) for a key not used yet or expired.
-func (s *Service) IdempotentReplay(ctx context.Context, c Caller) (Response, bool, error) {
+func (s *Core) IdempotentReplay(ctx context.Context, c Caller) (Response, bool, error) {
 	k := c.Idempotency
 	if k == nil {
 		return Response{}, false, nil
@@ -156,7 +156,7 @@ func (s *Service) IdempotentReplay(ctx context.Context, c Caller) (Response, boo
 		return Response{}, false, nil
 	case err != nil:
 		return Response{}, false, err
-	case !rec.ExpiresAt.After(s.now()):
+	case !rec.ExpiresAt.After(s.Timestamp()):
 		return Response{}, false, nil
 	}
 	if err := s.lookUpKey(ctx, c); !errors.Is(err, ErrReplayed) {
@@ -170,13 +170,13 @@ func (s *Service) IdempotentReplay(ctx context.Context, c Caller) (Response, boo
 // It is the fallback for a route whose use case does not take part in
 // idempotency: a later repeat is still replayed, but a crash between the
 // effect and this call loses the key. A key claimed meanwhile is left alone.
-func (s *Service) RememberResponse(ctx context.Context, c Caller, resp Response) error {
+func (s *Core) RememberResponse(ctx context.Context, c Caller, resp Response) error {
 	k := c.Idempotency
 	if k == nil {
 		return nil
 	}
 	err := s.store.Tx(ctx, func(r Repos) error {
-		if err := s.claimKey(ctx, r, c, s.now()); err != nil {
+		if err := s.ClaimKey(ctx, r, c, s.Timestamp()); err != nil {
 			return err
 		}
 		return r.Idempotency.Complete(ctx, c.Actor.UserID, k.Key, resp)
@@ -189,10 +189,10 @@ func (s *Service) RememberResponse(ctx context.Context, c Caller, resp Response)
 
 // PurgeIdempotencyKeys deletes the keys older than the retention, in batches;
 // it returns how many it deleted.
-func (s *Service) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
+func (s *Core) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
 	const batch = 1000
 	var total int64
-	now := s.now()
+	now := s.Timestamp()
 	for {
 		var n int64
 		err := s.store.Tx(ctx, func(r Repos) error {

@@ -225,7 +225,7 @@ func (s *Service) ExportLedger(ctx context.Context, c Caller, f ProblemFilter, p
 			if p.ClosedAt != nil {
 				rec.ClosedAt = p.ClosedAt.In(loc).Format("2006-01-02 15:04")
 			}
-			x := byProblem[idString(p.ID)]
+			x := byProblem[IDString(p.ID)]
 			rec.Fix, rec.Verdict = x.fix, x.verdict
 			if err := w.Write(rec); err != nil {
 				return n, err
@@ -323,7 +323,7 @@ type WorkbookReader func(io.Reader) (*table.Sheet, error)
 
 // WithWorkbookReader sets how ImportLedger reads workbooks; without it,
 // imports fail.
-func WithWorkbookReader(r WorkbookReader) Option { return func(s *Service) { s.workbooks = r } }
+func WithWorkbookReader(r WorkbookReader) Option { return func(o *Options) { o.Workbooks = r } }
 
 // ImportLedger registers (and, where a 责任人 is given, assigns) the problems
 // of an .xlsx ledger. Every row is checked first and every error is reported
@@ -333,7 +333,7 @@ func WithWorkbookReader(r WorkbookReader) Option { return func(s *Service) { s.w
 // 编号 names the same problem here is skipped, so a re-upload creates
 // nothing twice.
 func (s *Service) ImportLedger(ctx context.Context, c Caller, filename string, file io.Reader) (*ImportResult, error) {
-	rec := record{stream: audit.SystemStream, action: ActionProblemImport, objectType: ObjectImport}
+	rec := Record{Stream: audit.SystemStream, Action: ActionProblemImport, ObjectType: ObjectImport}
 	var out *ImportResult
 	err := func() error {
 		if err := requireRole(c.Actor, "importing problems", domain.RoleInspector, domain.RoleVerifier); err != nil {
@@ -371,7 +371,7 @@ func (s *Service) ImportLedger(ctx context.Context, c Caller, filename string, f
 		})
 	}()
 	if err = s.keyTaken(ctx, c, err); err != nil {
-		if refusable(err) && !errors.Is(err, ErrReplayed) {
+		if Refusable(err) && !errors.Is(err, ErrReplayed) {
 			s.auditRefusal(ctx, c, rec, err)
 		}
 		return nil, err
@@ -566,8 +566,8 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *tabl
 	if err := r.Ledger.FinishImport(ctx, imp); err != nil {
 		return nil, err
 	}
-	entry := s.entry(c, now, record{stream: "import/" + idString(imp.ID), action: ActionProblemImport, objectType: ObjectImport,
-		objectID: idString(imp.ID), changes: map[string]any{"file_sha256": fileSum, "filename": filename,
+	entry := s.entry(c, now, Record{Stream: "import/" + IDString(imp.ID), Action: ActionProblemImport, ObjectType: ObjectImport,
+		ObjectID: IDString(imp.ID), Changes: map[string]any{"file_sha256": fileSum, "filename": filename,
 			"rows": imp.Rows, "created": imp.Created, "skipped": imp.Skipped}})
 	if err := r.Audit.Append(ctx, entry); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ import (
 )
 
 // exportXLSX exports the ledger as who sees it and reads the workbook back.
-func exportXLSX(t *testing.T, svc *app.Service, c app.Caller, f app.ProblemFilter, pageSize int) (rows [][]string, summary map[string]string) {
+func exportXLSX(t *testing.T, svc *wire.Services, c app.Caller, f app.ProblemFilter, pageSize int) (rows [][]string, summary map[string]string) {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := ledger.NewXLSX(&buf)
@@ -29,7 +30,7 @@ func exportXLSX(t *testing.T, svc *app.Service, c app.Caller, f app.ProblemFilte
 	if _, err := svc.ExportLedger(t.Context(), c, f, pageSize, w); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Close(ledger.Meta{Title: "整改台账", ExportedAt: svc.Now(), ExportedBy: c.Actor.Name}); err != nil {
+	if err := w.Close(ledger.Meta{Title: "整改台账", ExportedAt: svc.Core.Now(), ExportedBy: c.Actor.Name}); err != nil {
 		t.Fatal(err)
 	}
 	return readWorkbook(t, buf.Bytes())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -52,50 +53,50 @@ func BenchmarkMillion(b *testing.B) {
 	running := []domain.Status{domain.StatusRectifying}
 	ops := []struct {
 		name string
-		fn   func(svc *app.Service) error
+		fn   func(svc *wire.Services) error
 	}{
-		{"overview/all", func(svc *app.Service) error {
+		{"overview/all", func(svc *wire.Services) error {
 			_, err := svc.Overview(ctx, w.leader, app.BoardInput{})
 			return err
 		}},
-		{"overview/department", func(svc *app.Service) error {
+		{"overview/department", func(svc *wire.Services) error {
 			_, err := svc.Overview(ctx, w.leader, app.BoardInput{UnitID: dept})
 			return err
 		}},
-		{"overview/owner-scope", func(svc *app.Service) error {
+		{"overview/owner-scope", func(svc *wire.Services) error {
 			_, err := svc.Overview(ctx, w.owner, app.BoardInput{})
 			return err
 		}},
-		{"overview/last-90-days", func(svc *app.Service) error {
+		{"overview/last-90-days", func(svc *wire.Services) error {
 			_, err := svc.Overview(ctx, w.leader, app.BoardInput{From: w.now.AddDate(0, 0, -90)})
 			return err
 		}},
-		{"trend/12-months", func(svc *app.Service) error {
+		{"trend/12-months", func(svc *wire.Services) error {
 			_, err := svc.Trend(ctx, w.leader, app.TrendInput{By: stats.ByMonth})
 			return err
 		}},
-		{"evaluation/person", func(svc *app.Service) error {
+		{"evaluation/person", func(svc *wire.Services) error {
 			_, err := svc.Evaluation(ctx, w.leader, march, app.LevelPerson)
 			return err
 		}},
-		{"list/first-page", func(svc *app.Service) error {
+		{"list/first-page", func(svc *wire.Services) error {
 			_, _, err := svc.Problems(ctx, w.leader, app.ProblemFilter{Limit: 50})
 			return err
 		}},
-		{"list/department-rectifying", func(svc *app.Service) error {
+		{"list/department-rectifying", func(svc *wire.Services) error {
 			_, _, err := svc.Problems(ctx, w.leader, app.ProblemFilter{UnitID: dept, Statuses: running, Limit: 50})
 			return err
 		}},
-		{"list/overdue-red", func(svc *app.Service) error {
+		{"list/overdue-red", func(svc *wire.Services) error {
 			_, _, err := svc.Problems(ctx, w.leader, app.ProblemFilter{Warnings: []domain.WarningLevel{domain.WarningRed},
 				Statuses: []domain.Status{domain.StatusRectifying, domain.StatusAssigned}, Limit: 50})
 			return err
 		}},
-		{"list/owner-scope", func(svc *app.Service) error {
+		{"list/owner-scope", func(svc *wire.Services) error {
 			_, _, err := svc.Problems(ctx, w.owner, app.ProblemFilter{Limit: 50})
 			return err
 		}},
-		{"report/overdue", func(svc *app.Service) error {
+		{"report/overdue", func(svc *wire.Services) error {
 			_, err := svc.Report(ctx, w.leader, app.ReportInput{Kind: app.ReportOverdue, From: march.First(), To: march.Last()})
 			return err
 		}},
@@ -104,7 +105,7 @@ func BenchmarkMillion(b *testing.B) {
 	// process), and what it holds.
 	b.Run("board-index/load", func(b *testing.B) {
 		for b.Loop() {
-			svc := app.New(w.db, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
+			svc := wire.New(w.db, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
 			if err := svc.WarmBoard(ctx); err != nil {
 				b.Fatal(err)
 			}
@@ -113,7 +114,7 @@ func BenchmarkMillion(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	fresh := app.New(w.db, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
+	fresh := wire.New(w.db, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
 	if err := fresh.WarmBoard(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func BenchmarkMillion(b *testing.B) {
 	explain := os.Getenv("RECTIFY_BENCH_EXPLAIN") != ""
 	for _, op := range ops {
 		if explain {
-			w.explain(b, op.name, func(svc *app.Service) error { return op.fn(svc) })
+			w.explain(b, op.name, func(svc *wire.Services) error { return op.fn(svc) })
 		}
 		b.Run(op.name, func(b *testing.B) {
 			var took []time.Duration
@@ -151,7 +152,7 @@ func BenchmarkMillion(b *testing.B) {
 // millionWorld is the loaded database and the callers the benchmark acts as.
 type millionWorld struct {
 	db     *store.DB
-	svc    *app.Service
+	svc    *wire.Services
 	keys   *audit.Keys
 	cfg    app.Config
 	now    time.Time
@@ -196,7 +197,7 @@ func openMillion(b *testing.B, n int) *millionWorld {
 	cfg := app.DefaultConfig()
 	now := time.Date(2026, 4, 2, 1, 0, 0, 0, time.UTC) // 09:00 in Shanghai, 2 April 2026
 	w := &millionWorld{db: db, keys: keys, cfg: cfg, now: now}
-	w.svc = app.New(db, keys, cfg, app.WithClock(func() time.Time { return now }))
+	w.svc = wire.New(db, keys, cfg, app.WithClock(func() time.Time { return now }))
 	var have int
 	if err := db.SQL().QueryRow("SELECT COUNT(*) FROM problems").Scan(&have); err != nil {
 		b.Fatal(err)
@@ -394,7 +395,7 @@ func loadMillion(b *testing.B, db *sql.DB, n int, now time.Time) {
 
 // explain runs op once on a handle that records its statements and prints
 // the plan of each SELECT.
-func (w *millionWorld) explain(b *testing.B, name string, op func(*app.Service) error) {
+func (w *millionWorld) explain(b *testing.B, name string, op func(*wire.Services) error) {
 	b.Helper()
 	var (
 		stmts     []string
@@ -405,7 +406,7 @@ func (w *millionWorld) explain(b *testing.B, name string, op func(*app.Service) 
 			stmts = append(stmts, sql)
 		}
 	})
-	svc := app.New(logged, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
+	svc := wire.New(logged, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
 	if err := svc.WarmBoard(context.Background()); err != nil { // the plans of a warm service, as requests see them
 		b.Fatal(err)
 	}

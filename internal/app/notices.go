@@ -109,14 +109,14 @@ func validateNotice(n *Notice) error {
 	return v.Err()
 }
 
-func noticeStream(id int64) string { return "notice/" + idString(id) }
+func noticeStream(id int64) string { return "notice/" + IDString(id) }
 
 // noticeAction runs one change of a notice, audited on the notice's stream in
 // the same transaction; a refusal is audited on its own.
-func (s *Service) noticeAction(ctx context.Context, c Caller, action string, id int64, fn func(r Repos, now time.Time, rec *record) error) error {
-	rec := record{stream: audit.SystemStream, action: action, objectType: ObjectNotice}
+func (s *Service) noticeAction(ctx context.Context, c Caller, action string, id int64, fn func(r Repos, now time.Time, rec *Record) error) error {
+	rec := Record{Stream: audit.SystemStream, Action: action, ObjectType: ObjectNotice}
 	if id > 0 {
-		rec.objectID = idString(id)
+		rec.ObjectID = IDString(id)
 	}
 	err := s.store.Tx(ctx, func(r Repos) error {
 		rec := rec
@@ -130,12 +130,12 @@ func (s *Service) noticeAction(ctx context.Context, c Caller, action string, id 
 		if err := r.Audit.Append(ctx, s.entry(c, now, rec)); err != nil {
 			return err
 		}
-		return s.rememberResponse(ctx, r, c, rec.result)
+		return s.rememberResponse(ctx, r, c, rec.Result)
 	})
 	err = s.keyTaken(ctx, c, err)
-	if err != nil && refusable(err) && !errors.Is(err, ErrReplayed) {
-		s.auditRefusal(ctx, c, record{stream: audit.SystemStream, action: action, objectType: ObjectNotice,
-			objectID: rec.objectID}, err)
+	if err != nil && Refusable(err) && !errors.Is(err, ErrReplayed) {
+		s.auditRefusal(ctx, c, Record{Stream: audit.SystemStream, Action: action, ObjectType: ObjectNotice,
+			ObjectID: rec.ObjectID}, err)
 	}
 	return err
 }
@@ -175,12 +175,12 @@ func (s *Service) DraftNotice(ctx context.Context, c Caller, in NoticeInput) (*N
 		return nil
 	}
 	if err := source(); err != nil {
-		if refusable(err) {
-			s.auditRefusal(ctx, c, record{stream: audit.SystemStream, action: ActionNoticeCreate, objectType: ObjectNotice}, err)
+		if Refusable(err) {
+			s.auditRefusal(ctx, c, Record{Stream: audit.SystemStream, Action: ActionNoticeCreate, ObjectType: ObjectNotice}, err)
 		}
 		return nil, err
 	}
-	err := s.noticeAction(ctx, c, ActionNoticeCreate, 0, func(r Repos, now time.Time, rec *record) error {
+	err := s.noticeAction(ctx, c, ActionNoticeCreate, 0, func(r Repos, now time.Time, rec *Record) error {
 		n := &Notice{Kind: in.Kind, Title: strings.TrimSpace(in.Title), Body: strings.TrimSpace(in.Body),
 			SourceType: sourceType, SourceRef: sourceRef, Status: NoticeDraft, Version: 1, CreatedBy: c.Actor.UserID,
 			CreatedAt: now, UpdatedAt: now}
@@ -196,10 +196,10 @@ func (s *Service) DraftNotice(ctx context.Context, c Caller, in NoticeInput) (*N
 		if err := r.Notices.Create(ctx, n); err != nil {
 			return err
 		}
-		rec.stream, rec.objectID = noticeStream(n.ID), idString(n.ID)
-		rec.changes = map[string]any{"kind": n.Kind, "title": n.Title, "body": n.Body, "source_type": n.SourceType,
+		rec.Stream, rec.ObjectID = noticeStream(n.ID), IDString(n.ID)
+		rec.Changes = map[string]any{"kind": n.Kind, "title": n.Title, "body": n.Body, "source_type": n.SourceType,
 			"source_ref": n.SourceRef, "status": n.Status}
-		out, rec.result = n, n
+		out, rec.Result = n, n
 		return nil
 	})
 	return out, err
@@ -221,12 +221,12 @@ func loadNotice(ctx context.Context, r Repos, c Caller, id int64) (*Notice, erro
 // ifMatch 0 means no precondition.
 func (s *Service) EditNotice(ctx context.Context, c Caller, id, ifMatch int64, p NoticePatch) (*Notice, error) {
 	var out *Notice
-	err := s.noticeAction(ctx, c, ActionNoticeUpdate, id, func(r Repos, now time.Time, rec *record) error {
+	err := s.noticeAction(ctx, c, ActionNoticeUpdate, id, func(r Repos, now time.Time, rec *Record) error {
 		n, err := loadNotice(ctx, r, c, id)
 		if err != nil {
 			return err
 		}
-		rec.stream = noticeStream(id)
+		rec.Stream = noticeStream(id)
 		if err := requireRole(c.Actor, "editing a notice", domain.RoleVerifier); err != nil {
 			return err
 		}
@@ -257,7 +257,7 @@ func (s *Service) EditNotice(ctx context.Context, c Caller, id, ifMatch int64, p
 		if err := r.Notices.Update(ctx, n, old); err != nil {
 			return err
 		}
-		rec.changes, out, rec.result = d, n, n
+		rec.Changes, out, rec.Result = d, n, n
 		return nil
 	})
 	return out, err
@@ -266,12 +266,12 @@ func (s *Service) EditNotice(ctx context.Context, c Caller, id, ifMatch int64, p
 // PublishNotice publishes a draft (leaders only). From then on it is immutable.
 func (s *Service) PublishNotice(ctx context.Context, c Caller, id, ifMatch int64) (*Notice, error) {
 	var out *Notice
-	err := s.noticeAction(ctx, c, ActionNoticePublish, id, func(r Repos, now time.Time, rec *record) error {
+	err := s.noticeAction(ctx, c, ActionNoticePublish, id, func(r Repos, now time.Time, rec *Record) error {
 		n, err := loadNotice(ctx, r, c, id)
 		if err != nil {
 			return err
 		}
-		rec.stream = noticeStream(id)
+		rec.Stream = noticeStream(id)
 		if err := requireRole(c.Actor, "publishing a notice", domain.RoleLeader); err != nil {
 			return err
 		}
@@ -286,9 +286,9 @@ func (s *Service) PublishNotice(ctx context.Context, c Caller, id, ifMatch int64
 		if err := r.Notices.Update(ctx, n, old); err != nil {
 			return err
 		}
-		rec.changes = map[string]any{"status": map[string]any{"from": NoticeDraft, "to": NoticePublished},
+		rec.Changes = map[string]any{"status": map[string]any{"from": NoticeDraft, "to": NoticePublished},
 			"title": n.Title, "kind": n.Kind}
-		out, rec.result = n, n
+		out, rec.Result = n, n
 		return nil
 	})
 	return out, err
@@ -387,7 +387,7 @@ func reportNotice(kind NoticeKind, rep *Report, names reportNames) (string, stri
 func seqList(seqs []int64) string {
 	parts := make([]string, len(seqs))
 	for i, s := range seqs {
-		parts[i] = "#" + idString(s)
+		parts[i] = "#" + IDString(s)
 	}
 	return strings.Join(parts, "、")
 }

@@ -54,7 +54,7 @@ type Webhooks interface {
 }
 
 // WithWebhooks sets the outgoing webhooks; without them events reach the inbox only.
-func WithWebhooks(w Webhooks) Option { return func(s *Service) { s.hooks = w } }
+func WithWebhooks(w Webhooks) Option { return func(o *Options) { o.Webhooks = w } }
 
 // event is one thing to tell people, before it is written.
 type event struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"slices"
 	"sync"
 	"testing"
@@ -217,7 +218,7 @@ func assignDue(t testing.TB, e *apptest.Env, days int, milestones ...int) *domai
 func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 
 // tick runs a scheduler pass and fails the test if this instance was not the leader.
-func tick(t testing.TB, svc *app.Service, holder string) app.SchedulerReport {
+func tick(t testing.TB, svc *wire.Services, holder string) app.SchedulerReport {
 	t.Helper()
 	rep, err := svc.Tick(t.Context(), holder)
 	if err != nil {
@@ -352,7 +353,7 @@ func TestTwoInstancesShareTheScheduler(t *testing.T) {
 		var wg sync.WaitGroup
 		reps := make([]app.SchedulerReport, 2)
 		errs := make([]error, 2)
-		for i, svc := range []*app.Service{a, b} {
+		for i, svc := range []*wire.Services{a, b} {
 			wg.Go(func() { reps[i], errs[i] = svc.Tick(context.Background(), []string{"a", "b"}[i]) })
 		}
 		wg.Wait()
@@ -365,7 +366,7 @@ func TestTwoInstancesShareTheScheduler(t *testing.T) {
 		if reps[0].Leader {
 			leaders++
 		}
-		for _, svc := range []*app.Service{a, b} {
+		for _, svc := range []*wire.Services{a, b} {
 			wg.Go(func() {
 				if _, err := svc.Dispatch(context.Background(), "x"); err != nil {
 					t.Error(err)

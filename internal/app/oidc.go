@@ -36,7 +36,7 @@ type OIDCSource struct {
 
 // WithOIDC enables signing in through an OpenID provider.
 func WithOIDC(p OIDCProvider, src OIDCSource) Option {
-	return func(s *Service) { s.oidc, s.oidcSrc = p, src }
+	return func(o *Options) { o.OIDC, o.OIDCSrc = p, src }
 }
 
 // SignInRefusedError is a refused OpenID Connect sign-in, with why: the
@@ -139,8 +139,8 @@ func (s *Service) FinishOIDC(ctx context.Context, c Caller, in OIDCCallback) (*L
 	if s.oidc == nil {
 		return nil, errOIDCOff
 	}
-	rec := record{stream: audit.SystemStream, action: ActionLogin, objectType: "user", objectID: "oidc",
-		changes: map[string]any{"source": string(AuthOIDC)}}
+	rec := Record{Stream: audit.SystemStream, Action: ActionLogin, ObjectType: "user", ObjectID: "oidc",
+		Changes: map[string]any{"source": string(AuthOIDC)}}
 	_, byIP, err := s.store.Read().Sessions.CountFailures(ctx, "", c.IP, s.now().Add(-s.cfg.LoginWindow))
 	if err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func (s *Service) FinishOIDC(ctx context.Context, c Caller, in OIDCCallback) (*L
 	if username == "" || len([]rune(username)) > 64 {
 		return nil, refuse("", "the ID token names no usable username (1 to 64 characters)", nil)
 	}
-	rec.objectID = username
+	rec.ObjectID = username
 	u, err := s.store.Read().Users.GetByUsername(ctx, username)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return nil, err

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"errors"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"net"
 	"net/url"
 	"slices"
@@ -19,7 +20,7 @@ import (
 
 const oidcCallback = "http://rectify.test/api/v1/auth/oidc/callback"
 
-func oidcEnv(t *testing.T, issuer string) (*apptest.Env, *app.Service) {
+func oidcEnv(t *testing.T, issuer string) (*apptest.Env, *wire.Services) {
 	t.Helper()
 	e := apptest.New(t)
 	p, err := oidcauth.New(oidcauth.Config{Issuer: issuer, ClientID: optest.ClientID, ClientSecret: optest.ClientSecret,
@@ -33,7 +34,7 @@ func oidcEnv(t *testing.T, issuer string) (*apptest.Env, *app.Service) {
 }
 
 // signIn runs the flow up to the callback and returns what the browser brings back.
-func signIn(t *testing.T, svc *app.Service, op *optest.Provider, c app.Caller, username, password string) (app.OIDCCallback, *app.OIDCStart) {
+func signIn(t *testing.T, svc *wire.Services, op *optest.Provider, c app.Caller, username, password string) (app.OIDCCallback, *app.OIDCStart) {
 	t.Helper()
 	start, err := svc.StartOIDC(t.Context(), c, "")
 	if err != nil {

@@ -19,10 +19,10 @@ import (
 // target names the object acted on (its id, or for a creation what was asked
 // for) so that a refusal, audited after the transaction rolled back, still
 // says whom it concerned.
-func (s *Service) admin(ctx context.Context, c Caller, target record, fn func(r Repos, rec *record) error) error {
+func (s *Service) admin(ctx context.Context, c Caller, target Record, fn func(r Repos, rec *Record) error) error {
 	rec := target
-	rec.stream = audit.SystemStream
-	action := rec.action
+	rec.Stream = audit.SystemStream
+	action := rec.Action
 	err := func() error {
 		if !c.Actor.Has(domain.RoleAdmin) {
 			return domain.Forbidden("role_required", "%s requires the admin role", action)
@@ -38,11 +38,11 @@ func (s *Service) admin(ctx context.Context, c Caller, target record, fn func(r 
 			if err := r.Audit.Append(ctx, s.entry(c, s.now(), rec)); err != nil {
 				return err
 			}
-			return s.rememberResponse(ctx, r, c, rec.result)
+			return s.rememberResponse(ctx, r, c, rec.Result)
 		})
 	}()
 	if err = s.keyTaken(ctx, c, err); err != nil {
-		if refusable(err) && !errors.Is(err, ErrReplayed) {
+		if Refusable(err) && !errors.Is(err, ErrReplayed) {
 			s.auditRefusal(ctx, c, rec, err)
 		}
 		return err
@@ -97,8 +97,8 @@ func unitPath(r Repos) func(context.Context, int64) (string, error) {
 // CreateUnit adds a unit.
 func (s *Service) CreateUnit(ctx context.Context, c Caller, in UnitInput) (*Unit, error) {
 	var out *Unit
-	err := s.admin(ctx, c, record{action: ActionUnitCreate, objectType: "unit",
-		changes: map[string]any{"name": truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, Record{Action: ActionUnitCreate, ObjectType: "unit",
+		Changes: map[string]any{"name": truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r Repos, rec *Record) error {
 		if err := validateUnit(in); err != nil {
 			return err
 		}
@@ -110,8 +110,8 @@ func (s *Service) CreateUnit(ctx context.Context, c Caller, in UnitInput) (*Unit
 		if err := r.Units.Create(ctx, u); err != nil {
 			return uniqueAsConflict(err, "a unit named %q already exists under this parent", u.Name)
 		}
-		rec.objectID, rec.changes = idString(u.ID), map[string]any{"name": u.Name, "parent_id": u.ParentID}
-		out, rec.result = u, u
+		rec.ObjectID, rec.Changes = IDString(u.ID), map[string]any{"name": u.Name, "parent_id": u.ParentID}
+		out, rec.Result = u, u
 		return nil
 	})
 	return out, err
@@ -126,8 +126,8 @@ type UnitPatch struct {
 // UpdateUnit renames or moves a unit.
 func (s *Service) UpdateUnit(ctx context.Context, c Caller, id int64, p UnitPatch) (*Unit, error) {
 	var out *Unit
-	err := s.admin(ctx, c, record{action: ActionUnitUpdate, objectType: "unit", objectID: idString(id)}, func(r Repos, rec *record) error {
-		rec.objectID = idString(id)
+	err := s.admin(ctx, c, Record{Action: ActionUnitUpdate, ObjectType: "unit", ObjectID: IDString(id)}, func(r Repos, rec *Record) error {
+		rec.ObjectID = IDString(id)
 		u, err := r.Units.Get(ctx, id)
 		if err != nil {
 			return err
@@ -149,7 +149,7 @@ func (s *Service) UpdateUnit(ctx context.Context, c Caller, id int64, p UnitPatc
 		if err := r.Units.Update(ctx, u); err != nil {
 			return uniqueAsConflict(err, "a unit named %q already exists under this parent", u.Name)
 		}
-		rec.changes = d
+		rec.Changes = d
 		out, err = r.Units.Get(ctx, id)
 		return err
 	})
@@ -203,8 +203,8 @@ func categoryPath(r Repos) func(context.Context, int64) (string, error) {
 // CreateCategory adds a category.
 func (s *Service) CreateCategory(ctx context.Context, c Caller, in CategoryInput) (*Category, error) {
 	var out *Category
-	err := s.admin(ctx, c, record{action: ActionCategoryCreate, objectType: "category",
-		changes: map[string]any{"code": truncate(in.Code, 64), "name": truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r Repos, rec *record) error {
+	err := s.admin(ctx, c, Record{Action: ActionCategoryCreate, ObjectType: "category",
+		Changes: map[string]any{"code": truncate(in.Code, 64), "name": truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r Repos, rec *Record) error {
 		if err := validateCategory(in); err != nil {
 			return err
 		}
@@ -216,8 +216,8 @@ func (s *Service) CreateCategory(ctx context.Context, c Caller, in CategoryInput
 		if err := r.Categories.Create(ctx, cat); err != nil {
 			return uniqueAsConflict(err, "category code %q is taken", in.Code)
 		}
-		rec.objectID, rec.changes = idString(cat.ID), map[string]any{"code": cat.Code, "name": cat.Name, "parent_id": cat.ParentID}
-		out, rec.result = cat, cat
+		rec.ObjectID, rec.Changes = IDString(cat.ID), map[string]any{"code": cat.Code, "name": cat.Name, "parent_id": cat.ParentID}
+		out, rec.Result = cat, cat
 		return nil
 	})
 	return out, err
@@ -233,8 +233,8 @@ type CategoryPatch struct {
 // UpdateCategory renames, recodes or moves a category.
 func (s *Service) UpdateCategory(ctx context.Context, c Caller, id int64, p CategoryPatch) (*Category, error) {
 	var out *Category
-	err := s.admin(ctx, c, record{action: ActionCategoryUpdate, objectType: "category", objectID: idString(id)}, func(r Repos, rec *record) error {
-		rec.objectID = idString(id)
+	err := s.admin(ctx, c, Record{Action: ActionCategoryUpdate, ObjectType: "category", ObjectID: IDString(id)}, func(r Repos, rec *Record) error {
+		rec.ObjectID = IDString(id)
 		cat, err := r.Categories.Get(ctx, id)
 		if err != nil {
 			return err
@@ -258,7 +258,7 @@ func (s *Service) UpdateCategory(ctx context.Context, c Caller, id int64, p Cate
 		if err := r.Categories.Update(ctx, cat); err != nil {
 			return uniqueAsConflict(err, "category code %q is taken", in.Code)
 		}
-		rec.changes = d
+		rec.Changes = d
 		out, err = r.Categories.Get(ctx, id)
 		return err
 	})
@@ -304,8 +304,8 @@ var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
 func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (*User, error) {
 	var out *User
 	in.Username = NormalizeUsername(in.Username)
-	err := s.admin(ctx, c, record{action: ActionUserCreate, objectType: "user", objectID: in.Username}, func(r Repos, rec *record) error {
-		rec.objectID = in.Username
+	err := s.admin(ctx, c, Record{Action: ActionUserCreate, ObjectType: "user", ObjectID: in.Username}, func(r Repos, rec *Record) error {
+		rec.ObjectID = in.Username
 		var v domain.Validator
 		v.Check(usernamePattern.MatchString(in.Username), "username", "must be 3-64 lower-case letters, digits, '.', '_' or '-'")
 		v.Text("name", strings.TrimSpace(in.Name), true, 64)
@@ -337,14 +337,14 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (*User
 		if err := r.Users.Create(ctx, u); err != nil {
 			return err
 		}
-		rec.objectID = idString(u.ID)
-		rec.changes = map[string]any{"username": u.Username, "name": u.Name, "roles": domain.RoleNames(roles), "unit_id": u.UnitID}
+		rec.ObjectID = IDString(u.ID)
+		rec.Changes = map[string]any{"username": u.Username, "name": u.Name, "roles": domain.RoleNames(roles), "unit_id": u.UnitID}
 		if src != AuthLocal {
-			rec.changes["auth_source"] = string(src)
+			rec.Changes["auth_source"] = string(src)
 		}
 		var err error
 		out, err = r.Users.Get(ctx, u.ID)
-		rec.result = out
+		rec.Result = out
 		return err
 	})
 	return out, err
@@ -364,8 +364,8 @@ type UserPatch struct {
 // UpdateUser changes an account. Disabling revokes every session of the user.
 func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatch) (*User, error) {
 	var out *User
-	err := s.admin(ctx, c, record{action: ActionUserUpdate, objectType: "user", objectID: idString(id)}, func(r Repos, rec *record) error {
-		rec.objectID = idString(id)
+	err := s.admin(ctx, c, Record{Action: ActionUserUpdate, ObjectType: "user", ObjectID: IDString(id)}, func(r Repos, rec *Record) error {
+		rec.ObjectID = IDString(id)
 		u, err := r.Users.Get(ctx, id)
 		if err != nil {
 			return err
@@ -432,7 +432,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 				return err
 			}
 		}
-		rec.changes = d
+		rec.Changes = d
 		out, err = r.Users.Get(ctx, id)
 		return err
 	})
@@ -441,8 +441,8 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 
 // ResetPassword sets a new password and revokes every session of the user.
 func (s *Service) ResetPassword(ctx context.Context, c Caller, id int64, password string) error {
-	return s.admin(ctx, c, record{action: ActionUserResetPassword, objectType: "user", objectID: idString(id)}, func(r Repos, rec *record) error {
-		rec.objectID = idString(id)
+	return s.admin(ctx, c, Record{Action: ActionUserResetPassword, ObjectType: "user", ObjectID: IDString(id)}, func(r Repos, rec *Record) error {
+		rec.ObjectID = IDString(id)
 		u, err := r.Users.Get(ctx, id)
 		if err != nil {
 			return err
@@ -458,7 +458,7 @@ func (s *Service) ResetPassword(ctx context.Context, c Caller, id int64, passwor
 		if err := r.Sessions.RevokeUser(ctx, id, now); err != nil {
 			return fmt.Errorf("revoke sessions: %w", err)
 		}
-		rec.changes = map[string]any{"password": "reset", "sessions": "revoked"}
+		rec.Changes = map[string]any{"password": "reset", "sessions": "revoked"}
 		return nil
 	})
 }

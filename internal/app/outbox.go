@@ -188,14 +188,14 @@ const ActionOutboxRetry = "outbox_retry"
 // RetryOutbox makes an undelivered message due now (after a target was mended).
 func (s *Service) RetryOutbox(ctx context.Context, c Caller, id int64) (*OutboxMessage, error) {
 	var out *OutboxMessage
-	err := s.admin(ctx, c, record{action: ActionOutboxRetry, objectType: "outbox", objectID: idString(id)}, func(r Repos, rec *record) error {
-		rec.objectID = idString(id)
+	err := s.admin(ctx, c, Record{Action: ActionOutboxRetry, ObjectType: "outbox", ObjectID: IDString(id)}, func(r Repos, rec *Record) error {
+		rec.ObjectID = IDString(id)
 		m, err := r.Outbox.Retry(ctx, id, s.now())
 		if err != nil {
 			return err
 		}
-		rec.changes = map[string]any{"event_id": m.EventID, "target": m.Target, "attempts": m.Attempts}
-		out, rec.result = m, m
+		rec.Changes = map[string]any{"event_id": m.EventID, "target": m.Target, "attempts": m.Attempts}
+		out, rec.Result = m, m
 		return nil
 	})
 	if err != nil {

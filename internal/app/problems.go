@@ -129,8 +129,8 @@ func (s *Service) register(ctx context.Context, c Caller, in ProblemInput, code 
 }
 
 func (s *Service) problemEntry(c Caller, at time.Time, id int64, ch domain.Change) *audit.Entry {
-	return s.entry(c, at, record{stream: audit.ProblemStream(id), action: string(ch.Action), objectType: "problem",
-		objectID: idString(id), from: string(ch.From), to: string(ch.To), changes: ch.Details})
+	return s.entry(c, at, Record{Stream: audit.ProblemStream(id), Action: string(ch.Action), ObjectType: "problem",
+		ObjectID: IDString(id), From: string(ch.From), To: string(ch.To), Changes: ch.Details})
 }
 
 // refused audits a refused action and counts it. Unexpected errors are only counted.
@@ -138,7 +138,7 @@ func (s *Service) refused(ctx context.Context, c Caller, id int64, exists bool, 
 	if errors.Is(err, ErrReplayed) {
 		return // a repeat of a request that was done: nothing was attempted
 	}
-	if !refusable(err) {
+	if !Refusable(err) {
 		s.observe(string(a), "error")
 		return
 	}
@@ -149,10 +149,10 @@ func (s *Service) refused(ctx context.Context, c Caller, id int64, exists bool, 
 	}
 	objectID := ""
 	if id > 0 {
-		objectID = idString(id)
+		objectID = IDString(id)
 	}
-	s.auditRefusal(ctx, c, record{stream: stream, action: string(a), objectType: "problem", objectID: objectID,
-		from: string(from)}, err)
+	s.auditRefusal(ctx, c, Record{Stream: stream, Action: string(a), ObjectType: "problem", ObjectID: objectID,
+		From: string(from)}, err)
 }
 
 // apply is the shape of one action on a loaded problem.

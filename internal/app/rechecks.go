@@ -145,8 +145,8 @@ func (s *Service) RecordRecheck(ctx context.Context, c Caller, id int64, in Rech
 		if len(ev) > 0 {
 			details["evidence"] = ev
 		}
-		entry := s.entry(c, now, record{stream: audit.ProblemStream(p.ID), action: ActionRecheck, objectType: "problem",
-			objectID: idString(p.ID), from: string(p.Status), to: string(p.Status), changes: details})
+		entry := s.entry(c, now, Record{Stream: audit.ProblemStream(p.ID), Action: ActionRecheck, ObjectType: "problem",
+			ObjectID: IDString(p.ID), From: string(p.Status), To: string(p.Status), Changes: details})
 		if err := r.Audit.Append(ctx, entry); err != nil {
 			return err
 		}

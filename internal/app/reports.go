@@ -315,7 +315,7 @@ func (s *Service) lateAcceptances(ctx context.Context, r Repos, in ReportInput, 
 		limit := stats.AcceptanceLimit(domain.DateOf(*p.AssignedAt, loc))
 		o := occurrence{problem: p, userID: p.AssigneeID, unitID: p.UnitID,
 			details: map[string]int64{"pending": 1, "max_days_late": int64(limit.DaysUntil(end))}}
-		if seq := lastAssign[idString(p.ID)]; seq != 0 {
+		if seq := lastAssign[IDString(p.ID)]; seq != 0 {
 			o.seqs = []int64{seq}
 		}
 		out = append(out, o)
@@ -372,14 +372,14 @@ func (s *Service) overdueOccurrences(ctx context.Context, r Repos, in ReportInpu
 	for _, p := range open {
 		o := occurrence{problem: p, userID: p.AssigneeID, unitID: p.UnitID,
 			details: map[string]int64{"overdue_now": 1, "max_days_overdue": int64(p.Deadline.DaysUntil(today))}}
-		if seq := deadlineSet[idString(p.ID)]; seq != 0 {
+		if seq := deadlineSet[IDString(p.ID)]; seq != 0 {
 			o.seqs = []int64{seq}
 		}
 		out = append(out, o)
 	}
 	for _, p := range late {
 		o := occurrence{problem: p, userID: p.AssigneeID, unitID: p.UnitID, details: map[string]int64{"closed_late": 1}}
-		if seq := closing[idString(p.ID)]; seq != 0 {
+		if seq := closing[IDString(p.ID)]; seq != 0 {
 			o.seqs = []int64{seq}
 		}
 		out = append(out, o)

@@ -190,8 +190,8 @@ func (s *Service) raise(ctx context.Context, id int64, kind string, from, to dom
 			return err
 		}
 		ev.to = append(users, ev.to...)
-		entry := s.entry(systemCaller, now, record{stream: audit.ProblemStream(p.ID), action: kind, objectType: "problem",
-			objectID: idString(p.ID), from: string(p.Status), to: string(p.Status), changes: details})
+		entry := s.entry(systemCaller, now, Record{Stream: audit.ProblemStream(p.ID), Action: kind, ObjectType: "problem",
+			ObjectID: IDString(p.ID), From: string(p.Status), To: string(p.Status), Changes: details})
 		if err := r.Audit.Append(ctx, entry); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"crypto/rand"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -37,14 +38,14 @@ func startWitness(t *testing.T, e *apptest.Env) (*witness.Client, *witness.Serve
 
 // withWitness returns a service on e's database and checkpoint log that sends
 // its checkpoints to w.
-func withWitness(e *apptest.Env, w *witness.Client) *app.Service {
-	return app.New(e.DB, e.Keys, e.Svc.Config(), app.WithClock(e.Clock.Now), app.WithCheckpointLog(e.Log), app.WithWitness(w))
+func withWitness(e *apptest.Env, w *witness.Client) *wire.Services {
+	return wire.New(e.DB, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now), app.WithCheckpointLog(e.Log), app.WithWitness(w))
 }
 
 // resign is the attacker with the database, the data directory and the key:
 // the trail is rewritten, every checkpoint row and the log removed, and new
 // checkpoints signed over the rewritten trail, consistently.
-func resign(t *testing.T, e *apptest.Env, svc *app.Service, h *history, checkpoints int) {
+func resign(t *testing.T, e *apptest.Env, svc *wire.Services, h *history, checkpoints int) {
 	t.Helper()
 	rewrite(t, e, h.ps, 2, func(en *audit.Entry) { en.Reason = "改写" })
 	deleteCheckpointRows(t, e)
@@ -68,7 +69,7 @@ func TestAWitnessCatchesTheAttackerWithTheDataDirectory(t *testing.T) {
 		e := apptest.New(t)
 		h := buildHistory(t, e)
 		// Without a witness, the attacker with both is not caught (docs/audit.md).
-		plain := app.New(e.DB, e.Keys, e.Svc.Config(), app.WithClock(e.Clock.Now), app.WithCheckpointLog(e.Log))
+		plain := wire.New(e.DB, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now), app.WithCheckpointLog(e.Log))
 		if checkpoints == 1 {
 			resign(t, e, plain, h, checkpoints)
 			if res := verifyWith(t, plain, e); !res.OK {

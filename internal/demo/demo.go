@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"io"
 	"slices"
 	"strings"
@@ -53,7 +54,7 @@ func Load(ctx context.Context, store app.Store, keys *audit.Keys, cfg app.Config
 
 	// Accounts and units go on the system stream, whose entries must follow
 	// Bootstrap's in time: they are made now, on the wall clock.
-	live := app.New(store, keys, cfg)
+	live := wire.New(store, keys, cfg)
 	org, err := setUpOrg(ctx, live, store)
 	if err != nil {
 		return err
@@ -67,7 +68,7 @@ func Load(ctx context.Context, store app.Store, keys *audit.Keys, cfg app.Config
 	// on paper, so the evidence policy does not apply to the replay.
 	history := cfg
 	history.Evidence = domain.EvidencePolicy{}
-	svc := app.New(store, keys, history, app.WithClock(h.now))
+	svc := wire.New(store, keys, history, app.WithClock(h.now))
 	counts, err := h.play(ctx, svc, store, org)
 	if err != nil {
 		return err
@@ -98,7 +99,7 @@ type org struct {
 
 // setUpOrg creates the demo units and accounts, reusing any that a previous,
 // interrupted load left behind.
-func setUpOrg(ctx context.Context, live *app.Service, store app.Store) (*org, error) {
+func setUpOrg(ctx context.Context, live *wire.Services, store app.Store) (*org, error) {
 	r := store.Read()
 	admin, err := r.Users.GetByUsername(ctx, "admin")
 	if err != nil {
@@ -363,7 +364,7 @@ type event struct {
 
 // play registers the problems and drives them along their paths, all in time
 // order. It returns how many problems ended in each state.
-func (h *history) play(ctx context.Context, svc *app.Service, store app.Store, o *org) (map[domain.Status]int, error) {
+func (h *history) play(ctx context.Context, svc *wire.Services, store app.Store, o *org) (map[domain.Status]int, error) {
 	var events []event
 	for i, p := range demoProblems {
 		events = append(events, event{h.at(p.registered), i, -1})
@@ -418,7 +419,7 @@ func (h *history) play(ctx context.Context, svc *app.Service, store app.Store, o
 
 // apply performs one step. It returns the id of the problem's pending
 // extension request after the step (0 when none).
-func (h *history) apply(ctx context.Context, svc *app.Service, c app.Caller, o *org, id, ext int64, s step) (int64, error) {
+func (h *history) apply(ctx context.Context, svc *wire.Services, c app.Caller, o *org, id, ext int64, s step) (int64, error) {
 	var err error
 	switch s.action {
 	case domain.ActionAssign:

@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,7 +27,7 @@ type fixture struct {
 	db   *store.DB
 	keys *audit.Keys
 	cfg  app.Config
-	svc  *app.Service
+	svc  *wire.Services
 }
 
 // newFixture is a fresh, bootstrapped database, as `rectify serve` leaves it
@@ -40,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	cfg := app.DefaultConfig()
 	cfg.BcryptCost = 4
-	svc := app.New(db, keys, cfg)
+	svc := wire.New(db, keys, cfg)
 	if _, _, err := svc.Bootstrap(context.Background(), "营销服务中心", "admin-password-1"); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
@@ -264,7 +265,7 @@ func TestLoad(t *testing.T) {
 func TestLoadReusesAccounts(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	live := app.New(f.db, f.keys, f.cfg)
+	live := wire.New(f.db, f.keys, f.cfg)
 	if _, err := setUpOrg(ctx, live, f.db); err != nil {
 		t.Fatal(err)
 	}

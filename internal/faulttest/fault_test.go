@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -100,7 +101,7 @@ func TestDatabaseFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	svc := app.New(db, env.Keys, env.Svc.Config(), app.WithWorkbookReader(ledger.Parse))
+	svc := wire.New(db, env.Keys, env.Svc.Core.Config(), app.WithWorkbookReader(ledger.Parse))
 	h, err := httpapi.New(svc, httpapi.Options{})
 	if err != nil {
 		t.Fatal(err)

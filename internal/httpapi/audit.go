@@ -41,7 +41,7 @@ func (a *api) listAudit(c *gin.Context) error {
 		}
 		q.ActorID = n
 	}
-	loc := a.svc.Config().Location
+	loc := a.svc.Core.Config().Location
 	var err error
 	if q.From, err = instant("from", c.Query("from"), loc, false); err != nil {
 		return err

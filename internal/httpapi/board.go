@@ -152,7 +152,7 @@ func (a *api) overview(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	loc := a.svc.Config().Location
+	loc := a.svc.Core.Config().Location
 	if in.From, err = instant("from", c.Query("from"), loc, false); err != nil {
 		return err
 	}

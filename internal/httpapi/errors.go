@@ -83,7 +83,7 @@ func (a *api) writeError(c *gin.Context, err error) {
 		return
 	}
 	if status == http.StatusTooManyRequests {
-		c.Header("Retry-After", strconv.Itoa(int(a.svc.Config().LoginWindow.Seconds())))
+		c.Header("Retry-After", strconv.Itoa(int(a.svc.Core.Config().LoginWindow.Seconds())))
 	}
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", retryAfterUnavailable)

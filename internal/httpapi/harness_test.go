@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"io"
 	"log/slog"
 	"net/http"
@@ -115,7 +116,7 @@ func newServerWith(t *testing.T, s setup) *apiServer {
 		// The fixture's service has no metrics sink; a second service on the
 		// same database, clock and keys has one, as cmd/rectify wires it.
 		m = httpapi.NewMetrics(env.DB.SQL())
-		svc = app.New(env.DB, env.Keys, env.Svc.Config(), app.WithClock(env.Clock.Now), app.WithMetrics(m), app.WithWorkbookReader(ledger.Parse))
+		svc = wire.New(env.DB, env.Keys, env.Svc.Core.Config(), app.WithClock(env.Clock.Now), app.WithMetrics(m), app.WithWorkbookReader(ledger.Parse))
 		opt.Metrics, opt.MetricsToken = m, s.metricsToken
 	}
 	if len(s.options) > 0 {

@@ -95,7 +95,7 @@ func (a *api) idempotent(c *gin.Context) {
 		}
 		c.Request.Body = io.NopCloser(bytes.NewReader(body))
 		k.Hash = requestHash(c.Request.Method, c.Request.URL.RequestURI(), body)
-		resp, ok, err := a.svc.IdempotentReplay(c.Request.Context(), cl)
+		resp, ok, err := a.svc.Core.IdempotentReplay(c.Request.Context(), cl)
 		if err != nil {
 			a.writeError(c, err)
 			return
@@ -126,7 +126,7 @@ func (a *api) idempotent(c *gin.Context) {
 		a.log.WarnContext(c.Request.Context(), "Idempotency-Key kept outside the transaction of the effect",
 			"route", c.FullPath(), "request_id", requestID(c))
 		resp := app.Response{Status: buf.status, Header: keptHeaders(c.Writer.Header()), Body: buf.body.Bytes()}
-		if err := a.svc.RememberResponse(c.Request.Context(), cl, resp); err != nil {
+		if err := a.svc.Core.RememberResponse(c.Request.Context(), cl, resp); err != nil {
 			a.log.ErrorContext(c.Request.Context(), "keep Idempotency-Key", "request_id", requestID(c), "err", err)
 		}
 	}

@@ -202,7 +202,7 @@ func TestIdempotencyKeysExpire(t *testing.T) {
 		t.Fatalf("%d keys, want 2", n)
 	}
 	s.advance(25 * time.Hour)
-	purged, err := s.env.Svc.PurgeIdempotencyKeys(t.Context())
+	purged, err := s.env.Svc.Core.PurgeIdempotencyKeys(t.Context())
 	if err != nil || purged != 2 || s.countRows(t, "idempotency_keys") != 0 {
 		t.Fatalf("purge: %d, %v; %d left", purged, err, s.countRows(t, "idempotency_keys"))
 	}

@@ -62,7 +62,7 @@ func (a *api) exportLedger(format ledgerFormat) func(c *gin.Context) error {
 		if _, _, err := a.svc.Problems(ctx, cl, probe); err != nil {
 			return err
 		}
-		now := a.svc.Now()
+		now := a.svc.Core.Now()
 		name := "整改台账-" + now.Format("20060102-1504")
 		var w ledger.Writer
 		if format == ledgerCSV {

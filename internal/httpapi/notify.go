@@ -306,7 +306,7 @@ func (a *api) recordRecheck(c *gin.Context) error {
 		// The use case's re-check carries the problem as the result left it
 		// (a relapse reopened it).
 		return jsonAnswer(http.StatusOK, recheckResultJSON{Recheck: toRecheckJSON(r.Recheck),
-			Problem: toProblemJSON(r.Problem, viewer, a.svc.Today(), a.svc.Config().Deadlines.YellowDays)}, nil)
+			Problem: toProblemJSON(r.Problem, viewer, a.svc.Today(), a.svc.Core.Config().Deadlines.YellowDays)}, nil)
 	})
 	res, err := a.svc.RecordRecheck(c.Request.Context(), answering(c, ans), id, app.RecheckInput{Result: req.Result,
 		Note: req.Note, Deadline: deadline, AttachmentIDs: req.AttachmentIDs})

@@ -20,7 +20,7 @@ import (
 func (a *api) problemAnswer(c *gin.Context, status int) answer {
 	viewer := caller(c).Actor
 	return typed(func(p *domain.Problem) (app.Response, error) {
-		cfg := a.svc.Config()
+		cfg := a.svc.Core.Config()
 		h := map[string]string{"ETag": etag(p.Version)}
 		if status == http.StatusCreated {
 			h["Location"] = "/api/v1/problems/" + strconv.FormatInt(p.ID, 10)
@@ -31,7 +31,7 @@ func (a *api) problemAnswer(c *gin.Context, status int) answer {
 
 // writeProblem answers with the problem as the caller sees it, and its ETag.
 func (a *api) writeProblem(c *gin.Context, status int, p *domain.Problem) {
-	cfg := a.svc.Config()
+	cfg := a.svc.Core.Config()
 	c.Header("ETag", etag(p.Version))
 	c.JSON(status, toProblemJSON(p, caller(c).Actor, a.svc.Today(), cfg.Deadlines.YellowDays))
 }
@@ -148,7 +148,7 @@ func (a *api) parseProblemFilter(c *gin.Context) (app.ProblemFilter, error) {
 		return app.ProblemFilter{}, err
 	}
 	q := c.Request.URL.Query()
-	f, err := app.ParseProblemFilter(q, a.svc.Config().Location)
+	f, err := app.ParseProblemFilter(q, a.svc.Core.Config().Location)
 	if err != nil {
 		return f, queryError(err)
 	}
@@ -186,7 +186,7 @@ func (a *api) listProblems(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, today, viewer := a.svc.Config(), a.svc.Today(), caller(c).Actor
+	cfg, today, viewer := a.svc.Core.Config(), a.svc.Today(), caller(c).Actor
 	out := listJSON[problemJSON]{Items: make([]problemJSON, len(ps))}
 	for i, p := range ps {
 		out.Items[i] = toProblemJSON(p, viewer, today, cfg.Deadlines.YellowDays)

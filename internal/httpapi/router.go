@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -11,8 +12,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/rectify-team/rectify/internal/app"
 )
 
 // Options configure the API.
@@ -30,7 +29,7 @@ type Options struct {
 }
 
 type api struct {
-	svc     *app.Service
+	svc     *wire.Services
 	log     *slog.Logger
 	opt     Options
 	allow   map[string]string // path without parameters → its Allow header
@@ -38,7 +37,7 @@ type api struct {
 }
 
 // New returns the HTTP handler of the whole API.
-func New(svc *app.Service, opt Options) (http.Handler, error) {
+func New(svc *wire.Services, opt Options) (http.Handler, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -181,7 +180,7 @@ func (a *api) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "o
 func (a *api) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), a.opt.ReadyTimeout)
 	defer cancel()
-	if err := a.svc.Ping(ctx); err != nil {
+	if err := a.svc.Core.Ping(ctx); err != nil {
 		a.unavail.note(c.Request.Context(), "readyz", requestID(c), err)
 		c.Set(countedKey, true)
 		c.Header("Retry-After", "5")

@@ -49,7 +49,7 @@ func (c *Console) changePassword(q *request) {
 	if form.Get("new") != form.Get("confirm") {
 		err = domain.Invalid("confirm", "%s", q.t("pw.mismatch"))
 	} else {
-		err = c.svc.ChangePassword(q.ctx(), q.caller, q.token, form.Get("old"), form.Get("new"))
+		err = c.svc.Account.ChangePassword(q.ctx(), q.caller, q.token, form.Get("old"), form.Get("new"))
 	}
 	if err != nil {
 		if !refusal(err) && !errors.Is(err, domain.ErrTooManyAttempts) && !lost(err) {
@@ -94,7 +94,7 @@ func (c *Console) importLedger(q *request) {
 				c.fail(q.w, q.r, q.lang, q, ferr)
 				return
 			}
-			res, err = c.svc.ImportLedger(q.ctx(), q.caller, fhs[0].Filename, f)
+			res, err = c.svc.Import.ImportLedger(q.ctx(), q.caller, fhs[0].Filename, f)
 			_ = f.Close()
 		}
 	}
@@ -117,7 +117,7 @@ func (c *Console) importLedger(q *request) {
 }
 
 func (c *Console) importTemplate(q *request) {
-	g, err := c.svc.LedgerGuide(q.ctx())
+	g, err := c.svc.Import.LedgerGuide(q.ctx())
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
@@ -132,7 +132,7 @@ func (c *Console) importTemplate(q *request) {
 
 // dueRechecks are the pending 回头看 due by today.
 func (c *Console) dueRechecks(q *request) []*app.Recheck {
-	rs, _, err := c.svc.Rechecks(q.ctx(), q.caller, app.RecheckFilter{DueBy: c.svc.Today(),
+	rs, _, err := c.svc.Rechecks.Rechecks(q.ctx(), q.caller, app.RecheckFilter{DueBy: c.svc.Clock.Today(),
 		Statuses: []app.RecheckStatus{app.RecheckPending}, Limit: 10})
 	if err != nil {
 		c.log.Warn("console: rechecks", "err", err)

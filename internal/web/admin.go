@@ -58,7 +58,7 @@ func (c *Console) showAdmin(q *request, status int, forms map[string]*formState)
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
-	users, err := c.svc.Users(q.ctx(), app.UserQuery{Limit: 500})
+	users, err := c.svc.Directory.Users(q.ctx(), app.UserQuery{Limit: 500})
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
@@ -69,7 +69,7 @@ func (c *Console) showAdmin(q *request, status int, forms map[string]*formState)
 		v.UnitNames[id] = u.Name
 	}
 	if q.caller.Actor.Has("admin") {
-		if v.Outbox, _, err = c.svc.Outbox(q.ctx(), q.caller, app.OutboxQuery{Limit: 30}); err != nil {
+		if v.Outbox, _, err = c.svc.Admin.Outbox(q.ctx(), q.caller, app.OutboxQuery{Limit: 30}); err != nil {
 			c.fail(q.w, q.r, q.lang, q, err)
 			return
 		}
@@ -100,18 +100,18 @@ func (c *Console) adminAct(q *request) {
 	case "unit":
 		known = []string{"name", "parent_id"}
 		if id == 0 {
-			_, err = c.svc.CreateUnit(ctx, cl, app.UnitInput{Name: form.Get("name"), ParentID: formID(form, "parent_id")})
+			_, err = c.svc.Admin.CreateUnit(ctx, cl, app.UnitInput{Name: form.Get("name"), ParentID: formID(form, "parent_id")})
 		} else {
 			name := form.Get("name")
-			_, err = c.svc.UpdateUnit(ctx, cl, id, app.UnitPatch{Name: &name})
+			_, err = c.svc.Admin.UpdateUnit(ctx, cl, id, app.UnitPatch{Name: &name})
 		}
 	case "category":
 		known = []string{"code", "name", "parent_id"}
-		_, err = c.svc.CreateCategory(ctx, cl, app.CategoryInput{Code: form.Get("code"), Name: form.Get("name"), ParentID: formID(form, "parent_id")})
+		_, err = c.svc.Admin.CreateCategory(ctx, cl, app.CategoryInput{Code: form.Get("code"), Name: form.Get("name"), ParentID: formID(form, "parent_id")})
 	case "user":
 		known = []string{"username", "name", "password", "roles", "unit_id"}
 		if id == 0 {
-			_, err = c.svc.CreateUser(ctx, cl, app.UserInput{Username: form.Get("username"), Name: form.Get("name"),
+			_, err = c.svc.Admin.CreateUser(ctx, cl, app.UserInput{Username: form.Get("username"), Name: form.Get("name"),
 				Password: form.Get("password"), Roles: form["roles"], UnitID: formID(form, "unit_id")})
 			form.Del("password")
 		} else {
@@ -121,14 +121,14 @@ func (c *Console) adminAct(q *request) {
 			if roles == nil {
 				roles = []string{}
 			}
-			_, err = c.svc.UpdateUser(ctx, cl, id, app.UserPatch{Roles: roles, UnitID: &unit, Disabled: &disabled})
+			_, err = c.svc.Admin.UpdateUser(ctx, cl, id, app.UserPatch{Roles: roles, UnitID: &unit, Disabled: &disabled})
 		}
 	case "password":
 		key, known = "password-"+strconv.FormatInt(id, 10), []string{"password"}
-		err = c.svc.ResetPassword(ctx, cl, id, form.Get("password"))
+		err = c.svc.Admin.ResetPassword(ctx, cl, id, form.Get("password"))
 		form.Del("password")
 	case "outbox":
-		_, err = c.svc.RetryOutbox(ctx, cl, id)
+		_, err = c.svc.Admin.RetryOutbox(ctx, cl, id)
 	default:
 		c.errorPage(q.w, q.r, q, http.StatusNotFound, "err.404")
 		return

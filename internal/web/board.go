@@ -78,11 +78,11 @@ func (boardView) Pct(r *float64) string {
 }
 
 func (c *Console) boardFigures(q *request) (*app.Overview, *boardData, error) {
-	o, err := c.svc.Overview(q.ctx(), q.caller, app.BoardInput{})
+	o, err := c.svc.Board.Overview(q.ctx(), q.caller, app.BoardInput{})
 	if err != nil {
 		return nil, nil, err
 	}
-	tr, err := c.svc.Trend(q.ctx(), q.caller, app.TrendInput{By: stats.ByMonth})
+	tr, err := c.svc.Board.Trend(q.ctx(), q.caller, app.TrendInput{By: stats.ByMonth})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -146,7 +146,7 @@ type evaluationView struct {
 func (evaluationView) Pct(r *float64) string { return boardView{}.Pct(r) }
 
 func (c *Console) evaluation(q *request) {
-	m := stats.MonthOf(c.svc.Today()).Prev()
+	m := stats.MonthOf(c.svc.Clock.Today()).Prev()
 	if s := q.r.URL.Query().Get("month"); s != "" {
 		var err error
 		if m, err = stats.ParseMonth(s); err != nil {
@@ -158,7 +158,7 @@ func (c *Console) evaluation(q *request) {
 	if level != app.LevelUnit {
 		level = app.LevelPerson
 	}
-	e, err := c.svc.Evaluation(q.ctx(), q.caller, m, level)
+	e, err := c.svc.Board.Evaluation(q.ctx(), q.caller, m, level)
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
@@ -178,7 +178,7 @@ func (c *Console) publishEvaluation(q *request) {
 		c.fail(q.w, q.r, q.lang, q, domain.Invalid("month", "must be YYYY-MM"))
 		return
 	}
-	if _, err := c.svc.PublishEvaluation(q.ctx(), q.caller, m); err != nil {
+	if _, err := c.svc.Board.PublishEvaluation(q.ctx(), q.caller, m); err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
@@ -197,7 +197,7 @@ func (c *Console) auditTrail(q *request) {
 	if s := q.r.URL.Query().Get("before"); s != "" {
 		before, _ = strconv.ParseInt(s, 10, 64)
 	}
-	es, err := c.svc.Audit(q.ctx(), q.caller, app.AuditQuery{BeforeSeq: before, Limit: 50})
+	es, err := c.svc.AuditTrail.Audit(q.ctx(), q.caller, app.AuditQuery{BeforeSeq: before, Limit: 50})
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
@@ -207,7 +207,7 @@ func (c *Console) auditTrail(q *request) {
 		view.Next = "/audit?before=" + strconv.FormatInt(es[len(es)-1].Seq, 10)
 	}
 	if q.r.URL.Query().Get("verify") != "" {
-		if view.Verify, err = c.svc.VerifyAudit(q.ctx(), q.caller); err != nil {
+		if view.Verify, err = c.svc.AuditTrail.VerifyAudit(q.ctx(), q.caller); err != nil {
 			c.fail(q.w, q.r, q.lang, q, err)
 			return
 		}

@@ -44,12 +44,12 @@ func (v *noticesView) F(name string) *formState {
 func (c *Console) noticesPage(q *request) { c.showNotices(q, http.StatusOK, nil) }
 
 func (c *Console) showNotices(q *request, status int, forms map[string]*formState) {
-	ns, err := c.svc.Notices(q.ctx(), q.caller, app.NoticeQuery{Limit: 50})
+	ns, err := c.svc.Notices.Notices(q.ctx(), q.caller, app.NoticeQuery{Limit: 50})
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
-	v := &noticesView{Notices: ns, Forms: forms, Kinds: reportKinds, Month: stats.MonthOf(c.svc.Today()).Prev().String(),
+	v := &noticesView{Notices: ns, Forms: forms, Kinds: reportKinds, Month: stats.MonthOf(c.svc.Clock.Today()).Prev().String(),
 		CanDraft: q.caller.Actor.Has(domain.RoleVerifier), CanPublish: q.caller.Actor.Has(domain.RoleLeader)}
 	c.render(q.w, q.r, status, "notices", c.pageFor(q, q.t("no.title"), "notices", v))
 }
@@ -82,15 +82,15 @@ func (c *Console) noticeAct(q *request) {
 			in.Report = &app.ReportInput{Kind: app.ReportKind(form.Get("report"))}
 		}
 		if err == nil {
-			_, err = c.svc.DraftNotice(ctx, cl, in)
+			_, err = c.svc.Notices.DraftNotice(ctx, cl, in)
 		}
 	case "edit":
 		key = "notice-" + strconv.FormatInt(id, 10)
 		title, body := form.Get("title"), form.Get("body")
-		_, err = c.svc.EditNotice(ctx, cl, id, version, app.NoticePatch{Title: &title, Body: &body})
+		_, err = c.svc.Notices.EditNotice(ctx, cl, id, version, app.NoticePatch{Title: &title, Body: &body})
 	case "publish":
 		key = "notice-" + strconv.FormatInt(id, 10)
-		_, err = c.svc.PublishNotice(ctx, cl, id, version)
+		_, err = c.svc.Notices.PublishNotice(ctx, cl, id, version)
 	default:
 		c.errorPage(q.w, q.r, q, http.StatusNotFound, "err.404")
 		return
@@ -130,7 +130,7 @@ func (c *Console) report(q *request) {
 		in.To, err = optionalDate("to", view.To)
 	}
 	if err == nil {
-		view.Report, err = c.svc.Report(q.ctx(), q.caller, in)
+		view.Report, err = c.svc.Notices.Report(q.ctx(), q.caller, in)
 	}
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
@@ -150,13 +150,13 @@ type contributionsView struct {
 func (c *Console) contributionsPage(q *request) { c.showContributions(q, http.StatusOK, nil) }
 
 func (c *Console) showContributions(q *request, status int, form *formState) {
-	month := stats.MonthOf(c.svc.Today()).String()
-	items, err := c.svc.Contributions(q.ctx(), q.caller, app.ContributionQuery{Month: month, Limit: 100})
+	month := stats.MonthOf(c.svc.Clock.Today()).String()
+	items, err := c.svc.Notices.Contributions(q.ctx(), q.caller, app.ContributionQuery{Month: month, Limit: 100})
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
-	people, err := c.svc.Users(q.ctx(), app.UserQuery{Limit: 500})
+	people, err := c.svc.Directory.Users(q.ctx(), app.UserQuery{Limit: 500})
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
@@ -182,7 +182,7 @@ func (c *Console) award(q *request) {
 	if perr != nil {
 		err = domain.Invalid("points", "must be a whole number")
 	} else {
-		_, err = c.svc.AwardContribution(q.ctx(), q.caller, app.ContributionInput{UserID: formID(form, "user_id"),
+		_, err = c.svc.Notices.AwardContribution(q.ctx(), q.caller, app.ContributionInput{UserID: formID(form, "user_id"),
 			Points: points, Reason: form.Get("reason")})
 	}
 	switch {

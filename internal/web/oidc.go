@@ -32,7 +32,7 @@ func (c *Console) startOIDC(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, r, nil, http.StatusNotFound, "err.404")
 		return
 	}
-	start, err := c.svc.StartOIDC(r.Context(), app.Caller{IP: c.clientIP(r), RequestID: newRequestID()}, c.opt.OIDCCallback)
+	start, err := c.svc.Sessions.StartOIDC(r.Context(), app.Caller{IP: c.clientIP(r), RequestID: newRequestID()}, c.opt.OIDCCallback)
 	switch {
 	case errors.Is(err, app.ErrDirectoryUnavailable):
 		c.loginRefused(w, r, lang, loginView{Next: next}, err)
@@ -43,7 +43,7 @@ func (c *Console) startOIDC(w http.ResponseWriter, r *http.Request) {
 	}
 	value := start.Binding + "." + base64.RawURLEncoding.EncodeToString([]byte(next))
 	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: value, Path: oidcStartPath,
-		MaxAge: max(int(start.ExpiresAt.Sub(c.svc.Now()).Seconds()), 1), HttpOnly: true,
+		MaxAge: max(int(start.ExpiresAt.Sub(c.svc.Clock.Now()).Seconds()), 1), HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: secure(r, c.opt.SecureCookies)})
 	http.Redirect(w, r, start.URL, http.StatusFound)
 }
@@ -70,13 +70,13 @@ func (c *Console) finishOIDC(w http.ResponseWriter, r *http.Request) {
 	}
 	next = safeNext(next)
 	q := r.URL.Query()
-	res, err := c.svc.FinishOIDC(r.Context(), app.Caller{IP: c.clientIP(r), RequestID: newRequestID()}, app.OIDCCallback{
+	res, err := c.svc.Sessions.FinishOIDC(r.Context(), app.Caller{IP: c.clientIP(r), RequestID: newRequestID()}, app.OIDCCallback{
 		State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"), ErrorDescription: q.Get("error_description"),
 		Binding: binding})
 	if err != nil {
 		c.loginRefused(w, r, lang, loginView{Next: next}, err)
 		return
 	}
-	setSession(w, r, res, c.svc.Now(), c.opt.SecureCookies)
+	setSession(w, r, res, c.svc.Clock.Now(), c.opt.SecureCookies)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -31,11 +31,11 @@ type names struct {
 }
 
 func (c *Console) names(q *request) (*names, error) {
-	us, err := c.svc.Units(q.ctx())
+	us, err := c.svc.Directory.Units(q.ctx())
 	if err != nil {
 		return nil, err
 	}
-	cs, err := c.svc.Categories(q.ctx())
+	cs, err := c.svc.Directory.Categories(q.ctx())
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ type row struct {
 }
 
 func (c *Console) rows(ps []*domain.Problem, n *names) []row {
-	today, yellow := c.svc.Today(), c.svc.Config().Deadlines.YellowDays
+	today, yellow := c.svc.Clock.Today(), c.svc.Clock.Config().Deadlines.YellowDays
 	out := make([]row, len(ps))
 	for i, p := range ps {
 		out[i] = row{P: p, Warning: p.Warning(today, yellow), Overdue: p.Overdue(today), Unit: n.unit(p.UnitID),
@@ -164,13 +164,13 @@ func filterQuery(v url.Values) url.Values {
 
 func (c *Console) list(q *request) {
 	v := q.r.URL.Query()
-	f, err := parseFilter(v, c.svc.Config().Location)
+	f, err := parseFilter(v, c.svc.Clock.Config().Location)
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
 	f.Limit = pageSize
-	ps, more, err := c.svc.Problems(q.ctx(), q.caller, f)
+	ps, more, err := c.svc.Lifecycle.Problems(q.ctx(), q.caller, f)
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
@@ -204,7 +204,7 @@ func (c *Console) list(q *request) {
 
 // export streams the 整改台账 of exactly the list's filters through the ledger use case.
 func (c *Console) export(q *request) {
-	f, err := parseFilter(q.r.URL.Query(), c.svc.Config().Location)
+	f, err := parseFilter(q.r.URL.Query(), c.svc.Clock.Config().Location)
 	if err == nil && f.BeforeID != 0 {
 		err = domain.Invalid("before", "the ledger holds every problem that matches")
 	}
@@ -214,11 +214,11 @@ func (c *Console) export(q *request) {
 	}
 	probe := f
 	probe.Limit = 1
-	if _, _, err := c.svc.Problems(q.ctx(), q.caller, probe); err != nil {
+	if _, _, err := c.svc.Lifecycle.Problems(q.ctx(), q.caller, probe); err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
-	name := "整改台账-" + c.svc.Now().Format("20060102-1504") + ".xlsx"
+	name := "整改台账-" + c.svc.Clock.Now().Format("20060102-1504") + ".xlsx"
 	q.w.Header().Set("Content-Type", ledger.MediaTypeXLSX)
 	q.w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	w, err := ledger.NewXLSX(q.w)
@@ -226,9 +226,9 @@ func (c *Console) export(q *request) {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
-	_, err = c.svc.ExportLedger(q.ctx(), q.caller, f, app.LedgerPageSize, w)
+	_, err = c.svc.Ledger.ExportLedger(q.ctx(), q.caller, f, app.LedgerPageSize, w)
 	if err == nil {
-		err = w.Close(ledger.Meta{Title: "整改台账", ExportedAt: c.svc.Now(), ExportedBy: q.user.Name,
+		err = w.Close(ledger.Meta{Title: "整改台账", ExportedAt: c.svc.Clock.Now(), ExportedBy: q.user.Name,
 			Filter: filterQuery(q.r.URL.Query()).Encode()})
 	}
 	if err != nil {
@@ -257,7 +257,7 @@ func (c *Console) todo(q *request) {
 func (c *Console) todoRows(q *request, limit int) ([]row, error) {
 	f := app.ProblemFilter{AssigneeID: q.user.ID, Limit: limit,
 		Statuses: []domain.Status{domain.StatusAssigned, domain.StatusRectifying}}
-	ps, _, err := c.svc.Problems(q.ctx(), q.caller, f)
+	ps, _, err := c.svc.Lifecycle.Problems(q.ctx(), q.caller, f)
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +295,7 @@ func (c *Console) home(q *request) {
 	}
 	queue := func(f app.ProblemFilter) []row {
 		f.Limit = 10
-		ps, _, err := c.svc.Problems(q.ctx(), q.caller, f)
+		ps, _, err := c.svc.Lifecycle.Problems(q.ctx(), q.caller, f)
 		if err != nil {
 			c.log.Warn("console: home queue", "err", err)
 			return nil
@@ -317,7 +317,7 @@ func (c *Console) home(q *request) {
 		view.Rechecks = c.dueRechecks(q)
 	}
 	if a.Has(domain.RoleInspector) {
-		ps, _, err := c.svc.Problems(q.ctx(), q.caller, app.ProblemFilter{Limit: 50})
+		ps, _, err := c.svc.Lifecycle.Problems(q.ctx(), q.caller, app.ProblemFilter{Limit: 50})
 		if err == nil {
 			for _, p := range ps {
 				if p.CreatedBy == q.user.ID && len(view.Mine) < 10 {
@@ -483,7 +483,7 @@ func (c *Console) problem(q *request) {
 // the message of an action that lost.
 func (c *Console) showProblem(q *request, id int64, status int, forms map[string]*formState, conflict string) {
 	ctx := q.ctx()
-	p, err := c.svc.Problem(ctx, q.caller, id)
+	p, err := c.svc.Lifecycle.Problem(ctx, q.caller, id)
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
@@ -493,7 +493,7 @@ func (c *Console) showProblem(q *request, id int64, status int, forms map[string
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
-	today, cfg := c.svc.Today(), c.svc.Config()
+	today, cfg := c.svc.Clock.Today(), c.svc.Clock.Config()
 	v := &problemView{P: p, Warning: p.Warning(today, cfg.Deadlines.YellowDays), Overdue: p.Overdue(today),
 		Unit: n.unit(p.UnitID), Category: n.category(p.CategoryID), Actions: p.AvailableActions(q.caller.Actor),
 		Forms: forms, Conflict: conflict, Today: today.String(),
@@ -506,7 +506,7 @@ func (c *Console) showProblem(q *request, id int64, status int, forms map[string
 		if s, ok := people[uid]; ok {
 			return s
 		}
-		u, err := c.svc.User(ctx, uid)
+		u, err := c.svc.Directory.User(ctx, uid)
 		if err != nil {
 			people[uid] = "#" + strconv.FormatInt(uid, 10)
 		} else {
@@ -515,7 +515,7 @@ func (c *Console) showProblem(q *request, id int64, status int, forms map[string
 		return people[uid]
 	}
 	v.Assignee = person(p.AssigneeID)
-	atts, err := c.svc.ProblemAttachments(ctx, q.caller, id)
+	atts, err := c.svc.Evidence.ProblemAttachments(ctx, q.caller, id)
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
@@ -534,7 +534,7 @@ func (c *Console) showProblem(q *request, id int64, status int, forms map[string
 			}
 		}
 	}
-	if v.Extensions, err = c.svc.Extensions(ctx, q.caller, id); err != nil {
+	if v.Extensions, err = c.svc.Lifecycle.Extensions(ctx, q.caller, id); err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
@@ -543,7 +543,7 @@ func (c *Console) showProblem(q *request, id int64, status int, forms map[string
 			v.Pending = e
 		}
 	}
-	cs, err := c.svc.Comments(ctx, q.caller, id)
+	cs, err := c.svc.Lifecycle.Comments(ctx, q.caller, id)
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
@@ -551,7 +551,7 @@ func (c *Console) showProblem(q *request, id int64, status int, forms map[string
 	for _, x := range cs {
 		v.Comments = append(v.Comments, commentView{Author: person(x.AuthorID), At: x.CreatedAt, Text: x.Text})
 	}
-	entries, err := c.svc.History(ctx, q.caller, id, 0, 200)
+	entries, err := c.svc.Lifecycle.History(ctx, q.caller, id, 0, 200)
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
@@ -561,7 +561,7 @@ func (c *Console) showProblem(q *request, id int64, status int, forms map[string
 	}
 	if v.Can(string(domain.ActionAssign)) {
 		// The assignee picker offers the owners of the problem's unit tree.
-		v.Owners, err = c.svc.Users(ctx, app.UserQuery{Role: domain.RoleOwner, UnitPath: p.UnitPath, Limit: 200})
+		v.Owners, err = c.svc.Directory.Users(ctx, app.UserQuery{Role: domain.RoleOwner, UnitPath: p.UnitPath, Limit: 200})
 		if err != nil {
 			c.fail(q.w, q.r, q.lang, q, err)
 			return
@@ -624,14 +624,14 @@ func (c *Console) act(q *request) {
 			in.Milestones, err = milestones(form)
 		}
 		if err == nil {
-			_, err = c.svc.Assign(ctx, cl, id, version, in)
+			_, err = c.svc.Lifecycle.Assign(ctx, cl, id, version, in)
 		}
 	case "accept":
 		known = []string{"note"}
-		_, err = c.svc.Accept(ctx, cl, id, version, note)
+		_, err = c.svc.Lifecycle.Accept(ctx, cl, id, version, note)
 	case "urge":
 		known = []string{"note"}
-		_, err = c.svc.Urge(ctx, cl, id, version, note)
+		_, err = c.svc.Lifecycle.Urge(ctx, cl, id, version, note)
 	case "progress":
 		known = []string{"note", "percent", "milestone_ids", "files"}
 		in := app.ProgressInput{Note: note}
@@ -651,17 +651,17 @@ func (c *Console) act(q *request) {
 			in.AttachmentIDs, err = c.uploads(q, "files")
 		}
 		if err == nil {
-			_, err = c.svc.ReportProgress(ctx, cl, id, version, in)
+			_, err = c.svc.Lifecycle.ReportProgress(ctx, cl, id, version, in)
 		}
 	case "submit":
 		known = []string{"note", "files"}
 		in := app.SubmitInput{Note: note}
 		if in.AttachmentIDs, err = c.uploads(q, "files"); err == nil {
-			_, err = c.svc.SubmitFix(ctx, cl, id, version, in)
+			_, err = c.svc.Lifecycle.SubmitFix(ctx, cl, id, version, in)
 		}
 	case "verify":
 		known = []string{"note"}
-		_, err = c.svc.Verify(ctx, cl, id, version, form.Get("passed") == "true", note)
+		_, err = c.svc.Lifecycle.Verify(ctx, cl, id, version, form.Get("passed") == "true", note)
 		if form.Get("passed") == "true" {
 			action = "verify_pass"
 		} else {
@@ -669,26 +669,26 @@ func (c *Console) act(q *request) {
 		}
 	case "dismiss":
 		known = []string{"reason"}
-		_, err = c.svc.Dismiss(ctx, cl, id, version, strings.TrimSpace(form.Get("reason")))
+		_, err = c.svc.Lifecycle.Dismiss(ctx, cl, id, version, strings.TrimSpace(form.Get("reason")))
 	case "reopen":
 		known = []string{"reason", "deadline"}
 		var d domain.Date
 		if d, err = optionalDate("deadline", form.Get("deadline")); err == nil {
-			_, err = c.svc.Reopen(ctx, cl, id, version, strings.TrimSpace(form.Get("reason")), d)
+			_, err = c.svc.Lifecycle.Reopen(ctx, cl, id, version, strings.TrimSpace(form.Get("reason")), d)
 		}
 	case "request_extension":
 		known = []string{"deadline", "reason"}
 		var d domain.Date
 		if d, err = optionalDate("deadline", form.Get("deadline")); err == nil {
-			_, err = c.svc.RequestExtension(ctx, cl, id, version, d, strings.TrimSpace(form.Get("reason")))
+			_, err = c.svc.Lifecycle.RequestExtension(ctx, cl, id, version, d, strings.TrimSpace(form.Get("reason")))
 		}
 	case "decide_extension":
 		known = []string{"note"}
 		eid, _ := strconv.ParseInt(form.Get("extension_id"), 10, 64)
-		_, err = c.svc.DecideExtension(ctx, cl, id, version, eid, form.Get("approved") == "true", note)
+		_, err = c.svc.Lifecycle.DecideExtension(ctx, cl, id, version, eid, form.Get("approved") == "true", note)
 	case "comment":
 		known = []string{"text"}
-		_, err = c.svc.Comment(ctx, cl, id, form.Get("text"))
+		_, err = c.svc.Lifecycle.Comment(ctx, cl, id, form.Get("text"))
 	default:
 		c.errorPage(q.w, q.r, q, http.StatusNotFound, "err.404")
 		return
@@ -698,7 +698,7 @@ func (c *Console) act(q *request) {
 		http.Redirect(q.w, q.r, fmt.Sprintf("/problems/%d?done=%s", id, action), http.StatusSeeOther)
 	case lost(err):
 		c.log.Info("console: action lost", "problem_id", id, "action", action, "err", err)
-		p, perr := c.svc.Problem(ctx, cl, id)
+		p, perr := c.svc.Lifecycle.Problem(ctx, cl, id)
 		if perr != nil {
 			c.fail(q.w, q.r, q.lang, q, perr)
 			return
@@ -771,7 +771,7 @@ func (c *Console) uploads(q *request, field string) ([]int64, error) {
 		if err != nil {
 			return nil, err
 		}
-		a, err := c.svc.Upload(q.ctx(), q.caller, fh.Filename, f)
+		a, err := c.svc.Evidence.Upload(q.ctx(), q.caller, fh.Filename, f)
 		_ = f.Close()
 		if err != nil {
 			return nil, err
@@ -788,7 +788,7 @@ func (c *Console) attachment(q *request) {
 		c.errorPage(q.w, q.r, q, http.StatusNotFound, "err.404")
 		return
 	}
-	a, content, err := c.svc.OpenAttachment(q.ctx(), q.caller, id)
+	a, content, err := c.svc.Evidence.OpenAttachment(q.ctx(), q.caller, id)
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return

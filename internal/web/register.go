@@ -39,7 +39,7 @@ func (c *Console) showProblemForm(q *request, status int, view problemForm) {
 }
 
 func (c *Console) registerPage(q *request) {
-	v := url.Values{"found_at": {c.svc.Today().String()}, "severity": {string(domain.SeverityGeneral)},
+	v := url.Values{"found_at": {c.svc.Clock.Today().String()}, "severity": {string(domain.SeverityGeneral)},
 		"source": {string(domain.SourceSpotCheck)}}
 	c.showProblemForm(q, http.StatusOK, problemForm{Form: &formState{Values: v, Errors: map[string]string{}}, Action: "/problems"})
 }
@@ -76,7 +76,7 @@ func (c *Console) register(q *request) {
 	}
 	var p *domain.Problem
 	if err == nil {
-		p, err = c.svc.Register(q.ctx(), q.caller, in)
+		p, err = c.svc.Lifecycle.Register(q.ctx(), q.caller, in)
 	}
 	if err != nil {
 		if !refusal(err) {
@@ -95,7 +95,7 @@ func (c *Console) editPage(q *request) {
 		c.errorPage(q.w, q.r, q, http.StatusNotFound, "err.404")
 		return
 	}
-	p, err := c.svc.Problem(q.ctx(), q.caller, id)
+	p, err := c.svc.Lifecycle.Problem(q.ctx(), q.caller, id)
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
@@ -126,13 +126,13 @@ func (c *Console) edit(q *request) {
 		if !in.FoundAt.IsZero() {
 			patch.FoundAt = &in.FoundAt
 		}
-		_, err = c.svc.Edit(q.ctx(), q.caller, id, version, patch)
+		_, err = c.svc.Lifecycle.Edit(q.ctx(), q.caller, id, version, patch)
 	}
 	switch {
 	case err == nil:
 		http.Redirect(q.w, q.r, fmt.Sprintf("/problems/%d?done=edit", id), http.StatusSeeOther)
 	case lost(err):
-		p, perr := c.svc.Problem(q.ctx(), q.caller, id)
+		p, perr := c.svc.Lifecycle.Problem(q.ctx(), q.caller, id)
 		if perr != nil {
 			c.fail(q.w, q.r, q.lang, q, perr)
 			return
@@ -151,7 +151,7 @@ type inboxView struct {
 }
 
 func (c *Console) inbox(q *request) {
-	in, err := c.svc.Notifications(q.ctx(), q.caller, false, 0, 50)
+	in, err := c.svc.Inbox.Notifications(q.ctx(), q.caller, false, 0, 50)
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
@@ -170,7 +170,7 @@ func (c *Console) markRead(q *request) {
 			ids = append(ids, n)
 		}
 	}
-	if _, _, err := c.svc.MarkRead(q.ctx(), q.caller, ids); err != nil {
+	if _, _, err := c.svc.Inbox.MarkRead(q.ctx(), q.caller, ids); err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
@@ -179,7 +179,7 @@ func (c *Console) markRead(q *request) {
 
 // badge is the unread count alone, which the layout polls.
 func (c *Console) badge(q *request) {
-	in, err := c.svc.Notifications(q.ctx(), q.caller, true, 0, 1)
+	in, err := c.svc.Inbox.Notifications(q.ctx(), q.caller, true, 0, 1)
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return

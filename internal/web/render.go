@@ -165,7 +165,7 @@ func parsePages() (map[string]*template.Template, error) {
 // (HX-Target) gets the content alone.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
 	if p.loc == nil {
-		p.loc = c.svc.Config().Location
+		p.loc = c.svc.Clock.Config().Location
 	}
 	t, ok := c.pages[name]
 	if !ok {
@@ -184,9 +184,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 
 // pageFor starts a page for an authenticated request, with its unread count.
 func (c *Console) pageFor(q *request, title, nav string, data any) *page {
-	p := &page{lang: q.lang, loc: c.svc.Config().Location, CSRF: csrfToken(q.token), Title: title, Nav: nav, Data: data,
+	p := &page{lang: q.lang, loc: c.svc.Clock.Config().Location, CSRF: csrfToken(q.token), Title: title, Nav: nav, Data: data,
 		User: &userView{ID: q.user.ID, Name: q.user.Name, Roles: q.user.Roles}}
-	if in, err := c.svc.Notifications(q.ctx(), q.caller, true, 0, 1); err == nil {
+	if in, err := c.svc.Inbox.Notifications(q.ctx(), q.caller, true, 0, 1); err == nil {
 		p.Unread = in.Unread
 	}
 	if f := q.r.URL.Query().Get("done"); f != "" {

@@ -121,7 +121,7 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 	lang := language(w, r)
 	w.Header().Set("Cache-Control", "no-store")
 	if tok := sessionToken(r); tok != "" {
-		if _, err := c.svc.Authenticate(r.Context(), tok); err == nil {
+		if _, err := c.svc.Sessions.Authenticate(r.Context(), tok); err == nil {
 			http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 			return
 		}
@@ -131,7 +131,7 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, lang string, status int, v loginView) {
 	var ways []string
-	for _, p := range c.svc.Providers() {
+	for _, p := range c.svc.Sessions.Providers() {
 		switch p.ID {
 		case app.AuthLocal:
 			ways = append(ways, translate(lang, "login.local"))
@@ -166,12 +166,12 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	v := loginView{Username: r.PostFormValue("username"), Next: r.PostFormValue("next")}
 	caller := app.Caller{IP: c.clientIP(r), RequestID: newRequestID()}
-	res, err := c.svc.Login(r.Context(), caller, v.Username, r.PostFormValue("password"))
+	res, err := c.svc.Sessions.Login(r.Context(), caller, v.Username, r.PostFormValue("password"))
 	if err != nil {
 		c.loginRefused(w, r, lang, v, err)
 		return
 	}
-	setSession(w, r, res, c.svc.Now(), c.opt.SecureCookies)
+	setSession(w, r, res, c.svc.Clock.Now(), c.opt.SecureCookies)
 	http.Redirect(w, r, safeNext(v.Next), http.StatusSeeOther)
 }
 
@@ -210,7 +210,7 @@ func safeNext(next string) string {
 }
 
 func (c *Console) logout(q *request) {
-	if err := c.svc.Logout(q.ctx(), q.caller, q.token); err != nil {
+	if err := c.svc.Sessions.Logout(q.ctx(), q.caller, q.token); err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}

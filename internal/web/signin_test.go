@@ -39,7 +39,7 @@ func oidcOption(t *testing.T, issuer string) app.Option {
 func newConsoleWith(t *testing.T, opt web.Options, opts ...app.Option) *console {
 	t.Helper()
 	e := apptest.New(t)
-	h, err := web.New(e.Instance(t, opts...), opt)
+	h, err := web.New(web.ServicesOf(e.Instance(t, opts...)), opt)
 	if err != nil {
 		t.Fatal(err)
 	}

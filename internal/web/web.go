@@ -98,22 +98,23 @@ type Clock interface {
 	Now() time.Time
 }
 
-// Service is every use case the console calls; *app.Service is one.
-type Service interface {
-	Sessions
-	Lifecycle
-	Evidence
-	Directory
-	Inbox
-	Ledger
-	Clock
-	Account
-	Import
-	Rechecks
-	Board
-	AuditTrail
-	Admin
-	Notices
+// Services are the use cases the console calls, each group through its own
+// narrow interface; ServicesOf fills them from the wired use cases.
+type Services struct {
+	Sessions   Sessions
+	Lifecycle  Lifecycle
+	Evidence   Evidence
+	Directory  Directory
+	Inbox      Inbox
+	Ledger     Ledger
+	Clock      Clock
+	Account    Account
+	Import     Import
+	Rechecks   Rechecks
+	Board      Board
+	AuditTrail AuditTrail
+	Admin      Admin
+	Notices    Notices
 }
 
 // Options configure the console.
@@ -135,7 +136,7 @@ type Options struct {
 
 // Console is the console's handler.
 type Console struct {
-	svc     Service
+	svc     Services
 	log     *slog.Logger
 	opt     Options
 	pages   map[string]*template.Template
@@ -144,7 +145,7 @@ type Console struct {
 }
 
 // New returns the console's handler, to be mounted at "/".
-func New(svc Service, opt Options) (*Console, error) {
+func New(svc Services, opt Options) (*Console, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -329,7 +330,7 @@ func (c *Console) authed(h func(q *request)) http.Handler {
 		var u *app.User
 		err := domain.ErrUnauthenticated
 		if token != "" {
-			u, err = c.svc.Authenticate(r.Context(), token)
+			u, err = c.svc.Sessions.Authenticate(r.Context(), token)
 		}
 		if err != nil {
 			if !errors.Is(err, domain.ErrUnauthenticated) {

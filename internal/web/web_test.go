@@ -31,7 +31,7 @@ type console struct {
 func newConsole(t *testing.T, opt web.Options) *console {
 	t.Helper()
 	e := apptest.New(t)
-	h, err := web.New(e.Svc, opt)
+	h, err := web.New(web.ServicesOf(e.Svc), opt)
 	if err != nil {
 		t.Fatal(err)
 	}

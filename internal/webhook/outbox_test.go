@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -107,7 +108,7 @@ func TestTwoInstancesDeliverEachEventOnce(t *testing.T) {
 	a, b := e.Instance(t, hooks()), e.Instance(t, hooks())
 	for i := range 5 {
 		p := e.Register(t, "问题")
-		svc := []*app.Service{a, b}[i%2]
+		svc := []*wire.Services{a, b}[i%2]
 		if _, err := svc.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID,
 			Deadline: e.Svc.Today().AddDays(1), Measures: "措施"}); err != nil {
 			t.Fatal(err)
@@ -116,7 +117,7 @@ func TestTwoInstancesDeliverEachEventOnce(t *testing.T) {
 	e.Clock.Advance(10 * 24 * time.Hour) // every problem is overdue and escalated
 	for range 12 {
 		var wg sync.WaitGroup
-		for i, svc := range []*app.Service{a, b} {
+		for i, svc := range []*wire.Services{a, b} {
 			wg.Go(func() {
 				if _, err := svc.Tick(context.Background(), []string{"a", "b"}[i]); err != nil {
 					t.Error(err)

@@ -4,6 +4,7 @@ package apptest
 
 import (
 	"context"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -56,7 +57,7 @@ type Env struct {
 	URL     string // the database's RECTIFY_DB URL
 	Cfg     app.Config
 	DB      *store.DB
-	Svc     *app.Service
+	Svc     *wire.Services
 	Clock   *Clock
 	Keys    *audit.Keys
 	Log     *audit.Log  // the checkpoint log, in a temporary directory
@@ -92,7 +93,7 @@ func NewWithURL(t testing.TB, url string) *Env {
 		t.Fatal(err)
 	}
 	cplog := audit.NewLog(filepath.Join(t.TempDir(), "audit-checkpoints.log"), keys)
-	svc := app.New(db, keys, cfg, app.WithClock(clock.Now), app.WithBlobs(blobs), app.WithCheckpointLog(cplog), app.WithWorkbookReader(ledger.Parse))
+	svc := wire.New(db, keys, cfg, app.WithClock(clock.Now), app.WithBlobs(blobs), app.WithCheckpointLog(cplog), app.WithWorkbookReader(ledger.Parse))
 	e := &Env{URL: url, Cfg: cfg, DB: db, Svc: svc, Clock: clock, Keys: keys, Log: cplog, Blobs: blobs, Units: map[string]*app.Unit{},
 		Users: map[string]*app.User{}, Callers: map[string]app.Caller{}}
 	ctx := context.Background()
@@ -144,10 +145,10 @@ func NewWithURL(t testing.TB, url string) *Env {
 // Instance builds another service on the fixture's database with a
 // connection pool of its own, as a second server instance would, on the
 // fixture's clock. opts come after the fixture's own.
-func (e *Env) Instance(t testing.TB, opts ...app.Option) *app.Service {
+func (e *Env) Instance(t testing.TB, opts ...app.Option) *wire.Services {
 	t.Helper()
 	db := storetest.OpenURL(t, e.URL)
-	return app.New(db, e.Keys, e.Cfg, append([]app.Option{app.WithClock(e.Clock.Now), app.WithBlobs(e.Blobs), app.WithWorkbookReader(ledger.Parse)}, opts...)...)
+	return wire.New(db, e.Keys, e.Cfg, append([]app.Option{app.WithClock(e.Clock.Now), app.WithBlobs(e.Blobs), app.WithWorkbookReader(ledger.Parse)}, opts...)...)
 }
 
 func (e *Env) addUser(name string, u *app.User) {

@@ -1,0 +1,244 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/stats"
+)
+
+// Caller is who asks, and from where: what every audit entry records.
+type Caller struct {
+	Actor     domain.Actor
+	IP        string
+	RequestID string
+	// Idempotency carries a POST's Idempotency-Key into the use case, which
+	// stores it with its first response in the transaction of the effect
+	// (idempotency.go). Nil when the request has none.
+	Idempotency *Idempotency
+}
+
+// Metrics receives counts of lifecycle actions by outcome. Optional.
+type Metrics interface {
+	ObserveAction(action, outcome string)
+}
+
+// Config holds the service's policies.
+type Config struct {
+	Location           *time.Location
+	Deadlines          domain.DeadlinePolicy
+	TokenTTL           time.Duration
+	BcryptCost         int
+	LoginWindow        time.Duration // failures are counted over this window
+	MaxFailuresPerUser int64
+	MaxFailuresPerIP   int64
+	Evaluation         stats.Weights          // the monthly evaluation's weights (evaluation.go)
+	Evidence           domain.EvidencePolicy  // which submits need an attachment
+	Extensions         domain.ExtensionPolicy // how many extensions a problem may have
+	IdempotencyTTL     time.Duration          // how long an Idempotency-Key and its response are kept
+	Notify             NotifyConfig           // escalations, re-checks and webhook delivery (scheduler.go, outbox.go)
+	// TxWithin is the longest one transaction attempt may run (the database
+	// timeout; 0: unknown). The board's index reads again the changes this
+	// long and a minute before the latest it has seen (boardindex.go).
+	TxWithin time.Duration
+	// CheckpointEvery is how often checkpoints are signed (0: unknown, and
+	// verification does not ask for recent ones); AuditMargin is the slack
+	// verification allows beyond it and TxWithin for clocks and commits (auditverify.go).
+	CheckpointEvery time.Duration
+	AuditMargin     time.Duration
+}
+
+// DefaultConfig returns the production defaults.
+func DefaultConfig() Config {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	return Config{
+		Location: loc, Deadlines: domain.DefaultDeadlinePolicy(), TokenTTL: 12 * time.Hour, BcryptCost: 11,
+		LoginWindow: 15 * time.Minute, MaxFailuresPerUser: 5, MaxFailuresPerIP: 50,
+		Evaluation: stats.DefaultWeights(),
+		Evidence:   domain.DefaultEvidencePolicy(), Extensions: domain.DefaultExtensionPolicy(),
+		IdempotencyTTL: DefaultIdempotencyTTL, Notify: DefaultNotifyConfig(), AuditMargin: time.Minute,
+	}
+}
+
+// Options are the service's optional dependencies; an Option sets one.
+type Options struct {
+	Clock         func() time.Time
+	Logger        *slog.Logger
+	Metrics       Metrics
+	CheckpointLog CheckpointLog  // signed checkpoints outside the database; nil: none
+	Witness       Witness        // co-signs checkpoints; nil: none
+	Blobs         BlobStore      // attachments' contents; nil: uploads unavailable
+	Workbooks     WorkbookReader // ledger imports; nil: imports unavailable
+
+	Directory    Directory // LDAP/AD sign-in; nil: none
+	DirectorySrc IdentitySource
+	OIDC         OIDCProvider // OpenID Connect sign-in; nil: none
+	OIDCSrc      OIDCSource
+	Webhooks     Webhooks // outgoing webhooks; nil: the inbox only
+}
+
+// Option configures the service.
+type Option func(*Options)
+
+// Apply returns the options opts set, with the defaults for the rest.
+func Apply(opts ...Option) Options {
+	o := Options{Clock: time.Now, Logger: slog.New(slog.DiscardHandler)}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// WithClock replaces the wall clock, for tests and the demo's history.
+func WithClock(now func() time.Time) Option { return func(o *Options) { o.Clock = now } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l } }
+
+// WithMetrics sets the metrics sink.
+func WithMetrics(m Metrics) Option { return func(o *Options) { o.Metrics = m } }
+
+// WithCheckpointLog keeps every signed checkpoint in log as well, and makes
+// verification compare the database with it.
+func WithCheckpointLog(log CheckpointLog) Option { return func(o *Options) { o.CheckpointLog = log } }
+
+// WithWitness sends every checkpoint to a witness, and makes verification ask
+// it for the newest it co-signed.
+func WithWitness(w Witness) Option { return func(o *Options) { o.Witness = w } }
+
+// Core is what every use case shares: the store, the policies, the clock,
+// the audit entry and the refusal's, and the idempotency key. Each capability
+// package (lifecycle, access, board, notify, ledger, trail, evidence) builds
+// its service on one Core.
+type Core struct {
+	store   Store
+	cfg     Config
+	clock   func() time.Time
+	keys    *audit.Keys
+	log     *slog.Logger
+	metrics Metrics
+}
+
+// NewCore builds the core. keys sign audit checkpoints and key stored request hashes.
+func NewCore(store Store, keys *audit.Keys, cfg Config, o Options) *Core {
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Core{store: store, cfg: cfg, clock: o.Clock, keys: keys, log: o.Logger, metrics: o.Metrics}
+}
+
+// Config returns the service's policies.
+func (s *Core) Config() Config { return s.cfg }
+
+// Store returns the store the use cases run on.
+func (s *Core) Store() Store { return s.store }
+
+// Keys returns the audit signing keys.
+func (s *Core) Keys() *audit.Keys { return s.keys }
+
+// Log returns the logger.
+func (s *Core) Log() *slog.Logger { return s.log }
+
+// Clock returns the wall clock the service reads.
+func (s *Core) Clock() func() time.Time { return s.clock }
+
+// Timestamp is the one timestamp of a transaction, at the precision both databases keep.
+func (s *Core) Timestamp() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
+
+// Today returns the current date in the organisation's time zone.
+func (s *Core) Today() domain.Date { return domain.DateOf(s.clock(), s.cfg.Location) }
+
+// Now returns the current time in the organisation's zone.
+func (s *Core) Now() time.Time { return s.clock().In(s.cfg.Location) }
+
+// Ping checks the database.
+func (s *Core) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// Observe counts a lifecycle action by outcome.
+func (s *Core) Observe(action, outcome string) {
+	if s.metrics != nil {
+		s.metrics.ObserveAction(action, outcome)
+	}
+}
+
+// Record describes one audit entry before it is chained.
+type Record struct {
+	Stream     string
+	Action     string
+	ObjectType string
+	ObjectID   string
+	From, To   string
+	Changes    map[string]any
+	Outcome    string
+	Reason     string
+	Result     any // what the use case answers, for an idempotent request's stored response
+}
+
+// Entry is the audit entry of r by c at a transaction's timestamp.
+func (s *Core) Entry(c Caller, at time.Time, r Record) *audit.Entry {
+	changes := "{}"
+	if len(r.Changes) > 0 {
+		if b, err := json.Marshal(r.Changes); err == nil { // maps marshal with sorted keys: canonical
+			changes = string(b)
+		}
+	}
+	outcome := r.Outcome
+	if outcome == "" {
+		outcome = audit.OutcomeOK
+	}
+	name := c.Actor.Username
+	return &audit.Entry{
+		Stream: r.Stream, At: at, ActorID: c.Actor.UserID, ActorName: name, ActorRoles: domain.RoleNames(c.Actor.Roles),
+		IP: c.IP, RequestID: c.RequestID, Action: r.Action, ObjectType: r.ObjectType, ObjectID: truncate(r.ObjectID, 64), // the column's width
+		FromState: r.From, ToState: r.To, Changes: changes, Outcome: outcome, Reason: truncate(r.Reason, domain.MaxReason),
+	}
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+// Refusable reports errors that are a refusal of the attempt (and so audited),
+// rather than a failure of the system.
+func Refusable(err error) bool {
+	var inv *domain.InvalidTransitionError
+	var val *domain.ValidationError
+	var unsupp *domain.UnsupportedTypeError
+	return errors.As(err, &unsupp) || errors.Is(err, domain.ErrForbidden) || errors.Is(err, domain.ErrNotFound) ||
+		errors.Is(err, domain.ErrConflict) || errors.Is(err, domain.ErrPreconditionFailed) ||
+		errors.As(err, &inv) || errors.As(err, &val)
+}
+
+// AuditRefusal appends the refused attempt in its own short transaction. A
+// failure to do so is logged, never hides the refusal from the caller.
+func (s *Core) AuditRefusal(ctx context.Context, c Caller, r Record, cause error) {
+	r.Outcome = audit.OutcomeRefused
+	r.Reason = cause.Error()
+	err := s.store.Tx(ctx, func(repos Repos) error {
+		return repos.Audit.Append(ctx, s.Entry(c, s.Timestamp(), r))
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "audit of refused attempt failed", "action", r.Action, "object", r.ObjectID, "err", err)
+	}
+}
+
+// IDString is an id as audit entries name objects.
+func IDString(id int64) string { return strconv.FormatInt(id, 10) }

@@ -1,0 +1,66 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/rectify-team/rectify/internal/audit"
+	"github.com/rectify-team/rectify/internal/domain"
+)
+
+// Service is the use cases not yet moved into their capability's package.
+type Service struct {
+	core      *Core
+	store     Store
+	cfg       Config
+	clock     func() time.Time
+	keys      *audit.Keys
+	cplog     CheckpointLog
+	witness   Witness
+	log       *slog.Logger
+	blobs     BlobStore
+	workbooks WorkbookReader
+
+	dummyOnce sync.Once
+	dummy     []byte
+
+	board boardIndex
+
+	dir     Directory
+	dirSrc  IdentitySource
+	oidc    OIDCProvider
+	oidcSrc OIDCSource
+
+	hooks    Webhooks
+	outboxed chan struct{}
+}
+
+// NewService builds the use cases not yet moved on core.
+func NewService(core *Core, o Options) *Service {
+	s := &Service{core: core, store: core.store, cfg: core.cfg, clock: core.clock, keys: core.keys, log: core.log,
+		cplog: o.CheckpointLog, witness: o.Witness, blobs: o.Blobs, workbooks: o.Workbooks, dir: o.Directory, dirSrc: o.DirectorySrc,
+		oidc: o.OIDC, oidcSrc: o.OIDCSrc, hooks: o.Webhooks, outboxed: make(chan struct{}, 1)}
+	s.board.margin, s.board.clock = refreshMargin(s.cfg.TxWithin), s.clock
+	return s
+}
+
+func (s *Service) now() time.Time                                      { return s.core.Timestamp() }
+func (s *Service) entry(c Caller, at time.Time, r Record) *audit.Entry { return s.core.Entry(c, at, r) }
+func (s *Service) observe(action, outcome string)                      { s.core.Observe(action, outcome) }
+func (s *Service) auditRefusal(ctx context.Context, c Caller, r Record, cause error) {
+	s.core.AuditRefusal(ctx, c, r, cause)
+}
+func (s *Service) claimKey(ctx context.Context, r Repos, c Caller, now time.Time) error {
+	return s.core.ClaimKey(ctx, r, c, now)
+}
+func (s *Service) rememberResponse(ctx context.Context, r Repos, c Caller, result any) error {
+	return s.core.KeepResult(ctx, r, c, result)
+}
+func (s *Service) keyTaken(ctx context.Context, c Caller, err error) error {
+	return s.core.KeyTaken(ctx, c, err)
+}
+
+// Today returns the current date in the organisation's time zone.
+func (s *Service) Today() domain.Date { return s.core.Today() }

@@ -1,0 +1,22 @@
+// Package wire builds Rectify's use cases: one core and, on it, one service
+// per capability. The faces (httpapi, web, cmd/rectify, the demo and the
+// load tool) hold a *Services and call the capability they need.
+package wire
+
+import (
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/audit"
+)
+
+// Services are the use cases, by capability.
+type Services struct {
+	Core *app.Core // the policies, the clock, idempotent replays
+	*app.Service
+}
+
+// New builds the use cases on store. keys sign audit checkpoints.
+func New(store app.Store, keys *audit.Keys, cfg app.Config, opts ...app.Option) *Services {
+	o := app.Apply(opts...)
+	core := app.NewCore(store, keys, cfg, o)
+	return &Services{Core: core, Service: app.NewService(core, o)}
+}
