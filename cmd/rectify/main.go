@@ -220,7 +220,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	loops.wait()
 	// The scheduler's lease goes to whichever instance's next pass comes first.
 	if cfg.Notify.SchedulerInterval > 0 {
-		if err := svc.ReleaseScheduler(shutdownCtx, instance); err != nil {
+		if err := svc.Notify.ReleaseScheduler(shutdownCtx, instance); err != nil {
 			log.Warn("scheduler lease not given up; it runs out by itself", "err", err)
 		}
 	}

@@ -51,7 +51,7 @@ func schedulerLoop(ctx context.Context, svc *wire.Services, holder string, every
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		rep, err := svc.Tick(ctx, holder)
+		rep, err := svc.Notify.Tick(ctx, holder)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("scheduler pass failed", "err", err)
@@ -70,7 +70,7 @@ func schedulerLoop(ctx context.Context, svc *wire.Services, holder string, every
 // every few seconds for retries that fell due and messages other instances
 // left behind.
 func dispatchLoop(ctx context.Context, svc *wire.Services, holder string, every time.Duration, log *slog.Logger) {
-	if n, err := svc.ReleaseClaims(ctx, holder); err != nil {
+	if n, err := svc.Notify.ReleaseClaims(ctx, holder); err != nil {
 		log.Warn("release the outbox claims of an earlier run", "err", err)
 	} else if n > 0 {
 		log.Info("outbox claims of an earlier run released", "instance", holder, "count", n)
@@ -83,7 +83,7 @@ func dispatchLoop(ctx context.Context, svc *wire.Services, holder string, every 
 	defer t.Stop()
 	for {
 		for {
-			rep, err := svc.Dispatch(ctx, holder)
+			rep, err := svc.Notify.Dispatch(ctx, holder)
 			if err != nil && ctx.Err() == nil {
 				log.Warn("webhook dispatch failed", "err", err)
 			}
@@ -98,7 +98,7 @@ func dispatchLoop(ctx context.Context, svc *wire.Services, holder string, every 
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-svc.OutboxSignal():
+		case <-svc.Notify.OutboxSignal():
 		}
 	}
 }

@@ -69,7 +69,7 @@ func TestBoardRefreshMarginFollowsTheTransactionBound(t *testing.T) {
 		return BoardRow{ID: id, Status: domain.StatusRegistered, Severity: domain.SeverityGeneral, Version: version, UpdatedAt: at}
 	}
 	repo := &marginRepo{rows: []BoardRow{row(1, 1, t0.Add(-time.Hour)), row(2, 1, t0)}}
-	s := NewService(NewCore(nil, nil, Config{TxWithin: 10 * time.Second}, Options{Clock: func() time.Time { return clock }}), Options{})
+	s := NewService(NewCore(nil, nil, Config{TxWithin: 10 * time.Second}, Options{Clock: func() time.Time { return clock }}), Options{}, nil)
 	ctx := context.Background()
 	if err := s.board.update(ctx, repo); err != nil { // the load, at t0
 		t.Fatal(err)

@@ -204,12 +204,13 @@ func (s *Core) Entry(c Caller, at time.Time, r Record) *audit.Entry {
 	name := c.Actor.Username
 	return &audit.Entry{
 		Stream: r.Stream, At: at, ActorID: c.Actor.UserID, ActorName: name, ActorRoles: domain.RoleNames(c.Actor.Roles),
-		IP: c.IP, RequestID: c.RequestID, Action: r.Action, ObjectType: r.ObjectType, ObjectID: truncate(r.ObjectID, 64), // the column's width
-		FromState: r.From, ToState: r.To, Changes: changes, Outcome: outcome, Reason: truncate(r.Reason, domain.MaxReason),
+		IP: c.IP, RequestID: c.RequestID, Action: r.Action, ObjectType: r.ObjectType, ObjectID: Truncate(r.ObjectID, 64), // the column's width
+		FromState: r.From, ToState: r.To, Changes: changes, Outcome: outcome, Reason: Truncate(r.Reason, domain.MaxReason),
 	}
 }
 
-func truncate(s string, n int) string {
+// Truncate cuts s to n runes (a column's width).
+func Truncate(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n])
 	}
@@ -238,6 +239,45 @@ func (s *Core) AuditRefusal(ctx context.Context, c Caller, r Record, cause error
 	if err != nil {
 		s.log.ErrorContext(ctx, "audit of refused attempt failed", "action", r.Action, "object", r.ObjectID, "err", err)
 	}
+}
+
+// Admin runs one administrative change: only admins may make it, it is
+// audited on the system stream in the same transaction, and a refusal is
+// audited on its own.
+//
+// target names the object acted on (its id, or for a creation what was asked
+// for) so that a refusal, audited after the transaction rolled back, still
+// says whom it concerned.
+func (s *Core) Admin(ctx context.Context, c Caller, target Record, fn func(r Repos, rec *Record) error) error {
+	rec := target
+	rec.Stream = audit.SystemStream
+	action := rec.Action
+	err := func() error {
+		if !c.Actor.Has(domain.RoleAdmin) {
+			return domain.Forbidden("role_required", "%s requires the admin role", action)
+		}
+		return s.store.Tx(ctx, func(r Repos) error {
+			rec := rec // fresh on each retry
+			now := s.Timestamp()
+			if err := s.ClaimKey(ctx, r, c, now); err != nil {
+				return err
+			}
+			if err := fn(r, &rec); err != nil {
+				return err
+			}
+			if err := r.Audit.Append(ctx, s.Entry(c, now, rec)); err != nil {
+				return err
+			}
+			return s.KeepResult(ctx, r, c, rec.Result)
+		})
+	}()
+	if err = s.KeyTaken(ctx, c, err); err != nil {
+		if Refusable(err) && !errors.Is(err, ErrReplayed) {
+			s.AuditRefusal(ctx, c, rec, err)
+		}
+		return err
+	}
+	return nil
 }
 
 // IDString is an id as audit entries name objects.

@@ -235,7 +235,7 @@ func (s *Service) applyPerson(ctx context.Context, r Repos, c Caller, src AuthSo
 		return nil, err
 	}
 	unitID := m.unit(units, p.Unit)
-	name := truncate(strings.TrimSpace(p.Name), 64)
+	name := Truncate(strings.TrimSpace(p.Name), 64)
 	if name == "" {
 		name = p.Username
 	}

@@ -84,7 +84,7 @@ func maps(m map[string]int) map[string]int {
 // inbox returns a user's notifications, newest first.
 func inbox(t testing.TB, e *apptest.Env, user string) *app.Inbox {
 	t.Helper()
-	in, err := e.Svc.Notifications(t.Context(), e.Caller(user), false, 0, 200)
+	in, err := e.Svc.Notify.Notifications(t.Context(), e.Caller(user), false, 0, 200)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,21 +148,21 @@ func TestWhoIsToldWhat(t *testing.T) {
 	// Marking read: by ids (another's ids are ignored), then all.
 	own := inbox(t, e, "owner1")
 	other := inbox(t, e, "inspector").Items[0].ID
-	marked, unread, err := e.Svc.MarkRead(ctx, e.Caller("owner1"), []int64{own.Items[0].ID, other})
+	marked, unread, err := e.Svc.Notify.MarkRead(ctx, e.Caller("owner1"), []int64{own.Items[0].ID, other})
 	if err != nil || marked != 1 || unread != 3 {
 		t.Fatalf("mark one read: marked %d unread %d err %v", marked, unread, err)
 	}
 	if inbox(t, e, "inspector").Unread != 1 {
 		t.Error("owner1 marked the inspector's notification read")
 	}
-	unreadOnly, err := e.Svc.Notifications(ctx, e.Caller("owner1"), true, 0, 10)
+	unreadOnly, err := e.Svc.Notify.Notifications(ctx, e.Caller("owner1"), true, 0, 10)
 	if err != nil || len(unreadOnly.Items) != 3 {
 		t.Fatalf("unread only: %d items, %v", len(unreadOnly.Items), err)
 	}
-	if marked, unread, err = e.Svc.MarkRead(ctx, e.Caller("owner1"), nil); err != nil || marked != 3 || unread != 0 {
+	if marked, unread, err = e.Svc.Notify.MarkRead(ctx, e.Caller("owner1"), nil); err != nil || marked != 3 || unread != 0 {
 		t.Fatalf("mark all read: marked %d unread %d err %v", marked, unread, err)
 	}
-	if marked, _, _ = e.Svc.MarkRead(ctx, e.Caller("owner1"), nil); marked != 0 {
+	if marked, _, _ = e.Svc.Notify.MarkRead(ctx, e.Caller("owner1"), nil); marked != 0 {
 		t.Errorf("marking read twice marked %d", marked)
 	}
 }
@@ -220,7 +220,7 @@ func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 // tick runs a scheduler pass and fails the test if this instance was not the leader.
 func tick(t testing.TB, svc *wire.Services, holder string) app.SchedulerReport {
 	t.Helper()
-	rep, err := svc.Tick(t.Context(), holder)
+	rep, err := svc.Notify.Tick(t.Context(), holder)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +354,7 @@ func TestTwoInstancesShareTheScheduler(t *testing.T) {
 		reps := make([]app.SchedulerReport, 2)
 		errs := make([]error, 2)
 		for i, svc := range []*wire.Services{a, b} {
-			wg.Go(func() { reps[i], errs[i] = svc.Tick(context.Background(), []string{"a", "b"}[i]) })
+			wg.Go(func() { reps[i], errs[i] = svc.Notify.Tick(context.Background(), []string{"a", "b"}[i]) })
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
@@ -368,7 +368,7 @@ func TestTwoInstancesShareTheScheduler(t *testing.T) {
 		}
 		for _, svc := range []*wire.Services{a, b} {
 			wg.Go(func() {
-				if _, err := svc.Dispatch(context.Background(), "x"); err != nil {
+				if _, err := svc.Notify.Dispatch(context.Background(), "x"); err != nil {
 					t.Error(err)
 				}
 			})
@@ -403,25 +403,25 @@ func TestTwoInstancesShareTheScheduler(t *testing.T) {
 		holder, holderName, other, otherName = b, "b", a, "a"
 	}
 	e.Clock.Advance(3 * time.Minute)
-	if rep, err := other.Tick(t.Context(), otherName); err != nil || !rep.Leader {
+	if rep, err := other.Notify.Tick(t.Context(), otherName); err != nil || !rep.Leader {
 		t.Fatalf("%s after the lease of %s ran out: leader %v, %v", otherName, holderName, rep.Leader, err)
 	}
-	if rep, _ := holder.Tick(t.Context(), holderName); rep.Leader {
+	if rep, _ := holder.Notify.Tick(t.Context(), holderName); rep.Leader {
 		t.Errorf("%s took the lease back while %s held it", holderName, otherName)
 	}
 	// A holder that stops gracefully gives the lease up: the other takes it
 	// at its next pass, without waiting for it to run out.
-	if err := other.ReleaseScheduler(t.Context(), otherName); err != nil {
+	if err := other.Notify.ReleaseScheduler(t.Context(), otherName); err != nil {
 		t.Fatal(err)
 	}
-	if rep, err := holder.Tick(t.Context(), holderName); err != nil || !rep.Leader {
+	if rep, err := holder.Notify.Tick(t.Context(), holderName); err != nil || !rep.Leader {
 		t.Fatalf("%s after %s gave the lease up: leader %v, %v", holderName, otherName, rep.Leader, err)
 	}
 	// Giving up a lease one does not hold changes nothing.
-	if err := other.ReleaseScheduler(t.Context(), otherName); err != nil {
+	if err := other.Notify.ReleaseScheduler(t.Context(), otherName); err != nil {
 		t.Fatal(err)
 	}
-	if rep, _ := other.Tick(t.Context(), otherName); rep.Leader {
+	if rep, _ := other.Notify.Tick(t.Context(), otherName); rep.Leader {
 		t.Errorf("%s took the lease from %s after giving up a lease it did not hold", otherName, holderName)
 	}
 }
@@ -444,30 +444,30 @@ func TestOutboxRetriesUntilDelivered(t *testing.T) {
 		}
 	}
 	select {
-	case <-svc.OutboxSignal():
+	case <-svc.Notify.OutboxSignal():
 	default:
 		t.Error("writing events did not signal the dispatcher")
 	}
-	rep, err := svc.Dispatch(t.Context(), "a")
+	rep, err := svc.Notify.Dispatch(t.Context(), "a")
 	if err != nil || rep.Failed != 3 || rep.Delivered != 0 {
 		t.Fatalf("first dispatch %+v, %v", rep, err)
 	}
-	if rep, _ := svc.Dispatch(t.Context(), "a"); rep.Claimed != 0 {
+	if rep, _ := svc.Notify.Dispatch(t.Context(), "a"); rep.Claimed != 0 {
 		t.Fatalf("failed messages were retried at once: %+v", rep)
 	}
-	failing, _, err := svc.Outbox(t.Context(), e.Caller("admin"), app.OutboxQuery{State: app.OutboxFailing})
+	failing, _, err := svc.Notify.Outbox(t.Context(), e.Caller("admin"), app.OutboxQuery{State: app.OutboxFailing})
 	if err != nil || len(failing) != 3 || failing[0].Attempts != 1 || failing[0].LastError != "HTTP 502 from the target" {
 		t.Fatalf("admin's failing list: %d, %v", len(failing), err)
 	}
-	if _, _, err := svc.Outbox(t.Context(), e.Caller("verifier"), app.OutboxQuery{}); !errors.Is(err, domain.ErrForbidden) {
+	if _, _, err := svc.Notify.Outbox(t.Context(), e.Caller("verifier"), app.OutboxQuery{}); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("a verifier read the outbox: %v", err)
 	}
 	e.Clock.Advance(12 * time.Second) // past the first backoff (10 s + up to 10%)
-	if rep, _ := svc.Dispatch(t.Context(), "a"); rep.Failed != 2 || rep.Delivered != 1 {
+	if rep, _ := svc.Notify.Dispatch(t.Context(), "a"); rep.Failed != 2 || rep.Delivered != 1 {
 		t.Fatalf("second dispatch %+v", rep)
 	}
 	e.Clock.Advance(23 * time.Second) // the second backoff: 20 s
-	if rep, _ := svc.Dispatch(t.Context(), "a"); rep.Delivered != 2 {
+	if rep, _ := svc.Notify.Dispatch(t.Context(), "a"); rep.Delivered != 2 {
 		t.Fatalf("third dispatch %+v", rep)
 	}
 	got := hooks.received()
@@ -479,11 +479,11 @@ func TestOutboxRetriesUntilDelivered(t *testing.T) {
 			t.Errorf("%s received %d times", k, n)
 		}
 	}
-	delivered, _, _ := svc.Outbox(t.Context(), e.Caller("admin"), app.OutboxQuery{State: app.OutboxDelivered})
+	delivered, _, _ := svc.Notify.Outbox(t.Context(), e.Caller("admin"), app.OutboxQuery{State: app.OutboxDelivered})
 	if len(delivered) != 3 || delivered[0].DeliveredAt == nil {
 		t.Errorf("delivered list %d", len(delivered))
 	}
-	if _, err := svc.RetryOutbox(t.Context(), e.Caller("admin"), delivered[0].ID); !errors.Is(err, domain.ErrConflict) {
+	if _, err := svc.Notify.RetryOutbox(t.Context(), e.Caller("admin"), delivered[0].ID); !errors.Is(err, domain.ErrConflict) {
 		t.Errorf("retrying a delivered message: %v", err)
 	}
 }
@@ -504,7 +504,7 @@ func TestOutboxSurvivesAKilledDispatcher(t *testing.T) {
 	ctx, kill := context.WithCancel(t.Context())
 	done := make(chan app.DispatchReport)
 	go func() {
-		rep, _ := a.Dispatch(ctx, "a")
+		rep, _ := a.Notify.Dispatch(ctx, "a")
 		done <- rep
 	}()
 	for deadline := time.Now().Add(10 * time.Second); dying.started() < 3; {
@@ -519,17 +519,17 @@ func TestOutboxSurvivesAKilledDispatcher(t *testing.T) {
 	}
 	after := newFakeHooks()
 	b := e.Instance(t, app.WithWebhooks(after))
-	if rep, _ := b.Dispatch(t.Context(), "b"); rep.Claimed != 0 {
+	if rep, _ := b.Notify.Dispatch(t.Context(), "b"); rep.Claimed != 0 {
 		t.Fatalf("b took messages a still held: %+v", rep)
 	}
 	// A restart of a under the same name takes its claims back at once.
-	if n, err := b.ReleaseClaims(t.Context(), "b"); err != nil || n != 0 {
+	if n, err := b.Notify.ReleaseClaims(t.Context(), "b"); err != nil || n != 0 {
 		t.Fatalf("b released %d claims of its own, %v", n, err)
 	}
-	if n, err := a.ReleaseClaims(t.Context(), "a"); err != nil || n != 3 {
+	if n, err := a.Notify.ReleaseClaims(t.Context(), "a"); err != nil || n != 3 {
 		t.Fatalf("a's restart released %d claims, %v; want 3", n, err)
 	}
-	if rep, err := b.Dispatch(t.Context(), "b"); err != nil || rep.Delivered != 3 {
+	if rep, err := b.Notify.Dispatch(t.Context(), "b"); err != nil || rep.Delivered != 3 {
 		t.Fatalf("b after a's claims were released: %+v, %v", rep, err)
 	}
 	all := dying.received()
@@ -560,7 +560,7 @@ func TestOutboxClaimsRunOut(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = a.Dispatch(ctx, "a")
+		_, _ = a.Notify.Dispatch(ctx, "a")
 	}()
 	for deadline := time.Now().Add(10 * time.Second); dead.started() < 1; {
 		if time.Now().After(deadline) {
@@ -573,11 +573,11 @@ func TestOutboxClaimsRunOut(t *testing.T) {
 	after := newFakeHooks()
 	b := e.Instance(t, app.WithWebhooks(after))
 	e.Clock.Advance(59 * time.Second)
-	if rep, _ := b.Dispatch(t.Context(), "b"); rep.Claimed != 0 {
+	if rep, _ := b.Notify.Dispatch(t.Context(), "b"); rep.Claimed != 0 {
 		t.Fatalf("b took a claim before it ran out: %+v", rep)
 	}
 	e.Clock.Advance(2 * time.Second)
-	if rep, err := b.Dispatch(t.Context(), "b"); err != nil || rep.Delivered != 1 {
+	if rep, err := b.Notify.Dispatch(t.Context(), "b"); err != nil || rep.Delivered != 1 {
 		t.Fatalf("b after the claim ran out: %+v, %v", rep, err)
 	}
 	if len(after.received()) != 1 || len(dead.received()) != 0 {

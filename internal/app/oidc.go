@@ -175,7 +175,7 @@ func (s *Service) FinishOIDC(ctx context.Context, c Caller, in OIDCCallback) (*L
 	case hashToken(in.Binding) != started.BindingHash:
 		return nil, refuse("", "the callback came to another browser than the one that started the sign-in", nil)
 	case in.Error != "":
-		return nil, refuse("", "the provider refused: "+truncate(in.Error+" "+in.ErrorDescription, 200), nil)
+		return nil, refuse("", "the provider refused: "+Truncate(in.Error+" "+in.ErrorDescription, 200), nil)
 	case in.Code == "":
 		return nil, refuse("", "the callback carries no code", nil)
 	}

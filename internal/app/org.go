@@ -8,47 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
 )
-
-// admin runs one administrative change: only admins may make it, it is
-// audited on the system stream in the same transaction, and a refusal is
-// audited on its own.
-//
-// target names the object acted on (its id, or for a creation what was asked
-// for) so that a refusal, audited after the transaction rolled back, still
-// says whom it concerned.
-func (s *Service) admin(ctx context.Context, c Caller, target Record, fn func(r Repos, rec *Record) error) error {
-	rec := target
-	rec.Stream = audit.SystemStream
-	action := rec.Action
-	err := func() error {
-		if !c.Actor.Has(domain.RoleAdmin) {
-			return domain.Forbidden("role_required", "%s requires the admin role", action)
-		}
-		return s.store.Tx(ctx, func(r Repos) error {
-			rec := rec // fresh on each retry
-			if err := s.claimKey(ctx, r, c, s.now()); err != nil {
-				return err
-			}
-			if err := fn(r, &rec); err != nil {
-				return err
-			}
-			if err := r.Audit.Append(ctx, s.entry(c, s.now(), rec)); err != nil {
-				return err
-			}
-			return s.rememberResponse(ctx, r, c, rec.Result)
-		})
-	}()
-	if err = s.keyTaken(ctx, c, err); err != nil {
-		if Refusable(err) && !errors.Is(err, ErrReplayed) {
-			s.auditRefusal(ctx, c, rec, err)
-		}
-		return err
-	}
-	return nil
-}
 
 // Units lists the organisation tree, ordered so that parents come first.
 func (s *Service) Units(ctx context.Context) ([]*Unit, error) { return s.store.Read().Units.List(ctx) }
@@ -98,7 +59,7 @@ func unitPath(r Repos) func(context.Context, int64) (string, error) {
 func (s *Service) CreateUnit(ctx context.Context, c Caller, in UnitInput) (*Unit, error) {
 	var out *Unit
 	err := s.admin(ctx, c, Record{Action: ActionUnitCreate, ObjectType: "unit",
-		Changes: map[string]any{"name": truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r Repos, rec *Record) error {
+		Changes: map[string]any{"name": Truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r Repos, rec *Record) error {
 		if err := validateUnit(in); err != nil {
 			return err
 		}
@@ -204,7 +165,7 @@ func categoryPath(r Repos) func(context.Context, int64) (string, error) {
 func (s *Service) CreateCategory(ctx context.Context, c Caller, in CategoryInput) (*Category, error) {
 	var out *Category
 	err := s.admin(ctx, c, Record{Action: ActionCategoryCreate, ObjectType: "category",
-		Changes: map[string]any{"code": truncate(in.Code, 64), "name": truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r Repos, rec *Record) error {
+		Changes: map[string]any{"code": Truncate(in.Code, 64), "name": Truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r Repos, rec *Record) error {
 		if err := validateCategory(in); err != nil {
 			return err
 		}

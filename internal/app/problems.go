@@ -205,7 +205,7 @@ func (s *Service) actAnswering(ctx context.Context, c Caller, id, ifMatch int64,
 		if err := r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch)); err != nil {
 			return err
 		}
-		if err := s.announce(ctx, r, c, p, ch, now); err != nil {
+		if err := s.notify.Announce(ctx, r, c, p, ch, now); err != nil {
 			return err
 		}
 		var result any = p
@@ -219,7 +219,7 @@ func (s *Service) actAnswering(ctx context.Context, c Caller, id, ifMatch int64,
 		return nil, err
 	}
 	s.observe(string(a), audit.OutcomeOK)
-	s.signalOutbox()
+	s.notify.SignalOutbox()
 	return out, nil
 }
 
@@ -625,4 +625,27 @@ func (s *Service) Comments(ctx context.Context, c Caller, id int64) ([]*Comment,
 		return nil, err
 	}
 	return s.store.Read().Comments.List(ctx, id)
+}
+
+// usersOnce remembers the users one transaction read by id: an action reads
+// its assignee to check it and again to tell them. Users do not change within
+// a lifecycle action's transaction.
+type usersOnce struct {
+	UserRepo
+	byID map[int64]*User
+}
+
+func (u *usersOnce) Get(ctx context.Context, id int64) (*User, error) {
+	if x, ok := u.byID[id]; ok {
+		return x, nil
+	}
+	x, err := u.UserRepo.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.byID == nil {
+		u.byID = map[int64]*User{}
+	}
+	u.byID[id] = x
+	return x, nil
 }

@@ -167,7 +167,7 @@ func (s *Service) RecordRecheck(ctx context.Context, c Caller, id int64, in Rech
 		return nil, err
 	}
 	s.observe(ActionRecheck, audit.OutcomeOK)
-	s.signalOutbox()
+	s.notify.SignalOutbox()
 	return out, nil
 }
 
@@ -220,18 +220,7 @@ func (s *Service) relapse(ctx context.Context, r Repos, c Caller, p *domain.Prob
 	if err := r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch)); err != nil {
 		return err
 	}
-	overseers, err := s.overseers(ctx, r, p)
-	if err != nil {
-		return err
-	}
-	assignee, err := s.usersByID(ctx, r, []int64{p.AssigneeID})
-	if err != nil {
-		return err
-	}
-	return s.publish(ctx, r, event{kind: EventRelapsed, problem: p, actor: &c.Actor, title: "问题反弹·重新整改",
-		to:      append(assignee, overseers...),
-		lines:   []string{"回头看发现问题反弹：" + quote(in.Note), "新整改期限：" + p.Deadline.String()},
-		details: ch.Details}, now)
+	return s.notify.AnnounceRelapse(ctx, r, c, p, in.Note, ch.Details, now)
 }
 
 // relapseRate is relapsed ÷ recorded re-checks over the board's problems.

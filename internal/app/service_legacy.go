@@ -33,15 +33,21 @@ type Service struct {
 	oidc    OIDCProvider
 	oidcSrc OIDCSource
 
-	hooks    Webhooks
-	outboxed chan struct{}
+	notify notifier
+}
+
+// notifier tells people of a problem's changes (notify.Service).
+type notifier interface {
+	Announce(ctx context.Context, r Repos, c Caller, p *domain.Problem, ch domain.Change, now time.Time) error
+	AnnounceRelapse(ctx context.Context, r Repos, c Caller, p *domain.Problem, note string, details map[string]any, now time.Time) error
+	SignalOutbox()
 }
 
 // NewService builds the use cases not yet moved on core.
-func NewService(core *Core, o Options) *Service {
-	s := &Service{core: core, store: core.store, cfg: core.cfg, clock: core.clock, keys: core.keys, log: core.log,
+func NewService(core *Core, o Options, n notifier) *Service {
+	s := &Service{core: core, notify: n, store: core.store, cfg: core.cfg, clock: core.clock, keys: core.keys, log: core.log,
 		cplog: o.CheckpointLog, witness: o.Witness, blobs: o.Blobs, workbooks: o.Workbooks, dir: o.Directory, dirSrc: o.DirectorySrc,
-		oidc: o.OIDC, oidcSrc: o.OIDCSrc, hooks: o.Webhooks, outboxed: make(chan struct{}, 1)}
+		oidc: o.OIDC, oidcSrc: o.OIDCSrc}
 	s.board.margin, s.board.clock = refreshMargin(s.cfg.TxWithin), s.clock
 	return s
 }
@@ -60,6 +66,10 @@ func (s *Service) rememberResponse(ctx context.Context, r Repos, c Caller, resul
 }
 func (s *Service) keyTaken(ctx context.Context, c Caller, err error) error {
 	return s.core.KeyTaken(ctx, c, err)
+}
+
+func (s *Service) admin(ctx context.Context, c Caller, target Record, fn func(r Repos, rec *Record) error) error {
+	return s.core.Admin(ctx, c, target, fn)
 }
 
 // Today returns the current date in the organisation's time zone.

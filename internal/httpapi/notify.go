@@ -73,7 +73,7 @@ func (a *api) listNotifications(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	in, err := a.svc.Notifications(c.Request.Context(), caller(c), unreadOnly, before, n+1)
+	in, err := a.svc.Notify.Notifications(c.Request.Context(), caller(c), unreadOnly, before, n+1)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (a *api) markRead(c *gin.Context) error {
 	ans := typed(func(r app.MarkReadResult) (app.Response, error) {
 		return jsonAnswer(http.StatusOK, markReadJSON{Marked: r.Marked, Unread: r.Unread}, nil)
 	})
-	marked, unread, err := a.svc.MarkRead(c.Request.Context(), answering(c, ans), ids)
+	marked, unread, err := a.svc.Notify.MarkRead(c.Request.Context(), answering(c, ans), ids)
 	if err != nil {
 		return err
 	}
@@ -385,7 +385,7 @@ func (a *api) listOutbox(c *gin.Context) error {
 	if q.BeforeID, err = decodeCursor("o", c.Query("cursor")); err != nil {
 		return err
 	}
-	ms, more, err := a.svc.Outbox(c.Request.Context(), caller(c), q)
+	ms, more, err := a.svc.Notify.Outbox(c.Request.Context(), caller(c), q)
 	if err != nil {
 		return err
 	}
@@ -412,7 +412,7 @@ func (a *api) retryOutbox(c *gin.Context) error {
 	ans := typed(func(m *app.OutboxMessage) (app.Response, error) {
 		return jsonAnswer(http.StatusOK, toOutboxMessageJSON(m), nil)
 	})
-	m, err := a.svc.RetryOutbox(c.Request.Context(), answering(c, ans), id)
+	m, err := a.svc.Notify.RetryOutbox(c.Request.Context(), answering(c, ans), id)
 	if err != nil {
 		return err
 	}

@@ -299,7 +299,7 @@ func TestOutboxDeliveryAndRetryOverHTTP(t *testing.T) {
 	}
 
 	// The target is down: the attempt fails and waits for its backoff.
-	if rep, err := svc.Dispatch(ctx, "test"); err != nil || rep.Failed != 1 {
+	if rep, err := svc.Notify.Dispatch(ctx, "test"); err != nil || rep.Failed != 1 {
 		t.Fatalf("dispatch: %+v %v", rep, err)
 	}
 	failing := s.outbox(t, "state=failing")
@@ -328,7 +328,7 @@ func TestOutboxDeliveryAndRetryOverHTTP(t *testing.T) {
 	if retried.ID != m.ID || retried.State != "failing" || !retried.NextAttemptAt.Equal(s.env.Clock.Now()) {
 		t.Fatalf("retried: %+v (was %+v)", retried, m)
 	}
-	if rep, err := svc.Dispatch(ctx, "test"); err != nil || rep.Delivered != 1 {
+	if rep, err := svc.Notify.Dispatch(ctx, "test"); err != nil || rep.Delivered != 1 {
 		t.Fatalf("dispatch after the retry: %+v %v", rep, err)
 	}
 	delivered := s.outbox(t, "state=delivered")

@@ -18,6 +18,10 @@ type Admin interface {
 	UpdateUser(ctx context.Context, c app.Caller, id int64, p app.UserPatch) (*app.User, error)
 	ResetPassword(ctx context.Context, c app.Caller, id int64, password string) error
 	CreateCategory(ctx context.Context, c app.Caller, in app.CategoryInput) (*app.Category, error)
+}
+
+// OutboxAdmin is the webhook outbox's page.
+type OutboxAdmin interface {
 	Outbox(ctx context.Context, c app.Caller, q app.OutboxQuery) ([]*app.OutboxMessage, bool, error)
 	RetryOutbox(ctx context.Context, c app.Caller, id int64) (*app.OutboxMessage, error)
 }
@@ -69,7 +73,7 @@ func (c *Console) showAdmin(q *request, status int, forms map[string]*formState)
 		v.UnitNames[id] = u.Name
 	}
 	if q.caller.Actor.Has("admin") {
-		if v.Outbox, _, err = c.svc.Admin.Outbox(q.ctx(), q.caller, app.OutboxQuery{Limit: 30}); err != nil {
+		if v.Outbox, _, err = c.svc.OutboxAdmin.Outbox(q.ctx(), q.caller, app.OutboxQuery{Limit: 30}); err != nil {
 			c.fail(q.w, q.r, q.lang, q, err)
 			return
 		}
@@ -128,7 +132,7 @@ func (c *Console) adminAct(q *request) {
 		err = c.svc.Admin.ResetPassword(ctx, cl, id, form.Get("password"))
 		form.Del("password")
 	case "outbox":
-		_, err = c.svc.Admin.RetryOutbox(ctx, cl, id)
+		_, err = c.svc.OutboxAdmin.RetryOutbox(ctx, cl, id)
 	default:
 		c.errorPage(q.w, q.r, q, http.StatusNotFound, "err.404")
 		return

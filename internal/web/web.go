@@ -101,20 +101,21 @@ type Clock interface {
 // Services are the use cases the console calls, each group through its own
 // narrow interface; ServicesOf fills them from the wired use cases.
 type Services struct {
-	Sessions   Sessions
-	Lifecycle  Lifecycle
-	Evidence   Evidence
-	Directory  Directory
-	Inbox      Inbox
-	Ledger     Ledger
-	Clock      Clock
-	Account    Account
-	Import     Import
-	Rechecks   Rechecks
-	Board      Board
-	AuditTrail AuditTrail
-	Admin      Admin
-	Notices    Notices
+	Sessions    Sessions
+	Lifecycle   Lifecycle
+	Evidence    Evidence
+	Directory   Directory
+	Inbox       Inbox
+	Ledger      Ledger
+	Clock       Clock
+	Account     Account
+	Import      Import
+	Rechecks    Rechecks
+	Board       Board
+	AuditTrail  AuditTrail
+	Admin       Admin
+	OutboxAdmin OutboxAdmin
+	Notices     Notices
 }
 
 // Options configure the console.

@@ -119,10 +119,10 @@ func TestTwoInstancesDeliverEachEventOnce(t *testing.T) {
 		var wg sync.WaitGroup
 		for i, svc := range []*wire.Services{a, b} {
 			wg.Go(func() {
-				if _, err := svc.Tick(context.Background(), []string{"a", "b"}[i]); err != nil {
+				if _, err := svc.Notify.Tick(context.Background(), []string{"a", "b"}[i]); err != nil {
 					t.Error(err)
 				}
-				if _, err := svc.Dispatch(context.Background(), []string{"a", "b"}[i]); err != nil {
+				if _, err := svc.Notify.Dispatch(context.Background(), []string{"a", "b"}[i]); err != nil {
 					t.Error(err)
 				}
 			})
@@ -141,11 +141,11 @@ func TestTwoInstancesDeliverEachEventOnce(t *testing.T) {
 			}
 		}
 	}
-	pending, _, err := a.Outbox(t.Context(), e.Caller("admin"), app.OutboxQuery{State: app.OutboxPending})
+	pending, _, err := a.Notify.Outbox(t.Context(), e.Caller("admin"), app.OutboxQuery{State: app.OutboxPending})
 	if err != nil || len(pending) != 0 {
 		t.Errorf("%d messages still pending, %v", len(pending), err)
 	}
-	all, _, _ := a.Outbox(t.Context(), e.Caller("admin"), app.OutboxQuery{Limit: 100})
+	all, _, _ := a.Notify.Outbox(t.Context(), e.Caller("admin"), app.OutboxQuery{Limit: 100})
 	retried := 0
 	for _, m := range all {
 		if m.Attempts > 1 {

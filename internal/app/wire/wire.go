@@ -5,12 +5,14 @@ package wire
 
 import (
 	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/app/notify"
 	"github.com/rectify-team/rectify/internal/audit"
 )
 
 // Services are the use cases, by capability.
 type Services struct {
-	Core *app.Core // the policies, the clock, idempotent replays
+	Core   *app.Core       // the policies, the clock, idempotent replays
+	Notify *notify.Service // inbox, outbox and dispatcher, scheduler
 	*app.Service
 }
 
@@ -18,5 +20,6 @@ type Services struct {
 func New(store app.Store, keys *audit.Keys, cfg app.Config, opts ...app.Option) *Services {
 	o := app.Apply(opts...)
 	core := app.NewCore(store, keys, cfg, o)
-	return &Services{Core: core, Service: app.NewService(core, o)}
+	n := notify.New(core, o.Webhooks)
+	return &Services{Core: core, Notify: n, Service: app.NewService(core, o, n)}
 }

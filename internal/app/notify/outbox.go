@@ -1,10 +1,11 @@
-package app
+package notify
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -14,18 +15,11 @@ import (
 	"github.com/rectify-team/rectify/internal/domain"
 )
 
-// The dispatcher delivers the outbox at least once: a message is claimed for
-// a while (so that two instances never send it at the same time), attempted,
-// and marked delivered or given its next attempt with exponential backoff. An
-// instance that dies holding a claim leaves the message to be claimed again
-// when the claim runs out; a target that is down gets it when it is back.
-// Receivers deduplicate by the event id (X-Rectify-Event-Id).
-
 // OutboxSignal is signalled after events for webhooks were written, so that
 // the dispatcher loop need not wait for its next tick.
 func (s *Service) OutboxSignal() <-chan struct{} { return s.outboxed }
 
-func (s *Service) signalOutbox() {
+func (s *Service) SignalOutbox() {
 	if s.hooks == nil {
 		return
 	}
@@ -35,17 +29,10 @@ func (s *Service) signalOutbox() {
 	}
 }
 
-// DispatchReport is what one dispatch did.
-type DispatchReport struct {
-	Claimed   int
-	Delivered int
-	Failed    int
-}
-
 // Dispatch claims the messages that are due and delivers them, each target's
 // in order and the targets side by side. holder names the instance.
-func (s *Service) Dispatch(ctx context.Context, holder string) (DispatchReport, error) {
-	var rep DispatchReport
+func (s *Service) Dispatch(ctx context.Context, holder string) (app.DispatchReport, error) {
+	var rep app.DispatchReport
 	if s.hooks == nil {
 		return rep, nil
 	}
@@ -55,18 +42,18 @@ func (s *Service) Dispatch(ctx context.Context, holder string) (DispatchReport, 
 		claimFor = time.Minute
 	}
 	token := holder + "/" + uuid.NewString()[:8]
-	var msgs []*OutboxMessage
-	err := s.store.Tx(ctx, func(r Repos) error {
-		now := s.now()
+	var msgs []*app.OutboxMessage
+	err := s.store.Tx(ctx, func(r app.Repos) error {
+		now := s.core.Timestamp()
 		var err error
-		msgs, err = r.Outbox.Claim(ctx, token, now, now.Add(claimFor), cfg.batch())
+		msgs, err = r.Outbox.Claim(ctx, token, now, now.Add(claimFor), cfg.BatchSize())
 		return err
 	})
 	if err != nil {
 		return rep, fmt.Errorf("claim outbox: %w", err)
 	}
 	rep.Claimed = len(msgs)
-	byTarget := map[string][]*OutboxMessage{}
+	byTarget := map[string][]*app.OutboxMessage{}
 	var order []string
 	for _, m := range msgs {
 		if _, ok := byTarget[m.Target]; !ok {
@@ -109,7 +96,7 @@ func (s *Service) Dispatch(ctx context.Context, holder string) (DispatchReport, 
 // one releasing another's live claims makes duplicates (still at least once).
 func (s *Service) ReleaseClaims(ctx context.Context, holder string) (int64, error) {
 	var n int64
-	err := s.store.Tx(ctx, func(r Repos) error {
+	err := s.store.Tx(ctx, func(r app.Repos) error {
 		var err error
 		n, err = r.Outbox.Release(ctx, holder+"/")
 		return err
@@ -118,8 +105,8 @@ func (s *Service) ReleaseClaims(ctx context.Context, holder string) (int64, erro
 }
 
 // deliver makes one attempt and records it; ok reports the target acknowledged it.
-func (s *Service) deliver(ctx context.Context, token string, m *OutboxMessage) (ok bool, err error) {
-	var ev OutEvent
+func (s *Service) deliver(ctx context.Context, token string, m *app.OutboxMessage) (ok bool, err error) {
+	var ev app.OutEvent
 	sendErr := json.Unmarshal(m.Payload, &ev)
 	if sendErr == nil {
 		sendErr = s.hooks.Deliver(ctx, m.Target, ev)
@@ -127,12 +114,12 @@ func (s *Service) deliver(ctx context.Context, token string, m *OutboxMessage) (
 	if ctx.Err() != nil {
 		return false, nil // not the target's fault: the claim runs out and the message is sent again
 	}
-	return sendErr == nil, s.store.Tx(ctx, func(r Repos) error {
-		at := s.now()
+	return sendErr == nil, s.store.Tx(ctx, func(r app.Repos) error {
+		at := s.core.Timestamp()
 		if sendErr == nil {
 			return r.Outbox.Delivered(ctx, m.ID, token, at)
 		}
-		reason := truncate(sendErr.Error(), maxOutboxError)
+		reason := app.Truncate(sendErr.Error(), maxOutboxError)
 		next := at.Add(s.backoff(m.Attempts + 1))
 		s.log.WarnContext(ctx, "webhook delivery failed", "target", m.Target, "event", m.EventID, "kind", m.Kind,
 			"attempt", m.Attempts+1, "next_attempt_at", next, "err", reason)
@@ -163,12 +150,12 @@ func (s *Service) backoff(n int) time.Duration {
 }
 
 // Outbox lists the outbox for an admin: what was sent, what is failing and why.
-func (s *Service) Outbox(ctx context.Context, c Caller, q OutboxQuery) ([]*OutboxMessage, bool, error) {
+func (s *Service) Outbox(ctx context.Context, c app.Caller, q app.OutboxQuery) ([]*app.OutboxMessage, bool, error) {
 	if !c.Actor.Has(domain.RoleAdmin) {
 		return nil, false, domain.Forbidden("role_required", "the outbox is for admins")
 	}
 	if q.Limit <= 0 {
-		q.Limit = DefaultPageSize
+		q.Limit = app.DefaultPageSize
 	}
 	limit := q.Limit
 	q.Limit++
@@ -182,15 +169,12 @@ func (s *Service) Outbox(ctx context.Context, c Caller, q OutboxQuery) ([]*Outbo
 	return ms, false, nil
 }
 
-// ActionOutboxRetry is the audit action of an admin's retry of a message.
-const ActionOutboxRetry = "outbox_retry"
-
 // RetryOutbox makes an undelivered message due now (after a target was mended).
-func (s *Service) RetryOutbox(ctx context.Context, c Caller, id int64) (*OutboxMessage, error) {
-	var out *OutboxMessage
-	err := s.admin(ctx, c, Record{Action: ActionOutboxRetry, ObjectType: "outbox", ObjectID: IDString(id)}, func(r Repos, rec *Record) error {
-		rec.ObjectID = IDString(id)
-		m, err := r.Outbox.Retry(ctx, id, s.now())
+func (s *Service) RetryOutbox(ctx context.Context, c app.Caller, id int64) (*app.OutboxMessage, error) {
+	var out *app.OutboxMessage
+	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionOutboxRetry, ObjectType: "outbox", ObjectID: app.IDString(id)}, func(r app.Repos, rec *app.Record) error {
+		rec.ObjectID = app.IDString(id)
+		m, err := r.Outbox.Retry(ctx, id, s.core.Timestamp())
 		if err != nil {
 			return err
 		}
@@ -201,6 +185,6 @@ func (s *Service) RetryOutbox(ctx context.Context, c Caller, id int64) (*OutboxM
 	if err != nil {
 		return nil, err
 	}
-	s.signalOutbox()
+	s.SignalOutbox()
 	return out, nil
 }
