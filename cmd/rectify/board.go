@@ -25,7 +25,7 @@ const boardFreshEvery = 5 * time.Second
 func warmBoard(ctx context.Context, svc *wire.Services, log *slog.Logger) {
 	t := time.NewTicker(boardFreshEvery)
 	defer t.Stop()
-	keepBoardFresh(ctx, svc.WarmBoard, t.C, log)
+	keepBoardFresh(ctx, svc.Board.WarmBoard, t.C, log)
 }
 
 // keepBoardFresh runs refresh at once and then at every tick until ctx ends.

@@ -144,7 +144,7 @@ func buildBoardSet(t *testing.T) *boardSet {
 		who    string
 		points int
 	}{{"owner2", 10}, {"ownerdept", 5}, {"ownerverifier", 5}} {
-		if _, err := svc.AwardContribution(ctx, e.Caller("verifier"), app.ContributionInput{UserID: e.Users[a.who].ID,
+		if _, err := svc.Board.AwardContribution(ctx, e.Caller("verifier"), app.ContributionInput{UserID: e.Users[a.who].ID,
 			Points: a.points, Reason: "专项工作"}); err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +172,7 @@ func show(f *float64) any {
 func TestOverviewFiguresByHand(t *testing.T) {
 	t.Parallel()
 	b := buildBoardSet(t)
-	o, err := b.svc.Overview(t.Context(), b.e.Caller("leader"), app.BoardInput{})
+	o, err := b.svc.Board.Overview(t.Context(), b.e.Caller("leader"), app.BoardInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestOverviewScopeAndFilters(t *testing.T) {
 		{"sources", "leader", app.BoardInput{Sources: []domain.Source{domain.SourceReport, domain.SourceSupervision}}, 2, 0, 0},
 		{"registered on 3-03", "leader", app.BoardInput{From: shanghai(time.March, 3, 0), To: shanghai(time.March, 4, 0)}, 2, 0, 0},
 	} {
-		o, err := b.svc.Overview(ctx, e.Caller(c.who), c.in)
+		o, err := b.svc.Board.Overview(ctx, e.Caller(c.who), c.in)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -282,10 +282,10 @@ func TestOverviewScopeAndFilters(t *testing.T) {
 		}
 	}
 	var val *domain.ValidationError
-	if _, err := b.svc.Overview(ctx, e.Caller("leader"), app.BoardInput{UnitID: 9999}); !errors.As(err, &val) {
+	if _, err := b.svc.Board.Overview(ctx, e.Caller("leader"), app.BoardInput{UnitID: 9999}); !errors.As(err, &val) {
 		t.Errorf("unknown unit: %v, want a validation error", err)
 	}
-	if _, err := b.svc.Overview(ctx, e.Caller("leader"), app.BoardInput{From: shanghai(time.March, 4, 0), To: shanghai(time.March, 3, 0)}); !errors.As(err, &val) {
+	if _, err := b.svc.Board.Overview(ctx, e.Caller("leader"), app.BoardInput{From: shanghai(time.March, 4, 0), To: shanghai(time.March, 3, 0)}); !errors.As(err, &val) {
 		t.Errorf("from after to: %v, want a validation error", err)
 	}
 }
@@ -295,7 +295,7 @@ func TestTrendByWeekAndMonth(t *testing.T) {
 	b := buildBoardSet(t)
 	ctx := t.Context()
 	// Weeks of March 2026 (Mondays): 3-02 W10, 3-09 W11, 3-16 W12.
-	ps, err := b.svc.Trend(ctx, b.e.Caller("leader"), app.TrendInput{By: stats.ByWeek,
+	ps, err := b.svc.Board.Trend(ctx, b.e.Caller("leader"), app.TrendInput{By: stats.ByWeek,
 		From: domain.NewDate(2026, 3, 2), To: domain.NewDate(2026, 3, 18)})
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +322,7 @@ func TestTrendByWeekAndMonth(t *testing.T) {
 			t.Errorf("period %d = %+v, want %+v", i, got, w)
 		}
 	}
-	ms, err := b.svc.Trend(ctx, b.e.Caller("leader"), app.TrendInput{By: stats.ByMonth,
+	ms, err := b.svc.Board.Trend(ctx, b.e.Caller("leader"), app.TrendInput{By: stats.ByMonth,
 		From: domain.NewDate(2026, 2, 1), To: domain.NewDate(2026, 3, 31)})
 	if err != nil {
 		t.Fatal(err)
@@ -331,10 +331,10 @@ func TestTrendByWeekAndMonth(t *testing.T) {
 		ms[1].Registered != 7 || ms[1].Closed != 2 || ms[1].Overdue != 2 || ms[1].Backlog != 4 {
 		t.Errorf("by month: %+v", ms)
 	}
-	if _, err := b.svc.Trend(ctx, b.e.Caller("leader"), app.TrendInput{By: "day"}); err == nil {
+	if _, err := b.svc.Board.Trend(ctx, b.e.Caller("leader"), app.TrendInput{By: "day"}); err == nil {
 		t.Error("by=day accepted")
 	}
-	if _, err := b.svc.Trend(ctx, b.e.Caller("leader"), app.TrendInput{By: stats.ByWeek,
+	if _, err := b.svc.Board.Trend(ctx, b.e.Caller("leader"), app.TrendInput{By: stats.ByWeek,
 		From: domain.NewDate(2020, 1, 1), To: domain.NewDate(2026, 3, 1)}); err == nil {
 		t.Error("six years of weeks accepted")
 	}
@@ -347,7 +347,7 @@ func evaluationOf(t *testing.T, svc *wire.Services, c app.Caller, month string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := svc.Evaluation(t.Context(), c, m, level)
+	ev, err := svc.Board.Evaluation(t.Context(), c, m, level)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,11 +443,11 @@ func TestEvaluationFiguresByHand(t *testing.T) {
 	}
 
 	// Who may read an unpublished month; months that have not begun.
-	if _, err := b.svc.Evaluation(ctx, e.Caller("owner1"), stats.Month{Year: 2026, Month: time.March}, app.LevelPerson); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := b.svc.Board.Evaluation(ctx, e.Caller("owner1"), stats.Month{Year: 2026, Month: time.March}, app.LevelPerson); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("owner reads an unpublished month: %v", err)
 	}
 	var val *domain.ValidationError
-	if _, err := b.svc.Evaluation(ctx, e.Caller("leader"), stats.Month{Year: 2026, Month: time.May}, app.LevelPerson); !errors.As(err, &val) {
+	if _, err := b.svc.Board.Evaluation(ctx, e.Caller("leader"), stats.Month{Year: 2026, Month: time.May}, app.LevelPerson); !errors.As(err, &val) {
 		t.Errorf("a month not begun: %v", err)
 	}
 }
@@ -458,19 +458,19 @@ func TestPublishedMonthIsFrozen(t *testing.T) {
 	e, ctx := b.e, t.Context()
 	march := stats.Month{Year: 2026, Month: time.March}
 	// Not before the month is over, and only by a leader.
-	if _, err := b.svc.PublishEvaluation(ctx, e.Caller("leader"), march); !errors.Is(err, domain.ErrConflict) {
+	if _, err := b.svc.Board.PublishEvaluation(ctx, e.Caller("leader"), march); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("publishing March on 3-18: %v, want a conflict", err)
 	}
 	e.Clock.Set(shanghai(time.April, 1, 9))
-	if _, err := b.svc.PublishEvaluation(ctx, e.Caller("verifier"), march); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := b.svc.Board.PublishEvaluation(ctx, e.Caller("verifier"), march); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("a verifier publishes: %v", err)
 	}
 	before := evaluationOf(t, b.svc, e.Caller("leader"), "2026-03", app.LevelPerson)
-	pub, err := b.svc.PublishEvaluation(ctx, e.Caller("leader"), march)
+	pub, err := b.svc.Board.PublishEvaluation(ctx, e.Caller("leader"), march)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.svc.PublishEvaluation(ctx, e.Caller("leader"), march); !errors.Is(err, domain.ErrConflict) {
+	if _, err := b.svc.Board.PublishEvaluation(ctx, e.Caller("leader"), march); !errors.Is(err, domain.ErrConflict) {
 		t.Errorf("publishing twice: %v", err)
 	}
 	// The audit entry pins the snapshot.
@@ -486,7 +486,7 @@ func TestPublishedMonthIsFrozen(t *testing.T) {
 	if _, err := b.svc.Reopen(ctx, e.Caller("verifier"), b.p["P1"].ID, 0, "复查发现问题", domain.NewDate(2026, 4, 30)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.svc.AwardContribution(ctx, e.Caller("verifier"), app.ContributionInput{UserID: e.Users["owner1"].ID,
+	if _, err := b.svc.Board.AwardContribution(ctx, e.Caller("verifier"), app.ContributionInput{UserID: e.Users["owner1"].ID,
 		Points: 50, Reason: "补记", Month: "2026-03"}); !errors.Is(err, domain.ErrConflict) {
 		t.Errorf("an award for a published month: %v", err)
 	}
@@ -538,11 +538,11 @@ func TestContributionRules(t *testing.T) {
 		{"bad month", "verifier", app.ContributionInput{UserID: e.Users["owner1"].ID, Points: 1, Reason: "r", Month: "2026-13"},
 			func(err error) bool { return errors.As(err, &val) }},
 	} {
-		if _, err := e.Svc.AwardContribution(ctx, e.Caller(c.who), c.in); !c.want(err) {
+		if _, err := e.Svc.Board.AwardContribution(ctx, e.Caller(c.who), c.in); !c.want(err) {
 			t.Errorf("%s: %v", c.name, err)
 		}
 	}
-	x, err := e.Svc.AwardContribution(ctx, e.Caller("verifier"), app.ContributionInput{UnitID: e.Units["二班"].ID,
+	x, err := e.Svc.Board.AwardContribution(ctx, e.Caller("verifier"), app.ContributionInput{UnitID: e.Units["二班"].ID,
 		Points: 8, Reason: "集体攻坚"})
 	if err != nil {
 		t.Fatal(err)
@@ -557,7 +557,7 @@ func TestContributionRules(t *testing.T) {
 	if n := count(t, e, "SELECT COUNT(*) FROM audit_entries WHERE action = ? AND outcome = ?", app.ActionContributionAward, "refused"); n != 8 {
 		t.Errorf("%d refused awards audited, want 8", n)
 	}
-	list, err := e.Svc.Contributions(ctx, e.Caller("leader"), app.ContributionQuery{Month: "2026-03"})
+	list, err := e.Svc.Board.Contributions(ctx, e.Caller("leader"), app.ContributionQuery{Month: "2026-03"})
 	if err != nil || len(list) != 1 {
 		t.Errorf("list: %v %+v", err, list)
 	}
@@ -571,11 +571,11 @@ func TestBoardIndexFollowsChanges(t *testing.T) {
 	ctx := t.Context()
 	total := func() (*app.Overview, []app.TrendPeriod) {
 		t.Helper()
-		o, err := e.Svc.Overview(ctx, e.Caller("leader"), app.BoardInput{})
+		o, err := e.Svc.Board.Overview(ctx, e.Caller("leader"), app.BoardInput{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := e.Svc.Trend(ctx, e.Caller("leader"), app.TrendInput{By: stats.ByWeek,
+		tr, err := e.Svc.Board.Trend(ctx, e.Caller("leader"), app.TrendInput{By: stats.ByWeek,
 			From: domain.NewDate(2026, 3, 2), To: domain.NewDate(2026, 3, 2)})
 		if err != nil {
 			t.Fatal(err)
@@ -637,7 +637,7 @@ func TestBoardWarningsAgreeWithTheList(t *testing.T) {
 	}
 	for _, day := range []int{18, 21} {
 		e.Clock.Set(shanghai(time.March, day, 9))
-		o, err := b.svc.Overview(ctx, e.Caller("leader"), app.BoardInput{})
+		o, err := b.svc.Board.Overview(ctx, e.Caller("leader"), app.BoardInput{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ func TestOverviewCacheFollowsChanges(t *testing.T) {
 	ctx := t.Context()
 	overview := func(user string, in app.BoardInput) *app.Overview {
 		t.Helper()
-		o, err := e.Svc.Overview(ctx, e.Caller(user), in)
+		o, err := e.Svc.Board.Overview(ctx, e.Caller(user), in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +68,7 @@ func TestBoardReadersShareRefreshes(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := e.Svc.Overview(ctx, e.Caller("leader"), app.BoardInput{}); err != nil {
+				if _, err := e.Svc.Board.Overview(ctx, e.Caller("leader"), app.BoardInput{}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -77,7 +77,7 @@ func TestBoardReadersShareRefreshes(t *testing.T) {
 	}
 	for i := 1; i <= 8; i++ {
 		e.Drive(t, domain.StatusAssigned)
-		o, err := e.Svc.Overview(ctx, e.Caller("verifier"), app.BoardInput{})
+		o, err := e.Svc.Board.Overview(ctx, e.Caller("verifier"), app.BoardInput{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rectify-team/rectify/internal/audit"
@@ -278,6 +279,30 @@ func (s *Core) Admin(ctx context.Context, c Caller, target Record, fn func(r Rep
 		return err
 	}
 	return nil
+}
+
+// RequireRole refuses an actor without any of roles; what names the attempt.
+func RequireRole(a domain.Actor, what string, roles ...domain.Role) error {
+	if !a.HasAny(roles...) {
+		return domain.Forbidden("role_required", "%s requires one of the roles: %s", what,
+			strings.Join(domain.RoleNames(roles), ", "))
+	}
+	return nil
+}
+
+// DiffInto records field's change from old to new in d, for an audit entry's changes.
+func DiffInto[T comparable](d map[string]any, field string, old, new T) {
+	if old != new {
+		d[field] = map[string]any{"from": old, "to": new}
+	}
+}
+
+// FilterError turns a filter naming something absent into a validation error of field.
+func FilterError(err error, field, format string, args ...any) error {
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Invalid(field, format, args...)
+	}
+	return err
 }
 
 // IDString is an id as audit entries name objects.

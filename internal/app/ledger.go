@@ -336,7 +336,7 @@ func (s *Service) ImportLedger(ctx context.Context, c Caller, filename string, f
 	rec := Record{Stream: audit.SystemStream, Action: ActionProblemImport, ObjectType: ObjectImport}
 	var out *ImportResult
 	err := func() error {
-		if err := requireRole(c.Actor, "importing problems", domain.RoleInspector, domain.RoleVerifier); err != nil {
+		if err := RequireRole(c.Actor, "importing problems", domain.RoleInspector, domain.RoleVerifier); err != nil {
 			return err
 		}
 		body, err := io.ReadAll(file)

@@ -56,27 +56,27 @@ func BenchmarkMillion(b *testing.B) {
 		fn   func(svc *wire.Services) error
 	}{
 		{"overview/all", func(svc *wire.Services) error {
-			_, err := svc.Overview(ctx, w.leader, app.BoardInput{})
+			_, err := svc.Board.Overview(ctx, w.leader, app.BoardInput{})
 			return err
 		}},
 		{"overview/department", func(svc *wire.Services) error {
-			_, err := svc.Overview(ctx, w.leader, app.BoardInput{UnitID: dept})
+			_, err := svc.Board.Overview(ctx, w.leader, app.BoardInput{UnitID: dept})
 			return err
 		}},
 		{"overview/owner-scope", func(svc *wire.Services) error {
-			_, err := svc.Overview(ctx, w.owner, app.BoardInput{})
+			_, err := svc.Board.Overview(ctx, w.owner, app.BoardInput{})
 			return err
 		}},
 		{"overview/last-90-days", func(svc *wire.Services) error {
-			_, err := svc.Overview(ctx, w.leader, app.BoardInput{From: w.now.AddDate(0, 0, -90)})
+			_, err := svc.Board.Overview(ctx, w.leader, app.BoardInput{From: w.now.AddDate(0, 0, -90)})
 			return err
 		}},
 		{"trend/12-months", func(svc *wire.Services) error {
-			_, err := svc.Trend(ctx, w.leader, app.TrendInput{By: stats.ByMonth})
+			_, err := svc.Board.Trend(ctx, w.leader, app.TrendInput{By: stats.ByMonth})
 			return err
 		}},
 		{"evaluation/person", func(svc *wire.Services) error {
-			_, err := svc.Evaluation(ctx, w.leader, march, app.LevelPerson)
+			_, err := svc.Board.Evaluation(ctx, w.leader, march, app.LevelPerson)
 			return err
 		}},
 		{"list/first-page", func(svc *wire.Services) error {
@@ -97,7 +97,7 @@ func BenchmarkMillion(b *testing.B) {
 			return err
 		}},
 		{"report/overdue", func(svc *wire.Services) error {
-			_, err := svc.Report(ctx, w.leader, app.ReportInput{Kind: app.ReportOverdue, From: march.First(), To: march.Last()})
+			_, err := svc.Board.Report(ctx, w.leader, app.ReportInput{Kind: app.ReportOverdue, From: march.First(), To: march.Last()})
 			return err
 		}},
 	}
@@ -106,7 +106,7 @@ func BenchmarkMillion(b *testing.B) {
 	b.Run("board-index/load", func(b *testing.B) {
 		for b.Loop() {
 			svc := wire.New(w.db, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
-			if err := svc.WarmBoard(ctx); err != nil {
+			if err := svc.Board.WarmBoard(ctx); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -115,14 +115,14 @@ func BenchmarkMillion(b *testing.B) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	fresh := wire.New(w.db, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
-	if err := fresh.WarmBoard(ctx); err != nil {
+	if err := fresh.Board.WarmBoard(ctx); err != nil {
 		b.Fatal(err)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	b.Logf("board index: %.1f MiB of heap for %d problems", float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), n)
 	runtime.KeepAlive(fresh)
-	if err := w.svc.WarmBoard(ctx); err != nil {
+	if err := w.svc.Board.WarmBoard(ctx); err != nil {
 		b.Fatal(err)
 	}
 	explain := os.Getenv("RECTIFY_BENCH_EXPLAIN") != ""
@@ -407,7 +407,7 @@ func (w *millionWorld) explain(b *testing.B, name string, op func(*wire.Services
 		}
 	})
 	svc := wire.New(logged, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
-	if err := svc.WarmBoard(context.Background()); err != nil { // the plans of a warm service, as requests see them
+	if err := svc.Board.WarmBoard(context.Background()); err != nil { // the plans of a warm service, as requests see them
 		b.Fatal(err)
 	}
 	recording = true

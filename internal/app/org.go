@@ -104,8 +104,8 @@ func (s *Service) UpdateUnit(ctx context.Context, c Caller, id int64, p UnitPatc
 		}
 		d := map[string]any{}
 		name := strings.TrimSpace(in.Name)
-		diffInto(d, "name", u.Name, name)
-		diffInto(d, "parent_id", u.ParentID, in.ParentID)
+		DiffInto(d, "name", u.Name, name)
+		DiffInto(d, "parent_id", u.ParentID, in.ParentID)
 		u.Name, u.ParentID, u.UpdatedAt = name, in.ParentID, s.now()
 		if err := r.Units.Update(ctx, u); err != nil {
 			return uniqueAsConflict(err, "a unit named %q already exists under this parent", u.Name)
@@ -115,12 +115,6 @@ func (s *Service) UpdateUnit(ctx context.Context, c Caller, id int64, p UnitPatc
 		return err
 	})
 	return out, err
-}
-
-func diffInto[T comparable](d map[string]any, field string, old, new T) {
-	if old != new {
-		d[field] = map[string]any{"from": old, "to": new}
-	}
 }
 
 func uniqueAsConflict(err error, format string, args ...any) error {
@@ -212,9 +206,9 @@ func (s *Service) UpdateCategory(ctx context.Context, c Caller, id int64, p Cate
 		}
 		d := map[string]any{}
 		name := strings.TrimSpace(in.Name)
-		diffInto(d, "code", cat.Code, in.Code)
-		diffInto(d, "name", cat.Name, name)
-		diffInto(d, "parent_id", cat.ParentID, in.ParentID)
+		DiffInto(d, "code", cat.Code, in.Code)
+		DiffInto(d, "name", cat.Name, name)
+		DiffInto(d, "parent_id", cat.ParentID, in.ParentID)
 		cat.Code, cat.Name, cat.ParentID, cat.UpdatedAt = in.Code, name, in.ParentID, s.now()
 		if err := r.Categories.Update(ctx, cat); err != nil {
 			return uniqueAsConflict(err, "category code %q is taken", in.Code)
@@ -336,7 +330,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 		if p.Name != nil {
 			name := strings.TrimSpace(*p.Name)
 			v.Text("name", name, true, 64)
-			diffInto(d, "name", u.Name, name)
+			DiffInto(d, "name", u.Name, name)
 			u.Name = name
 		}
 		if p.Roles != nil {
@@ -347,7 +341,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 				if id == c.Actor.UserID && !slices.Contains(roles, domain.RoleAdmin) {
 					v.Add("roles", "you cannot remove your own admin role")
 				}
-				diffInto(d, "roles", strings.Join(domain.RoleNames(u.Roles), ","), strings.Join(domain.RoleNames(roles), ","))
+				DiffInto(d, "roles", strings.Join(domain.RoleNames(u.Roles), ","), strings.Join(domain.RoleNames(roles), ","))
 				u.Roles = roles
 			}
 		}
@@ -357,19 +351,19 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 			} else if err != nil {
 				return err
 			}
-			diffInto(d, "unit_id", u.UnitID, *p.UnitID)
+			DiffInto(d, "unit_id", u.UnitID, *p.UnitID)
 			u.UnitID = *p.UnitID
 		}
 		if p.Disabled != nil {
 			v.Check(!*p.Disabled || id != c.Actor.UserID, "disabled", "you cannot disable yourself")
-			diffInto(d, "disabled", u.Disabled, *p.Disabled)
+			DiffInto(d, "disabled", u.Disabled, *p.Disabled)
 			u.Disabled = *p.Disabled
 		}
 		if p.AuthSource != nil {
 			src := parseAuthSource(&v, *p.AuthSource)
 			v.Check(src == AuthLocal || u.Username != firstAdmin, "auth_source",
 				"the first admin always signs in locally, so that a broken directory locks nobody out")
-			diffInto(d, "auth_source", string(u.AuthSource), string(src))
+			DiffInto(d, "auth_source", string(u.AuthSource), string(src))
 			if src != AuthLocal {
 				u.PasswordHash = ""
 			}

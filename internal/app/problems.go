@@ -571,14 +571,14 @@ func (s *Service) Problems(ctx context.Context, c Caller, f ProblemFilter) ([]*d
 	if f.CategoryID > 0 {
 		cat, err := r.Categories.Get(ctx, f.CategoryID)
 		if err != nil {
-			return nil, false, filterError(err, "category_id", "no category has id %d", f.CategoryID)
+			return nil, false, FilterError(err, "category_id", "no category has id %d", f.CategoryID)
 		}
 		q.CategoryPath = cat.Path
 	}
 	if f.UnitID > 0 {
 		u, err := r.Units.Get(ctx, f.UnitID)
 		if err != nil {
-			return nil, false, filterError(err, "unit_id", "no unit has id %d", f.UnitID)
+			return nil, false, FilterError(err, "unit_id", "no unit has id %d", f.UnitID)
 		}
 		q.UnitPath = u.Path
 	}
@@ -591,13 +591,6 @@ func (s *Service) Problems(ctx context.Context, c Caller, f ProblemFilter) ([]*d
 		ps = ps[:f.Limit]
 	}
 	return ps, more, nil
-}
-
-func filterError(err error, field, format string, args ...any) error {
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.Invalid(field, format, args...)
-	}
-	return err
 }
 
 // History returns a problem's timeline from the audit trail, oldest first.

@@ -222,12 +222,3 @@ func (s *Service) relapse(ctx context.Context, r Repos, c Caller, p *domain.Prob
 	}
 	return s.notify.AnnounceRelapse(ctx, r, c, p, in.Note, ch.Details, now)
 }
-
-// relapseRate is relapsed ÷ recorded re-checks over the board's problems.
-func (s *Service) relapseRate(ctx context.Context, f BoardFilter) (held, relapsed int64, err error) {
-	held, relapsed, err = s.store.Read().Rechecks.Outcomes(ctx, f)
-	if err != nil {
-		return 0, 0, fmt.Errorf("re-check outcomes: %w", err)
-	}
-	return held, relapsed, nil
-}

@@ -207,7 +207,7 @@ func TestRecordingARecheck(t *testing.T) {
 	}
 
 	// The relapse rate reaches the board: one held, one relapsed.
-	o, err := e.Svc.Overview(ctx, e.Caller("leader"), app.BoardInput{})
+	o, err := e.Svc.Board.Overview(ctx, e.Caller("leader"), app.BoardInput{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func entryActions(t *testing.T, b *boardSet, seqs []int64) []string {
 
 func report(t *testing.T, b *boardSet, in app.ReportInput) *app.Report {
 	t.Helper()
-	rep, err := b.svc.Report(t.Context(), b.e.Caller("verifier"), in)
+	rep, err := b.svc.Board.Report(t.Context(), b.e.Caller("verifier"), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestDisciplineReportsByHand(t *testing.T) {
 	if rep = report(t, b, app.ReportInput{Kind: app.ReportRefusals, From: domain.NewDate(2026, 2, 1), To: domain.NewDate(2026, 2, 28)}); len(rep.Rows) != 0 {
 		t.Errorf("February refusals %+v", rep.Rows)
 	}
-	if _, err := b.svc.Report(ctx, e.Caller("owner1"), app.ReportInput{Kind: app.ReportRefusals}); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := b.svc.Board.Report(ctx, e.Caller("owner1"), app.ReportInput{Kind: app.ReportRefusals}); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("owner reads a report: %v", err)
 	}
 	var val *domain.ValidationError
@@ -160,7 +160,7 @@ func TestDisciplineReportsByHand(t *testing.T) {
 		{Kind: app.ReportOverdue, From: domain.NewDate(2026, 3, 10), To: domain.NewDate(2026, 3, 1)},
 		{Kind: app.ReportOverdue, From: domain.NewDate(2024, 1, 1), To: domain.NewDate(2026, 3, 1)},
 		{Kind: app.ReportOverdue, UnitID: 9999}} {
-		if _, err := b.svc.Report(ctx, e.Caller("leader"), bad); !errors.As(err, &val) {
+		if _, err := b.svc.Board.Report(ctx, e.Caller("leader"), bad); !errors.As(err, &val) {
 			t.Errorf("%+v: %v", bad, err)
 		}
 	}
@@ -173,18 +173,18 @@ func TestNoticeLifecycle(t *testing.T) {
 	e.Clock.Set(shanghai(time.April, 2, 9))
 	march := stats.Month{Year: 2026, Month: time.March}
 
-	if _, err := b.svc.DraftNotice(ctx, e.Caller("owner1"), app.NoticeInput{Kind: app.NoticePraise, Title: "t", Body: "b"}); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := b.svc.Board.DraftNotice(ctx, e.Caller("owner1"), app.NoticeInput{Kind: app.NoticePraise, Title: "t", Body: "b"}); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("an owner drafts: %v", err)
 	}
 	var val *domain.ValidationError
-	if _, err := b.svc.DraftNotice(ctx, e.Caller("verifier"), app.NoticeInput{Kind: "thanks", Title: "t", Body: "b"}); !errors.As(err, &val) {
+	if _, err := b.svc.Board.DraftNotice(ctx, e.Caller("verifier"), app.NoticeInput{Kind: "thanks", Title: "t", Body: "b"}); !errors.As(err, &val) {
 		t.Errorf("unknown kind: %v", err)
 	}
-	if _, err := b.svc.DraftNotice(ctx, e.Caller("verifier"), app.NoticeInput{Kind: app.NoticePraise}); !errors.As(err, &val) {
+	if _, err := b.svc.Board.DraftNotice(ctx, e.Caller("verifier"), app.NoticeInput{Kind: app.NoticePraise}); !errors.As(err, &val) {
 		t.Errorf("no title or body: %v", err)
 	}
 
-	praise, err := b.svc.DraftNotice(ctx, e.Caller("verifier"), app.NoticeInput{Kind: app.NoticePraise,
+	praise, err := b.svc.Board.DraftNotice(ctx, e.Caller("verifier"), app.NoticeInput{Kind: app.NoticePraise,
 		Evaluation: &app.NoticeEvaluation{Month: march, Level: app.LevelPerson}})
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +194,7 @@ func TestNoticeLifecycle(t *testing.T) {
 		!strings.Contains(praise.Body, "进步之星：owner1") {
 		t.Errorf("praise draft %+v", praise)
 	}
-	criticism, err := b.svc.DraftNotice(ctx, e.Caller("verifier"), app.NoticeInput{Kind: app.NoticeCriticism,
+	criticism, err := b.svc.Board.DraftNotice(ctx, e.Caller("verifier"), app.NoticeInput{Kind: app.NoticeCriticism,
 		Report: &app.ReportInput{Kind: app.ReportLateAcceptance, From: domain.NewDate(2026, 3, 1), To: domain.NewDate(2026, 3, 31)}})
 	if err != nil {
 		t.Fatal(err)
@@ -205,44 +205,44 @@ func TestNoticeLifecycle(t *testing.T) {
 	}
 
 	// Drafts are for the working group and leaders.
-	if _, err := b.svc.Notice(ctx, e.Caller("owner1"), praise.ID); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := b.svc.Board.Notice(ctx, e.Caller("owner1"), praise.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("an owner reads a draft: %v", err)
 	}
-	if ns, err := b.svc.Notices(ctx, e.Caller("owner1"), app.NoticeQuery{}); err != nil || len(ns) != 0 {
+	if ns, err := b.svc.Board.Notices(ctx, e.Caller("owner1"), app.NoticeQuery{}); err != nil || len(ns) != 0 {
 		t.Errorf("an owner lists drafts: %v %+v", err, ns)
 	}
 
 	title := "关于2026年3月作风建设标兵的表扬通报"
-	edited, err := b.svc.EditNotice(ctx, e.Caller("verifier"), praise.ID, praise.Version, app.NoticePatch{Title: &title})
+	edited, err := b.svc.Board.EditNotice(ctx, e.Caller("verifier"), praise.ID, praise.Version, app.NoticePatch{Title: &title})
 	if err != nil || edited.Title != title || edited.Version != 2 {
 		t.Fatalf("edit: %v %+v", err, edited)
 	}
-	if _, err := b.svc.EditNotice(ctx, e.Caller("verifier"), praise.ID, 1, app.NoticePatch{Title: &title}); !errors.Is(err, domain.ErrPreconditionFailed) {
+	if _, err := b.svc.Board.EditNotice(ctx, e.Caller("verifier"), praise.ID, 1, app.NoticePatch{Title: &title}); !errors.Is(err, domain.ErrPreconditionFailed) {
 		t.Errorf("stale edit: %v", err)
 	}
-	if _, err := b.svc.PublishNotice(ctx, e.Caller("verifier"), praise.ID, 0); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := b.svc.Board.PublishNotice(ctx, e.Caller("verifier"), praise.ID, 0); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("a verifier publishes: %v", err)
 	}
-	pub, err := b.svc.PublishNotice(ctx, e.Caller("leader"), praise.ID, 2)
+	pub, err := b.svc.Board.PublishNotice(ctx, e.Caller("leader"), praise.ID, 2)
 	if err != nil || pub.Status != app.NoticePublished || pub.PublishedBy != e.Users["leader"].ID || pub.PublishedAt == nil {
 		t.Fatalf("publish: %v %+v", err, pub)
 	}
 	// Published means immutable.
 	body := "改过的正文"
-	if _, err := b.svc.EditNotice(ctx, e.Caller("verifier"), praise.ID, 0, app.NoticePatch{Body: &body}); !errors.Is(err, domain.ErrConflict) {
+	if _, err := b.svc.Board.EditNotice(ctx, e.Caller("verifier"), praise.ID, 0, app.NoticePatch{Body: &body}); !errors.Is(err, domain.ErrConflict) {
 		t.Errorf("editing a published notice: %v", err)
 	}
-	if _, err := b.svc.PublishNotice(ctx, e.Caller("leader"), praise.ID, 0); !errors.Is(err, domain.ErrConflict) {
+	if _, err := b.svc.Board.PublishNotice(ctx, e.Caller("leader"), praise.ID, 0); !errors.Is(err, domain.ErrConflict) {
 		t.Errorf("publishing twice: %v", err)
 	}
-	if n, err := b.svc.Notice(ctx, e.Caller("owner1"), praise.ID); err != nil || n.Title != title || n.Body != praise.Body {
+	if n, err := b.svc.Board.Notice(ctx, e.Caller("owner1"), praise.ID); err != nil || n.Title != title || n.Body != praise.Body {
 		t.Errorf("an owner reads the published notice: %v %+v", err, n)
 	}
-	ns, err := b.svc.Notices(ctx, e.Caller("owner1"), app.NoticeQuery{})
+	ns, err := b.svc.Board.Notices(ctx, e.Caller("owner1"), app.NoticeQuery{})
 	if err != nil || len(ns) != 1 || ns[0].ID != praise.ID {
 		t.Errorf("an owner lists: %v %+v", err, ns)
 	}
-	all, err := b.svc.Notices(ctx, e.Caller("leader"), app.NoticeQuery{})
+	all, err := b.svc.Board.Notices(ctx, e.Caller("leader"), app.NoticeQuery{})
 	if err != nil || len(all) != 2 || all[0].ID != criticism.ID {
 		t.Errorf("a leader lists: %v %+v", err, all)
 	}

@@ -26,8 +26,6 @@ type Service struct {
 	dummyOnce sync.Once
 	dummy     []byte
 
-	board boardIndex
-
 	dir     Directory
 	dirSrc  IdentitySource
 	oidc    OIDCProvider
@@ -48,7 +46,6 @@ func NewService(core *Core, o Options, n notifier) *Service {
 	s := &Service{core: core, notify: n, store: core.store, cfg: core.cfg, clock: core.clock, keys: core.keys, log: core.log,
 		cplog: o.CheckpointLog, witness: o.Witness, blobs: o.Blobs, workbooks: o.Workbooks, dir: o.Directory, dirSrc: o.DirectorySrc,
 		oidc: o.OIDC, oidcSrc: o.OIDCSrc}
-	s.board.margin, s.board.clock = refreshMargin(s.cfg.TxWithin), s.clock
 	return s
 }
 

@@ -159,7 +159,7 @@ func (a *api) overview(c *gin.Context) error {
 	if in.To, err = instant("to", c.Query("to"), loc, true); err != nil {
 		return err
 	}
-	o, err := a.svc.Overview(c.Request.Context(), caller(c), in)
+	o, err := a.svc.Board.Overview(c.Request.Context(), caller(c), in)
 	if err != nil {
 		return err
 	}
@@ -215,7 +215,7 @@ func (a *api) trend(c *gin.Context) error {
 	if t.To, err = optionalDate(c, "to"); err != nil {
 		return err
 	}
-	periods, err := a.svc.Trend(c.Request.Context(), caller(c), t)
+	periods, err := a.svc.Board.Trend(c.Request.Context(), caller(c), t)
 	if err != nil {
 		return err
 	}
@@ -326,7 +326,7 @@ func (a *api) evaluation(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ev, err := a.svc.Evaluation(c.Request.Context(), caller(c), month, level)
+	ev, err := a.svc.Board.Evaluation(c.Request.Context(), caller(c), month, level)
 	if err != nil {
 		return err
 	}
@@ -354,7 +354,7 @@ func (a *api) publishEvaluation(c *gin.Context) error {
 	ans := typed(func(p *app.Publication) (app.Response, error) {
 		return jsonAnswer(http.StatusCreated, publicationJSON{Month: p.Month, PublishedAt: p.PublishedAt, PublishedBy: p.PublishedBy}, nil)
 	})
-	p, err := a.svc.PublishEvaluation(c.Request.Context(), answering(c, ans), month)
+	p, err := a.svc.Board.PublishEvaluation(c.Request.Context(), answering(c, ans), month)
 	if err != nil {
 		return err
 	}
@@ -430,7 +430,7 @@ func (a *api) discipline(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := a.svc.Report(c.Request.Context(), caller(c), in)
+	rep, err := a.svc.Board.Report(c.Request.Context(), caller(c), in)
 	if err != nil {
 		return err
 	}
@@ -493,7 +493,7 @@ func (a *api) awardContribution(c *gin.Context) error {
 	ans := typed(func(x *app.Contribution) (app.Response, error) {
 		return jsonAnswer(http.StatusCreated, toContributionJSON(x), nil)
 	})
-	x, err := a.svc.AwardContribution(c.Request.Context(), answering(c, ans), in)
+	x, err := a.svc.Board.AwardContribution(c.Request.Context(), answering(c, ans), in)
 	if err != nil {
 		return err
 	}
@@ -529,7 +529,7 @@ func (a *api) listContributions(c *gin.Context) error {
 		return err
 	}
 	q.Limit = n + 1
-	xs, err := a.svc.Contributions(c.Request.Context(), caller(c), q)
+	xs, err := a.svc.Board.Contributions(c.Request.Context(), caller(c), q)
 	if err != nil {
 		return err
 	}

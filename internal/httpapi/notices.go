@@ -98,7 +98,7 @@ func (a *api) draftNotice(c *gin.Context) error {
 		in.Report = &rep
 	}
 	ans := noticeAnswer(http.StatusCreated)
-	n, err := a.svc.DraftNotice(c.Request.Context(), answering(c, ans), in)
+	n, err := a.svc.Board.DraftNotice(c.Request.Context(), answering(c, ans), in)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (a *api) getNotice(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := a.svc.Notice(c.Request.Context(), caller(c), id)
+	n, err := a.svc.Board.Notice(c.Request.Context(), caller(c), id)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (a *api) editNotice(c *gin.Context) error {
 		p.Kind = &k
 	}
 	ans := noticeAnswer(http.StatusOK)
-	n, err := a.svc.EditNotice(c.Request.Context(), answering(c, ans), id, match, p)
+	n, err := a.svc.Board.EditNotice(c.Request.Context(), answering(c, ans), id, match, p)
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (a *api) publishNotice(c *gin.Context) error {
 		return err
 	}
 	ans := noticeAnswer(http.StatusOK)
-	n, err := a.svc.PublishNotice(c.Request.Context(), answering(c, ans), id, match)
+	n, err := a.svc.Board.PublishNotice(c.Request.Context(), answering(c, ans), id, match)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func (a *api) listNotices(c *gin.Context) error {
 		return err
 	}
 	q.Limit = n + 1
-	ns, err := a.svc.Notices(c.Request.Context(), caller(c), q)
+	ns, err := a.svc.Board.Notices(c.Request.Context(), caller(c), q)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,6 @@ func ServicesOf(s *wire.Services) Services {
 	return Services{
 		Sessions: s.Service, Lifecycle: s.Service, Evidence: s.Service, Directory: s.Service, Inbox: s.Notify,
 		Ledger: s.Service, Clock: s.Core, Account: s.Service, Import: s.Service, Rechecks: s.Service,
-		Board: s.Service, AuditTrail: s.Service, Admin: s.Service, OutboxAdmin: s.Notify, Notices: s.Service,
+		Board: s.Board, AuditTrail: s.Service, Admin: s.Service, OutboxAdmin: s.Notify, Notices: s.Board,
 	}
 }

@@ -1,9 +1,10 @@
-package app
+package board
 
 import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"github.com/rectify-team/rectify/internal/app"
 	"slices"
 	"strings"
 	"time"
@@ -11,53 +12,6 @@ import (
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
 	"github.com/rectify-team/rectify/internal/stats"
-)
-
-// Discipline reports (作风纪律检查) read from the audit trail: who accepted
-// late, whose problems ran over, which fixes were sent back again and again,
-// who was refused what, and which units asked for extensions. Every row names
-// the audit entries (their seq) that show it, so a check can be traced back
-// to the tamper-evident trail.
-
-// ReportKind names a discipline report.
-type ReportKind string
-
-// The discipline reports.
-const (
-	ReportLateAcceptance ReportKind = "late_acceptance" // 签收超时
-	ReportOverdue        ReportKind = "overdue"         // 超期
-	ReportSendBacks      ReportKind = "send_backs"      // 多次退回
-	ReportRefusals       ReportKind = "refusals"        // 被拒绝的操作
-	ReportExtensions     ReportKind = "extensions"      // 延期
-)
-
-// ReportKinds lists every report.
-func ReportKinds() []ReportKind {
-	return []ReportKind{ReportLateAcceptance, ReportOverdue, ReportSendBacks, ReportRefusals, ReportExtensions}
-}
-
-// Label is the report's Chinese name.
-func (k ReportKind) Label() string {
-	switch k {
-	case ReportLateAcceptance:
-		return "签收超时"
-	case ReportOverdue:
-		return "整改超期"
-	case ReportSendBacks:
-		return "多次退回"
-	case ReportRefusals:
-		return "违规操作被拒"
-	case ReportExtensions:
-		return "申请延期"
-	}
-	return string(k)
-}
-
-// Report subjects: what a row is about.
-const (
-	ReportSubjectUser    = "user"
-	ReportSubjectUnit    = "unit"
-	ReportSubjectProblem = "problem"
 )
 
 // Report limits.
@@ -68,38 +22,9 @@ const (
 	maxOverdueRefs = 10000
 )
 
-// ReportInput asks for a report.
-type ReportInput struct {
-	Kind     ReportKind
-	From, To domain.Date // inclusive; zero: the current month to date
-	UnitID   int64       // only problems (or, for refusals, actors) of this unit's subtree
-	By       string      // overdue: "user" (default) or "unit"
-	MinCount int         // send_backs: at least this many send-backs (default 2)
-}
-
-// ReportRow is one line of a report.
-type ReportRow struct {
-	SubjectType string // user, unit or problem
-	SubjectID   int64
-	Name        string
-	UnitID      int64
-	Count       int
-	Details     map[string]int64
-	ProblemIDs  []int64
-	Seqs        []int64 // the audit entries behind the row, oldest first, at most MaxReportSeqs
-}
-
-// Report is a discipline report.
-type Report struct {
-	Kind      ReportKind
-	From, To  domain.Date
-	Rows      []ReportRow
-	Truncated bool // more rows than MaxReportRows
-}
-
 // occurrence is one fact of a report before grouping.
 type occurrence struct {
-	problem ProblemRef
+	problem app.ProblemRef
 	userID  int64 // the person it is about
 	unitID  int64 // the unit it is about
 	seqs    []int64
@@ -107,18 +32,18 @@ type occurrence struct {
 }
 
 // Report builds a discipline report (verifiers and leaders).
-func (s *Service) Report(ctx context.Context, c Caller, in ReportInput) (*Report, error) {
-	if err := requireRole(c.Actor, "discipline reports", domain.RoleVerifier, domain.RoleLeader); err != nil {
+func (s *Service) Report(ctx context.Context, c app.Caller, in app.ReportInput) (*app.Report, error) {
+	if err := app.RequireRole(c.Actor, "discipline reports", domain.RoleVerifier, domain.RoleLeader); err != nil {
 		return nil, err
 	}
-	if !slices.Contains(ReportKinds(), in.Kind) {
+	if !slices.Contains(app.ReportKinds(), in.Kind) {
 		names := make([]string, 0, 5)
-		for _, k := range ReportKinds() {
+		for _, k := range app.ReportKinds() {
 			names = append(names, string(k))
 		}
 		return nil, domain.Invalid("report", "must be one of %s", strings.Join(names, ", "))
 	}
-	today := s.Today()
+	today := s.core.Today()
 	if in.To.IsZero() {
 		in.To = today
 	}
@@ -128,7 +53,7 @@ func (s *Service) Report(ctx context.Context, c Caller, in ReportInput) (*Report
 	var v domain.Validator
 	v.Check(!in.To.Before(in.From), "to", "must not be before from")
 	v.Check(in.From.DaysUntil(in.To) < MaxReportDays, "from", "a report covers at most %d days", MaxReportDays)
-	v.Check(in.By == "" || in.By == ReportSubjectUser || in.By == ReportSubjectUnit, "by", "must be user or unit")
+	v.Check(in.By == "" || in.By == app.ReportSubjectUser || in.By == app.ReportSubjectUnit, "by", "must be user or unit")
 	v.Check(in.MinCount >= 0 && in.MinCount <= 100, "min", "must be from 1 to 100")
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -154,15 +79,15 @@ func (s *Service) Report(ctx context.Context, c Caller, in ReportInput) (*Report
 	from, to := stats.DayStart(in.From, loc), stats.DayStart(in.To.AddDays(1), loc)
 	var occ []occurrence
 	switch in.Kind {
-	case ReportLateAcceptance:
+	case app.ReportLateAcceptance:
 		occ, err = s.lateAcceptances(ctx, r, in, today, from, to)
-	case ReportOverdue:
+	case app.ReportOverdue:
 		occ, err = s.overdueOccurrences(ctx, r, in, today, from, to)
-	case ReportSendBacks:
+	case app.ReportSendBacks:
 		occ, err = s.sendBacks(ctx, r, from, to)
-	case ReportRefusals:
+	case app.ReportRefusals:
 		occ, err = s.refusals(ctx, r, from, to)
-	case ReportExtensions:
+	case app.ReportExtensions:
 		occ, err = s.extensionOccurrences(ctx, r, from, to)
 	}
 	if err != nil {
@@ -182,35 +107,35 @@ func (s *Service) Report(ctx context.Context, c Caller, in ReportInput) (*Report
 	if err != nil {
 		return nil, err
 	}
-	subject := ReportSubjectUser
+	subject := app.ReportSubjectUser
 	switch {
-	case in.Kind == ReportSendBacks:
-		subject = ReportSubjectProblem
-	case in.Kind == ReportExtensions, in.Kind == ReportOverdue && in.By == ReportSubjectUnit:
-		subject = ReportSubjectUnit
+	case in.Kind == app.ReportSendBacks:
+		subject = app.ReportSubjectProblem
+	case in.Kind == app.ReportExtensions, in.Kind == app.ReportOverdue && in.By == app.ReportSubjectUnit:
+		subject = app.ReportSubjectUnit
 	}
-	rows := map[int64]*ReportRow{}
+	rows := map[int64]*app.ReportRow{}
 	var order []int64
 	for _, o := range occ {
 		unitID := o.unitID
-		if subject == ReportSubjectUser && in.Kind == ReportRefusals {
+		if subject == app.ReportSubjectUser && in.Kind == app.ReportRefusals {
 			unitID = names[o.userID].UnitID
 		}
 		if !within(unitID) {
 			continue
 		}
 		var key int64
-		row := ReportRow{SubjectType: subject, Details: map[string]int64{}}
+		row := app.ReportRow{SubjectType: subject, Details: map[string]int64{}}
 		switch subject {
-		case ReportSubjectUser:
+		case app.ReportSubjectUser:
 			key, row.SubjectID, row.UnitID = o.userID, o.userID, names[o.userID].UnitID
 			row.Name = names[o.userID].Name
 			if row.Name == "" && o.userID == 0 {
 				row.Name = "(anonymous)"
 			}
-		case ReportSubjectUnit:
+		case app.ReportSubjectUnit:
 			key, row.SubjectID, row.UnitID, row.Name = unitID, unitID, unitID, unitNames[unitID]
-		case ReportSubjectProblem:
+		case app.ReportSubjectProblem:
 			key, row.SubjectID, row.UnitID = o.problem.ID, o.problem.ID, o.problem.UnitID
 			row.Name = strings.TrimSpace(o.problem.Code + " " + o.problem.Title)
 		}
@@ -233,14 +158,14 @@ func (s *Service) Report(ctx context.Context, c Caller, in ReportInput) (*Report
 			}
 		}
 	}
-	out := &Report{Kind: in.Kind, From: in.From, To: in.To, Rows: []ReportRow{}}
+	out := &app.Report{Kind: in.Kind, From: in.From, To: in.To, Rows: []app.ReportRow{}}
 	minSendBacks := in.MinCount
 	if minSendBacks == 0 {
 		minSendBacks = 2 // "repeated": sent back at least twice
 	}
 	for _, key := range order {
 		x := rows[key]
-		if in.Kind == ReportSendBacks && x.Count < minSendBacks {
+		if in.Kind == app.ReportSendBacks && x.Count < minSendBacks {
 			continue
 		}
 		slices.Sort(x.Seqs)
@@ -253,7 +178,7 @@ func (s *Service) Report(ctx context.Context, c Caller, in ReportInput) (*Report
 		}
 		out.Rows = append(out.Rows, *x)
 	}
-	slices.SortFunc(out.Rows, func(a, b ReportRow) int {
+	slices.SortFunc(out.Rows, func(a, b app.ReportRow) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Name, b.Name), cmp.Compare(a.SubjectID, b.SubjectID))
 	})
 	if len(out.Rows) > MaxReportRows {
@@ -264,7 +189,7 @@ func (s *Service) Report(ctx context.Context, c Caller, in ReportInput) (*Report
 
 // lateAcceptances: acceptances in the period later than one working day after
 // the assignment, and assignments still not accepted whose limit has passed.
-func (s *Service) lateAcceptances(ctx context.Context, r Repos, in ReportInput, today domain.Date, from, to time.Time) ([]occurrence, error) {
+func (s *Service) lateAcceptances(ctx context.Context, r app.Repos, in app.ReportInput, today domain.Date, from, to time.Time) ([]occurrence, error) {
 	loc := s.cfg.Location
 	acceptances, err := r.Stats.Acceptances(ctx, from, to)
 	if err != nil {
@@ -283,7 +208,7 @@ func (s *Service) lateAcceptances(ctx context.Context, r Repos, in ReportInput, 
 		if !late {
 			continue
 		}
-		out = append(out, occurrence{problem: ProblemRef{ID: a.ProblemID, UnitID: a.unit}, userID: a.assignee,
+		out = append(out, occurrence{problem: app.ProblemRef{ID: a.ProblemID, UnitID: a.unit}, userID: a.assignee,
 			unitID: a.unit, seqs: []int64{a.assignSeq, a.Seq}, details: map[string]int64{"max_days_late": int64(days)}})
 	}
 	waiting, err := r.Stats.AwaitingAcceptance(ctx, to)
@@ -292,7 +217,7 @@ func (s *Service) lateAcceptances(ctx context.Context, r Repos, in ReportInput, 
 	}
 	end := minDate(today, in.To) // a limit has passed once its day is over
 	var pendingIDs []int64
-	var pending []ProblemRef
+	var pending []app.ProblemRef
 	for _, p := range waiting {
 		if p.AssignedAt == nil {
 			continue
@@ -315,7 +240,7 @@ func (s *Service) lateAcceptances(ctx context.Context, r Repos, in ReportInput, 
 		limit := stats.AcceptanceLimit(domain.DateOf(*p.AssignedAt, loc))
 		o := occurrence{problem: p, userID: p.AssigneeID, unitID: p.UnitID,
 			details: map[string]int64{"pending": 1, "max_days_late": int64(limit.DaysUntil(end))}}
-		if seq := lastAssign[IDString(p.ID)]; seq != 0 {
+		if seq := lastAssign[app.IDString(p.ID)]; seq != 0 {
 			o.seqs = []int64{seq}
 		}
 		out = append(out, o)
@@ -333,7 +258,7 @@ func minDate(a, b domain.Date) domain.Date {
 // overdueOccurrences: open problems whose deadline passed by the period's end
 // (shown by the entry that set the deadline), and problems closed late in the
 // period (shown by the closing entry).
-func (s *Service) overdueOccurrences(ctx context.Context, r Repos, in ReportInput, today domain.Date, from, to time.Time) ([]occurrence, error) {
+func (s *Service) overdueOccurrences(ctx context.Context, r app.Repos, in app.ReportInput, today domain.Date, from, to time.Time) ([]occurrence, error) {
 	end := minDate(today, in.To.AddDays(1))
 	open, err := r.Stats.Overdue(ctx, end, maxOverdueRefs)
 	if err != nil {
@@ -372,14 +297,14 @@ func (s *Service) overdueOccurrences(ctx context.Context, r Repos, in ReportInpu
 	for _, p := range open {
 		o := occurrence{problem: p, userID: p.AssigneeID, unitID: p.UnitID,
 			details: map[string]int64{"overdue_now": 1, "max_days_overdue": int64(p.Deadline.DaysUntil(today))}}
-		if seq := deadlineSet[IDString(p.ID)]; seq != 0 {
+		if seq := deadlineSet[app.IDString(p.ID)]; seq != 0 {
 			o.seqs = []int64{seq}
 		}
 		out = append(out, o)
 	}
 	for _, p := range late {
 		o := occurrence{problem: p, userID: p.AssigneeID, unitID: p.UnitID, details: map[string]int64{"closed_late": 1}}
-		if seq := closing[IDString(p.ID)]; seq != 0 {
+		if seq := closing[app.IDString(p.ID)]; seq != 0 {
 			o.seqs = []int64{seq}
 		}
 		out = append(out, o)
@@ -398,8 +323,8 @@ func changed(e *audit.Entry, field string) bool {
 }
 
 // sendBacks: each send-back (退回) in the period, by problem.
-func (s *Service) sendBacks(ctx context.Context, r Repos, from, to time.Time) ([]occurrence, error) {
-	entries, err := r.Stats.Entries(ctx, EntryRangeQuery{Actions: []string{string(domain.ActionVerifyFail)},
+func (s *Service) sendBacks(ctx context.Context, r app.Repos, from, to time.Time) ([]occurrence, error) {
+	entries, err := r.Stats.Entries(ctx, app.EntryRangeQuery{Actions: []string{string(domain.ActionVerifyFail)},
 		Outcome: audit.OutcomeOK, From: from, To: to})
 	if err != nil {
 		return nil, err
@@ -420,8 +345,8 @@ func (s *Service) sendBacks(ctx context.Context, r Repos, from, to time.Time) ([
 }
 
 // refusals: each refused attempt in the period, by who attempted it.
-func (s *Service) refusals(ctx context.Context, r Repos, from, to time.Time) ([]occurrence, error) {
-	entries, err := r.Stats.Entries(ctx, EntryRangeQuery{Outcome: audit.OutcomeRefused, From: from, To: to})
+func (s *Service) refusals(ctx context.Context, r app.Repos, from, to time.Time) ([]occurrence, error) {
+	entries, err := r.Stats.Entries(ctx, app.EntryRangeQuery{Outcome: audit.OutcomeRefused, From: from, To: to})
 	if err != nil {
 		return nil, err
 	}
@@ -438,8 +363,8 @@ func (s *Service) refusals(ctx context.Context, r Repos, from, to time.Time) ([]
 
 // extensionOccurrences: each extension request and decision in the period, by
 // the problem's responsible unit.
-func (s *Service) extensionOccurrences(ctx context.Context, r Repos, from, to time.Time) ([]occurrence, error) {
-	entries, err := r.Stats.Entries(ctx, EntryRangeQuery{Actions: []string{string(domain.ActionRequestExtension)},
+func (s *Service) extensionOccurrences(ctx context.Context, r app.Repos, from, to time.Time) ([]occurrence, error) {
+	entries, err := r.Stats.Entries(ctx, app.EntryRangeQuery{Actions: []string{string(domain.ActionRequestExtension)},
 		Outcome: audit.OutcomeOK, From: from, To: to})
 	if err != nil {
 		return nil, err

@@ -1,8 +1,9 @@
-package app
+package board
 
 import (
 	"context"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app"
 	"slices"
 	"sort"
 	"strings"
@@ -13,28 +14,6 @@ import (
 	"github.com/rectify-team/rectify/internal/domain"
 	"github.com/rectify-team/rectify/internal/stats"
 )
-
-// The board's in-memory index. Counting a million problems in the database
-// takes seconds (a bare COUNT(*) over them takes 0.4 s on MariaDB; see
-// docs/performance-board.md), so the board, the trend and the evaluation read
-// a compact copy of every problem's board fields instead: 64 bytes a problem,
-// kept in id order, brought up to date before every read with the problems
-// whose updated_at is recent (an indexed range) and whose version moved since
-// the copy took them. Every change of a problem sets its updated_at and moves
-// its version in the transaction of the change, so the copy is exact,
-// provided no transaction commits more than the refresh margin after its
-// clock reading and instances' clocks do not differ by more than the slack.
-// Each transaction attempt is bounded by the database timeout (10 s by
-// default, Config.TxWithin), so the margin is that and a minute.
-//
-// "Recent" is counted back from the clock reading taken just before the
-// previous refresh (or the load) read the database, not from the latest
-// change it saw: a change it did not see committed after that reading, so
-// its updated_at is at most a margin before it. Counting back from the latest
-// change instead kept a burst of writes in every later probe until the next
-// write came (on SQLite, 6 ms a read after 5 s of writes, 70 ms after the
-// load tool's write runs); now a refresh a margin after the last write
-// probes nothing.
 
 // boardRefreshMargin is how far before the previous refresh's clock reading a
 // refresh reads again, for changes that committed late, when the bound of a
@@ -110,7 +89,7 @@ func dayNumber(d domain.Date) int32 {
 	return int32(domain.NewDate(1970, time.January, 1).DaysUntil(d))
 }
 
-func toRecord(r BoardRow) boardRecord {
+func toRecord(r app.BoardRow) boardRecord {
 	rec := boardRecord{id: r.ID, assignee: r.AssigneeID, unit: int32(r.UnitID), category: int32(r.CategoryID),
 		created: unixSeconds(&r.CreatedAt), updated: unixSeconds(&r.UpdatedAt), assigned: unixSeconds(r.AssignedAt),
 		submitted: unixSeconds(r.SubmittedAt), closed: unixSeconds(r.ClosedAt), deadline: dayNumber(r.Deadline),
@@ -172,7 +151,7 @@ func (s *Service) WarmBoard(ctx context.Context) error {
 	return s.board.update(ctx, s.store.Read().Stats)
 }
 
-func (b *boardIndex) update(ctx context.Context, repo StatsRepo) error {
+func (b *boardIndex) update(ctx context.Context, repo app.StatsRepo) error {
 	arrived := b.started.Load()
 	b.refresh.Lock()
 	defer b.refresh.Unlock()
@@ -199,7 +178,7 @@ func (b *boardIndex) now() time.Time {
 }
 
 // refreshLocked brings the copy up to date; the caller holds refresh.
-func (b *boardIndex) refreshLocked(ctx context.Context, repo StatsRepo) error {
+func (b *boardIndex) refreshLocked(ctx context.Context, repo app.StatsRepo) error {
 	b.mu.RLock()
 	loaded, probed := b.loaded, b.probed
 	b.mu.RUnlock()
@@ -230,9 +209,9 @@ func (b *boardIndex) refreshLocked(ctx context.Context, repo StatsRepo) error {
 		}
 	}
 	b.mu.RUnlock()
-	var rows []BoardRow
+	var rows []app.BoardRow
 	for chunk := range slices.Chunk(stale, boardRefreshChunk) {
-		got, err := repo.BoardRows(ctx, BoardRowsQuery{IDs: chunk})
+		got, err := repo.BoardRows(ctx, app.BoardRowsQuery{IDs: chunk})
 		if err != nil {
 			return err
 		}
@@ -259,14 +238,14 @@ const boardRefreshChunk = 500
 // load reads every problem, page by page, without holding the lock readers
 // wait on. A change to a page already read commits after the clock reading
 // taken first, so the next refresh finds it.
-func (b *boardIndex) load(ctx context.Context, repo StatsRepo) error {
+func (b *boardIndex) load(ctx context.Context, repo app.StatsRepo) error {
 	var (
 		records []boardRecord
 		after   int64
 	)
 	now := b.now()
 	for {
-		rows, err := repo.BoardRows(ctx, BoardRowsQuery{AfterID: after, Limit: boardPage})
+		rows, err := repo.BoardRows(ctx, app.BoardRowsQuery{AfterID: after, Limit: boardPage})
 		if err != nil {
 			return err
 		}
@@ -402,7 +381,7 @@ func subtree(paths map[int64]string, root string) []bool {
 	return out
 }
 
-func (s *Service) boardMatch(ctx context.Context, f BoardFilter) (boardMatch, error) {
+func (s *Service) boardMatch(ctx context.Context, f app.BoardFilter) (boardMatch, error) {
 	m := boardMatch{all: f.Scope.All, user: f.Scope.UserID, anySev: len(f.Severities) == 0, anySrc: len(f.Sources) == 0}
 	r := s.store.Read()
 	if !f.Scope.All && f.Scope.UnitPath != "" || f.UnitPath != "" {
@@ -479,8 +458,8 @@ type boardTotals struct {
 	byStatus   [6]int64 // by the order of domain.Statuses()
 	bySeverity [3]int64
 	bySource   [5]int64
-	byUnit     map[int64]NodeCount // direct, not yet rolled up
-	byCategory map[int64]NodeCount
+	byUnit     map[int64]app.NodeCount // direct, not yet rolled up
+	byCategory map[int64]app.NodeCount
 
 	overdue, yellow, openGreen, closedOnTime, closedLate int64
 	reworked, verified, everClosed, reopened, extensions int64
@@ -489,7 +468,7 @@ type boardTotals struct {
 
 // totals walks the index once for the board.
 func (b *boardIndex) totals(m *boardMatch, today, yellowEnd domain.Date) *boardTotals {
-	t := &boardTotals{byUnit: map[int64]NodeCount{}, byCategory: map[int64]NodeCount{}}
+	t := &boardTotals{byUnit: map[int64]app.NodeCount{}, byCategory: map[int64]app.NodeCount{}}
 	td, ye := dayNumber(today), dayNumber(yellowEnd)
 	closed, dismissed := statusIndex[domain.StatusClosed], statusIndex[domain.StatusDismissed]
 	type line struct{ total, closed, dismissed, overdue int64 }
@@ -557,10 +536,10 @@ func (b *boardIndex) totals(m *boardMatch, today, yellowEnd domain.Date) *boardT
 		t.extensions += int64(r.extensions)
 	}
 	for id, l := range units {
-		t.byUnit[int64(id)] = NodeCount{Total: l.total, Closed: l.closed, Dismissed: l.dismissed, Overdue: l.overdue}
+		t.byUnit[int64(id)] = app.NodeCount{Total: l.total, Closed: l.closed, Dismissed: l.dismissed, Overdue: l.overdue}
 	}
 	for id, l := range cats {
-		t.byCategory[int64(id)] = NodeCount{Total: l.total, Closed: l.closed, Dismissed: l.dismissed, Overdue: l.overdue}
+		t.byCategory[int64(id)] = app.NodeCount{Total: l.total, Closed: l.closed, Dismissed: l.dismissed, Overdue: l.overdue}
 	}
 	return t
 }

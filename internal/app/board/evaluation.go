@@ -1,4 +1,4 @@
-package app
+package board
 
 import (
 	"cmp"
@@ -8,8 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/rectify-team/rectify/internal/audit"
@@ -17,87 +17,17 @@ import (
 	"github.com/rectify-team/rectify/internal/stats"
 )
 
-// Audit actions and object types of the board, evaluation, notices and ledger.
+// The streams of evaluations and contributions.
 const (
-	ActionContributionAward  = "contribution_award"
-	ActionEvaluationPublish  = "evaluation_publish"
-	ActionNoticeCreate       = "notice_create"
-	ActionNoticeUpdate       = "notice_update"
-	ActionNoticePublish      = "notice_publish"
-	ActionProblemImport      = "problem_import"
-	ObjectContribution       = "contribution"
-	ObjectEvaluation         = "evaluation"
-	ObjectNotice             = "notice"
-	ObjectImport             = "import"
 	evaluationStreamPrefix   = "evaluation/"
 	contributionStreamPrefix = "contributions/"
 )
 
-// BoardAuditActions lists the audit actions this part of Rectify writes.
-func BoardAuditActions() []string {
-	return []string{ActionContributionAward, ActionEvaluationPublish, ActionNoticeCreate, ActionNoticeUpdate,
-		ActionNoticePublish, ActionProblemImport}
-}
-
-// BoardAuditObjectTypes lists the object types this part of Rectify names.
-func BoardAuditObjectTypes() []string {
-	return []string{ObjectContribution, ObjectEvaluation, ObjectNotice, ObjectImport}
-}
-
-// EvaluationLevel says whom the evaluation ranks.
-type EvaluationLevel string
-
-// Evaluation levels.
-const (
-	LevelPerson EvaluationLevel = "person" // each assignee
-	LevelUnit   EvaluationLevel = "unit"   // each responsible unit
-)
-
-// EvaluationItem is one person's or unit's line of a month's evaluation.
-type EvaluationItem struct {
-	ID            int64    `json:"id"`
-	Name          string   `json:"name"`
-	UnitID        int64    `json:"unit_id,omitempty"`
-	Closed        int      `json:"closed"`
-	Workload      float64  `json:"workload"`
-	FirstPass     int      `json:"first_pass"`
-	Accuracy      *float64 `json:"accuracy"`
-	OnTime        int      `json:"on_time"`
-	Accepts       int      `json:"accepts"`
-	PromptAccepts int      `json:"prompt_accepts"`
-	Timeliness    *float64 `json:"timeliness"`
-	Contribution  float64  `json:"contribution"`
-	Score         float64  `json:"score"`
-	Rank          int      `json:"rank"`
-}
-
-// Improvement is a 进步之星: a rise in score against the previous month.
-type Improvement struct {
-	EvaluationItem
-	PreviousScore float64 `json:"previous_score"`
-	Rise          float64 `json:"rise"`
-}
-
-// Evaluation is one month's evaluation at one level.
-type Evaluation struct {
-	Month        string           `json:"month"`
-	Level        EvaluationLevel  `json:"level"`
-	Items        []EvaluationItem `json:"items"`
-	ModelWorkers []EvaluationItem `json:"model_workers"` // 标兵: everyone ranked first with a score above 0
-	MostImproved []Improvement    `json:"most_improved"` // 进步之星: the largest rise, above 0
-	Weights      stats.Weights    `json:"weights"`
-	Formula      string           `json:"formula"`
-	ComputedAt   time.Time        `json:"computed_at"`
-	Published    bool             `json:"published"`
-	PublishedAt  *time.Time       `json:"published_at,omitempty"`
-	PublishedBy  int64            `json:"published_by,omitempty"`
-}
-
 // snapshot is what a publication freezes: both levels, as computed then.
 type snapshot struct {
-	Month  string      `json:"month"`
-	Person *Evaluation `json:"person"`
-	Unit   *Evaluation `json:"unit"`
+	Month  string          `json:"month"`
+	Person *app.Evaluation `json:"person"`
+	Unit   *app.Evaluation `json:"unit"`
 }
 
 func (s *Service) weights() stats.Weights {
@@ -107,68 +37,22 @@ func (s *Service) weights() stats.Weights {
 	return s.cfg.Evaluation
 }
 
-// ParseLevel reads person or unit.
-func ParseLevel(v string) (EvaluationLevel, error) {
-	switch EvaluationLevel(v) {
-	case "", LevelPerson:
-		return LevelPerson, nil
-	case LevelUnit:
-		return LevelUnit, nil
-	}
-	return "", domain.Invalid("level", "must be person or unit")
-}
-
 // checkMonth refuses a month that has not begun.
 func (s *Service) checkMonth(field string, m stats.Month) error {
-	if stats.MonthOf(s.Today()).Before(m) {
+	if stats.MonthOf(s.core.Today()).Before(m) {
 		return domain.Invalid(field, "%s has not begun", m)
 	}
 	return nil
 }
 
-func requireRole(a domain.Actor, what string, roles ...domain.Role) error {
-	if !a.HasAny(roles...) {
-		return domain.Forbidden("role_required", "%s requires one of the roles: %s", what,
-			strings.Join(domain.RoleNames(roles), ", "))
-	}
-	return nil
-}
-
-// Evaluation returns a month's evaluation at one level: the frozen snapshot
-// when the month is published, else computed from the data now. Verifiers
-// and leaders read any month; everyone else only published months.
-func (s *Service) Evaluation(ctx context.Context, c Caller, month stats.Month, level EvaluationLevel) (*Evaluation, error) {
-	if err := s.checkMonth("month", month); err != nil {
-		return nil, err
-	}
-	r := s.store.Read()
-	pub, err := r.Publications.Get(ctx, month.String())
-	switch {
-	case err == nil:
-		return pub.level(level)
-	case !errors.Is(err, domain.ErrNotFound):
-		return nil, err
-	}
-	if err := requireRole(c.Actor, "an unpublished evaluation", domain.RoleVerifier, domain.RoleLeader); err != nil {
-		return nil, err
-	}
-	person, unit, err := s.evaluate(ctx, r, month, true)
-	if err != nil {
-		return nil, err
-	}
-	if level == LevelUnit {
-		return unit, nil
-	}
-	return person, nil
-}
-
-func (p *Publication) level(level EvaluationLevel) (*Evaluation, error) {
+// publishedLevel is one level of a publication's frozen snapshot.
+func publishedLevel(p *app.Publication, level app.EvaluationLevel) (*app.Evaluation, error) {
 	var snap snapshot
 	if err := json.Unmarshal([]byte(p.Snapshot), &snap); err != nil {
 		return nil, fmt.Errorf("publication %s: %w", p.Month, err)
 	}
 	ev := snap.Person
-	if level == LevelUnit {
+	if level == app.LevelUnit {
 		ev = snap.Unit
 	}
 	if ev == nil {
@@ -179,23 +63,51 @@ func (p *Publication) level(level EvaluationLevel) (*Evaluation, error) {
 	return ev, nil
 }
 
+// Evaluation returns a month's evaluation at one level: the frozen snapshot
+// when the month is published, else computed from the data now. Verifiers
+// and leaders read any month; everyone else only published months.
+func (s *Service) Evaluation(ctx context.Context, c app.Caller, month stats.Month, level app.EvaluationLevel) (*app.Evaluation, error) {
+	if err := s.checkMonth("month", month); err != nil {
+		return nil, err
+	}
+	r := s.store.Read()
+	pub, err := r.Publications.Get(ctx, month.String())
+	switch {
+	case err == nil:
+		return publishedLevel(pub, level)
+	case !errors.Is(err, domain.ErrNotFound):
+		return nil, err
+	}
+	if err := app.RequireRole(c.Actor, "an unpublished evaluation", domain.RoleVerifier, domain.RoleLeader); err != nil {
+		return nil, err
+	}
+	person, unit, err := s.evaluate(ctx, r, month, true)
+	if err != nil {
+		return nil, err
+	}
+	if level == app.LevelUnit {
+		return unit, nil
+	}
+	return person, nil
+}
+
 // evaluate computes both levels of a month from the data now. withPrevious
 // also compares with the previous month for the 进步之星 (its published
 // snapshot when there is one).
-func (s *Service) evaluate(ctx context.Context, r Repos, month stats.Month, withPrevious bool) (*Evaluation, *Evaluation, error) {
+func (s *Service) evaluate(ctx context.Context, r app.Repos, month stats.Month, withPrevious bool) (*app.Evaluation, *app.Evaluation, error) {
 	w := s.weights()
 	persons, units, err := s.monthFacts(ctx, r, month)
 	if err != nil {
 		return nil, nil, err
 	}
-	now := s.now()
-	build := func(level EvaluationLevel, facts []stats.Facts) *Evaluation {
+	now := s.core.Timestamp()
+	build := func(level app.EvaluationLevel, facts []stats.Facts) *app.Evaluation {
 		results := stats.Evaluate(facts, w)
-		ev := &Evaluation{Month: month.String(), Level: level, Items: items(results), Weights: w, Formula: w.Formula(),
-			ComputedAt: now, ModelWorkers: items(stats.ModelWorkers(results)), MostImproved: []Improvement{}}
+		ev := &app.Evaluation{Month: month.String(), Level: level, Items: items(results), Weights: w, Formula: w.Formula(),
+			ComputedAt: now, ModelWorkers: items(stats.ModelWorkers(results)), MostImproved: []app.Improvement{}}
 		return ev
 	}
-	person, unit := build(LevelPerson, persons), build(LevelUnit, units)
+	person, unit := build(app.LevelPerson, persons), build(app.LevelUnit, units)
 	if !withPrevious {
 		return person, unit, nil
 	}
@@ -209,15 +121,15 @@ func (s *Service) evaluate(ctx context.Context, r Repos, month stats.Month, with
 }
 
 // previous returns the items of the month before: frozen if published, else computed now.
-func (s *Service) previous(ctx context.Context, r Repos, month stats.Month) ([]EvaluationItem, []EvaluationItem, error) {
+func (s *Service) previous(ctx context.Context, r app.Repos, month stats.Month) ([]app.EvaluationItem, []app.EvaluationItem, error) {
 	pub, err := r.Publications.Get(ctx, month.String())
 	switch {
 	case err == nil:
-		person, err := pub.level(LevelPerson)
+		person, err := publishedLevel(pub, app.LevelPerson)
 		if err != nil {
 			return nil, nil, err
 		}
-		unit, err := pub.level(LevelUnit)
+		unit, err := publishedLevel(pub, app.LevelUnit)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -232,10 +144,10 @@ func (s *Service) previous(ctx context.Context, r Repos, month stats.Month) ([]E
 	return person.Items, unit.Items, nil
 }
 
-func items(results []stats.Result) []EvaluationItem {
-	out := make([]EvaluationItem, len(results))
+func items(results []stats.Result) []app.EvaluationItem {
+	out := make([]app.EvaluationItem, len(results))
 	for i, r := range results {
-		out[i] = EvaluationItem{ID: r.ID, Name: r.Name, UnitID: r.UnitID, Closed: r.Closed(), Workload: r.Workload,
+		out[i] = app.EvaluationItem{ID: r.ID, Name: r.Name, UnitID: r.UnitID, Closed: r.Closed(), Workload: r.Workload,
 			FirstPass: r.FirstPass, Accuracy: r.Accuracy, OnTime: r.OnTime, Accepts: r.Accepts,
 			PromptAccepts: r.PromptAccepts, Timeliness: r.Timeliness, Contribution: r.Contribution,
 			Score: r.Score, Rank: r.Rank}
@@ -243,21 +155,21 @@ func items(results []stats.Result) []EvaluationItem {
 	return out
 }
 
-func improvements(current, previous []EvaluationItem) []Improvement {
-	toResults := func(xs []EvaluationItem) []stats.Result {
+func improvements(current, previous []app.EvaluationItem) []app.Improvement {
+	toResults := func(xs []app.EvaluationItem) []stats.Result {
 		out := make([]stats.Result, len(xs))
 		for i, x := range xs {
 			out[i] = stats.Result{Facts: stats.Facts{ID: x.ID, Name: x.Name}, Score: x.Score, Rank: x.Rank}
 		}
 		return out
 	}
-	byID := map[int64]EvaluationItem{}
+	byID := map[int64]app.EvaluationItem{}
 	for _, x := range current {
 		byID[x.ID] = x
 	}
-	out := []Improvement{}
+	out := []app.Improvement{}
 	for _, imp := range stats.MostImproved(toResults(current), toResults(previous)) {
-		out = append(out, Improvement{EvaluationItem: byID[imp.ID], PreviousScore: imp.PreviousScore, Rise: imp.Rise})
+		out = append(out, app.Improvement{EvaluationItem: byID[imp.ID], PreviousScore: imp.PreviousScore, Rise: imp.Rise})
 	}
 	return out
 }
@@ -267,7 +179,7 @@ func improvements(current, previous []EvaluationItem) []Improvement {
 // acceptance for the problem's assignee and unit now; a contribution for the
 // person awarded and the unit credited when it was awarded (so a person who
 // moves keeps their earlier points with their earlier unit).
-func (s *Service) monthFacts(ctx context.Context, r Repos, month stats.Month) ([]stats.Facts, []stats.Facts, error) {
+func (s *Service) monthFacts(ctx context.Context, r app.Repos, month stats.Month) ([]stats.Facts, []stats.Facts, error) {
 	loc := s.cfg.Location
 	from, to := month.Start(loc), month.End(loc)
 	acceptances, err := r.Stats.Acceptances(ctx, from, to)
@@ -357,7 +269,7 @@ func (s *Service) monthFacts(ctx context.Context, r Repos, month stats.Month) ([
 			get(teams, o.UnitID)
 		}
 	}
-	people := map[int64]PersonRef{}
+	people := map[int64]app.PersonRef{}
 	for _, o := range owners {
 		people[o.ID] = o
 	}
@@ -417,20 +329,20 @@ func personFacts(get func(map[int64]*stats.Facts, int64) *stats.Facts, m map[int
 // computed now and stored as a snapshot that later data does not change. The
 // audit entry records the snapshot's SHA-256, so the frozen figures are as
 // tamper-evident as the trail.
-func (s *Service) PublishEvaluation(ctx context.Context, c Caller, month stats.Month) (*Publication, error) {
-	rec := Record{Stream: evaluationStreamPrefix + month.String(), Action: ActionEvaluationPublish,
-		ObjectType: ObjectEvaluation, ObjectID: month.String()}
-	var out *Publication
+func (s *Service) PublishEvaluation(ctx context.Context, c app.Caller, month stats.Month) (*app.Publication, error) {
+	rec := app.Record{Stream: evaluationStreamPrefix + month.String(), Action: app.ActionEvaluationPublish,
+		ObjectType: app.ObjectEvaluation, ObjectID: month.String()}
+	var out *app.Publication
 	err := func() error {
-		if err := requireRole(c.Actor, "publishing an evaluation", domain.RoleLeader); err != nil {
+		if err := app.RequireRole(c.Actor, "publishing an evaluation", domain.RoleLeader); err != nil {
 			return err
 		}
 		if err := s.checkMonth("month", month); err != nil {
 			return err
 		}
-		return s.store.Tx(ctx, func(r Repos) error {
-			now := s.now()
-			if err := s.claimKey(ctx, r, c, now); err != nil {
+		return s.store.Tx(ctx, func(r app.Repos) error {
+			now := s.core.Timestamp()
+			if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 				return err
 			}
 			if now.Before(month.End(s.cfg.Location)) {
@@ -450,7 +362,7 @@ func (s *Service) PublishEvaluation(ctx context.Context, c Caller, month stats.M
 				return err
 			}
 			sum := sha256.Sum256(body)
-			p := &Publication{Month: month.String(), PublishedBy: c.Actor.UserID, PublishedAt: now, Snapshot: string(body)}
+			p := &app.Publication{Month: month.String(), PublishedBy: c.Actor.UserID, PublishedAt: now, Snapshot: string(body)}
 			if err := r.Publications.Create(ctx, p); err != nil {
 				return err
 			}
@@ -460,15 +372,15 @@ func (s *Service) PublishEvaluation(ctx context.Context, c Caller, month stats.M
 				"unit_model_workers": itemIDs(unit.ModelWorkers), "snapshot_sha256": hex.EncodeToString(sum[:]),
 				"weights": person.Weights}
 			out = p
-			if err := r.Audit.Append(ctx, s.entry(c, now, rec)); err != nil {
+			if err := r.Audit.Append(ctx, s.core.Entry(c, now, rec)); err != nil {
 				return err
 			}
-			return s.rememberResponse(ctx, r, c, p)
+			return s.core.KeepResult(ctx, r, c, p)
 		})
 	}()
-	if err = s.keyTaken(ctx, c, err); err != nil {
-		if Refusable(err) && !errors.Is(err, ErrReplayed) {
-			s.auditRefusal(ctx, c, Record{Stream: audit.SystemStream, Action: rec.Action, ObjectType: rec.ObjectType,
+	if err = s.core.KeyTaken(ctx, c, err); err != nil {
+		if app.Refusable(err) && !errors.Is(err, app.ErrReplayed) {
+			s.core.AuditRefusal(ctx, c, app.Record{Stream: audit.SystemStream, Action: rec.Action, ObjectType: rec.ObjectType,
 				ObjectID: rec.ObjectID}, err)
 		}
 		return nil, err
@@ -476,7 +388,7 @@ func (s *Service) PublishEvaluation(ctx context.Context, c Caller, month stats.M
 	return out, nil
 }
 
-func itemIDs(xs []EvaluationItem) []int64 {
+func itemIDs(xs []app.EvaluationItem) []int64 {
 	out := make([]int64, len(xs))
 	for i, x := range xs {
 		out[i] = x.ID
@@ -484,7 +396,7 @@ func itemIDs(xs []EvaluationItem) []int64 {
 	return out
 }
 
-func improvementIDs(xs []Improvement) []int64 {
+func improvementIDs(xs []app.Improvement) []int64 {
 	out := make([]int64, len(xs))
 	for i, x := range xs {
 		out[i] = x.ID
@@ -495,7 +407,7 @@ func improvementIDs(xs []Improvement) []int64 {
 // judgedAcceptance is an acceptance with the assignment it answered and the
 // problem's assignee and unit now.
 type judgedAcceptance struct {
-	Acceptance
+	app.Acceptance
 	assignSeq  int64
 	assignedAt time.Time
 	assignee   int64
@@ -504,7 +416,7 @@ type judgedAcceptance struct {
 
 // judgeAcceptances finds, for each acceptance, the latest assignment before
 // it in the problem's audit stream.
-func (s *Service) judgeAcceptances(ctx context.Context, r Repos, as []Acceptance) ([]judgedAcceptance, error) {
+func (s *Service) judgeAcceptances(ctx context.Context, r app.Repos, as []app.Acceptance) ([]judgedAcceptance, error) {
 	ids := make([]int64, 0, len(as))
 	seen := map[int64]bool{}
 	for _, a := range as {
@@ -529,7 +441,7 @@ func (s *Service) judgeAcceptances(ctx context.Context, r Repos, as []Acceptance
 	for i, a := range as {
 		ref := refs[a.ProblemID]
 		j := judgedAcceptance{Acceptance: a, assignee: ref.AssigneeID, unit: ref.UnitID}
-		for _, e := range byProblem[IDString(a.ProblemID)] {
+		for _, e := range byProblem[app.IDString(a.ProblemID)] {
 			if e.Seq < a.Seq {
 				j.assignSeq, j.assignedAt = e.Seq, e.At
 			}
@@ -542,9 +454,9 @@ func (s *Service) judgeAcceptances(ctx context.Context, r Repos, as []Acceptance
 // judgeAcceptances judges from the index the acceptances whose problem has
 // not been assigned again since (its last assignment is the one they
 // answered); it returns the others for judgeAcceptances on the trail.
-func (b *boardIndex) judgeAcceptances(as []Acceptance) ([]judgedAcceptance, []Acceptance) {
+func (b *boardIndex) judgeAcceptances(as []app.Acceptance) ([]judgedAcceptance, []app.Acceptance) {
 	var out []judgedAcceptance
-	var rest []Acceptance
+	var rest []app.Acceptance
 	for _, a := range as {
 		rec, ok := b.get(a.ProblemID)
 		if !ok || rec.assigned == 0 || int64(rec.assigned) > a.At.Unix() {

@@ -1,7 +1,9 @@
-package app
+package board
 
 import (
 	"context"
+	"fmt"
+	"github.com/rectify-team/rectify/internal/app"
 	"slices"
 	"strings"
 	"time"
@@ -10,71 +12,16 @@ import (
 	"github.com/rectify-team/rectify/internal/stats"
 )
 
-// BoardInput filters the board (作风看板) and the trend as the caller gives them.
-type BoardInput struct {
-	UnitID     int64 // the unit and its subtree
-	CategoryID int64 // the category and its subtree
-	Severities []domain.Severity
-	Sources    []domain.Source
-	From       time.Time // registered at or after; zero: no bound
-	To         time.Time // registered before; zero: no bound
-}
-
-// NodeCount is one unit's or category's line of the board: the figures of its subtree.
-type NodeCount struct {
-	ID          int64
-	ParentID    int64
-	Code        string // categories only
-	Name        string
-	Total       int64
-	Closed      int64
-	Dismissed   int64
-	Overdue     int64
-	ClosureRate *float64
-}
-
-// WarningCounts are the traffic lights (红黄绿灯) of the board's problems.
-type WarningCounts struct{ Green, Yellow, Red int64 }
-
-// Overview is the board. Rates are nil when their denominator is zero.
-type Overview struct {
-	AsOf       domain.Date
-	Total      int64
-	ByStatus   map[domain.Status]int64
-	BySeverity map[domain.Severity]int64
-	BySource   map[domain.Source]int64
-	ByCategory []NodeCount
-	ByUnit     []NodeCount
-	Overdue    int64
-	Warning    WarningCounts
-
-	Closed         int64
-	ClosedOnTime   int64
-	ClosureRate    *float64 // closed ÷ (total − dismissed)
-	OnTimeRate     *float64 // closed on time ÷ closed
-	AvgDaysToClose *float64 // registration to 销号, over closed problems
-	P90DaysToClose *float64 // nearest rank
-	Reworked       int64    // sent back at least once
-	ReworkRate     *float64 // reworked ÷ problems with a verification decision
-	Reopened       int64    // reopened (回头看) at least once
-	ReopenRate     *float64 // reopened ÷ problems ever closed
-	Extensions     int64    // approved extensions
-
-	RecheckHeld     int64    // re-checks (回头看) that found the fix holding
-	RecheckRelapsed int64    // re-checks that found the problem back
-	RelapseRate     *float64 // relapsed ÷ recorded re-checks
-}
-
 // boardFilter resolves the caller's scope and the filter's unit and category.
-func (s *Service) boardFilter(ctx context.Context, c Caller, in BoardInput) (BoardFilter, error) {
-	f := BoardFilter{Scope: ScopeOf(c.Actor), Severities: in.Severities, Sources: in.Sources,
+func (s *Service) boardFilter(ctx context.Context, c app.Caller, in app.BoardInput) (app.BoardFilter, error) {
+	f := app.BoardFilter{Scope: app.ScopeOf(c.Actor), Severities: in.Severities, Sources: in.Sources,
 		CreatedFrom: in.From, CreatedTo: in.To}
 	r := s.store.Read()
 	var v domain.Validator
 	if in.UnitID > 0 {
 		u, err := r.Units.Get(ctx, in.UnitID)
 		if err != nil {
-			if err := filterError(err, "unit_id", "no unit has id %d", in.UnitID); err != nil {
+			if err := app.FilterError(err, "unit_id", "no unit has id %d", in.UnitID); err != nil {
 				return f, err
 			}
 		} else {
@@ -84,7 +31,7 @@ func (s *Service) boardFilter(ctx context.Context, c Caller, in BoardInput) (Boa
 	if in.CategoryID > 0 {
 		cat, err := r.Categories.Get(ctx, in.CategoryID)
 		if err != nil {
-			if err := filterError(err, "category_id", "no category has id %d", in.CategoryID); err != nil {
+			if err := app.FilterError(err, "category_id", "no category has id %d", in.CategoryID); err != nil {
 				return f, err
 			}
 		} else {
@@ -97,7 +44,7 @@ func (s *Service) boardFilter(ctx context.Context, c Caller, in BoardInput) (Boa
 
 // Overview computes the board over the problems the caller may see, from
 // the board's index (boardindex.go).
-func (s *Service) Overview(ctx context.Context, c Caller, in BoardInput) (*Overview, error) {
+func (s *Service) Overview(ctx context.Context, c app.Caller, in app.BoardInput) (*app.Overview, error) {
 	f, err := s.boardFilter(ctx, c, in)
 	if err != nil {
 		return nil, err
@@ -115,14 +62,14 @@ func (s *Service) Overview(ctx context.Context, c Caller, in BoardInput) (*Overv
 	if err != nil {
 		return nil, err
 	}
-	today := s.Today()
+	today := s.core.Today()
 	idx, unlock, err := s.index(ctx)
 	if err != nil {
 		return nil, err
 	}
 	t := idx.overviewSums(&m, today, today.AddDays(s.cfg.Deadlines.YellowDays))
 	unlock()
-	o := &Overview{AsOf: today, ByStatus: map[domain.Status]int64{}, BySeverity: map[domain.Severity]int64{},
+	o := &app.Overview{AsOf: today, ByStatus: map[domain.Status]int64{}, BySeverity: map[domain.Severity]int64{},
 		BySource: map[domain.Source]int64{}}
 	for i, st := range domain.Statuses() {
 		o.ByStatus[st] = t.byStatus[i]
@@ -135,7 +82,7 @@ func (s *Service) Overview(ctx context.Context, c Caller, in BoardInput) (*Overv
 		o.BySource[src] = t.bySource[i]
 	}
 	o.Overdue, o.Closed, o.ClosedOnTime = t.overdue, o.ByStatus[domain.StatusClosed], t.closedOnTime
-	o.Warning = WarningCounts{Green: t.openGreen + t.closedOnTime, Yellow: t.yellow, Red: t.overdue + t.closedLate}
+	o.Warning = app.WarningCounts{Green: t.openGreen + t.closedOnTime, Yellow: t.yellow, Red: t.overdue + t.closedLate}
 	o.Reworked, o.Reopened, o.Extensions = t.reworked, t.reopened, t.extensions
 	o.ClosureRate = stats.Rate(o.Closed, o.Total-o.ByStatus[domain.StatusDismissed])
 	o.OnTimeRate = stats.Rate(o.ClosedOnTime, o.Closed)
@@ -146,22 +93,22 @@ func (s *Service) Overview(ctx context.Context, c Caller, in BoardInput) (*Overv
 	}
 	o.RelapseRate = stats.Rate(o.RecheckRelapsed, o.RecheckHeld+o.RecheckRelapsed)
 	o.AvgDaysToClose, o.P90DaysToClose = t.avgDaysToClose, t.p90DaysToClose
-	unitPaths, unitNodes := map[int64]string{}, map[int64]NodeCount{}
+	unitPaths, unitNodes := map[int64]string{}, map[int64]app.NodeCount{}
 	for _, u := range units {
 		unitPaths[u.ID] = u.Path
-		unitNodes[u.ID] = NodeCount{ID: u.ID, ParentID: u.ParentID, Name: u.Name}
+		unitNodes[u.ID] = app.NodeCount{ID: u.ID, ParentID: u.ParentID, Name: u.Name}
 	}
 	o.ByUnit = treeLines(stats.RollUp(unitPaths, t.byUnit, addInto), unitNodes, unitPaths)
-	catPaths, catNodes := map[int64]string{}, map[int64]NodeCount{}
+	catPaths, catNodes := map[int64]string{}, map[int64]app.NodeCount{}
 	for _, cat := range cats {
 		catPaths[cat.ID] = cat.Path
-		catNodes[cat.ID] = NodeCount{ID: cat.ID, ParentID: cat.ParentID, Code: cat.Code, Name: cat.Name}
+		catNodes[cat.ID] = app.NodeCount{ID: cat.ID, ParentID: cat.ParentID, Code: cat.Code, Name: cat.Name}
 	}
 	o.ByCategory = treeLines(stats.RollUp(catPaths, t.byCategory, addInto), catNodes, catPaths)
 	return o, nil
 }
 
-func addNode(a, b NodeCount) NodeCount {
+func addNode(a, b app.NodeCount) app.NodeCount {
 	a.Total += b.Total
 	a.Closed += b.Closed
 	a.Dismissed += b.Dismissed
@@ -169,12 +116,12 @@ func addNode(a, b NodeCount) NodeCount {
 	return a
 }
 
-func addInto(dst *NodeCount, src NodeCount) { *dst = addNode(*dst, src) }
+func addInto(dst *app.NodeCount, src app.NodeCount) { *dst = addNode(*dst, src) }
 
 // treeLines names the rolled-up figures and orders them as the tree is drawn
 // (by materialised path); nodes without problems are left out.
-func treeLines(sums map[int64]NodeCount, nodes map[int64]NodeCount, paths map[int64]string) []NodeCount {
-	out := make([]NodeCount, 0, len(sums))
+func treeLines(sums map[int64]app.NodeCount, nodes map[int64]app.NodeCount, paths map[int64]string) []app.NodeCount {
+	out := make([]app.NodeCount, 0, len(sums))
 	for id, sum := range sums {
 		n, ok := nodes[id]
 		if !ok || sum.Total == 0 {
@@ -184,44 +131,19 @@ func treeLines(sums map[int64]NodeCount, nodes map[int64]NodeCount, paths map[in
 		n.ClosureRate = stats.Rate(n.Closed, n.Total-n.Dismissed)
 		out = append(out, n)
 	}
-	slices.SortFunc(out, func(a, b NodeCount) int { return strings.Compare(paths[a.ID], paths[b.ID]) })
+	slices.SortFunc(out, func(a, b app.NodeCount) int { return strings.Compare(paths[a.ID], paths[b.ID]) })
 	return out
 }
 
-// TrendInput asks for the trend: the board's filter (its registration bounds
-// aside), the period length and the first and last day to cover.
-type TrendInput struct {
-	Filter BoardInput
-	By     stats.Granularity
-	From   domain.Date // zero: eleven periods before the current one
-	To     domain.Date // zero: today
-}
-
-// TrendPeriod is one bar of the trend.
-type TrendPeriod struct {
-	stats.Period
-	Registered int64 // registered in the period
-	Closed     int64 // closed in the period (and still closed)
-	Dismissed  int64 // dismissed in the period
-	Overdue    int64 // deadlines in the period that were missed
-	Backlog    int64 // registered by the period's end and neither closed nor dismissed by then
-}
-
-// Trend limits: how many periods one answer may hold.
-const (
-	MaxTrendWeeks  = 104
-	MaxTrendMonths = 60
-)
-
 // Trend is the campaign's burn-down: per week or month, registered against
 // closed and missed deadlines, and the backlog left at each period's end.
-func (s *Service) Trend(ctx context.Context, c Caller, in TrendInput) ([]TrendPeriod, error) {
+func (s *Service) Trend(ctx context.Context, c app.Caller, in app.TrendInput) ([]app.TrendPeriod, error) {
 	in.Filter.From, in.Filter.To = time.Time{}, time.Time{}
 	f, err := s.boardFilter(ctx, c, in.Filter)
 	if err != nil {
 		return nil, err
 	}
-	today := s.Today()
+	today := s.core.Today()
 	if in.By == "" {
 		in.By = stats.ByMonth
 	}
@@ -242,9 +164,9 @@ func (s *Service) Trend(ctx context.Context, c Caller, in TrendInput) ([]TrendPe
 		return nil, domain.Invalid("to", "must not be before from")
 	}
 	periods := stats.Periods(in.By, in.From, in.To)
-	limit := MaxTrendMonths
+	limit := app.MaxTrendMonths
 	if in.By == stats.ByWeek {
-		limit = MaxTrendWeeks
+		limit = app.MaxTrendWeeks
 	}
 	if len(periods) > limit {
 		return nil, domain.Invalid("from", "the range holds %d %ss; at most %d", len(periods), in.By, limit)
@@ -269,11 +191,20 @@ func (s *Service) Trend(ctx context.Context, c Caller, in TrendInput) ([]TrendPe
 	}
 	reg, closed, dismissed, missed, backlog := idx.trend(&m, instants, dates, today)
 	unlock()
-	out := make([]TrendPeriod, len(periods))
+	out := make([]app.TrendPeriod, len(periods))
 	for i, p := range periods {
 		backlog += reg[i] - closed[i] - dismissed[i]
-		out[i] = TrendPeriod{Period: p, Registered: reg[i], Closed: closed[i], Dismissed: dismissed[i], Overdue: missed[i],
+		out[i] = app.TrendPeriod{Period: p, Registered: reg[i], Closed: closed[i], Dismissed: dismissed[i], Overdue: missed[i],
 			Backlog: backlog}
 	}
 	return out, nil
+}
+
+// relapseRate is relapsed ÷ recorded re-checks over the board's problems.
+func (s *Service) relapseRate(ctx context.Context, f app.BoardFilter) (held, relapsed int64, err error) {
+	held, relapsed, err = s.store.Read().Rechecks.Outcomes(ctx, f)
+	if err != nil {
+		return 0, 0, fmt.Errorf("re-check outcomes: %w", err)
+	}
+	return held, relapsed, nil
 }

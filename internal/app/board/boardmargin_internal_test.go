@@ -1,7 +1,8 @@
-package app
+package board
 
 import (
 	"context"
+	"github.com/rectify-team/rectify/internal/app"
 	"testing"
 	"time"
 
@@ -11,14 +12,14 @@ import (
 // marginRepo serves the board's index a fixed set of problems and records
 // from when each refresh probed.
 type marginRepo struct {
-	StatsRepo // nil: the index calls nothing else
-	rows      []BoardRow
-	probes    []time.Time
-	found     []int // how many versions each probe returned
+	app.StatsRepo // nil: the index calls nothing else
+	rows          []app.BoardRow
+	probes        []time.Time
+	found         []int // how many versions each probe returned
 }
 
-func (r *marginRepo) BoardRows(_ context.Context, q BoardRowsQuery) ([]BoardRow, error) {
-	var out []BoardRow
+func (r *marginRepo) BoardRows(_ context.Context, q app.BoardRowsQuery) ([]app.BoardRow, error) {
+	var out []app.BoardRow
 	for _, row := range r.rows {
 		if q.IDs != nil {
 			for _, id := range q.IDs {
@@ -35,12 +36,12 @@ func (r *marginRepo) BoardRows(_ context.Context, q BoardRowsQuery) ([]BoardRow,
 	return out, nil
 }
 
-func (r *marginRepo) BoardVersions(_ context.Context, since time.Time) ([]BoardVersion, error) {
+func (r *marginRepo) BoardVersions(_ context.Context, since time.Time) ([]app.BoardVersion, error) {
 	r.probes = append(r.probes, since)
-	var out []BoardVersion
+	var out []app.BoardVersion
 	for _, row := range r.rows {
 		if !row.UpdatedAt.Before(since) {
-			out = append(out, BoardVersion{ID: row.ID, Version: row.Version})
+			out = append(out, app.BoardVersion{ID: row.ID, Version: row.Version})
 		}
 	}
 	r.found = append(r.found, len(out))
@@ -65,11 +66,11 @@ func TestBoardRefreshMarginFollowsTheTransactionBound(t *testing.T) {
 
 	t0 := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
 	clock := t0
-	row := func(id int64, version int64, at time.Time) BoardRow {
-		return BoardRow{ID: id, Status: domain.StatusRegistered, Severity: domain.SeverityGeneral, Version: version, UpdatedAt: at}
+	row := func(id int64, version int64, at time.Time) app.BoardRow {
+		return app.BoardRow{ID: id, Status: domain.StatusRegistered, Severity: domain.SeverityGeneral, Version: version, UpdatedAt: at}
 	}
-	repo := &marginRepo{rows: []BoardRow{row(1, 1, t0.Add(-time.Hour)), row(2, 1, t0)}}
-	s := NewService(NewCore(nil, nil, Config{TxWithin: 10 * time.Second}, Options{Clock: func() time.Time { return clock }}), Options{}, nil)
+	repo := &marginRepo{rows: []app.BoardRow{row(1, 1, t0.Add(-time.Hour)), row(2, 1, t0)}}
+	s := New(app.NewCore(nil, nil, app.Config{TxWithin: 10 * time.Second}, app.Options{Clock: func() time.Time { return clock }}))
 	ctx := context.Background()
 	if err := s.board.update(ctx, repo); err != nil { // the load, at t0
 		t.Fatal(err)

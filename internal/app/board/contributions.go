@@ -1,8 +1,9 @@
-package app
+package board
 
 import (
 	"context"
 	"errors"
+	"github.com/rectify-team/rectify/internal/app"
 	"strings"
 
 	"github.com/rectify-team/rectify/internal/audit"
@@ -10,32 +11,16 @@ import (
 	"github.com/rectify-team/rectify/internal/stats"
 )
 
-// Contribution limits.
-const (
-	MinContributionPoints = 1
-	MaxContributionPoints = 100
-)
-
-// ContributionInput awards special-contribution points (专项贡献分) to a person
-// or to a unit for a month.
-type ContributionInput struct {
-	UserID int64
-	UnitID int64
-	Points int
-	Reason string
-	Month  string // YYYY-MM; "" for the current month
-}
-
 // AwardContribution records an award (verifiers only, never to oneself),
 // audited in the same transaction. A published month takes no more awards.
-func (s *Service) AwardContribution(ctx context.Context, c Caller, in ContributionInput) (*Contribution, error) {
-	var out *Contribution
-	rec := Record{Stream: audit.SystemStream, Action: ActionContributionAward, ObjectType: ObjectContribution}
+func (s *Service) AwardContribution(ctx context.Context, c app.Caller, in app.ContributionInput) (*app.Contribution, error) {
+	var out *app.Contribution
+	rec := app.Record{Stream: audit.SystemStream, Action: app.ActionContributionAward, ObjectType: app.ObjectContribution}
 	err := func() error {
-		if err := requireRole(c.Actor, ActionContributionAward, domain.RoleVerifier); err != nil {
+		if err := app.RequireRole(c.Actor, app.ActionContributionAward, domain.RoleVerifier); err != nil {
 			return err
 		}
-		month := stats.MonthOf(s.Today())
+		month := stats.MonthOf(s.core.Today())
 		var v domain.Validator
 		if in.Month != "" {
 			m, err := stats.ParseMonth(in.Month)
@@ -47,8 +32,8 @@ func (s *Service) AwardContribution(ctx context.Context, c Caller, in Contributi
 			month = m
 		}
 		v.Check((in.UserID > 0) != (in.UnitID > 0), "user_id", "name either a user (user_id) or a unit (unit_id)")
-		v.Check(in.Points >= MinContributionPoints && in.Points <= MaxContributionPoints, "points",
-			"must be a whole number from %d to %d", MinContributionPoints, MaxContributionPoints)
+		v.Check(in.Points >= app.MinContributionPoints && in.Points <= app.MaxContributionPoints, "points",
+			"must be a whole number from %d to %d", app.MinContributionPoints, app.MaxContributionPoints)
 		v.Text("reason", in.Reason, true, domain.MaxReason)
 		if err := v.Err(); err != nil {
 			return err
@@ -56,9 +41,9 @@ func (s *Service) AwardContribution(ctx context.Context, c Caller, in Contributi
 		if in.UserID == c.Actor.UserID {
 			return domain.Forbidden("four_eyes", "nobody awards contribution points to themselves")
 		}
-		return s.store.Tx(ctx, func(r Repos) error {
-			now := s.now()
-			if err := s.claimKey(ctx, r, c, now); err != nil {
+		return s.store.Tx(ctx, func(r app.Repos) error {
+			now := s.core.Timestamp()
+			if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 				return err
 			}
 			if _, err := r.Publications.Get(ctx, month.String()); err == nil {
@@ -66,34 +51,34 @@ func (s *Service) AwardContribution(ctx context.Context, c Caller, in Contributi
 			} else if !errors.Is(err, domain.ErrNotFound) {
 				return err
 			}
-			x := &Contribution{Month: month.String(), UserID: in.UserID, UnitID: in.UnitID, Points: in.Points,
+			x := &app.Contribution{Month: month.String(), UserID: in.UserID, UnitID: in.UnitID, Points: in.Points,
 				Reason: strings.TrimSpace(in.Reason), AwardedBy: c.Actor.UserID, CreatedAt: now}
 			if in.UserID > 0 {
 				u, err := r.Users.Get(ctx, in.UserID)
 				if err != nil {
-					return filterError(err, "user_id", "no user has id %d", in.UserID)
+					return app.FilterError(err, "user_id", "no user has id %d", in.UserID)
 				}
 				x.UnitID = u.UnitID
 			} else if _, err := r.Units.Get(ctx, in.UnitID); err != nil {
-				return filterError(err, "unit_id", "no unit has id %d", in.UnitID)
+				return app.FilterError(err, "unit_id", "no unit has id %d", in.UnitID)
 			}
 			if err := r.Contributions.Create(ctx, x); err != nil {
 				return err
 			}
 			rec := rec
-			rec.Stream, rec.ObjectID = contributionStreamPrefix+x.Month, IDString(x.ID)
+			rec.Stream, rec.ObjectID = contributionStreamPrefix+x.Month, app.IDString(x.ID)
 			rec.Changes = map[string]any{"month": x.Month, "user_id": x.UserID, "unit_id": x.UnitID, "points": x.Points,
 				"reason": x.Reason}
 			out = x
-			if err := r.Audit.Append(ctx, s.entry(c, now, rec)); err != nil {
+			if err := r.Audit.Append(ctx, s.core.Entry(c, now, rec)); err != nil {
 				return err
 			}
-			return s.rememberResponse(ctx, r, c, x)
+			return s.core.KeepResult(ctx, r, c, x)
 		})
 	}()
-	if err = s.keyTaken(ctx, c, err); err != nil {
-		if Refusable(err) && !errors.Is(err, ErrReplayed) {
-			s.auditRefusal(ctx, c, rec, err)
+	if err = s.core.KeyTaken(ctx, c, err); err != nil {
+		if app.Refusable(err) && !errors.Is(err, app.ErrReplayed) {
+			s.core.AuditRefusal(ctx, c, rec, err)
 		}
 		return nil, err
 	}
@@ -101,12 +86,12 @@ func (s *Service) AwardContribution(ctx context.Context, c Caller, in Contributi
 }
 
 // Contributions lists awards, newest first (verifiers and leaders).
-func (s *Service) Contributions(ctx context.Context, c Caller, q ContributionQuery) ([]*Contribution, error) {
-	if err := requireRole(c.Actor, "the contribution list", domain.RoleVerifier, domain.RoleLeader); err != nil {
+func (s *Service) Contributions(ctx context.Context, c app.Caller, q app.ContributionQuery) ([]*app.Contribution, error) {
+	if err := app.RequireRole(c.Actor, "the contribution list", domain.RoleVerifier, domain.RoleLeader); err != nil {
 		return nil, err
 	}
 	if q.Limit <= 0 {
-		q.Limit = DefaultPageSize
+		q.Limit = app.DefaultPageSize
 	}
 	return s.store.Read().Contributions.List(ctx, q)
 }

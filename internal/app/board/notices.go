@@ -1,9 +1,10 @@
-package app
+package board
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app"
 	"strings"
 	"time"
 
@@ -12,146 +13,57 @@ import (
 	"github.com/rectify-team/rectify/internal/stats"
 )
 
-// NoticeKind says whether a notice (通报) praises or criticises.
-type NoticeKind string
-
-// Notice kinds.
-const (
-	NoticePraise    NoticeKind = "praise"    // 表扬
-	NoticeCriticism NoticeKind = "criticism" // 批评
-)
-
-// NoticeStatus is where a notice stands: a verifier's draft, or published by a leader.
-type NoticeStatus string
-
-// Notice states. A published notice never changes again.
-const (
-	NoticeDraft     NoticeStatus = "draft"
-	NoticePublished NoticeStatus = "published"
-)
-
-// Notice sources: what a draft was drawn from.
-const (
-	NoticeFromEvaluation = "evaluation"
-	NoticeFromReport     = "report"
-)
-
-// Notice length limits, in characters.
-const (
-	MaxNoticeTitle = 200
-	MaxNoticeBody  = 20000
-)
-
-// Notice is a 通报.
-type Notice struct {
-	ID          int64
-	Kind        NoticeKind
-	Title       string
-	Body        string
-	SourceType  string // "", evaluation or report
-	SourceRef   string // e.g. 2026-03/person, or late_acceptance/2026-03-01/2026-03-31
-	Status      NoticeStatus
-	Version     int64
-	CreatedBy   int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	PublishedBy int64
-	PublishedAt *time.Time
-}
-
-// NoticeQuery filters the notice list.
-type NoticeQuery struct {
-	Statuses []NoticeStatus
-	Kind     NoticeKind
-	BeforeID int64
-	Limit    int
-}
-
-// NoticeInput drafts a notice. Title and body may be left empty when the
-// notice is drawn from an evaluation or a report: the draft then says what
-// that evaluation or report found, for the verifier to edit before a leader
-// publishes it.
-type NoticeInput struct {
-	Kind       NoticeKind
-	Title      string
-	Body       string
-	Evaluation *NoticeEvaluation
-	Report     *ReportInput
-}
-
-// NoticeEvaluation names the evaluation a notice is drawn from.
-type NoticeEvaluation struct {
-	Month stats.Month
-	Level EvaluationLevel
-}
-
-// NoticePatch edits a draft; nil leaves a field.
-type NoticePatch struct {
-	Kind  *NoticeKind
-	Title *string
-	Body  *string
-}
-
-func (k NoticeKind) valid() bool { return k == NoticePraise || k == NoticeCriticism }
-
-func (k NoticeKind) label() string {
-	if k == NoticePraise {
-		return "表扬"
-	}
-	return "批评"
-}
-
-func validateNotice(n *Notice) error {
+func validateNotice(n *app.Notice) error {
 	var v domain.Validator
-	v.Check(n.Kind.valid(), "kind", "must be praise or criticism")
-	v.Text("title", n.Title, true, MaxNoticeTitle)
-	v.Text("body", n.Body, true, MaxNoticeBody)
+	v.Check(n.Kind.Valid(), "kind", "must be praise or criticism")
+	v.Text("title", n.Title, true, app.MaxNoticeTitle)
+	v.Text("body", n.Body, true, app.MaxNoticeBody)
 	return v.Err()
 }
 
-func noticeStream(id int64) string { return "notice/" + IDString(id) }
+func noticeStream(id int64) string { return "notice/" + app.IDString(id) }
 
 // noticeAction runs one change of a notice, audited on the notice's stream in
 // the same transaction; a refusal is audited on its own.
-func (s *Service) noticeAction(ctx context.Context, c Caller, action string, id int64, fn func(r Repos, now time.Time, rec *Record) error) error {
-	rec := Record{Stream: audit.SystemStream, Action: action, ObjectType: ObjectNotice}
+func (s *Service) noticeAction(ctx context.Context, c app.Caller, action string, id int64, fn func(r app.Repos, now time.Time, rec *app.Record) error) error {
+	rec := app.Record{Stream: audit.SystemStream, Action: action, ObjectType: app.ObjectNotice}
 	if id > 0 {
-		rec.ObjectID = IDString(id)
+		rec.ObjectID = app.IDString(id)
 	}
-	err := s.store.Tx(ctx, func(r Repos) error {
+	err := s.store.Tx(ctx, func(r app.Repos) error {
 		rec := rec
-		now := s.now()
-		if err := s.claimKey(ctx, r, c, now); err != nil {
+		now := s.core.Timestamp()
+		if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 			return err
 		}
 		if err := fn(r, now, &rec); err != nil {
 			return err
 		}
-		if err := r.Audit.Append(ctx, s.entry(c, now, rec)); err != nil {
+		if err := r.Audit.Append(ctx, s.core.Entry(c, now, rec)); err != nil {
 			return err
 		}
-		return s.rememberResponse(ctx, r, c, rec.Result)
+		return s.core.KeepResult(ctx, r, c, rec.Result)
 	})
-	err = s.keyTaken(ctx, c, err)
-	if err != nil && Refusable(err) && !errors.Is(err, ErrReplayed) {
-		s.auditRefusal(ctx, c, Record{Stream: audit.SystemStream, Action: action, ObjectType: ObjectNotice,
+	err = s.core.KeyTaken(ctx, c, err)
+	if err != nil && app.Refusable(err) && !errors.Is(err, app.ErrReplayed) {
+		s.core.AuditRefusal(ctx, c, app.Record{Stream: audit.SystemStream, Action: action, ObjectType: app.ObjectNotice,
 			ObjectID: rec.ObjectID}, err)
 	}
 	return err
 }
 
 // DraftNotice drafts a notice (verifiers only).
-func (s *Service) DraftNotice(ctx context.Context, c Caller, in NoticeInput) (*Notice, error) {
+func (s *Service) DraftNotice(ctx context.Context, c app.Caller, in app.NoticeInput) (*app.Notice, error) {
 	var (
-		out                                *Notice
+		out                                *app.Notice
 		title, body, sourceType, sourceRef string
 	)
 	// What the draft is drawn from is read first, outside the transaction that writes it.
 	source := func() error {
-		if err := requireRole(c.Actor, "drafting a notice", domain.RoleVerifier); err != nil {
+		if err := app.RequireRole(c.Actor, "drafting a notice", domain.RoleVerifier); err != nil {
 			return err
 		}
-		if !in.Kind.valid() {
+		if !in.Kind.Valid() {
 			return domain.Invalid("kind", "must be praise or criticism")
 		}
 		switch {
@@ -162,27 +74,27 @@ func (s *Service) DraftNotice(ctx context.Context, c Caller, in NoticeInput) (*N
 			if err != nil {
 				return err
 			}
-			sourceType, sourceRef = NoticeFromEvaluation, in.Evaluation.Month.String()+"/"+string(in.Evaluation.Level)
+			sourceType, sourceRef = app.NoticeFromEvaluation, in.Evaluation.Month.String()+"/"+string(in.Evaluation.Level)
 			title, body = evaluationNotice(in.Kind, ev)
 		case in.Report != nil:
 			rep, err := s.Report(ctx, c, *in.Report)
 			if err != nil {
 				return err
 			}
-			sourceType, sourceRef = NoticeFromReport, fmt.Sprintf("%s/%s/%s", rep.Kind, rep.From, rep.To)
+			sourceType, sourceRef = app.NoticeFromReport, fmt.Sprintf("%s/%s/%s", rep.Kind, rep.From, rep.To)
 			title, body = reportNotice(in.Kind, rep, s.reportNames(ctx))
 		}
 		return nil
 	}
 	if err := source(); err != nil {
-		if Refusable(err) {
-			s.auditRefusal(ctx, c, Record{Stream: audit.SystemStream, Action: ActionNoticeCreate, ObjectType: ObjectNotice}, err)
+		if app.Refusable(err) {
+			s.core.AuditRefusal(ctx, c, app.Record{Stream: audit.SystemStream, Action: app.ActionNoticeCreate, ObjectType: app.ObjectNotice}, err)
 		}
 		return nil, err
 	}
-	err := s.noticeAction(ctx, c, ActionNoticeCreate, 0, func(r Repos, now time.Time, rec *Record) error {
-		n := &Notice{Kind: in.Kind, Title: strings.TrimSpace(in.Title), Body: strings.TrimSpace(in.Body),
-			SourceType: sourceType, SourceRef: sourceRef, Status: NoticeDraft, Version: 1, CreatedBy: c.Actor.UserID,
+	err := s.noticeAction(ctx, c, app.ActionNoticeCreate, 0, func(r app.Repos, now time.Time, rec *app.Record) error {
+		n := &app.Notice{Kind: in.Kind, Title: strings.TrimSpace(in.Title), Body: strings.TrimSpace(in.Body),
+			SourceType: sourceType, SourceRef: sourceRef, Status: app.NoticeDraft, Version: 1, CreatedBy: c.Actor.UserID,
 			CreatedAt: now, UpdatedAt: now}
 		if n.Title == "" {
 			n.Title = title
@@ -196,7 +108,7 @@ func (s *Service) DraftNotice(ctx context.Context, c Caller, in NoticeInput) (*N
 		if err := r.Notices.Create(ctx, n); err != nil {
 			return err
 		}
-		rec.Stream, rec.ObjectID = noticeStream(n.ID), IDString(n.ID)
+		rec.Stream, rec.ObjectID = noticeStream(n.ID), app.IDString(n.ID)
 		rec.Changes = map[string]any{"kind": n.Kind, "title": n.Title, "body": n.Body, "source_type": n.SourceType,
 			"source_ref": n.SourceRef, "status": n.Status}
 		out, rec.Result = n, n
@@ -206,12 +118,12 @@ func (s *Service) DraftNotice(ctx context.Context, c Caller, in NoticeInput) (*N
 }
 
 // loadNotice reads a notice the caller may see: drafts are for verifiers and leaders.
-func loadNotice(ctx context.Context, r Repos, c Caller, id int64) (*Notice, error) {
+func loadNotice(ctx context.Context, r app.Repos, c app.Caller, id int64) (*app.Notice, error) {
 	n, err := r.Notices.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if n.Status != NoticePublished && !c.Actor.HasAny(domain.RoleVerifier, domain.RoleLeader) {
+	if n.Status != app.NoticePublished && !c.Actor.HasAny(domain.RoleVerifier, domain.RoleLeader) {
 		return nil, fmt.Errorf("notice %d: %w", id, domain.ErrNotFound)
 	}
 	return n, nil
@@ -219,18 +131,18 @@ func loadNotice(ctx context.Context, r Repos, c Caller, id int64) (*Notice, erro
 
 // EditNotice changes a draft (verifiers only); a published notice is immutable (409).
 // ifMatch 0 means no precondition.
-func (s *Service) EditNotice(ctx context.Context, c Caller, id, ifMatch int64, p NoticePatch) (*Notice, error) {
-	var out *Notice
-	err := s.noticeAction(ctx, c, ActionNoticeUpdate, id, func(r Repos, now time.Time, rec *Record) error {
+func (s *Service) EditNotice(ctx context.Context, c app.Caller, id, ifMatch int64, p app.NoticePatch) (*app.Notice, error) {
+	var out *app.Notice
+	err := s.noticeAction(ctx, c, app.ActionNoticeUpdate, id, func(r app.Repos, now time.Time, rec *app.Record) error {
 		n, err := loadNotice(ctx, r, c, id)
 		if err != nil {
 			return err
 		}
 		rec.Stream = noticeStream(id)
-		if err := requireRole(c.Actor, "editing a notice", domain.RoleVerifier); err != nil {
+		if err := app.RequireRole(c.Actor, "editing a notice", domain.RoleVerifier); err != nil {
 			return err
 		}
-		if n.Status == NoticePublished {
+		if n.Status == app.NoticePublished {
 			return domain.Conflict("notice %d is published and can no longer change", id)
 		}
 		if ifMatch != 0 && ifMatch != n.Version {
@@ -239,15 +151,15 @@ func (s *Service) EditNotice(ctx context.Context, c Caller, id, ifMatch int64, p
 		d := map[string]any{}
 		old := n.Version
 		if p.Kind != nil {
-			diffInto(d, "kind", n.Kind, *p.Kind)
+			app.DiffInto(d, "kind", n.Kind, *p.Kind)
 			n.Kind = *p.Kind
 		}
 		if p.Title != nil {
-			diffInto(d, "title", n.Title, strings.TrimSpace(*p.Title))
+			app.DiffInto(d, "title", n.Title, strings.TrimSpace(*p.Title))
 			n.Title = strings.TrimSpace(*p.Title)
 		}
 		if p.Body != nil {
-			diffInto(d, "body", n.Body, strings.TrimSpace(*p.Body))
+			app.DiffInto(d, "body", n.Body, strings.TrimSpace(*p.Body))
 			n.Body = strings.TrimSpace(*p.Body)
 		}
 		if err := validateNotice(n); err != nil {
@@ -264,29 +176,29 @@ func (s *Service) EditNotice(ctx context.Context, c Caller, id, ifMatch int64, p
 }
 
 // PublishNotice publishes a draft (leaders only). From then on it is immutable.
-func (s *Service) PublishNotice(ctx context.Context, c Caller, id, ifMatch int64) (*Notice, error) {
-	var out *Notice
-	err := s.noticeAction(ctx, c, ActionNoticePublish, id, func(r Repos, now time.Time, rec *Record) error {
+func (s *Service) PublishNotice(ctx context.Context, c app.Caller, id, ifMatch int64) (*app.Notice, error) {
+	var out *app.Notice
+	err := s.noticeAction(ctx, c, app.ActionNoticePublish, id, func(r app.Repos, now time.Time, rec *app.Record) error {
 		n, err := loadNotice(ctx, r, c, id)
 		if err != nil {
 			return err
 		}
 		rec.Stream = noticeStream(id)
-		if err := requireRole(c.Actor, "publishing a notice", domain.RoleLeader); err != nil {
+		if err := app.RequireRole(c.Actor, "publishing a notice", domain.RoleLeader); err != nil {
 			return err
 		}
-		if n.Status == NoticePublished {
+		if n.Status == app.NoticePublished {
 			return domain.Conflict("notice %d is already published", id)
 		}
 		if ifMatch != 0 && ifMatch != n.Version {
 			return fmt.Errorf("notice %d is at version %d, not %d: %w", id, n.Version, ifMatch, domain.ErrPreconditionFailed)
 		}
 		old := n.Version
-		n.Status, n.Version, n.UpdatedAt, n.PublishedBy, n.PublishedAt = NoticePublished, old+1, now, c.Actor.UserID, &now
+		n.Status, n.Version, n.UpdatedAt, n.PublishedBy, n.PublishedAt = app.NoticePublished, old+1, now, c.Actor.UserID, &now
 		if err := r.Notices.Update(ctx, n, old); err != nil {
 			return err
 		}
-		rec.Changes = map[string]any{"status": map[string]any{"from": NoticeDraft, "to": NoticePublished},
+		rec.Changes = map[string]any{"status": map[string]any{"from": app.NoticeDraft, "to": app.NoticePublished},
 			"title": n.Title, "kind": n.Kind}
 		out, rec.Result = n, n
 		return nil
@@ -295,38 +207,38 @@ func (s *Service) PublishNotice(ctx context.Context, c Caller, id, ifMatch int64
 }
 
 // Notice returns one notice the caller may see.
-func (s *Service) Notice(ctx context.Context, c Caller, id int64) (*Notice, error) {
+func (s *Service) Notice(ctx context.Context, c app.Caller, id int64) (*app.Notice, error) {
 	return loadNotice(ctx, s.store.Read(), c, id)
 }
 
 // Notices lists notices, newest first: published ones for everyone, drafts
 // too for verifiers and leaders.
-func (s *Service) Notices(ctx context.Context, c Caller, q NoticeQuery) ([]*Notice, error) {
+func (s *Service) Notices(ctx context.Context, c app.Caller, q app.NoticeQuery) ([]*app.Notice, error) {
 	if !c.Actor.HasAny(domain.RoleVerifier, domain.RoleLeader) {
-		if len(q.Statuses) > 0 && (len(q.Statuses) != 1 || q.Statuses[0] != NoticePublished) {
-			return []*Notice{}, nil
+		if len(q.Statuses) > 0 && (len(q.Statuses) != 1 || q.Statuses[0] != app.NoticePublished) {
+			return []*app.Notice{}, nil
 		}
-		q.Statuses = []NoticeStatus{NoticePublished}
+		q.Statuses = []app.NoticeStatus{app.NoticePublished}
 	}
 	if q.Limit <= 0 {
-		q.Limit = DefaultPageSize
+		q.Limit = app.DefaultPageSize
 	}
 	return s.store.Read().Notices.List(ctx, q)
 }
 
 // evaluationNotice drafts the text of a notice on an evaluation: praise names
 // the 标兵 and the 进步之星; criticism names those ranked last.
-func evaluationNotice(kind NoticeKind, ev *Evaluation) (string, string) {
+func evaluationNotice(kind app.NoticeKind, ev *app.Evaluation) (string, string) {
 	who := "个人"
-	if ev.Level == LevelUnit {
+	if ev.Level == app.LevelUnit {
 		who = "单位"
 	}
 	month, _ := stats.ParseMonth(ev.Month)
 	period := fmt.Sprintf("%d年%d月", month.Year, int(month.Month))
-	title := fmt.Sprintf("关于%s作风建设月度评价情况的%s通报（%s）", period, kind.label(), who)
+	title := fmt.Sprintf("关于%s作风建设月度评价情况的%s通报（%s）", period, kind.Label(), who)
 	var b strings.Builder
 	fmt.Fprintf(&b, "经工作小组对%s各%s整改工作量、准确率、及时性和专项贡献的综合评价：\n", period, who)
-	if kind == NoticePraise {
+	if kind == app.NoticePraise {
 		if len(ev.ModelWorkers) == 0 && len(ev.MostImproved) == 0 {
 			b.WriteString("本月无标兵和进步之星。\n")
 		}
@@ -360,8 +272,8 @@ func evaluationNotice(kind NoticeKind, ev *Evaluation) (string, string) {
 func score(f float64) string { return fmt.Sprintf("%.2f", f) }
 
 // reportNotice drafts the text of a notice on a discipline report, one line per row.
-func reportNotice(kind NoticeKind, rep *Report, names reportNames) (string, string) {
-	title := fmt.Sprintf("关于%s情况的%s通报（%s至%s）", rep.Kind.Label(), kind.label(), rep.From, rep.To)
+func reportNotice(kind app.NoticeKind, rep *app.Report, names reportNames) (string, string) {
+	title := fmt.Sprintf("关于%s情况的%s通报（%s至%s）", rep.Kind.Label(), kind.Label(), rep.From, rep.To)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s至%s，经工作小组依据审计记录核查，%s情况如下：\n", rep.From, rep.To, rep.Kind.Label())
 	if len(rep.Rows) == 0 {
@@ -369,14 +281,14 @@ func reportNotice(kind NoticeKind, rep *Report, names reportNames) (string, stri
 	}
 	for _, row := range rep.Rows {
 		fmt.Fprintf(&b, "%s：%d 次", row.Name, row.Count)
-		if row.UnitID > 0 && row.SubjectType != ReportSubjectUnit {
+		if row.UnitID > 0 && row.SubjectType != app.ReportSubjectUnit {
 			if u := names.units[row.UnitID]; u != "" {
 				fmt.Fprintf(&b, "（%s）", u)
 			}
 		}
 		fmt.Fprintf(&b, "，审计记录 %s。\n", seqList(row.Seqs))
 	}
-	if kind == NoticePraise {
+	if kind == app.NoticePraise {
 		b.WriteString("特予通报表扬。")
 	} else {
 		b.WriteString("特予通报批评，请相关责任人限期改进。")
@@ -387,7 +299,7 @@ func reportNotice(kind NoticeKind, rep *Report, names reportNames) (string, stri
 func seqList(seqs []int64) string {
 	parts := make([]string, len(seqs))
 	for i, s := range seqs {
-		parts[i] = "#" + IDString(s)
+		parts[i] = "#" + app.IDString(s)
 	}
 	return strings.Join(parts, "、")
 }
