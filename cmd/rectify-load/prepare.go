@@ -93,7 +93,7 @@ func prepare(ctx context.Context, o prepareOpts, stdout io.Writer) error {
 	cfg := app.DefaultConfig()
 	cfg.BcryptCost = 4 // the load users' passwords are not secrets; logins stay cheap
 	svc := wire.New(db, keys, cfg)
-	if _, _, err := svc.Bootstrap(ctx, "负载测试单位", o.adminPass); err != nil {
+	if _, _, err := svc.Access.Bootstrap(ctx, "负载测试单位", o.adminPass); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	org, err := ensureOrg(ctx, db, svc, o)
@@ -128,7 +128,7 @@ func ensureOrg(ctx context.Context, db *store.DB, svc *wire.Services, o prepareO
 		return nil, fmt.Errorf("the first admin: %w", err)
 	}
 	ac := app.Caller{Actor: admin.Actor(), IP: "127.0.0.1", RequestID: "rectify-load-prepare"}
-	units, err := svc.Units(ctx)
+	units, err := svc.Access.Units(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func ensureOrg(ctx context.Context, db *store.DB, svc *wire.Services, o prepareO
 		if u, ok := byParentName[fmt.Sprintf("%d/%s", parent, name)]; ok {
 			return u, nil
 		}
-		return svc.CreateUnit(ctx, ac, app.UnitInput{Name: name, ParentID: parent})
+		return svc.Access.CreateUnit(ctx, ac, app.UnitInput{Name: name, ParentID: parent})
 	}
 	user := func(username string, role domain.Role, unitID int64) (*app.User, error) {
 		u, err := r.Users.GetByUsername(ctx, username)
@@ -154,7 +154,7 @@ func ensureOrg(ctx context.Context, db *store.DB, svc *wire.Services, o prepareO
 		if !errors.Is(err, domain.ErrNotFound) {
 			return nil, err
 		}
-		return svc.CreateUser(ctx, ac, app.UserInput{Username: username, Name: username, Password: loadPassword,
+		return svc.Access.CreateUser(ctx, ac, app.UserInput{Username: username, Name: username, Password: loadPassword,
 			Roles: []string{string(role)}, UnitID: unitID})
 	}
 	org := &loadOrg{owners: map[int64]*app.User{}, admin: admin}

@@ -128,7 +128,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	}
 	svc := wire.New(db, keys, appCfg, append(opts, app.WithWorkbookReader(ledger.Parse))...)
 
-	created, generated, err := svc.Bootstrap(ctx, cfg.OrgName, cfg.AdminPassword)
+	created, generated, err := svc.Access.Bootstrap(ctx, cfg.OrgName, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("create the first admin: %w", err)
 	}

@@ -60,7 +60,7 @@ func directorySyncLoop(ctx context.Context, svc *wire.Services, holder string, e
 			return
 		case <-t.C:
 		}
-		rep, err := svc.SyncDirectory(ctx, holder, every)
+		rep, err := svc.Access.SyncDirectory(ctx, holder, every)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("directory sync failed", "err", err)

@@ -63,7 +63,7 @@ func TestAPIAgainstDocument(t *testing.T) {
 	var victims []string
 	for i := range 3 {
 		name := fmt.Sprintf("victim%d", i)
-		u, err := env.Svc.CreateUser(ctx, env.Caller("admin"), app.UserInput{Username: name, Name: name,
+		u, err := env.Svc.Access.CreateUser(ctx, env.Caller("admin"), app.UserInput{Username: name, Name: name,
 			Password: apptest.Password, Roles: []string{"owner"}, UnitID: env.Units["一班"].ID})
 		if err != nil {
 			t.Fatal(err)

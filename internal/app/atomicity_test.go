@@ -240,39 +240,39 @@ func TestAuditFailureRollsBackRegistrationAndAdminChanges(t *testing.T) {
 			return err
 		}},
 		{"create unit", func() error {
-			_, err := svc.CreateUnit(ctx, admin, app.UnitInput{Name: "三班", ParentID: e.Units["部门"].ID})
+			_, err := svc.Access.CreateUnit(ctx, admin, app.UnitInput{Name: "三班", ParentID: e.Units["部门"].ID})
 			return err
 		}},
 		{"update unit", func() error {
-			_, err := svc.UpdateUnit(ctx, admin, e.Units["一班"].ID, app.UnitPatch{Name: &name})
+			_, err := svc.Access.UpdateUnit(ctx, admin, e.Units["一班"].ID, app.UnitPatch{Name: &name})
 			return err
 		}},
 		{"create category", func() error {
-			_, err := svc.CreateCategory(ctx, admin, app.CategoryInput{Code: "NEW", Name: "新"})
+			_, err := svc.Access.CreateCategory(ctx, admin, app.CategoryInput{Code: "NEW", Name: "新"})
 			return err
 		}},
 		{"update category", func() error {
-			_, err := svc.UpdateCategory(ctx, admin, 5, app.CategoryPatch{Name: &catName})
+			_, err := svc.Access.UpdateCategory(ctx, admin, 5, app.CategoryPatch{Name: &catName})
 			return err
 		}},
 		{"create user", func() error {
-			_, err := svc.CreateUser(ctx, admin, app.UserInput{Username: "newbie", Name: "新人", Password: apptest.Password,
+			_, err := svc.Access.CreateUser(ctx, admin, app.UserInput{Username: "newbie", Name: "新人", Password: apptest.Password,
 				Roles: []string{"owner"}, UnitID: e.Units["一班"].ID})
 			return err
 		}},
 		{"disable user", func() error {
-			_, err := svc.UpdateUser(ctx, admin, e.Users["owner2"].ID, app.UserPatch{Disabled: &disabled})
+			_, err := svc.Access.UpdateUser(ctx, admin, e.Users["owner2"].ID, app.UserPatch{Disabled: &disabled})
 			return err
 		}},
 		{"reset password", func() error {
-			return svc.ResetPassword(ctx, admin, e.Users["owner2"].ID, "another password 1")
+			return svc.Access.ResetPassword(ctx, admin, e.Users["owner2"].ID, "another password 1")
 		}},
 		{"login", func() error {
-			_, err := svc.Login(ctx, app.Caller{IP: "10.1.1.1"}, "owner2", apptest.Password)
+			_, err := svc.Access.Login(ctx, app.Caller{IP: "10.1.1.1"}, "owner2", apptest.Password)
 			return err
 		}},
 		{"failed login", func() error {
-			_, err := svc.Login(ctx, app.Caller{IP: "10.1.1.1"}, "owner2", "wrong password")
+			_, err := svc.Access.Login(ctx, app.Caller{IP: "10.1.1.1"}, "owner2", "wrong password")
 			return err
 		}},
 	}
@@ -297,7 +297,7 @@ func TestAuditFailureRollsBackRegistrationAndAdminChanges(t *testing.T) {
 		if !reflect.DeepEqual(unit, u2) || !reflect.DeepEqual(cat, c2) || !reflect.DeepEqual(owner2, o2) {
 			t.Fatalf("%s: a row was updated although the audit entry failed", s.name)
 		}
-		if _, err := svc.Authenticate(ctx, token); err != nil {
+		if _, err := svc.Access.Authenticate(ctx, token); err != nil {
 			t.Fatalf("%s: the session was revoked although the audit entry failed: %v", s.name, err)
 		}
 	}

@@ -374,7 +374,7 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 	}
 	anon := app.Caller{IP: "198.51.100.1", RequestID: "req-login"}
 
-	if _, err := e.Svc.Login(ctx, anon, "owner1", apptest.Password); err != nil {
+	if _, err := e.Svc.Access.Login(ctx, anon, "owner1", apptest.Password); err != nil {
 		t.Fatal(err)
 	}
 	expect("login", audit.OutcomeOK, "user", func(en *audit.Entry) {
@@ -387,7 +387,7 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 		{"ghost", apptest.Password, "unknown user"},
 		{"owner1", "wrong password!", "wrong password"},
 	} {
-		if _, err := e.Svc.Login(ctx, anon, tc.user, tc.password); err == nil {
+		if _, err := e.Svc.Access.Login(ctx, anon, tc.user, tc.password); err == nil {
 			t.Fatal("login succeeded")
 		}
 		expect("login", audit.OutcomeRefused, "user", func(en *audit.Entry) {
@@ -397,7 +397,7 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 		})
 	}
 
-	u, err := e.Svc.CreateUser(ctx, admin, app.UserInput{Username: "Newbie", Name: "新人", Password: "long enough pw",
+	u, err := e.Svc.Access.CreateUser(ctx, admin, app.UserInput{Username: "Newbie", Name: "新人", Password: "long enough pw",
 		Roles: []string{"owner", "inspector"}, UnitID: e.Units["二班"].ID})
 	if err != nil {
 		t.Fatal(err)
@@ -410,7 +410,7 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 		}
 	})
 	name := "新人甲"
-	if _, err := e.Svc.UpdateUser(ctx, admin, u.ID, app.UserPatch{Name: &name, Roles: []string{"owner"}}); err != nil {
+	if _, err := e.Svc.Access.UpdateUser(ctx, admin, u.ID, app.UserPatch{Name: &name, Roles: []string{"owner"}}); err != nil {
 		t.Fatal(err)
 	}
 	expect("user_update", audit.OutcomeOK, "user", func(en *audit.Entry) {
@@ -420,7 +420,7 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 			t.Errorf("user_update changes %s", en.Changes)
 		}
 	})
-	if err := e.Svc.ResetPassword(ctx, admin, u.ID, "brand new password"); err != nil {
+	if err := e.Svc.Access.ResetPassword(ctx, admin, u.ID, "brand new password"); err != nil {
 		t.Fatal(err)
 	}
 	expect("user_reset_password", audit.OutcomeOK, "user", func(en *audit.Entry) {
@@ -429,7 +429,7 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 		}
 	})
 	disabled := true
-	if _, err := e.Svc.UpdateUser(ctx, admin, u.ID, app.UserPatch{Disabled: &disabled}); err != nil {
+	if _, err := e.Svc.Access.UpdateUser(ctx, admin, u.ID, app.UserPatch{Disabled: &disabled}); err != nil {
 		t.Fatal(err)
 	}
 	expect("user_update", audit.OutcomeOK, "user", func(en *audit.Entry) {
@@ -437,7 +437,7 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 			t.Errorf("disable changes %s", en.Changes)
 		}
 	})
-	if _, err := e.Svc.Login(ctx, anon, "newbie", "brand new password"); err == nil {
+	if _, err := e.Svc.Access.Login(ctx, anon, "newbie", "brand new password"); err == nil {
 		t.Fatal("disabled user logged in")
 	}
 	expect("login", audit.OutcomeRefused, "user", func(en *audit.Entry) {
@@ -446,7 +446,7 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 		}
 	})
 
-	unit, err := e.Svc.CreateUnit(ctx, admin, app.UnitInput{Name: "三班", ParentID: e.Units["部门"].ID})
+	unit, err := e.Svc.Access.CreateUnit(ctx, admin, app.UnitInput{Name: "三班", ParentID: e.Units["部门"].ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -456,7 +456,7 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 		}
 	})
 	newName, root := "三班（新）", e.Units["中心"].ID
-	if _, err := e.Svc.UpdateUnit(ctx, admin, unit.ID, app.UnitPatch{Name: &newName, ParentID: &root}); err != nil {
+	if _, err := e.Svc.Access.UpdateUnit(ctx, admin, unit.ID, app.UnitPatch{Name: &newName, ParentID: &root}); err != nil {
 		t.Fatal(err)
 	}
 	expect("unit_update", audit.OutcomeOK, "unit", func(en *audit.Entry) {
@@ -465,7 +465,7 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 			t.Errorf("unit_update changes %s", en.Changes)
 		}
 	})
-	cat, err := e.Svc.CreateCategory(ctx, admin, app.CategoryInput{Code: "ZGSJ-03", Name: "纪律作风", ParentID: 4})
+	cat, err := e.Svc.Access.CreateCategory(ctx, admin, app.CategoryInput{Code: "ZGSJ-03", Name: "纪律作风", ParentID: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +475,7 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 		}
 	})
 	catName := "纪律作风建设"
-	if _, err := e.Svc.UpdateCategory(ctx, admin, cat.ID, app.CategoryPatch{Name: &catName}); err != nil {
+	if _, err := e.Svc.Access.UpdateCategory(ctx, admin, cat.ID, app.CategoryPatch{Name: &catName}); err != nil {
 		t.Fatal(err)
 	}
 	expect("category_update", audit.OutcomeOK, "category", func(en *audit.Entry) {
@@ -485,20 +485,20 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 	})
 
 	// Refused administrative changes are audited on the system stream too.
-	if _, err := e.Svc.CreateUnit(ctx, e.Caller("verifier"), app.UnitInput{Name: "x", ParentID: root}); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := e.Svc.Access.CreateUnit(ctx, e.Caller("verifier"), app.UnitInput{Name: "x", ParentID: root}); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("verifier creates a unit: %v", err)
 	}
 	expect("unit_create", audit.OutcomeRefused, "unit", nil)
-	if _, err := e.Svc.CreateUser(ctx, admin, app.UserInput{Username: "owner1", Name: "dup", Password: "long enough pw",
+	if _, err := e.Svc.Access.CreateUser(ctx, admin, app.UserInput{Username: "owner1", Name: "dup", Password: "long enough pw",
 		Roles: []string{"owner"}, UnitID: root}); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("duplicate username: %v", err)
 	}
 	expect("user_create", audit.OutcomeRefused, "user", nil)
-	if _, err := e.Svc.CreateCategory(ctx, admin, app.CategoryInput{Code: "bad code!", Name: "x"}); err == nil {
+	if _, err := e.Svc.Access.CreateCategory(ctx, admin, app.CategoryInput{Code: "bad code!", Name: "x"}); err == nil {
 		t.Fatal("bad category code accepted")
 	}
 	expect("category_create", audit.OutcomeRefused, "category", nil)
-	if err := e.Svc.ResetPassword(ctx, e.Caller("leader"), u.ID, "whatever password"); !errors.Is(err, domain.ErrForbidden) {
+	if err := e.Svc.Access.ResetPassword(ctx, e.Caller("leader"), u.ID, "whatever password"); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("leader resets a password: %v", err)
 	}
 	expect("user_reset_password", audit.OutcomeRefused, "user", nil)
@@ -509,7 +509,7 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 	// Logout too.
 	token := e.Login(t, "owner2")
 	n++
-	if err := e.Svc.Logout(ctx, e.Caller("owner2"), token); err != nil {
+	if err := e.Svc.Access.Logout(ctx, e.Caller("owner2"), token); err != nil {
 		t.Fatal(err)
 	}
 	expect("logout", audit.OutcomeOK, "user", nil)

@@ -20,7 +20,7 @@ func TestLoginAndAuthenticate(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	ctx := t.Context()
-	res, err := e.Svc.Login(ctx, app.Caller{IP: "10.0.0.1"}, "  Owner1 ", apptest.Password)
+	res, err := e.Svc.Access.Login(ctx, app.Caller{IP: "10.0.0.1"}, "  Owner1 ", apptest.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestLoginAndAuthenticate(t *testing.T) {
 	if !res.ExpiresAt.Equal(e.Clock.Now().Add(e.Svc.Core.Config().TokenTTL)) || res.User.Username != "owner1" {
 		t.Fatalf("login result %+v", res)
 	}
-	u, err := e.Svc.Authenticate(ctx, res.Token)
+	u, err := e.Svc.Access.Authenticate(ctx, res.Token)
 	if err != nil || u.ID != e.Users["owner1"].ID || u.UnitPath != e.Units["一班"].Path {
 		t.Fatalf("authenticate: %+v %v", u, err)
 	}
@@ -39,7 +39,7 @@ func TestLoginAndAuthenticate(t *testing.T) {
 		t.Fatal("the token is stored in clear")
 	}
 	for _, bad := range []string{"", "rct_unknown", res.Token + "x", strings.Repeat("a", 300)} {
-		if _, err := e.Svc.Authenticate(ctx, bad); !errors.Is(err, domain.ErrUnauthenticated) {
+		if _, err := e.Svc.Access.Authenticate(ctx, bad); !errors.Is(err, domain.ErrUnauthenticated) {
 			t.Errorf("Authenticate(%.20q): %v", bad, err)
 		}
 	}
@@ -49,7 +49,7 @@ func TestLoginAndAuthenticate(t *testing.T) {
 	}
 	for _, in := range [][2]string{{"", "x"}, {"owner1", ""}, {"owner1", strings.Repeat("p", 73)}} {
 		var v *domain.ValidationError
-		if _, err := e.Svc.Login(ctx, app.Caller{}, in[0], in[1]); !errors.As(err, &v) {
+		if _, err := e.Svc.Access.Login(ctx, app.Caller{}, in[0], in[1]); !errors.As(err, &v) {
 			t.Errorf("login %q: %v, want a validation error", in[0], err)
 		}
 	}
@@ -60,7 +60,7 @@ func TestLoginFailuresAreIndistinguishable(t *testing.T) {
 	e := apptest.New(t)
 	ctx := t.Context()
 	disabled := true
-	if _, err := e.Svc.UpdateUser(ctx, e.Caller("admin"), e.Users["owner2"].ID, app.UserPatch{Disabled: &disabled}); err != nil {
+	if _, err := e.Svc.Access.UpdateUser(ctx, e.Caller("admin"), e.Users["owner2"].ID, app.UserPatch{Disabled: &disabled}); err != nil {
 		t.Fatal(err)
 	}
 	var msgs []string
@@ -70,7 +70,7 @@ func TestLoginFailuresAreIndistinguishable(t *testing.T) {
 		{"owner2", apptest.Password},   // disabled, right password
 		{"owner2", "not the password"}, // disabled, wrong password
 	} {
-		_, err := e.Svc.Login(ctx, app.Caller{IP: "10.0.0.2"}, in[0], in[1])
+		_, err := e.Svc.Access.Login(ctx, app.Caller{IP: "10.0.0.2"}, in[0], in[1])
 		if !errors.Is(err, domain.ErrUnauthenticated) {
 			t.Fatalf("login %s: %v, want ErrUnauthenticated", in[0], err)
 		}
@@ -96,14 +96,14 @@ func TestLoginThrottling(t *testing.T) {
 	}
 	c := app.Caller{IP: "10.0.0.3"}
 	for i := range 5 {
-		if _, err := e.Svc.Login(ctx, c, "owner1", fmt.Sprintf("wrong %d", i)); !errors.Is(err, domain.ErrUnauthenticated) {
+		if _, err := e.Svc.Access.Login(ctx, c, "owner1", fmt.Sprintf("wrong %d", i)); !errors.Is(err, domain.ErrUnauthenticated) {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 		e.Clock.Advance(time.Second)
 	}
 	// The sixth attempt is refused even with the right password, from any address.
 	for _, ip := range []string{"10.0.0.3", "10.7.7.7"} {
-		if _, err := e.Svc.Login(ctx, app.Caller{IP: ip}, "owner1", apptest.Password); !errors.Is(err, domain.ErrTooManyAttempts) {
+		if _, err := e.Svc.Access.Login(ctx, app.Caller{IP: ip}, "owner1", apptest.Password); !errors.Is(err, domain.ErrTooManyAttempts) {
 			t.Fatalf("after 5 failures, from %s: %v, want ErrTooManyAttempts", ip, err)
 		}
 	}
@@ -112,30 +112,30 @@ func TestLoginThrottling(t *testing.T) {
 		t.Fatalf("throttled attempt audited as %+v", last)
 	}
 	// Other users are not throttled.
-	if _, err := e.Svc.Login(ctx, c, "owner2", apptest.Password); err != nil {
+	if _, err := e.Svc.Access.Login(ctx, c, "owner2", apptest.Password); err != nil {
 		t.Fatalf("owner2 throttled with owner1: %v", err)
 	}
 	// Still within the window of the first failure.
 	e.Clock.Advance(cfg.LoginWindow - 6*time.Second)
-	if _, err := e.Svc.Login(ctx, c, "owner1", apptest.Password); !errors.Is(err, domain.ErrTooManyAttempts) {
+	if _, err := e.Svc.Access.Login(ctx, c, "owner1", apptest.Password); !errors.Is(err, domain.ErrTooManyAttempts) {
 		t.Fatalf("inside the window: %v", err)
 	}
 	// Once the first failure leaves the window, four remain: one more attempt is allowed.
 	e.Clock.Advance(time.Second + time.Microsecond)
-	res, err := e.Svc.Login(ctx, c, "owner1", apptest.Password)
+	res, err := e.Svc.Access.Login(ctx, c, "owner1", apptest.Password)
 	if err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
-	if _, err := e.Svc.Authenticate(ctx, res.Token); err != nil {
+	if _, err := e.Svc.Access.Authenticate(ctx, res.Token); err != nil {
 		t.Fatal(err)
 	}
 	// A successful login clears the failures.
 	for i := range 4 {
-		if _, err := e.Svc.Login(ctx, c, "owner1", fmt.Sprintf("wrong %d", i)); !errors.Is(err, domain.ErrUnauthenticated) {
+		if _, err := e.Svc.Access.Login(ctx, c, "owner1", fmt.Sprintf("wrong %d", i)); !errors.Is(err, domain.ErrUnauthenticated) {
 			t.Fatalf("failure %d after clearing: %v", i, err)
 		}
 	}
-	if _, err := e.Svc.Login(ctx, c, "owner1", apptest.Password); err != nil {
+	if _, err := e.Svc.Access.Login(ctx, c, "owner1", apptest.Password); err != nil {
 		t.Fatalf("four failures after a success throttle: %v", err)
 	}
 }
@@ -148,18 +148,18 @@ func TestLoginThrottlingPerIP(t *testing.T) {
 	c := app.Caller{IP: "203.0.113.50"}
 	for i := range max {
 		// Spread over many usernames so that no user reaches its own limit.
-		if _, err := e.Svc.Login(ctx, c, fmt.Sprintf("guess%d", i%10), "wrong"); !errors.Is(err, domain.ErrUnauthenticated) {
+		if _, err := e.Svc.Access.Login(ctx, c, fmt.Sprintf("guess%d", i%10), "wrong"); !errors.Is(err, domain.ErrUnauthenticated) {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
-	if _, err := e.Svc.Login(ctx, c, "owner1", apptest.Password); !errors.Is(err, domain.ErrTooManyAttempts) {
+	if _, err := e.Svc.Access.Login(ctx, c, "owner1", apptest.Password); !errors.Is(err, domain.ErrTooManyAttempts) {
 		t.Fatalf("after %d failures from one address: %v", max, err)
 	}
-	if _, err := e.Svc.Login(ctx, app.Caller{IP: "203.0.113.51"}, "owner1", apptest.Password); err != nil {
+	if _, err := e.Svc.Access.Login(ctx, app.Caller{IP: "203.0.113.51"}, "owner1", apptest.Password); err != nil {
 		t.Fatalf("another address is throttled too: %v", err)
 	}
 	e.Clock.Advance(e.Svc.Core.Config().LoginWindow + time.Second)
-	if _, err := e.Svc.Login(ctx, c, "owner1", apptest.Password); err != nil {
+	if _, err := e.Svc.Access.Login(ctx, c, "owner1", apptest.Password); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
 }
@@ -171,18 +171,18 @@ func TestTokenExpiresByClock(t *testing.T) {
 	token := e.Login(t, "verifier")
 	ttl := e.Svc.Core.Config().TokenTTL
 	e.Clock.Advance(ttl - time.Second)
-	if _, err := e.Svc.Authenticate(ctx, token); err != nil {
+	if _, err := e.Svc.Access.Authenticate(ctx, token); err != nil {
 		t.Fatalf("a second before expiry: %v", err)
 	}
 	e.Clock.Advance(time.Second)
-	if _, err := e.Svc.Authenticate(ctx, token); !errors.Is(err, domain.ErrUnauthenticated) {
+	if _, err := e.Svc.Access.Authenticate(ctx, token); !errors.Is(err, domain.ErrUnauthenticated) {
 		t.Fatalf("at expiry: %v", err)
 	}
 	e.Clock.Advance(time.Hour)
-	if _, err := e.Svc.Authenticate(ctx, token); !errors.Is(err, domain.ErrUnauthenticated) {
+	if _, err := e.Svc.Access.Authenticate(ctx, token); !errors.Is(err, domain.ErrUnauthenticated) {
 		t.Fatalf("after expiry: %v", err)
 	}
-	if _, err := e.Svc.Authenticate(ctx, e.Login(t, "verifier")); err != nil {
+	if _, err := e.Svc.Access.Authenticate(ctx, e.Login(t, "verifier")); err != nil {
 		t.Fatalf("a new login after expiry: %v", err)
 	}
 }
@@ -195,61 +195,61 @@ func TestTokenRevocation(t *testing.T) {
 
 	t.Run("logout", func(t *testing.T) {
 		t1, t2 := e.Login(t, "owner1"), e.Login(t, "owner1")
-		if err := e.Svc.Logout(ctx, e.Caller("owner1"), t1); err != nil {
+		if err := e.Svc.Access.Logout(ctx, e.Caller("owner1"), t1); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.Svc.Authenticate(ctx, t1); !errors.Is(err, domain.ErrUnauthenticated) {
+		if _, err := e.Svc.Access.Authenticate(ctx, t1); !errors.Is(err, domain.ErrUnauthenticated) {
 			t.Fatalf("after logout: %v", err)
 		}
-		if _, err := e.Svc.Authenticate(ctx, t2); err != nil {
+		if _, err := e.Svc.Access.Authenticate(ctx, t2); err != nil {
 			t.Fatalf("logout revoked another session: %v", err)
 		}
 	})
 	t.Run("disabling the user", func(t *testing.T) {
 		tok := e.Login(t, "owner2")
 		yes, no := true, false
-		if _, err := e.Svc.UpdateUser(ctx, admin, e.Users["owner2"].ID, app.UserPatch{Disabled: &yes}); err != nil {
+		if _, err := e.Svc.Access.UpdateUser(ctx, admin, e.Users["owner2"].ID, app.UserPatch{Disabled: &yes}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.Svc.Authenticate(ctx, tok); !errors.Is(err, domain.ErrUnauthenticated) {
+		if _, err := e.Svc.Access.Authenticate(ctx, tok); !errors.Is(err, domain.ErrUnauthenticated) {
 			t.Fatalf("disabled user's token: %v", err)
 		}
-		if _, err := e.Svc.UpdateUser(ctx, admin, e.Users["owner2"].ID, app.UserPatch{Disabled: &no}); err != nil {
+		if _, err := e.Svc.Access.UpdateUser(ctx, admin, e.Users["owner2"].ID, app.UserPatch{Disabled: &no}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.Svc.Authenticate(ctx, tok); !errors.Is(err, domain.ErrUnauthenticated) {
+		if _, err := e.Svc.Access.Authenticate(ctx, tok); !errors.Is(err, domain.ErrUnauthenticated) {
 			t.Fatalf("re-enabling brought an old token back: %v", err)
 		}
-		if _, err := e.Svc.Authenticate(ctx, e.Login(t, "owner2")); err != nil {
+		if _, err := e.Svc.Access.Authenticate(ctx, e.Login(t, "owner2")); err != nil {
 			t.Fatalf("re-enabled user logs in: %v", err)
 		}
 	})
 	t.Run("resetting the password", func(t *testing.T) {
 		tok := e.Login(t, "ownerdept")
-		if err := e.Svc.ResetPassword(ctx, admin, e.Users["ownerdept"].ID, "a fresh password"); err != nil {
+		if err := e.Svc.Access.ResetPassword(ctx, admin, e.Users["ownerdept"].ID, "a fresh password"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.Svc.Authenticate(ctx, tok); !errors.Is(err, domain.ErrUnauthenticated) {
+		if _, err := e.Svc.Access.Authenticate(ctx, tok); !errors.Is(err, domain.ErrUnauthenticated) {
 			t.Fatalf("token after reset: %v", err)
 		}
-		if _, err := e.Svc.Login(ctx, app.Caller{}, "ownerdept", apptest.Password); !errors.Is(err, domain.ErrUnauthenticated) {
+		if _, err := e.Svc.Access.Login(ctx, app.Caller{}, "ownerdept", apptest.Password); !errors.Is(err, domain.ErrUnauthenticated) {
 			t.Fatalf("old password after reset: %v", err)
 		}
-		if _, err := e.Svc.Login(ctx, app.Caller{}, "ownerdept", "a fresh password"); err != nil {
+		if _, err := e.Svc.Access.Login(ctx, app.Caller{}, "ownerdept", "a fresh password"); err != nil {
 			t.Fatalf("new password: %v", err)
 		}
 		var v *domain.ValidationError
-		if err := e.Svc.ResetPassword(ctx, admin, e.Users["ownerdept"].ID, "short"); !errors.As(err, &v) {
+		if err := e.Svc.Access.ResetPassword(ctx, admin, e.Users["ownerdept"].ID, "short"); !errors.As(err, &v) {
 			t.Fatalf("short password: %v", err)
 		}
 	})
 	t.Run("disabling another user leaves mine", func(t *testing.T) {
 		tok := e.Login(t, "leader")
 		yes := true
-		if _, err := e.Svc.UpdateUser(ctx, admin, e.Users["inspector"].ID, app.UserPatch{Disabled: &yes}); err != nil {
+		if _, err := e.Svc.Access.UpdateUser(ctx, admin, e.Users["inspector"].ID, app.UserPatch{Disabled: &yes}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.Svc.Authenticate(ctx, tok); err != nil {
+		if _, err := e.Svc.Access.Authenticate(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -265,15 +265,15 @@ func TestTokensWorkAcrossInstancesAndRestarts(t *testing.T) {
 	svc2 := wire.New(db2, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
 
 	tok1 := e.Login(t, "owner1")
-	u, err := svc2.Authenticate(ctx, tok1)
+	u, err := svc2.Access.Authenticate(ctx, tok1)
 	if err != nil || u.Username != "owner1" {
 		t.Fatalf("token of instance 1 on instance 2: %v %v", u, err)
 	}
-	res, err := svc2.Login(ctx, app.Caller{IP: "10.0.0.9"}, "verifier", apptest.Password)
+	res, err := svc2.Access.Login(ctx, app.Caller{IP: "10.0.0.9"}, "verifier", apptest.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.Authenticate(ctx, res.Token); err != nil {
+	if _, err := e.Svc.Access.Authenticate(ctx, res.Token); err != nil {
 		t.Fatalf("token of instance 2 on instance 1: %v", err)
 	}
 	// Work done on one instance is seen by the other.
@@ -286,10 +286,10 @@ func TestTokensWorkAcrossInstancesAndRestarts(t *testing.T) {
 		t.Fatalf("instance 1 reads %v %v", got, err)
 	}
 	// Logging out on one instance logs out everywhere.
-	if err := svc2.Logout(ctx, e.Caller("owner1"), tok1); err != nil {
+	if err := svc2.Access.Logout(ctx, e.Caller("owner1"), tok1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.Authenticate(ctx, tok1); !errors.Is(err, domain.ErrUnauthenticated) {
+	if _, err := e.Svc.Access.Authenticate(ctx, tok1); !errors.Is(err, domain.ErrUnauthenticated) {
 		t.Fatalf("instance 1 after logout on instance 2: %v", err)
 	}
 
@@ -302,13 +302,13 @@ func TestTokensWorkAcrossInstancesAndRestarts(t *testing.T) {
 	}
 	db3 := storetest.OpenURL(t, url)
 	svc3 := wire.New(db3, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
-	if u, err := svc3.Authenticate(ctx, res.Token); err != nil || u.Username != "verifier" {
+	if u, err := svc3.Access.Authenticate(ctx, res.Token); err != nil || u.Username != "verifier" {
 		t.Fatalf("token after restart: %v %v", u, err)
 	}
-	if _, err := svc3.Authenticate(ctx, tok1); !errors.Is(err, domain.ErrUnauthenticated) {
+	if _, err := svc3.Access.Authenticate(ctx, tok1); !errors.Is(err, domain.ErrUnauthenticated) {
 		t.Fatalf("revoked token after restart: %v", err)
 	}
-	if created, _, err := svc3.Bootstrap(ctx, "中心", ""); err != nil || created {
+	if created, _, err := svc3.Access.Bootstrap(ctx, "中心", ""); err != nil || created {
 		t.Fatalf("bootstrap after restart: %v %v", created, err)
 	}
 	if r, err := svc3.VerifyAudit(ctx, e.Caller("leader")); err != nil || !r.OK {
@@ -334,31 +334,31 @@ func TestBootstrap(t *testing.T) {
 	t.Run("generated password", func(t *testing.T) {
 		t.Parallel()
 		svc := newBareService(t, storetest.URL(t))
-		created, generated, err := svc.Bootstrap(ctx, "中心", "")
+		created, generated, err := svc.Access.Bootstrap(ctx, "中心", "")
 		if err != nil || !created || len(generated) < 12 {
 			t.Fatalf("bootstrap: %v %q %v", created, generated, err)
 		}
-		res, err := svc.Login(ctx, app.Caller{}, "admin", generated)
+		res, err := svc.Access.Login(ctx, app.Caller{}, "admin", generated)
 		if err != nil {
 			t.Fatalf("admin logs in with the generated password: %v", err)
 		}
 		if len(res.User.Roles) != 1 || res.User.Roles[0] != domain.RoleAdmin {
 			t.Fatalf("admin roles %v", res.User.Roles)
 		}
-		units, _ := svc.Units(ctx)
+		units, _ := svc.Access.Units(ctx)
 		if len(units) != 1 || units[0].Name != "中心" || res.User.UnitID != units[0].ID {
 			t.Fatalf("units %+v", units)
 		}
-		created, generated2, err := svc.Bootstrap(ctx, "别处", "")
+		created, generated2, err := svc.Access.Bootstrap(ctx, "别处", "")
 		if err != nil || created || generated2 != "" {
 			t.Fatalf("second bootstrap: %v %q %v", created, generated2, err)
 		}
-		units, _ = svc.Units(ctx)
-		users, _ := svc.Users(ctx, app.UserQuery{Limit: 10})
+		units, _ = svc.Access.Units(ctx)
+		users, _ := svc.Access.Users(ctx, app.UserQuery{Limit: 10})
 		if len(units) != 1 || len(users) != 1 {
 			t.Fatalf("second bootstrap added %d units and %d users", len(units), len(users))
 		}
-		if _, err := svc.Login(ctx, app.Caller{}, "admin", generated); err != nil {
+		if _, err := svc.Access.Login(ctx, app.Caller{}, "admin", generated); err != nil {
 			t.Fatalf("second bootstrap changed the password: %v", err)
 		}
 		sys, err := svc.Audit(ctx, app.Caller{Actor: res.User.Actor()}, app.AuditQuery{Action: "bootstrap", Limit: 10})
@@ -372,24 +372,24 @@ func TestBootstrap(t *testing.T) {
 	t.Run("given password", func(t *testing.T) {
 		t.Parallel()
 		svc := newBareService(t, storetest.URL(t))
-		created, generated, err := svc.Bootstrap(ctx, "中心", "given password")
+		created, generated, err := svc.Access.Bootstrap(ctx, "中心", "given password")
 		if err != nil || !created || generated != "" {
 			t.Fatalf("bootstrap: %v %q %v", created, generated, err)
 		}
-		if _, err := svc.Login(ctx, app.Caller{}, "admin", "given password"); err != nil {
+		if _, err := svc.Access.Login(ctx, app.Caller{}, "admin", "given password"); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("too short a password creates nothing", func(t *testing.T) {
 		t.Parallel()
 		svc := newBareService(t, storetest.URL(t))
-		if _, _, err := svc.Bootstrap(ctx, "中心", "short"); err == nil {
+		if _, _, err := svc.Access.Bootstrap(ctx, "中心", "short"); err == nil {
 			t.Fatal("short admin password accepted")
 		}
-		if users, _ := svc.Users(ctx, app.UserQuery{Limit: 10}); len(users) != 0 {
+		if users, _ := svc.Access.Users(ctx, app.UserQuery{Limit: 10}); len(users) != 0 {
 			t.Fatalf("%d users", len(users))
 		}
-		if created, _, err := svc.Bootstrap(ctx, "中心", "long enough now"); err != nil || !created {
+		if created, _, err := svc.Access.Bootstrap(ctx, "中心", "long enough now"); err != nil || !created {
 			t.Fatalf("retry: %v %v", created, err)
 		}
 	})
@@ -406,7 +406,7 @@ func TestBootstrap(t *testing.T) {
 			created int
 		)
 		errs := race(n, func(i int) error {
-			c, _, err := svcs[i].Bootstrap(ctx, "中心", "instance password")
+			c, _, err := svcs[i].Access.Bootstrap(ctx, "中心", "instance password")
 			if c {
 				mu.Lock()
 				created++
@@ -419,8 +419,8 @@ func TestBootstrap(t *testing.T) {
 				t.Fatalf("instance %d: %v", i, err)
 			}
 		}
-		users, _ := svcs[0].Users(ctx, app.UserQuery{Limit: 10})
-		units, _ := svcs[0].Units(ctx)
+		users, _ := svcs[0].Access.Users(ctx, app.UserQuery{Limit: 10})
+		units, _ := svcs[0].Access.Units(ctx)
 		if created != 1 || len(users) != 1 || len(units) != 1 {
 			t.Fatalf("%d instances created, %d users, %d units", created, len(users), len(units))
 		}

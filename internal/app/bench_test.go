@@ -16,7 +16,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := env.Svc.Authenticate(ctx, token); err != nil {
+			if _, err := env.Svc.Access.Authenticate(ctx, token); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -25,7 +25,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if _, err := env.Svc.Authenticate(ctx, token); err != nil {
+				if _, err := env.Svc.Access.Authenticate(ctx, token); err != nil {
 					b.Error(err)
 					return
 				}

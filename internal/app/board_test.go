@@ -385,7 +385,7 @@ func TestEvaluationFiguresByHand(t *testing.T) {
 	// owner2 moves from 二班 to 一班 after the award: the unit figures of March keep the points with 二班.
 	e.Clock.Set(shanghai(time.March, 20, 9))
 	yiban := e.Units["一班"].ID
-	if _, err := b.svc.UpdateUser(ctx, e.Caller("admin"), e.Users["owner2"].ID, app.UserPatch{UnitID: &yiban}); err != nil {
+	if _, err := b.svc.Access.UpdateUser(ctx, e.Caller("admin"), e.Users["owner2"].ID, app.UserPatch{UnitID: &yiban}); err != nil {
 		t.Fatal(err)
 	}
 	e.Clock.Set(shanghai(time.April, 2, 9))

@@ -305,5 +305,12 @@ func FilterError(err error, field, format string, args ...any) error {
 	return err
 }
 
+// Patch sets *dst to *src when a patch gives src (non-nil).
+func Patch[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
 // IDString is an id as audit entries name objects.
 func IDString(id int64) string { return strconv.FormatInt(id, 10) }

@@ -71,7 +71,7 @@ func TestDirectorySignInCreatesAndUpdatesUsers(t *testing.T) {
 	c := app.Caller{IP: "10.1.1.1", RequestID: "req-dir"}
 
 	// First sign-in creates the user from the directory.
-	res, err := svc.Login(ctx, c, "Alice", slapdtest.Password)
+	res, err := svc.Access.Login(ctx, c, "Alice", slapdtest.Password)
 	if err != nil {
 		t.Fatalf("alice's first sign-in: %v", err)
 	}
@@ -80,7 +80,7 @@ func TestDirectorySignInCreatesAndUpdatesUsers(t *testing.T) {
 		!slices.Equal(u.Roles, []domain.Role{domain.RoleInspector, domain.RoleOwner}) || u.PasswordHash != "" {
 		t.Fatalf("alice created as %+v", u)
 	}
-	if got, err := svc.Authenticate(ctx, res.Token); err != nil || got.ID != u.ID {
+	if got, err := svc.Access.Authenticate(ctx, res.Token); err != nil || got.ID != u.ID {
 		t.Fatalf("alice's token: %+v %v", got, err)
 	}
 	if got, want := actions(userEntries(t, e, u.ID)), []string{"directory_create:ok", "login:ok"}; !slices.Equal(got, want) {
@@ -95,7 +95,7 @@ func TestDirectorySignInCreatesAndUpdatesUsers(t *testing.T) {
 	srv.Replace(t, slapdtest.PersonDN("alice"), map[string][]string{"cn": {"王丽华"}, "departmentNumber": {"二班"}})
 	srv.AddMember(t, "inspectors", "dave") // a groupOfNames keeps one member at least
 	srv.RemoveMember(t, "inspectors", "alice")
-	res2, err := svc.Login(ctx, c, "alice", slapdtest.Password)
+	res2, err := svc.Access.Login(ctx, c, "alice", slapdtest.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,13 +108,13 @@ func TestDirectorySignInCreatesAndUpdatesUsers(t *testing.T) {
 		t.Fatalf("entries %v, want %v", got, want)
 	}
 	// Her first token is still good, and now resolves to the new roles and unit.
-	if got, err := svc.Authenticate(ctx, res.Token); err != nil || got.UnitID != e.Units["二班"].ID || len(got.Roles) != 1 {
+	if got, err := svc.Access.Authenticate(ctx, res.Token); err != nil || got.UnitID != e.Units["二班"].ID || len(got.Roles) != 1 {
 		t.Fatalf("the first token after the update: %+v %v", got, err)
 	}
 
 	// Gaining a role is an entry too; a sign-in that changes nothing adds only the login.
 	srv.AddMember(t, "verifiers", "alice")
-	res3, err := svc.Login(ctx, c, "alice", slapdtest.Password)
+	res3, err := svc.Access.Login(ctx, c, "alice", slapdtest.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestDirectorySignInCreatesAndUpdatesUsers(t *testing.T) {
 	if x := es[len(es)-2]; x.Action != app.ActionDirectoryRoleGain || x.Changes != `{"role":"verifier","source":"ldap"}` {
 		t.Fatalf("role gained: %+v", x)
 	}
-	if _, err := svc.Login(ctx, c, "alice", slapdtest.Password); err != nil {
+	if _, err := svc.Access.Login(ctx, c, "alice", slapdtest.Password); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(userEntries(t, e, u.ID)); n != len(es)+1 {
@@ -148,7 +148,7 @@ func TestDirectoryRefusals(t *testing.T) {
 		{"injection matching one", "alice)(uid=*", slapdtest.Password, "not in the directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := svc.Login(ctx, app.Caller{IP: "10.2.2.2"}, tc.user, tc.password)
+			_, err := svc.Access.Login(ctx, app.Caller{IP: "10.2.2.2"}, tc.user, tc.password)
 			if !errors.Is(err, app.ErrBadCredentials) {
 				t.Fatalf("err %v, want bad credentials", err)
 			}
@@ -164,15 +164,15 @@ func TestDirectoryRefusals(t *testing.T) {
 
 	// Failures count like local ones: the sixth attempt within the window is throttled.
 	for i := 0; i < 5; i++ {
-		if _, err := svc.Login(ctx, app.Caller{IP: "10.3.3.3"}, "bob", "wrong"); !errors.Is(err, app.ErrBadCredentials) {
+		if _, err := svc.Access.Login(ctx, app.Caller{IP: "10.3.3.3"}, "bob", "wrong"); !errors.Is(err, app.ErrBadCredentials) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := svc.Login(ctx, app.Caller{IP: "10.3.3.3"}, "bob", slapdtest.Password); !errors.Is(err, domain.ErrTooManyAttempts) {
+	if _, err := svc.Access.Login(ctx, app.Caller{IP: "10.3.3.3"}, "bob", slapdtest.Password); !errors.Is(err, domain.ErrTooManyAttempts) {
 		t.Fatalf("sixth attempt: %v", err)
 	}
 	e.Clock.Advance(16 * time.Minute)
-	if _, err := svc.Login(ctx, app.Caller{IP: "10.3.3.3"}, "bob", slapdtest.Password); err != nil {
+	if _, err := svc.Access.Login(ctx, app.Caller{IP: "10.3.3.3"}, "bob", slapdtest.Password); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
 }
@@ -183,22 +183,22 @@ func TestDirectoryRemovalEndsSessions(t *testing.T) {
 	e, svc := directoryEnv(t, srv)
 	ctx := t.Context()
 	c := app.Caller{IP: "10.4.4.4"}
-	bob, err := svc.Login(ctx, c, "bob", slapdtest.Password)
+	bob, err := svc.Access.Login(ctx, c, "bob", slapdtest.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := svc.Login(ctx, c, "bob", slapdtest.Password)
+	other, err := svc.Access.Login(ctx, c, "bob", slapdtest.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// Removed in the directory: the next sign-in attempt ends every session.
 	srv.Delete(t, slapdtest.PersonDN("bob"))
-	if _, err := svc.Login(ctx, c, "bob", slapdtest.Password); !errors.Is(err, app.ErrBadCredentials) {
+	if _, err := svc.Access.Login(ctx, c, "bob", slapdtest.Password); !errors.Is(err, app.ErrBadCredentials) {
 		t.Fatalf("removed bob signs in: %v", err)
 	}
 	for _, tok := range []string{bob.Token, other.Token} {
-		if _, err := svc.Authenticate(ctx, tok); !errors.Is(err, domain.ErrUnauthenticated) {
+		if _, err := svc.Access.Authenticate(ctx, tok); !errors.Is(err, domain.ErrUnauthenticated) {
 			t.Fatalf("a removed person's token still works: %v", err)
 		}
 	}
@@ -213,44 +213,44 @@ func TestDirectoryRemovalEndsSessions(t *testing.T) {
 
 	// The periodic sync finds the others: alice disabled in the directory,
 	// dave renamed and moved; bob is off already.
-	alice, err := svc.Login(ctx, c, "alice", slapdtest.Password)
+	alice, err := svc.Access.Login(ctx, c, "alice", slapdtest.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.AddMember(t, "owners", "dave")
-	dave, err := svc.Login(ctx, c, "dave", slapdtest.Password)
+	dave, err := svc.Access.Login(ctx, c, "dave", slapdtest.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Replace(t, slapdtest.PersonDN("alice"), map[string][]string{"employeeType": {"disabled"}})
 	srv.Replace(t, slapdtest.PersonDN("dave"), map[string][]string{"cn": {"戴维斯"}, "departmentNumber": {"一班"}})
-	rep, err := svc.SyncDirectory(ctx, "test", time.Minute)
+	rep, err := svc.Access.SyncDirectory(ctx, "test", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep != (app.DirectorySyncReport{Leader: true, Checked: 2, Updated: 1, Disabled: 1}) {
 		t.Fatalf("sync report %+v", rep)
 	}
-	if _, err := svc.Authenticate(ctx, alice.Token); !errors.Is(err, domain.ErrUnauthenticated) {
+	if _, err := svc.Access.Authenticate(ctx, alice.Token); !errors.Is(err, domain.ErrUnauthenticated) {
 		t.Fatalf("alice's token after the sync: %v", err)
 	}
-	d, err := svc.Authenticate(ctx, dave.Token)
+	d, err := svc.Access.Authenticate(ctx, dave.Token)
 	if err != nil || d.Name != "戴维斯" || d.UnitID != e.Units["一班"].ID {
 		t.Fatalf("dave after the sync: %+v %v", d, err)
 	}
 	// A second pass finds nothing to do.
-	if rep, err := svc.SyncDirectory(ctx, "test", time.Minute); err != nil || rep != (app.DirectorySyncReport{Leader: true, Checked: 1}) {
+	if rep, err := svc.Access.SyncDirectory(ctx, "test", time.Minute); err != nil || rep != (app.DirectorySyncReport{Leader: true, Checked: 1}) {
 		t.Fatalf("second sync: %+v %v", rep, err)
 	}
 	// Another instance meanwhile: the lease is taken, it does nothing.
-	if rep, err := svc.SyncDirectory(ctx, "other", time.Minute); err != nil || rep != (app.DirectorySyncReport{}) {
+	if rep, err := svc.Access.SyncDirectory(ctx, "other", time.Minute); err != nil || rep != (app.DirectorySyncReport{}) {
 		t.Fatalf("sync without the lease: %+v %v", rep, err)
 	}
 	// An admin enables alice again; the directory still says disabled: refused.
-	if _, err := svc.UpdateUser(ctx, e.Caller("admin"), alice.User.ID, app.UserPatch{Disabled: new(false)}); err != nil {
+	if _, err := svc.Access.UpdateUser(ctx, e.Caller("admin"), alice.User.ID, app.UserPatch{Disabled: new(false)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Login(ctx, c, "alice", slapdtest.Password); !errors.Is(err, app.ErrBadCredentials) {
+	if _, err := svc.Access.Login(ctx, c, "alice", slapdtest.Password); !errors.Is(err, app.ErrBadCredentials) {
 		t.Fatalf("alice, disabled in the directory: %v", err)
 	}
 	mustVerifyOK(t, e)
@@ -265,14 +265,14 @@ func TestDirectoryAndLocalAccountsSideBySide(t *testing.T) {
 	c := app.Caller{IP: "10.5.5.5"}
 
 	// A local account of a directory person's name stays local.
-	if _, err := svc.CreateUser(ctx, admin, app.UserInput{Username: "alice", Name: "本地", Password: apptest.Password,
+	if _, err := svc.Access.CreateUser(ctx, admin, app.UserInput{Username: "alice", Name: "本地", Password: apptest.Password,
 		Roles: []string{"leader"}, UnitID: e.Units["中心"].ID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Login(ctx, c, "alice", slapdtest.Password); !errors.Is(err, app.ErrBadCredentials) {
+	if _, err := svc.Access.Login(ctx, c, "alice", slapdtest.Password); !errors.Is(err, app.ErrBadCredentials) {
 		t.Fatalf("the directory password opened a local account: %v", err)
 	}
-	if res, err := svc.Login(ctx, c, "alice", apptest.Password); err != nil || res.User.Name != "本地" {
+	if res, err := svc.Access.Login(ctx, c, "alice", apptest.Password); err != nil || res.User.Name != "本地" {
 		t.Fatalf("local alice: %+v %v", res, err)
 	}
 
@@ -281,38 +281,38 @@ func TestDirectoryAndLocalAccountsSideBySide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.UpdateUser(ctx, admin, local.ID, app.UserPatch{AuthSource: new("ldap")}); err != nil {
+	if _, err := svc.Access.UpdateUser(ctx, admin, local.ID, app.UserPatch{AuthSource: new("ldap")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Login(ctx, c, "alice", apptest.Password); !errors.Is(err, app.ErrBadCredentials) {
+	if _, err := svc.Access.Login(ctx, c, "alice", apptest.Password); !errors.Is(err, app.ErrBadCredentials) {
 		t.Fatalf("the old local password still works: %v", err)
 	}
-	res, err := svc.Login(ctx, c, "alice", slapdtest.Password)
+	res, err := svc.Access.Login(ctx, c, "alice", slapdtest.Password)
 	if err != nil || res.User.ID != local.ID || res.User.Name != "王丽" {
 		t.Fatalf("alice through the directory: %+v %v", res, err)
 	}
 
 	// Pre-provisioned: an admin creates a directory user without a password.
 	var v *domain.ValidationError
-	if _, err := svc.CreateUser(ctx, admin, app.UserInput{Username: "bob", Name: "Bob", Password: "some password",
+	if _, err := svc.Access.CreateUser(ctx, admin, app.UserInput{Username: "bob", Name: "Bob", Password: "some password",
 		Roles: []string{"owner"}, UnitID: e.Units["中心"].ID, AuthSource: "ldap"}); !errors.As(err, &v) {
 		t.Fatalf("a directory user with a password: %v", err)
 	}
-	bob, err := svc.CreateUser(ctx, admin, app.UserInput{Username: "bob", Name: "Bob", Roles: []string{"owner"},
+	bob, err := svc.Access.CreateUser(ctx, admin, app.UserInput{Username: "bob", Name: "Bob", Roles: []string{"owner"},
 		UnitID: e.Units["中心"].ID, AuthSource: "ldap"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err = svc.Login(ctx, c, "bob", slapdtest.Password)
+	res, err = svc.Access.Login(ctx, c, "bob", slapdtest.Password)
 	if err != nil || res.User.ID != bob.ID || !slices.Equal(res.User.Roles, []domain.Role{domain.RoleVerifier}) {
 		t.Fatalf("pre-provisioned bob: %+v %v", res, err)
 	}
 
 	// The first admin is always local.
-	if _, err := svc.UpdateUser(ctx, admin, e.Users["admin"].ID, app.UserPatch{AuthSource: new("ldap")}); !errors.As(err, &v) {
+	if _, err := svc.Access.UpdateUser(ctx, admin, e.Users["admin"].ID, app.UserPatch{AuthSource: new("ldap")}); !errors.As(err, &v) {
 		t.Fatalf("the first admin switched to the directory: %v", err)
 	}
-	if _, err := svc.UpdateUser(ctx, admin, bob.ID, app.UserPatch{AuthSource: new("kerberos")}); !errors.As(err, &v) {
+	if _, err := svc.Access.UpdateUser(ctx, admin, bob.ID, app.UserPatch{AuthSource: new("kerberos")}); !errors.As(err, &v) {
 		t.Fatalf("an unknown source: %v", err)
 	}
 }
@@ -333,37 +333,37 @@ func TestUnreachableDirectoryLocksNobodyLocalOut(t *testing.T) {
 	}
 	svc := e.Instance(t, app.WithDirectory(d, app.IdentitySource{DisplayName: "域账号", Mapping: testMapping()}))
 	ctx := t.Context()
-	if _, err := svc.Login(ctx, app.Caller{IP: "10.6.6.6"}, "alice", "whatever"); !errors.Is(err, app.ErrDirectoryUnavailable) {
+	if _, err := svc.Access.Login(ctx, app.Caller{IP: "10.6.6.6"}, "alice", "whatever"); !errors.Is(err, app.ErrDirectoryUnavailable) {
 		t.Fatalf("sign-in with the directory down: %v", err)
 	}
 	x := lastSystemEntry(t, e)
 	if x.Action != app.ActionLogin || x.Outcome != audit.OutcomeRefused {
 		t.Fatalf("the refusal is not audited: %+v", x)
 	}
-	if _, err := svc.Login(ctx, app.Caller{IP: "10.6.6.6"}, "admin", apptest.Password); err != nil {
+	if _, err := svc.Access.Login(ctx, app.Caller{IP: "10.6.6.6"}, "admin", apptest.Password); err != nil {
 		t.Fatalf("the local admin with the directory down: %v", err)
 	}
-	if _, err := svc.SyncDirectory(ctx, "test", time.Minute); err != nil {
+	if _, err := svc.Access.SyncDirectory(ctx, "test", time.Minute); err != nil {
 		t.Fatalf("a sync without directory users: %v", err)
 	}
 
 	// Without a directory configured, a directory user cannot sign in with any password.
-	bob, err := e.Svc.CreateUser(ctx, e.Caller("admin"), app.UserInput{Username: "bob", Name: "Bob", Roles: []string{"owner"},
+	bob, err := e.Svc.Access.CreateUser(ctx, e.Caller("admin"), app.UserInput{Username: "bob", Name: "Bob", Roles: []string{"owner"},
 		UnitID: e.Units["中心"].ID, AuthSource: "ldap"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.Login(ctx, app.Caller{IP: "10.6.6.7"}, "bob", ""); err == nil {
+	if _, err := e.Svc.Access.Login(ctx, app.Caller{IP: "10.6.6.7"}, "bob", ""); err == nil {
 		t.Fatal("empty password accepted")
 	}
-	if _, err := e.Svc.Login(ctx, app.Caller{IP: "10.6.6.7"}, "bob", "x"); !errors.Is(err, app.ErrBadCredentials) {
+	if _, err := e.Svc.Access.Login(ctx, app.Caller{IP: "10.6.6.7"}, "bob", "x"); !errors.Is(err, app.ErrBadCredentials) {
 		t.Fatalf("a directory user without a directory: %v", err)
 	}
 	if x := lastSystemEntry(t, e); x.Reason != "signs in through ldap, not with a local password; no directory is configured" {
 		t.Fatalf("reason %q", x.Reason)
 	}
 	// With it configured but down, the sync stops at bob with the directory's error.
-	if _, err := svc.SyncDirectory(ctx, "test", time.Minute); !errors.Is(err, app.ErrDirectoryUnavailable) {
+	if _, err := svc.Access.SyncDirectory(ctx, "test", time.Minute); !errors.Is(err, app.ErrDirectoryUnavailable) {
 		t.Fatalf("sync with the directory down: %v", err)
 	}
 	if u, _ := e.DB.Read().Users.Get(ctx, bob.ID); u.Disabled {

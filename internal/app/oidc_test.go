@@ -36,7 +36,7 @@ func oidcEnv(t *testing.T, issuer string) (*apptest.Env, *wire.Services) {
 // signIn runs the flow up to the callback and returns what the browser brings back.
 func signIn(t *testing.T, svc *wire.Services, op *optest.Provider, c app.Caller, username, password string) (app.OIDCCallback, *app.OIDCStart) {
 	t.Helper()
-	start, err := svc.StartOIDC(t.Context(), c, "")
+	start, err := svc.Access.StartOIDC(t.Context(), c, "")
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -62,7 +62,7 @@ func TestOIDCSignInEndToEnd(t *testing.T) {
 	c := app.Caller{IP: "10.7.7.7", RequestID: "req-oidc"}
 
 	cb, _ := signIn(t, svc, op, c, "Erin", "op-pass")
-	res, err := svc.FinishOIDC(ctx, c, cb)
+	res, err := svc.Access.FinishOIDC(ctx, c, cb)
 	if err != nil {
 		t.Fatalf("finish: %v", err)
 	}
@@ -71,7 +71,7 @@ func TestOIDCSignInEndToEnd(t *testing.T) {
 		!slices.Equal(u.Roles, []domain.Role{domain.RoleInspector, domain.RoleOwner}) {
 		t.Fatalf("erin created as %+v", u)
 	}
-	if got, err := svc.Authenticate(ctx, res.Token); err != nil || got.ID != u.ID {
+	if got, err := svc.Access.Authenticate(ctx, res.Token); err != nil || got.ID != u.ID {
 		t.Fatalf("the token: %v", err)
 	}
 	if got := actions(userEntries(t, e, u.ID)); !slices.Equal(got, []string{"directory_create:ok", "login:ok"}) {
@@ -79,13 +79,13 @@ func TestOIDCSignInEndToEnd(t *testing.T) {
 	}
 
 	// The same callback again: the state was used.
-	if _, err := svc.FinishOIDC(ctx, c, cb); !refusedWith(err, "unknown or already used state") {
+	if _, err := svc.Access.FinishOIDC(ctx, c, cb); !refusedWith(err, "unknown or already used state") {
 		t.Fatalf("replayed callback: %v", err)
 	}
 	// The used code with a fresh state: the provider refuses it.
 	cb2, _ := signIn(t, svc, op, c, "Erin", "op-pass")
 	cb2.Code = cb.Code
-	if _, err := svc.FinishOIDC(ctx, c, cb2); !refusedWith(err, "the provider refused the code (invalid_grant") {
+	if _, err := svc.Access.FinishOIDC(ctx, c, cb2); !refusedWith(err, "the provider refused the code (invalid_grant") {
 		t.Fatalf("replayed code: %v", err)
 	}
 	x := lastSystemEntry(t, e)
@@ -96,7 +96,7 @@ func TestOIDCSignInEndToEnd(t *testing.T) {
 	// Later sign-ins follow the provider's claims, an entry per change.
 	op.Add(optest.Person{Username: "Erin", Password: "op-pass", Name: "鄂琳", Groups: []string{"owners", "cn=verifiers,ou=groups,dc=example,dc=org"}, Unit: "一班"})
 	cb3, _ := signIn(t, svc, op, c, "Erin", "op-pass")
-	res, err = svc.FinishOIDC(ctx, c, cb3)
+	res, err = svc.Access.FinishOIDC(ctx, c, cb3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,10 +111,10 @@ func TestOIDCSignInEndToEnd(t *testing.T) {
 	// Out of every mapped group: refused, disabled, sessions ended.
 	op.Add(optest.Person{Username: "Erin", Password: "op-pass", Name: "鄂琳", Groups: []string{"staff"}})
 	cb4, _ := signIn(t, svc, op, c, "Erin", "op-pass")
-	if _, err := svc.FinishOIDC(ctx, c, cb4); !refusedWith(err, "in no group that maps to a role") {
+	if _, err := svc.Access.FinishOIDC(ctx, c, cb4); !refusedWith(err, "in no group that maps to a role") {
 		t.Fatalf("erin without groups: %v", err)
 	}
-	if _, err := svc.Authenticate(ctx, res.Token); !errors.Is(err, domain.ErrUnauthenticated) {
+	if _, err := svc.Access.Authenticate(ctx, res.Token); !errors.Is(err, domain.ErrUnauthenticated) {
 		t.Fatalf("erin's token after losing every group: %v", err)
 	}
 	mustVerifyOK(t, e)
@@ -165,7 +165,7 @@ func TestOIDCRefusals(t *testing.T) {
 			if tc.change != nil {
 				tc.change(&cb)
 			}
-			_, err := svc.FinishOIDC(ctx, c, cb)
+			_, err := svc.Access.FinishOIDC(ctx, c, cb)
 			if !refusedWith(err, tc.reason) {
 				t.Fatalf("err %v, want a refusal: %s", err, tc.reason)
 			}
@@ -184,18 +184,18 @@ func TestOIDCRefusals(t *testing.T) {
 	}
 	// After all that, frank signs in fine.
 	cb, _ := signIn(t, svc, op, c, "frank", "op-pass")
-	if _, err := svc.FinishOIDC(ctx, c, cb); err != nil {
+	if _, err := svc.Access.FinishOIDC(ctx, c, cb); err != nil {
 		t.Fatal(err)
 	}
 	// A started sign-in expires.
 	cb, _ = signIn(t, svc, op, c, "frank", "op-pass")
 	e.Clock.Advance(app.OIDCSignInTTL + time.Second)
-	if _, err := svc.FinishOIDC(ctx, c, cb); !refusedWith(err, "the sign-in took longer than") {
+	if _, err := svc.Access.FinishOIDC(ctx, c, cb); !refusedWith(err, "the sign-in took longer than") {
 		t.Fatalf("late callback: %v", err)
 	}
 	// Only configured callbacks.
 	var v *domain.ValidationError
-	if _, err := svc.StartOIDC(ctx, c, "https://evil.example/cb"); !errors.As(err, &v) {
+	if _, err := svc.Access.StartOIDC(ctx, c, "https://evil.example/cb"); !errors.As(err, &v) {
 		t.Fatalf("an unconfigured redirect URL: %v", err)
 	}
 }
@@ -209,17 +209,17 @@ func TestOIDCProviderDown(t *testing.T) {
 	issuer := "http://" + ln.Addr().String()
 	_ = ln.Close() // only reserved a free port
 	e, svc := oidcEnv(t, issuer)
-	if _, err := svc.StartOIDC(t.Context(), app.Caller{}, ""); !errors.Is(err, app.ErrDirectoryUnavailable) {
+	if _, err := svc.Access.StartOIDC(t.Context(), app.Caller{}, ""); !errors.Is(err, app.ErrDirectoryUnavailable) {
 		t.Fatalf("start with the provider down: %v", err)
 	}
 	// Not configured at all: not found.
-	if _, err := e.Svc.StartOIDC(t.Context(), app.Caller{}, ""); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := e.Svc.Access.StartOIDC(t.Context(), app.Caller{}, ""); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("start without OIDC: %v", err)
 	}
-	if got := e.Svc.Providers(); len(got) != 1 || got[0].ID != app.AuthLocal {
+	if got := e.Svc.Access.Providers(); len(got) != 1 || got[0].ID != app.AuthLocal {
 		t.Fatalf("providers without a directory: %+v", got)
 	}
-	if got := svc.Providers(); len(got) != 2 || got[1].ID != app.AuthOIDC || got[1].DisplayName != "统一身份认证" {
+	if got := svc.Access.Providers(); len(got) != 2 || got[1].ID != app.AuthOIDC || got[1].DisplayName != "统一身份认证" {
 		t.Fatalf("providers: %+v", got)
 	}
 }

@@ -12,7 +12,7 @@ import (
 // freshCaller re-reads a fixture user, as authentication does on every request.
 func freshCaller(t *testing.T, e *apptest.Env, username string) app.Caller {
 	t.Helper()
-	u, err := e.Svc.User(t.Context(), e.Users[username].ID)
+	u, err := e.Svc.Access.User(t.Context(), e.Users[username].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,25 +28,25 @@ func TestUnitTreeAndScopeFollowAMove(t *testing.T) {
 	yiban, bumen, root := e.Units["一班"], e.Units["部门"], e.Units["中心"]
 
 	var v *domain.ValidationError
-	if _, err := e.Svc.UpdateUnit(ctx, admin, bumen.ID, app.UnitPatch{ParentID: &yiban.ID}); !errors.As(err, &v) {
+	if _, err := e.Svc.Access.UpdateUnit(ctx, admin, bumen.ID, app.UnitPatch{ParentID: &yiban.ID}); !errors.As(err, &v) {
 		t.Fatalf("moving 部门 below its own child: %v", err)
 	}
-	if _, err := e.Svc.UpdateUnit(ctx, admin, bumen.ID, app.UnitPatch{ParentID: &bumen.ID}); !errors.As(err, &v) {
+	if _, err := e.Svc.Access.UpdateUnit(ctx, admin, bumen.ID, app.UnitPatch{ParentID: &bumen.ID}); !errors.As(err, &v) {
 		t.Fatalf("moving 部门 below itself: %v", err)
 	}
 	missing := int64(9999)
-	if _, err := e.Svc.CreateUnit(ctx, admin, app.UnitInput{Name: "x", ParentID: missing}); !errors.As(err, &v) {
+	if _, err := e.Svc.Access.CreateUnit(ctx, admin, app.UnitInput{Name: "x", ParentID: missing}); !errors.As(err, &v) {
 		t.Fatalf("unit under a missing parent: %v", err)
 	}
-	if _, err := e.Svc.CreateUnit(ctx, admin, app.UnitInput{Name: "一班", ParentID: bumen.ID}); !errors.Is(err, domain.ErrConflict) {
+	if _, err := e.Svc.Access.CreateUnit(ctx, admin, app.UnitInput{Name: "一班", ParentID: bumen.ID}); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("duplicate unit name: %v", err)
 	}
-	if _, err := e.Svc.UpdateUnit(ctx, admin, missing, app.UnitPatch{}); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := e.Svc.Access.UpdateUnit(ctx, admin, missing, app.UnitPatch{}); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("absent unit: %v", err)
 	}
 
 	// Move 一班 out of 部门, directly under 中心.
-	moved, err := e.Svc.UpdateUnit(ctx, admin, yiban.ID, app.UnitPatch{ParentID: &root.ID})
+	moved, err := e.Svc.Access.UpdateUnit(ctx, admin, yiban.ID, app.UnitPatch{ParentID: &root.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,11 +85,11 @@ func TestCategoryAdministration(t *testing.T) {
 	admin := e.Caller("admin")
 	var v *domain.ValidationError
 	for _, in := range []app.CategoryInput{{Code: "", Name: "x"}, {Code: "ok", Name: " "}, {Code: "a b", Name: "x"}, {Code: "NEW", Name: "x", ParentID: 999}} {
-		if _, err := e.Svc.CreateCategory(ctx, admin, in); !errors.As(err, &v) {
+		if _, err := e.Svc.Access.CreateCategory(ctx, admin, in); !errors.As(err, &v) {
 			t.Errorf("category %+v: %v", in, err)
 		}
 	}
-	c, err := e.Svc.CreateCategory(ctx, admin, app.CategoryInput{Code: "SXZZ-04", Name: "创新意识", ParentID: 1})
+	c, err := e.Svc.Access.CreateCategory(ctx, admin, app.CategoryInput{Code: "SXZZ-04", Name: "创新意识", ParentID: 1})
 	if err != nil || c.Path != "/1/"+fmtInt(c.ID)+"/" {
 		t.Fatalf("created %+v %v", c, err)
 	}
@@ -103,15 +103,15 @@ func TestCategoryAdministration(t *testing.T) {
 		t.Fatalf("dimension 1 lists %v %v", ps, err)
 	}
 	code := "SXZZ-01"
-	if _, err := e.Svc.UpdateCategory(ctx, admin, c.ID, app.CategoryPatch{Code: &code}); !errors.Is(err, domain.ErrConflict) {
+	if _, err := e.Svc.Access.UpdateCategory(ctx, admin, c.ID, app.CategoryPatch{Code: &code}); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("taken code: %v", err)
 	}
 	one := int64(1)
-	if _, err := e.Svc.UpdateCategory(ctx, admin, 1, app.CategoryPatch{ParentID: &c.ID}); !errors.As(err, &v) {
+	if _, err := e.Svc.Access.UpdateCategory(ctx, admin, 1, app.CategoryPatch{ParentID: &c.ID}); !errors.As(err, &v) {
 		t.Fatalf("dimension moved below its own item: %v", err)
 	}
 	two := int64(2)
-	moved, err := e.Svc.UpdateCategory(ctx, admin, c.ID, app.CategoryPatch{ParentID: &two})
+	moved, err := e.Svc.Access.UpdateCategory(ctx, admin, c.ID, app.CategoryPatch{ParentID: &two})
 	if err != nil || moved.Path != "/2/"+fmtInt(c.ID)+"/" {
 		t.Fatalf("moved %+v %v", moved, err)
 	}
@@ -141,22 +141,22 @@ func TestUserAdministration(t *testing.T) {
 		{Username: "valid", Name: "x", Password: "long enough", Roles: nil, UnitID: e.Units["一班"].ID},
 		{Username: "valid", Name: "x", Password: "long enough", Roles: []string{"owner"}, UnitID: 999},
 	} {
-		if _, err := e.Svc.CreateUser(ctx, admin, in); !errors.As(err, &v) {
+		if _, err := e.Svc.Access.CreateUser(ctx, admin, in); !errors.As(err, &v) {
 			t.Errorf("user %+v: %v", in, err)
 		}
 	}
-	if _, err := e.Svc.CreateUser(ctx, admin, app.UserInput{Username: "OWNER1", Name: "x", Password: "long enough",
+	if _, err := e.Svc.Access.CreateUser(ctx, admin, app.UserInput{Username: "OWNER1", Name: "x", Password: "long enough",
 		Roles: []string{"owner"}, UnitID: e.Units["一班"].ID}); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("username differing only in case: %v", err)
 	}
 	yes := true
-	if _, err := e.Svc.UpdateUser(ctx, admin, e.Users["admin"].ID, app.UserPatch{Disabled: &yes}); !errors.As(err, &v) {
+	if _, err := e.Svc.Access.UpdateUser(ctx, admin, e.Users["admin"].ID, app.UserPatch{Disabled: &yes}); !errors.As(err, &v) {
 		t.Fatalf("admin disables themself: %v", err)
 	}
-	if _, err := e.Svc.UpdateUser(ctx, admin, e.Users["admin"].ID, app.UserPatch{Roles: []string{"leader"}}); !errors.As(err, &v) {
+	if _, err := e.Svc.Access.UpdateUser(ctx, admin, e.Users["admin"].ID, app.UserPatch{Roles: []string{"leader"}}); !errors.As(err, &v) {
 		t.Fatalf("admin drops their own admin role: %v", err)
 	}
-	u, err := e.Svc.User(ctx, e.Users["admin"].ID)
+	u, err := e.Svc.Access.User(ctx, e.Users["admin"].ID)
 	if err != nil || u.Disabled || len(u.Roles) != 1 || u.Roles[0] != domain.RoleAdmin {
 		t.Fatalf("admin after refused changes: %+v %v", u, err)
 	}
@@ -170,11 +170,11 @@ func TestUserAdministration(t *testing.T) {
 		t.Fatalf("admin registers: %v", err)
 	}
 	// Users are listed by role and by unit subtree.
-	owners, err := e.Svc.Users(ctx, app.UserQuery{Role: domain.RoleOwner, Limit: 50})
+	owners, err := e.Svc.Access.Users(ctx, app.UserQuery{Role: domain.RoleOwner, Limit: 50})
 	if err != nil || len(owners) != 4 {
 		t.Fatalf("%d owners listed: %v", len(owners), err)
 	}
-	inUnit, err := e.Svc.Users(ctx, app.UserQuery{UnitPath: e.Units["一班"].Path, Limit: 50})
+	inUnit, err := e.Svc.Access.Users(ctx, app.UserQuery{UnitPath: e.Units["一班"].Path, Limit: 50})
 	if err != nil || len(inUnit) != 2 {
 		t.Fatalf("%d users in 一班: %v", len(inUnit), err)
 	}

@@ -228,13 +228,13 @@ func (s *Service) Edit(ctx context.Context, c Caller, id, ifMatch int64, patch P
 	return s.act(ctx, c, id, ifMatch, domain.ActionEdit, func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
 		in := ProblemInput{Title: p.Title, Description: p.Description, CategoryID: p.CategoryID, Severity: p.Severity,
 			Source: p.Source, UnitID: p.UnitID, FoundAt: p.FoundAt}
-		set(&in.Title, patch.Title)
-		set(&in.Description, patch.Description)
-		set(&in.CategoryID, patch.CategoryID)
-		set(&in.Severity, patch.Severity)
-		set(&in.Source, patch.Source)
-		set(&in.UnitID, patch.UnitID)
-		set(&in.FoundAt, patch.FoundAt)
+		Patch(&in.Title, patch.Title)
+		Patch(&in.Description, patch.Description)
+		Patch(&in.CategoryID, patch.CategoryID)
+		Patch(&in.Severity, patch.Severity)
+		Patch(&in.Source, patch.Source)
+		Patch(&in.UnitID, patch.UnitID)
+		Patch(&in.FoundAt, patch.FoundAt)
 		if err := p.Permit(domain.ActionEdit, c.Actor); err != nil {
 			return domain.Change{}, err // refuse before revealing whether the new unit or category exists
 		}
@@ -244,12 +244,6 @@ func (s *Service) Edit(ctx context.Context, c Caller, id, ifMatch int64, patch P
 		}
 		return p.Edit(f, c.Actor, now, today)
 	})
-}
-
-func set[T any](dst *T, src *T) {
-	if src != nil {
-		*dst = *src
-	}
 }
 
 // AssignInput is a 交办.

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/rectify-team/rectify/internal/audit"
@@ -23,14 +22,6 @@ type Service struct {
 	blobs     BlobStore
 	workbooks WorkbookReader
 
-	dummyOnce sync.Once
-	dummy     []byte
-
-	dir     Directory
-	dirSrc  IdentitySource
-	oidc    OIDCProvider
-	oidcSrc OIDCSource
-
 	notify notifier
 }
 
@@ -44,8 +35,7 @@ type notifier interface {
 // NewService builds the use cases not yet moved on core.
 func NewService(core *Core, o Options, n notifier) *Service {
 	s := &Service{core: core, notify: n, store: core.store, cfg: core.cfg, clock: core.clock, keys: core.keys, log: core.log,
-		cplog: o.CheckpointLog, witness: o.Witness, blobs: o.Blobs, workbooks: o.Workbooks, dir: o.Directory, dirSrc: o.DirectorySrc,
-		oidc: o.OIDC, oidcSrc: o.OIDCSrc}
+		cplog: o.CheckpointLog, witness: o.Witness, blobs: o.Blobs, workbooks: o.Workbooks}
 	return s
 }
 

@@ -116,7 +116,7 @@ func setUpOrg(ctx context.Context, live *wire.Services, store app.Store) (*org, 
 		o.cats[c.Code] = c.ID
 	}
 
-	units, err := live.Units(ctx)
+	units, err := live.Access.Units(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func setUpOrg(ctx context.Context, live *wire.Services, store app.Store) (*org, 
 			o.units[us.name] = units[i]
 			continue
 		}
-		u, err := live.CreateUnit(ctx, o.admin, app.UnitInput{Name: us.name, ParentID: parent})
+		u, err := live.Access.CreateUnit(ctx, o.admin, app.UnitInput{Name: us.name, ParentID: parent})
 		if err != nil {
 			return nil, fmt.Errorf("demo unit %s: %w", us.name, err)
 		}
@@ -153,7 +153,7 @@ func setUpOrg(ctx context.Context, live *wire.Services, store app.Store) (*org, 
 			}
 			o.reused[us.username] = true
 		case errors.Is(err, domain.ErrNotFound):
-			u, err = live.CreateUser(ctx, o.admin, app.UserInput{Username: us.username, Name: us.name,
+			u, err = live.Access.CreateUser(ctx, o.admin, app.UserInput{Username: us.username, Name: us.name,
 				Password: us.password, Roles: us.roles, UnitID: o.units[us.unit].ID})
 			if err != nil {
 				return nil, fmt.Errorf("demo user %s: %w", us.username, err)

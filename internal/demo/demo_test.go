@@ -42,7 +42,7 @@ func newFixture(t *testing.T) *fixture {
 	cfg := app.DefaultConfig()
 	cfg.BcryptCost = 4
 	svc := wire.New(db, keys, cfg)
-	if _, _, err := svc.Bootstrap(context.Background(), "营销服务中心", "admin-password-1"); err != nil {
+	if _, _, err := svc.Access.Bootstrap(context.Background(), "营销服务中心", "admin-password-1"); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
 	return &fixture{db: db, keys: keys, cfg: cfg, svc: svc}
@@ -217,7 +217,7 @@ func TestLoad(t *testing.T) {
 			t.Errorf("%s is not in the printed table", us.username)
 			continue
 		}
-		res, err := f.svc.Login(ctx, app.Caller{IP: "127.0.0.1"}, us.username, pr[0])
+		res, err := f.svc.Access.Login(ctx, app.Caller{IP: "127.0.0.1"}, us.username, pr[0])
 		if err != nil {
 			t.Errorf("login %s with the printed password %q: %v", us.username, pr[0], err)
 			continue
@@ -235,7 +235,7 @@ func TestLoad(t *testing.T) {
 			t.Errorf("no demo user has the role %s", r)
 		}
 	}
-	verifiers, err := f.svc.Users(ctx, app.UserQuery{Role: domain.RoleVerifier, Limit: 100})
+	verifiers, err := f.svc.Access.Users(ctx, app.UserQuery{Role: domain.RoleVerifier, Limit: 100})
 	if err != nil || len(verifiers) < 2 {
 		t.Errorf("%d verifiers (%v): four-eyes needs two", len(verifiers), err)
 	}
@@ -276,7 +276,7 @@ func TestLoadReusesAccounts(t *testing.T) {
 	if n := len(f.problems(t)); n != len(demoProblems) {
 		t.Errorf("%d problems, want %d", n, len(demoProblems))
 	}
-	units, _ := f.svc.Units(ctx)
+	units, _ := f.svc.Access.Units(ctx)
 	if len(units) != 1+len(demoUnits) {
 		t.Errorf("%d units, want %d", len(units), 1+len(demoUnits))
 	}

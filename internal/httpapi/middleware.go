@@ -98,7 +98,7 @@ func (a *api) authenticate(c *gin.Context) {
 		a.writeError(c, errNoToken)
 		return
 	}
-	u, err := a.svc.Authenticate(c.Request.Context(), strings.TrimSpace(token))
+	u, err := a.svc.Access.Authenticate(c.Request.Context(), strings.TrimSpace(token))
 	if err != nil {
 		if errors.Is(err, domain.ErrUnauthenticated) {
 			c.Header("WWW-Authenticate", `Bearer realm="rectify", error="invalid_token"`)

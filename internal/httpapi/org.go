@@ -27,7 +27,7 @@ func (a *api) login(c *gin.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	res, err := a.svc.Login(c.Request.Context(), caller(c), req.Username, req.Password)
+	res, err := a.svc.Access.Login(c.Request.Context(), caller(c), req.Username, req.Password)
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func (a *api) login(c *gin.Context) error {
 }
 
 func (a *api) logout(c *gin.Context) error {
-	if err := a.svc.Logout(c.Request.Context(), caller(c), c.GetString(tokenKey)); err != nil {
+	if err := a.svc.Access.Logout(c.Request.Context(), caller(c), c.GetString(tokenKey)); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -44,7 +44,7 @@ func (a *api) logout(c *gin.Context) error {
 }
 
 func (a *api) me(c *gin.Context) error {
-	u, err := a.svc.User(c.Request.Context(), caller(c).Actor.UserID)
+	u, err := a.svc.Access.User(c.Request.Context(), caller(c).Actor.UserID)
 	if err != nil {
 		return err
 	}
@@ -64,14 +64,14 @@ func (a *api) changePassword(c *gin.Context) error {
 		return err
 	}
 	ans := noContent()
-	if err := a.svc.ChangePassword(c.Request.Context(), answering(c, ans), c.GetString(tokenKey), req.Old, req.New); err != nil {
+	if err := a.svc.Access.ChangePassword(c.Request.Context(), answering(c, ans), c.GetString(tokenKey), req.Old, req.New); err != nil {
 		return err
 	}
 	return reply(c, ans, nil)
 }
 
 func (a *api) listUnits(c *gin.Context) error {
-	units, err := a.svc.Units(c.Request.Context())
+	units, err := a.svc.Access.Units(c.Request.Context())
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (a *api) createUnit(c *gin.Context) error {
 		in.ParentID = *req.ParentID
 	}
 	ans := typed(func(u *app.Unit) (app.Response, error) { return jsonAnswer(http.StatusCreated, toUnitJSON(u), nil) })
-	u, err := a.svc.CreateUnit(c.Request.Context(), answering(c, ans), in)
+	u, err := a.svc.Access.CreateUnit(c.Request.Context(), answering(c, ans), in)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func (a *api) updateUnit(c *gin.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	u, err := a.svc.UpdateUnit(c.Request.Context(), caller(c), id, app.UnitPatch{Name: req.Name, ParentID: req.ParentID})
+	u, err := a.svc.Access.UpdateUnit(c.Request.Context(), caller(c), id, app.UnitPatch{Name: req.Name, ParentID: req.ParentID})
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (a *api) updateUnit(c *gin.Context) error {
 }
 
 func (a *api) listCategories(c *gin.Context) error {
-	cats, err := a.svc.Categories(c.Request.Context())
+	cats, err := a.svc.Access.Categories(c.Request.Context())
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (a *api) createCategory(c *gin.Context) error {
 	ans := typed(func(x *app.Category) (app.Response, error) {
 		return jsonAnswer(http.StatusCreated, toCategoryJSON(x), nil)
 	})
-	cat, err := a.svc.CreateCategory(c.Request.Context(), answering(c, ans), in)
+	cat, err := a.svc.Access.CreateCategory(c.Request.Context(), answering(c, ans), in)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func (a *api) updateCategory(c *gin.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	cat, err := a.svc.UpdateCategory(c.Request.Context(), caller(c), id, app.CategoryPatch{Code: req.Code, Name: req.Name, ParentID: req.ParentID})
+	cat, err := a.svc.Access.UpdateCategory(c.Request.Context(), caller(c), id, app.CategoryPatch{Code: req.Code, Name: req.Name, ParentID: req.ParentID})
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func (a *api) listUsers(c *gin.Context) error {
 		if err != nil || id <= 0 {
 			return invalidField("unit_id", "must be a unit id")
 		}
-		units, err := a.svc.Units(c.Request.Context())
+		units, err := a.svc.Access.Units(c.Request.Context())
 		if err != nil {
 			return err
 		}
@@ -220,7 +220,7 @@ func (a *api) listUsers(c *gin.Context) error {
 		}
 	}
 	q.Limit++
-	users, err := a.svc.Users(c.Request.Context(), q)
+	users, err := a.svc.Access.Users(c.Request.Context(), q)
 	if err != nil {
 		return err
 	}
@@ -241,7 +241,7 @@ func (a *api) getUser(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := a.svc.User(c.Request.Context(), id)
+	u, err := a.svc.Access.User(c.Request.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -265,7 +265,7 @@ func (a *api) createUser(c *gin.Context) error {
 		return err
 	}
 	ans := typed(func(u *app.User) (app.Response, error) { return jsonAnswer(http.StatusCreated, toUserJSON(u), nil) })
-	u, err := a.svc.CreateUser(c.Request.Context(), answering(c, ans), app.UserInput{Username: req.Username, Name: req.Name,
+	u, err := a.svc.Access.CreateUser(c.Request.Context(), answering(c, ans), app.UserInput{Username: req.Username, Name: req.Name,
 		Password: req.Password, Roles: req.Roles, UnitID: req.UnitID, AuthSource: req.AuthSource})
 	if err != nil {
 		return err
@@ -298,7 +298,7 @@ func (a *api) updateUser(c *gin.Context) error {
 			p.Roles = []string{}
 		}
 	}
-	u, err := a.svc.UpdateUser(c.Request.Context(), caller(c), id, p)
+	u, err := a.svc.Access.UpdateUser(c.Request.Context(), caller(c), id, p)
 	if err != nil {
 		return err
 	}
@@ -320,7 +320,7 @@ func (a *api) resetPassword(c *gin.Context) error {
 		return err
 	}
 	ans := noContent()
-	if err := a.svc.ResetPassword(c.Request.Context(), answering(c, ans), id, req.Password); err != nil {
+	if err := a.svc.Access.ResetPassword(c.Request.Context(), answering(c, ans), id, req.Password); err != nil {
 		return err
 	}
 	return reply(c, ans, nil)

@@ -37,7 +37,7 @@ func (a *api) providers(c *gin.Context) error {
 		return err
 	}
 	out := []providerJSON{}
-	for _, p := range a.svc.Providers() {
+	for _, p := range a.svc.Access.Providers() {
 		j := providerJSON{ID: string(p.ID), DisplayName: p.DisplayName}
 		if p.ID == app.AuthOIDC {
 			start := oidcCookiePath + "/start"
@@ -53,7 +53,7 @@ func (a *api) startOIDC(c *gin.Context) error {
 	if err := allowQuery(c); err != nil {
 		return err
 	}
-	start, err := a.svc.StartOIDC(c.Request.Context(), caller(c), "")
+	start, err := a.svc.Access.StartOIDC(c.Request.Context(), caller(c), "")
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (a *api) finishOIDC(c *gin.Context) error {
 	binding, _ := c.Cookie(oidcCookie)
 	http.SetCookie(c.Writer, &http.Cookie{Name: oidcCookie, Value: "", Path: oidcCookiePath, MaxAge: -1,
 		HttpOnly: true, Secure: secureRequest(c), SameSite: http.SameSiteLaxMode})
-	res, err := a.svc.FinishOIDC(c.Request.Context(), caller(c), app.OIDCCallback{State: c.Query("state"), Code: c.Query("code"),
+	res, err := a.svc.Access.FinishOIDC(c.Request.Context(), caller(c), app.OIDCCallback{State: c.Query("state"), Code: c.Query("code"),
 		Error: c.Query("error"), ErrorDescription: c.Query("error_description"), Binding: binding})
 	if err != nil {
 		return err

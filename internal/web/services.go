@@ -5,8 +5,8 @@ import "github.com/rectify-team/rectify/internal/app/wire"
 // ServicesOf takes each group the console calls from the wired use cases.
 func ServicesOf(s *wire.Services) Services {
 	return Services{
-		Sessions: s.Service, Lifecycle: s.Service, Evidence: s.Service, Directory: s.Service, Inbox: s.Notify,
-		Ledger: s.Service, Clock: s.Core, Account: s.Service, Import: s.Service, Rechecks: s.Service,
-		Board: s.Board, AuditTrail: s.Service, Admin: s.Service, OutboxAdmin: s.Notify, Notices: s.Board,
+		Sessions: s.Access, Lifecycle: s.Service, Evidence: s.Service, Directory: s.Access, Inbox: s.Notify,
+		Ledger: s.Service, Clock: s.Core, Account: s.Access, Import: s.Service, Rechecks: s.Service,
+		Board: s.Board, AuditTrail: s.Service, Admin: s.Access, OutboxAdmin: s.Notify, Notices: s.Board,
 	}
 }

@@ -174,7 +174,7 @@ func TestOIDCSignInThroughTheConsole(t *testing.T) {
 	if ck := cookieNamed(res, "rectify_console_oidc"); ck == nil || ck.MaxAge >= 0 {
 		t.Fatalf("the callback does not clear the binding cookie: %v", res.Header["Set-Cookie"])
 	}
-	u, err := c.e.Svc.Authenticate(t.Context(), session.Value)
+	u, err := c.e.Svc.Access.Authenticate(t.Context(), session.Value)
 	if err != nil || u.Username != "erin" || u.AuthSource != app.AuthOIDC || u.UnitID != c.e.Units["二班"].ID ||
 		!slices.Equal(u.Roles, []domain.Role{domain.RoleInspector, domain.RoleVerifier}) {
 		t.Fatalf("the session's user %+v, %v", u, err)
@@ -272,7 +272,7 @@ func TestDirectorySignInThroughTheConsole(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || session == nil {
 		t.Fatalf("alice's sign-in: %d", res.StatusCode)
 	}
-	u, err := c.e.Svc.Authenticate(t.Context(), session.Value)
+	u, err := c.e.Svc.Access.Authenticate(t.Context(), session.Value)
 	if err != nil || u.AuthSource != app.AuthLDAP || u.UnitID != c.e.Units["一班"].ID ||
 		!slices.Equal(u.Roles, []domain.Role{domain.RoleInspector, domain.RoleOwner}) {
 		t.Fatalf("alice %+v, %v", u, err)

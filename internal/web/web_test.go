@@ -153,7 +153,7 @@ func TestSessionCookieIsHttpOnlyLaxAndSecureWhenAsked(t *testing.T) {
 			t.Fatalf("secure=%v: the session cookie %+v", always, session)
 		}
 		// The cookie is the API's own session: the API's resolver knows it.
-		if _, err := c.e.Svc.Authenticate(t.Context(), session.Value); err != nil {
+		if _, err := c.e.Svc.Access.Authenticate(t.Context(), session.Value); err != nil {
 			t.Fatalf("the cookie is not an API session: %v", err)
 		}
 	}
@@ -298,7 +298,7 @@ func TestLogoutEndsTheSession(t *testing.T) {
 	if res, _ := b.do("POST", "/logout", url.Values{"csrf": {csrfOf(t, page)}}, nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("logout: %d", res.StatusCode)
 	}
-	if _, err := c.e.Svc.Authenticate(t.Context(), token); err == nil {
+	if _, err := c.e.Svc.Access.Authenticate(t.Context(), token); err == nil {
 		t.Fatal("the session outlived the logout")
 	}
 	if res, _ := b.do("GET", "/", nil, nil); res.StatusCode != http.StatusSeeOther {

@@ -97,19 +97,19 @@ func NewWithURL(t testing.TB, url string) *Env {
 	e := &Env{URL: url, Cfg: cfg, DB: db, Svc: svc, Clock: clock, Keys: keys, Log: cplog, Blobs: blobs, Units: map[string]*app.Unit{},
 		Users: map[string]*app.User{}, Callers: map[string]app.Caller{}}
 	ctx := context.Background()
-	if _, _, err := svc.Bootstrap(ctx, "中心", Password); err != nil {
+	if _, _, err := svc.Access.Bootstrap(ctx, "中心", Password); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	admin, err := svc.Authenticate(ctx, e.login(t, "admin"))
+	admin, err := svc.Access.Authenticate(ctx, e.login(t, "admin"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.addUser("admin", admin)
-	units, _ := svc.Units(ctx)
+	units, _ := svc.Access.Units(ctx)
 	e.Units["中心"] = units[0]
 	ac := e.Callers["admin"]
 	mk := func(name string, parent int64) *app.Unit {
-		u, err := svc.CreateUnit(ctx, ac, app.UnitInput{Name: name, ParentID: parent})
+		u, err := svc.Access.CreateUnit(ctx, ac, app.UnitInput{Name: name, ParentID: parent})
 		if err != nil {
 			t.Fatalf("unit %s: %v", name, err)
 		}
@@ -132,7 +132,7 @@ func NewWithURL(t testing.TB, url string) *Env {
 		{"ownerdept", "部门", []string{"owner"}},
 		{"ownerverifier", "一班", []string{"owner", "verifier"}},
 	} {
-		created, err := svc.CreateUser(ctx, ac, app.UserInput{Username: u.name, Name: u.name, Password: Password,
+		created, err := svc.Access.CreateUser(ctx, ac, app.UserInput{Username: u.name, Name: u.name, Password: Password,
 			Roles: u.roles, UnitID: e.Units[u.unit].ID})
 		if err != nil {
 			t.Fatalf("user %s: %v", u.name, err)
@@ -158,7 +158,7 @@ func (e *Env) addUser(name string, u *app.User) {
 
 func (e *Env) login(t testing.TB, username string) string {
 	t.Helper()
-	res, err := e.Svc.Login(context.Background(), app.Caller{IP: "127.0.0.1"}, username, Password)
+	res, err := e.Svc.Access.Login(context.Background(), app.Caller{IP: "127.0.0.1"}, username, Password)
 	if err != nil {
 		t.Fatalf("login %s: %v", username, err)
 	}

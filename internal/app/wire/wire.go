@@ -5,6 +5,7 @@ package wire
 
 import (
 	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/app/access"
 	"github.com/rectify-team/rectify/internal/app/board"
 	"github.com/rectify-team/rectify/internal/app/notify"
 	"github.com/rectify-team/rectify/internal/audit"
@@ -13,6 +14,7 @@ import (
 // Services are the use cases, by capability.
 type Services struct {
 	Core   *app.Core       // the policies, the clock, idempotent replays
+	Access *access.Service // sign-in, sessions, units, categories, users
 	Board  *board.Service  // board, evaluation, contributions, reports, notices
 	Notify *notify.Service // inbox, outbox and dispatcher, scheduler
 	*app.Service
@@ -23,5 +25,5 @@ func New(store app.Store, keys *audit.Keys, cfg app.Config, opts ...app.Option) 
 	o := app.Apply(opts...)
 	core := app.NewCore(store, keys, cfg, o)
 	n := notify.New(core, o.Webhooks)
-	return &Services{Core: core, Board: board.New(core), Notify: n, Service: app.NewService(core, o, n)}
+	return &Services{Core: core, Access: access.New(core, o), Board: board.New(core), Notify: n, Service: app.NewService(core, o, n)}
 }

@@ -1,4 +1,4 @@
-package app
+package access
 
 import (
 	"context"
@@ -8,9 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app"
 	"slices"
-	"strings"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -19,24 +18,10 @@ import (
 	"github.com/rectify-team/rectify/internal/password"
 )
 
-// Login results are the same for an unknown user, a wrong password and a
-// disabled account, so that the answer does not tell which usernames exist.
-var ErrBadCredentials = fmt.Errorf("wrong username or password: %w", domain.ErrUnauthenticated)
-
-// LoginResult is what a successful login returns. Token is shown once.
-type LoginResult struct {
-	Token     string
-	ExpiresAt time.Time
-	User      *User
-}
-
-// NormalizeUsername lower-cases and trims a username.
-func NormalizeUsername(u string) string { return strings.ToLower(strings.TrimSpace(u)) }
-
 // Login checks a password and opens a session. Repeated failures for one
 // username or one IP within the window are throttled (domain.ErrTooManyAttempts).
-func (s *Service) Login(ctx context.Context, c Caller, username, password string) (*LoginResult, error) {
-	username = NormalizeUsername(username)
+func (s *Service) Login(ctx context.Context, c app.Caller, username, password string) (*app.LoginResult, error) {
+	username = app.NormalizeUsername(username)
 	var v domain.Validator
 	v.Text("username", username, true, 64)
 	v.Check(password != "", "password", "is required")
@@ -44,22 +29,22 @@ func (s *Service) Login(ctx context.Context, c Caller, username, password string
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	rec := Record{Stream: audit.SystemStream, Action: ActionLogin, ObjectType: "user", ObjectID: username}
-	since := s.now().Add(-s.cfg.LoginWindow)
+	rec := app.Record{Stream: audit.SystemStream, Action: app.ActionLogin, ObjectType: "user", ObjectID: username}
+	since := s.core.Timestamp().Add(-s.cfg.LoginWindow)
 	byUser, byIP, err := s.store.Read().Sessions.CountFailures(ctx, username, c.IP, since)
 	if err != nil {
 		return nil, err
 	}
 	if byUser >= s.cfg.MaxFailuresPerUser || byIP >= s.cfg.MaxFailuresPerIP {
 		err := fmt.Errorf("too many failed logins; try again in %s: %w", s.cfg.LoginWindow, domain.ErrTooManyAttempts)
-		s.auditRefusal(ctx, c, rec, err)
+		s.core.AuditRefusal(ctx, c, rec, err)
 		return nil, err
 	}
 	u, err := s.store.Read().Users.GetByUsername(ctx, username)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return nil, err
 	}
-	if s.dir != nil && (u == nil || u.AuthSource == AuthLDAP) {
+	if s.dir != nil && (u == nil || u.AuthSource == app.AuthLDAP) {
 		return s.directoryLogin(ctx, c, username, password, u, rec)
 	}
 	why := ""
@@ -67,10 +52,10 @@ func (s *Service) Login(ctx context.Context, c Caller, username, password string
 	case u == nil:
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password)) // same work as a real check
 		why = "unknown user"
-	case u.AuthSource != AuthLocal && u.AuthSource != "":
+	case u.AuthSource != app.AuthLocal && u.AuthSource != "":
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 		why = "signs in through " + string(u.AuthSource) + ", not with a local password"
-		if u.AuthSource == AuthLDAP {
+		if u.AuthSource == app.AuthLDAP {
 			why += "; no directory is configured"
 		}
 	case bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil:
@@ -81,7 +66,7 @@ func (s *Service) Login(ctx context.Context, c Caller, username, password string
 	if why != "" {
 		return nil, s.refuseLogin(ctx, c, username, rec, why, nil)
 	}
-	return s.openSession(ctx, c, username, rec, func(Repos) (*User, error) { return u, nil })
+	return s.openSession(ctx, c, username, rec, func(app.Repos) (*app.User, error) { return u, nil })
 }
 
 func (s *Service) dummyHash() []byte {
@@ -108,7 +93,7 @@ func hashToken(token string) string {
 
 // Authenticate resolves a bearer token to its user. Expired, revoked and
 // unknown tokens, and tokens of disabled users, are all ErrUnauthenticated.
-func (s *Service) Authenticate(ctx context.Context, token string) (*User, error) {
+func (s *Service) Authenticate(ctx context.Context, token string) (*app.User, error) {
 	if token == "" || len(token) > 200 {
 		return nil, domain.ErrUnauthenticated
 	}
@@ -129,14 +114,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*User, error)
 }
 
 // Logout revokes the caller's token.
-func (s *Service) Logout(ctx context.Context, c Caller, token string) error {
-	now := s.now()
-	return s.store.Tx(ctx, func(r Repos) error {
+func (s *Service) Logout(ctx context.Context, c app.Caller, token string) error {
+	now := s.core.Timestamp()
+	return s.store.Tx(ctx, func(r app.Repos) error {
 		if err := r.Sessions.Revoke(ctx, hashToken(token), now); err != nil {
 			return err
 		}
-		return r.Audit.Append(ctx, s.entry(c, now, Record{Stream: audit.SystemStream, Action: ActionLogout,
-			ObjectType: "user", ObjectID: IDString(c.Actor.UserID)}))
+		return r.Audit.Append(ctx, s.core.Entry(c, now, app.Record{Stream: audit.SystemStream, Action: app.ActionLogout,
+			ObjectType: "user", ObjectID: app.IDString(c.Actor.UserID)}))
 	})
 }
 
@@ -153,15 +138,6 @@ func (s *Service) HashPassword(field, pw, username string, roles []domain.Role) 
 	return string(h), nil
 }
 
-// GeneratePassword returns a random password for the first admin.
-func GeneratePassword() (string, error) {
-	b := make([]byte, 12)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
 // Bootstrap creates the root unit and the first admin on an empty database.
 // It returns created=false when users already exist. When password is empty
 // a random one is generated and returned, to be printed once.
@@ -171,7 +147,7 @@ func (s *Service) Bootstrap(ctx context.Context, orgName, password string) (crea
 		return false, "", err
 	}
 	if password == "" {
-		if password, err = GeneratePassword(); err != nil {
+		if password, err = app.GeneratePassword(); err != nil {
 			return false, "", err
 		}
 		generated = password
@@ -180,20 +156,20 @@ func (s *Service) Bootstrap(ctx context.Context, orgName, password string) (crea
 	if err != nil {
 		return false, "", fmt.Errorf("RECTIFY_ADMIN_PASSWORD: %w", err)
 	}
-	now := s.now()
-	system := Caller{Actor: domain.Actor{Username: "system"}}
-	err = s.store.Tx(ctx, func(r Repos) error {
-		unit := &Unit{Name: orgName, CreatedAt: now, UpdatedAt: now}
+	now := s.core.Timestamp()
+	system := app.Caller{Actor: domain.Actor{Username: "system"}}
+	err = s.store.Tx(ctx, func(r app.Repos) error {
+		unit := &app.Unit{Name: orgName, CreatedAt: now, UpdatedAt: now}
 		if err := r.Units.Create(ctx, unit); err != nil {
 			return err
 		}
-		admin := &User{Username: "admin", Name: "系统管理员", PasswordHash: hash, Roles: []domain.Role{domain.RoleAdmin},
+		admin := &app.User{Username: "admin", Name: "系统管理员", PasswordHash: hash, Roles: []domain.Role{domain.RoleAdmin},
 			UnitID: unit.ID, CreatedAt: now, UpdatedAt: now}
 		if err := r.Users.Create(ctx, admin); err != nil {
 			return err
 		}
-		return r.Audit.Append(ctx, s.entry(system, now, Record{Stream: audit.SystemStream, Action: ActionBootstrap,
-			ObjectType: "user", ObjectID: IDString(admin.ID), Changes: map[string]any{"username": "admin", "unit": orgName}}))
+		return r.Audit.Append(ctx, s.core.Entry(system, now, app.Record{Stream: audit.SystemStream, Action: app.ActionBootstrap,
+			ObjectType: "user", ObjectID: app.IDString(admin.ID), Changes: map[string]any{"username": "admin", "unit": orgName}}))
 	})
 	if errors.Is(err, domain.ErrConflict) { // another instance bootstrapped first
 		return false, "", nil
@@ -207,8 +183,8 @@ func (s *Service) Bootstrap(ctx context.Context, orgName, password string) (crea
 // ChangePassword changes the caller's own password, given the current one,
 // and ends the caller's other sessions: the one that asked (token) stays. A
 // wrong current password counts as a failed login for throttling.
-func (s *Service) ChangePassword(ctx context.Context, c Caller, token, oldPassword, newPassword string) error {
-	rec := Record{Stream: audit.SystemStream, Action: ActionPasswordChange, ObjectType: "user", ObjectID: IDString(c.Actor.UserID)}
+func (s *Service) ChangePassword(ctx context.Context, c app.Caller, token, oldPassword, newPassword string) error {
+	rec := app.Record{Stream: audit.SystemStream, Action: app.ActionPasswordChange, ObjectType: "user", ObjectID: app.IDString(c.Actor.UserID)}
 	audited := false
 	err := func() error {
 		var v domain.Validator
@@ -219,7 +195,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, token, oldPasswo
 			return err
 		}
 		username := c.Actor.Username
-		byUser, byIP, err := s.store.Read().Sessions.CountFailures(ctx, username, c.IP, s.now().Add(-s.cfg.LoginWindow))
+		byUser, byIP, err := s.store.Read().Sessions.CountFailures(ctx, username, c.IP, s.core.Timestamp().Add(-s.cfg.LoginWindow))
 		if err != nil {
 			return err
 		}
@@ -232,15 +208,15 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, token, oldPasswo
 		}
 		if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(oldPassword)) != nil {
 			wrong := domain.Invalid("old", "is not your current password")
-			now := s.now()
+			now := s.core.Timestamp()
 			refusal := rec
 			refusal.Outcome, refusal.Reason = audit.OutcomeRefused, "wrong current password"
 			audited = true
-			if err := s.store.Tx(ctx, func(r Repos) error {
+			if err := s.store.Tx(ctx, func(r app.Repos) error {
 				if err := r.Sessions.RecordFailure(ctx, username, c.IP, now); err != nil {
 					return err
 				}
-				return r.Audit.Append(ctx, s.entry(c, now, refusal))
+				return r.Audit.Append(ctx, s.core.Entry(c, now, refusal))
 			}); err != nil {
 				return err
 			}
@@ -253,9 +229,9 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, token, oldPasswo
 		if err != nil {
 			return err
 		}
-		return s.store.Tx(ctx, func(r Repos) error {
-			now := s.now()
-			if err := s.claimKey(ctx, r, c, now); err != nil {
+		return s.store.Tx(ctx, func(r app.Repos) error {
+			now := s.core.Timestamp()
+			if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 				return err
 			}
 			cur, err := r.Users.Get(ctx, u.ID)
@@ -277,15 +253,15 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, token, oldPasswo
 			}
 			done := rec
 			done.Changes = map[string]any{"password": "changed", "other_sessions": "revoked"}
-			if err := r.Audit.Append(ctx, s.entry(c, now, done)); err != nil {
+			if err := r.Audit.Append(ctx, s.core.Entry(c, now, done)); err != nil {
 				return err
 			}
-			return s.rememberResponse(ctx, r, c, nil)
+			return s.core.KeepResult(ctx, r, c, nil)
 		})
 	}()
-	if err = s.keyTaken(ctx, c, err); err != nil {
-		if !audited && Refusable(err) && !errors.Is(err, ErrReplayed) {
-			s.auditRefusal(ctx, c, rec, err)
+	if err = s.core.KeyTaken(ctx, c, err); err != nil {
+		if !audited && app.Refusable(err) && !errors.Is(err, app.ErrReplayed) {
+			s.core.AuditRefusal(ctx, c, rec, err)
 		}
 		return err
 	}

@@ -1,9 +1,10 @@
-package app
+package access
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,15 +13,11 @@ import (
 )
 
 // Units lists the organisation tree, ordered so that parents come first.
-func (s *Service) Units(ctx context.Context) ([]*Unit, error) { return s.store.Read().Units.List(ctx) }
-
-// UnitInput creates or changes a unit.
-type UnitInput struct {
-	Name     string
-	ParentID int64
+func (s *Service) Units(ctx context.Context) ([]*app.Unit, error) {
+	return s.store.Read().Units.List(ctx)
 }
 
-func validateUnit(in UnitInput) error {
+func validateUnit(in app.UnitInput) error {
 	var v domain.Validator
 	v.Text("name", strings.TrimSpace(in.Name), true, 100)
 	v.Check(in.ParentID >= 0, "parent_id", "must be a unit id")
@@ -45,7 +42,7 @@ func checkParent(ctx context.Context, get func(context.Context, int64) (string, 
 	return nil
 }
 
-func unitPath(r Repos) func(context.Context, int64) (string, error) {
+func unitPath(r app.Repos) func(context.Context, int64) (string, error) {
 	return func(ctx context.Context, id int64) (string, error) {
 		u, err := r.Units.Get(ctx, id)
 		if err != nil {
@@ -56,46 +53,40 @@ func unitPath(r Repos) func(context.Context, int64) (string, error) {
 }
 
 // CreateUnit adds a unit.
-func (s *Service) CreateUnit(ctx context.Context, c Caller, in UnitInput) (*Unit, error) {
-	var out *Unit
-	err := s.admin(ctx, c, Record{Action: ActionUnitCreate, ObjectType: "unit",
-		Changes: map[string]any{"name": Truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r Repos, rec *Record) error {
+func (s *Service) CreateUnit(ctx context.Context, c app.Caller, in app.UnitInput) (*app.Unit, error) {
+	var out *app.Unit
+	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionUnitCreate, ObjectType: "unit",
+		Changes: map[string]any{"name": app.Truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r app.Repos, rec *app.Record) error {
 		if err := validateUnit(in); err != nil {
 			return err
 		}
 		if err := checkParent(ctx, unitPath(r), 0, in.ParentID, ""); err != nil {
 			return err
 		}
-		now := s.now()
-		u := &Unit{Name: strings.TrimSpace(in.Name), ParentID: in.ParentID, CreatedAt: now, UpdatedAt: now}
+		now := s.core.Timestamp()
+		u := &app.Unit{Name: strings.TrimSpace(in.Name), ParentID: in.ParentID, CreatedAt: now, UpdatedAt: now}
 		if err := r.Units.Create(ctx, u); err != nil {
 			return uniqueAsConflict(err, "a unit named %q already exists under this parent", u.Name)
 		}
-		rec.ObjectID, rec.Changes = IDString(u.ID), map[string]any{"name": u.Name, "parent_id": u.ParentID}
+		rec.ObjectID, rec.Changes = app.IDString(u.ID), map[string]any{"name": u.Name, "parent_id": u.ParentID}
 		out, rec.Result = u, u
 		return nil
 	})
 	return out, err
 }
 
-// UnitPatch changes a unit; nil leaves a field as it is.
-type UnitPatch struct {
-	Name     *string
-	ParentID *int64 // 0 makes it a root
-}
-
 // UpdateUnit renames or moves a unit.
-func (s *Service) UpdateUnit(ctx context.Context, c Caller, id int64, p UnitPatch) (*Unit, error) {
-	var out *Unit
-	err := s.admin(ctx, c, Record{Action: ActionUnitUpdate, ObjectType: "unit", ObjectID: IDString(id)}, func(r Repos, rec *Record) error {
-		rec.ObjectID = IDString(id)
+func (s *Service) UpdateUnit(ctx context.Context, c app.Caller, id int64, p app.UnitPatch) (*app.Unit, error) {
+	var out *app.Unit
+	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionUnitUpdate, ObjectType: "unit", ObjectID: app.IDString(id)}, func(r app.Repos, rec *app.Record) error {
+		rec.ObjectID = app.IDString(id)
 		u, err := r.Units.Get(ctx, id)
 		if err != nil {
 			return err
 		}
-		in := UnitInput{Name: u.Name, ParentID: u.ParentID}
-		set(&in.Name, p.Name)
-		set(&in.ParentID, p.ParentID)
+		in := app.UnitInput{Name: u.Name, ParentID: u.ParentID}
+		app.Patch(&in.Name, p.Name)
+		app.Patch(&in.ParentID, p.ParentID)
 		if err := validateUnit(in); err != nil {
 			return err
 		}
@@ -104,9 +95,9 @@ func (s *Service) UpdateUnit(ctx context.Context, c Caller, id int64, p UnitPatc
 		}
 		d := map[string]any{}
 		name := strings.TrimSpace(in.Name)
-		DiffInto(d, "name", u.Name, name)
-		DiffInto(d, "parent_id", u.ParentID, in.ParentID)
-		u.Name, u.ParentID, u.UpdatedAt = name, in.ParentID, s.now()
+		app.DiffInto(d, "name", u.Name, name)
+		app.DiffInto(d, "parent_id", u.ParentID, in.ParentID)
+		u.Name, u.ParentID, u.UpdatedAt = name, in.ParentID, s.core.Timestamp()
 		if err := r.Units.Update(ctx, u); err != nil {
 			return uniqueAsConflict(err, "a unit named %q already exists under this parent", u.Name)
 		}
@@ -125,27 +116,20 @@ func uniqueAsConflict(err error, format string, args ...any) error {
 }
 
 // Categories lists the category tree.
-func (s *Service) Categories(ctx context.Context) ([]*Category, error) {
+func (s *Service) Categories(ctx context.Context) ([]*app.Category, error) {
 	return s.store.Read().Categories.List(ctx)
-}
-
-// CategoryInput creates or changes a category.
-type CategoryInput struct {
-	Code     string
-	Name     string
-	ParentID int64
 }
 
 var codePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$`)
 
-func validateCategory(in CategoryInput) error {
+func validateCategory(in app.CategoryInput) error {
 	var v domain.Validator
 	v.Check(codePattern.MatchString(in.Code), "code", "must be 1-32 letters, digits, '.', '_' or '-'")
 	v.Text("name", strings.TrimSpace(in.Name), true, 100)
 	return v.Err()
 }
 
-func categoryPath(r Repos) func(context.Context, int64) (string, error) {
+func categoryPath(r app.Repos) func(context.Context, int64) (string, error) {
 	return func(ctx context.Context, id int64) (string, error) {
 		c, err := r.Categories.Get(ctx, id)
 		if err != nil {
@@ -156,48 +140,41 @@ func categoryPath(r Repos) func(context.Context, int64) (string, error) {
 }
 
 // CreateCategory adds a category.
-func (s *Service) CreateCategory(ctx context.Context, c Caller, in CategoryInput) (*Category, error) {
-	var out *Category
-	err := s.admin(ctx, c, Record{Action: ActionCategoryCreate, ObjectType: "category",
-		Changes: map[string]any{"code": Truncate(in.Code, 64), "name": Truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r Repos, rec *Record) error {
+func (s *Service) CreateCategory(ctx context.Context, c app.Caller, in app.CategoryInput) (*app.Category, error) {
+	var out *app.Category
+	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionCategoryCreate, ObjectType: "category",
+		Changes: map[string]any{"code": app.Truncate(in.Code, 64), "name": app.Truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r app.Repos, rec *app.Record) error {
 		if err := validateCategory(in); err != nil {
 			return err
 		}
 		if err := checkParent(ctx, categoryPath(r), 0, in.ParentID, ""); err != nil {
 			return err
 		}
-		now := s.now()
-		cat := &Category{Code: in.Code, Name: strings.TrimSpace(in.Name), ParentID: in.ParentID, CreatedAt: now, UpdatedAt: now}
+		now := s.core.Timestamp()
+		cat := &app.Category{Code: in.Code, Name: strings.TrimSpace(in.Name), ParentID: in.ParentID, CreatedAt: now, UpdatedAt: now}
 		if err := r.Categories.Create(ctx, cat); err != nil {
 			return uniqueAsConflict(err, "category code %q is taken", in.Code)
 		}
-		rec.ObjectID, rec.Changes = IDString(cat.ID), map[string]any{"code": cat.Code, "name": cat.Name, "parent_id": cat.ParentID}
+		rec.ObjectID, rec.Changes = app.IDString(cat.ID), map[string]any{"code": cat.Code, "name": cat.Name, "parent_id": cat.ParentID}
 		out, rec.Result = cat, cat
 		return nil
 	})
 	return out, err
 }
 
-// CategoryPatch changes a category; nil leaves a field as it is.
-type CategoryPatch struct {
-	Code     *string
-	Name     *string
-	ParentID *int64
-}
-
 // UpdateCategory renames, recodes or moves a category.
-func (s *Service) UpdateCategory(ctx context.Context, c Caller, id int64, p CategoryPatch) (*Category, error) {
-	var out *Category
-	err := s.admin(ctx, c, Record{Action: ActionCategoryUpdate, ObjectType: "category", ObjectID: IDString(id)}, func(r Repos, rec *Record) error {
-		rec.ObjectID = IDString(id)
+func (s *Service) UpdateCategory(ctx context.Context, c app.Caller, id int64, p app.CategoryPatch) (*app.Category, error) {
+	var out *app.Category
+	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionCategoryUpdate, ObjectType: "category", ObjectID: app.IDString(id)}, func(r app.Repos, rec *app.Record) error {
+		rec.ObjectID = app.IDString(id)
 		cat, err := r.Categories.Get(ctx, id)
 		if err != nil {
 			return err
 		}
-		in := CategoryInput{Code: cat.Code, Name: cat.Name, ParentID: cat.ParentID}
-		set(&in.Code, p.Code)
-		set(&in.Name, p.Name)
-		set(&in.ParentID, p.ParentID)
+		in := app.CategoryInput{Code: cat.Code, Name: cat.Name, ParentID: cat.ParentID}
+		app.Patch(&in.Code, p.Code)
+		app.Patch(&in.Name, p.Name)
+		app.Patch(&in.ParentID, p.ParentID)
 		if err := validateCategory(in); err != nil {
 			return err
 		}
@@ -206,10 +183,10 @@ func (s *Service) UpdateCategory(ctx context.Context, c Caller, id int64, p Cate
 		}
 		d := map[string]any{}
 		name := strings.TrimSpace(in.Name)
-		DiffInto(d, "code", cat.Code, in.Code)
-		DiffInto(d, "name", cat.Name, name)
-		DiffInto(d, "parent_id", cat.ParentID, in.ParentID)
-		cat.Code, cat.Name, cat.ParentID, cat.UpdatedAt = in.Code, name, in.ParentID, s.now()
+		app.DiffInto(d, "code", cat.Code, in.Code)
+		app.DiffInto(d, "name", cat.Name, name)
+		app.DiffInto(d, "parent_id", cat.ParentID, in.ParentID)
+		cat.Code, cat.Name, cat.ParentID, cat.UpdatedAt = in.Code, name, in.ParentID, s.core.Timestamp()
 		if err := r.Categories.Update(ctx, cat); err != nil {
 			return uniqueAsConflict(err, "category code %q is taken", in.Code)
 		}
@@ -222,32 +199,20 @@ func (s *Service) UpdateCategory(ctx context.Context, c Caller, id int64, p Cate
 
 // Users lists accounts. Any signed-in user may read them (to pick an assignee);
 // password hashes never leave this layer.
-func (s *Service) Users(ctx context.Context, q UserQuery) ([]*User, error) {
+func (s *Service) Users(ctx context.Context, q app.UserQuery) ([]*app.User, error) {
 	return s.store.Read().Users.List(ctx, q)
 }
 
 // User returns one account.
-func (s *Service) User(ctx context.Context, id int64) (*User, error) {
+func (s *Service) User(ctx context.Context, id int64) (*app.User, error) {
 	return s.store.Read().Users.Get(ctx, id)
 }
 
-// UserInput creates an account.
-type UserInput struct {
-	Username string
-	Name     string
-	Password string
-	Roles    []string
-	UnitID   int64
-	// AuthSource is how the user signs in: "" or local (with Password), ldap
-	// or oidc (without one).
-	AuthSource string
-}
-
 // parseAuthSource checks a source; "" is local.
-func parseAuthSource(v *domain.Validator, s string) AuthSource {
-	src := AuthSource(s)
+func parseAuthSource(v *domain.Validator, s string) app.AuthSource {
+	src := app.AuthSource(s)
 	if src == "" {
-		src = AuthLocal
+		src = app.AuthLocal
 	}
 	v.Check(src.Valid(), "auth_source", "must be local, ldap or oidc")
 	return src
@@ -256,10 +221,10 @@ func parseAuthSource(v *domain.Validator, s string) AuthSource {
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
 
 // CreateUser adds an account.
-func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (*User, error) {
-	var out *User
-	in.Username = NormalizeUsername(in.Username)
-	err := s.admin(ctx, c, Record{Action: ActionUserCreate, ObjectType: "user", ObjectID: in.Username}, func(r Repos, rec *Record) error {
+func (s *Service) CreateUser(ctx context.Context, c app.Caller, in app.UserInput) (*app.User, error) {
+	var out *app.User
+	in.Username = app.NormalizeUsername(in.Username)
+	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionUserCreate, ObjectType: "user", ObjectID: in.Username}, func(r app.Repos, rec *app.Record) error {
 		rec.ObjectID = in.Username
 		var v domain.Validator
 		v.Check(usernamePattern.MatchString(in.Username), "username", "must be 3-64 lower-case letters, digits, '.', '_' or '-'")
@@ -274,27 +239,27 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (*User
 			return err
 		}
 		src := parseAuthSource(&v, in.AuthSource)
-		v.Check(src == AuthLocal || in.Password == "", "password", "is not used: the user signs in through %s", src)
-		v.Check(src != AuthLocal || in.Password != "", "password", "is required for a local user")
+		v.Check(src == app.AuthLocal || in.Password == "", "password", "is not used: the user signs in through %s", src)
+		v.Check(src != app.AuthLocal || in.Password != "", "password", "is required for a local user")
 		if err := v.Err(); err != nil {
 			return err
 		}
 		hash := ""
-		if src == AuthLocal {
+		if src == app.AuthLocal {
 			var err error
 			if hash, err = s.HashPassword("password", in.Password, in.Username, roles); err != nil {
 				return err
 			}
 		}
-		now := s.now()
-		u := &User{Username: in.Username, Name: strings.TrimSpace(in.Name), PasswordHash: hash, Roles: roles,
+		now := s.core.Timestamp()
+		u := &app.User{Username: in.Username, Name: strings.TrimSpace(in.Name), PasswordHash: hash, Roles: roles,
 			UnitID: in.UnitID, AuthSource: src, CreatedAt: now, UpdatedAt: now}
 		if err := r.Users.Create(ctx, u); err != nil {
 			return err
 		}
-		rec.ObjectID = IDString(u.ID)
+		rec.ObjectID = app.IDString(u.ID)
 		rec.Changes = map[string]any{"username": u.Username, "name": u.Name, "roles": domain.RoleNames(roles), "unit_id": u.UnitID}
-		if src != AuthLocal {
+		if src != app.AuthLocal {
 			rec.Changes["auth_source"] = string(src)
 		}
 		var err error
@@ -305,22 +270,11 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (*User
 	return out, err
 }
 
-// UserPatch changes an account; nil leaves a field as it is.
-type UserPatch struct {
-	Name     *string
-	Roles    []string // nil leaves the roles
-	UnitID   *int64
-	Disabled *bool
-	// AuthSource switches how the user signs in. Leaving local forgets the
-	// password; coming back to local needs a password reset.
-	AuthSource *string
-}
-
 // UpdateUser changes an account. Disabling revokes every session of the user.
-func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatch) (*User, error) {
-	var out *User
-	err := s.admin(ctx, c, Record{Action: ActionUserUpdate, ObjectType: "user", ObjectID: IDString(id)}, func(r Repos, rec *Record) error {
-		rec.ObjectID = IDString(id)
+func (s *Service) UpdateUser(ctx context.Context, c app.Caller, id int64, p app.UserPatch) (*app.User, error) {
+	var out *app.User
+	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionUserUpdate, ObjectType: "user", ObjectID: app.IDString(id)}, func(r app.Repos, rec *app.Record) error {
+		rec.ObjectID = app.IDString(id)
 		u, err := r.Users.Get(ctx, id)
 		if err != nil {
 			return err
@@ -330,7 +284,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 		if p.Name != nil {
 			name := strings.TrimSpace(*p.Name)
 			v.Text("name", name, true, 64)
-			DiffInto(d, "name", u.Name, name)
+			app.DiffInto(d, "name", u.Name, name)
 			u.Name = name
 		}
 		if p.Roles != nil {
@@ -341,7 +295,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 				if id == c.Actor.UserID && !slices.Contains(roles, domain.RoleAdmin) {
 					v.Add("roles", "you cannot remove your own admin role")
 				}
-				DiffInto(d, "roles", strings.Join(domain.RoleNames(u.Roles), ","), strings.Join(domain.RoleNames(roles), ","))
+				app.DiffInto(d, "roles", strings.Join(domain.RoleNames(u.Roles), ","), strings.Join(domain.RoleNames(roles), ","))
 				u.Roles = roles
 			}
 		}
@@ -351,20 +305,20 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 			} else if err != nil {
 				return err
 			}
-			DiffInto(d, "unit_id", u.UnitID, *p.UnitID)
+			app.DiffInto(d, "unit_id", u.UnitID, *p.UnitID)
 			u.UnitID = *p.UnitID
 		}
 		if p.Disabled != nil {
 			v.Check(!*p.Disabled || id != c.Actor.UserID, "disabled", "you cannot disable yourself")
-			DiffInto(d, "disabled", u.Disabled, *p.Disabled)
+			app.DiffInto(d, "disabled", u.Disabled, *p.Disabled)
 			u.Disabled = *p.Disabled
 		}
 		if p.AuthSource != nil {
 			src := parseAuthSource(&v, *p.AuthSource)
-			v.Check(src == AuthLocal || u.Username != firstAdmin, "auth_source",
+			v.Check(src == app.AuthLocal || u.Username != firstAdmin, "auth_source",
 				"the first admin always signs in locally, so that a broken directory locks nobody out")
-			DiffInto(d, "auth_source", string(u.AuthSource), string(src))
-			if src != AuthLocal {
+			app.DiffInto(d, "auth_source", string(u.AuthSource), string(src))
+			if src != app.AuthLocal {
 				u.PasswordHash = ""
 			}
 			u.AuthSource = src
@@ -372,7 +326,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 		if err := v.Err(); err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.core.Timestamp()
 		u.UpdatedAt = now
 		if err := r.Users.Update(ctx, u); err != nil {
 			return err
@@ -395,9 +349,9 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, p UserPatc
 }
 
 // ResetPassword sets a new password and revokes every session of the user.
-func (s *Service) ResetPassword(ctx context.Context, c Caller, id int64, password string) error {
-	return s.admin(ctx, c, Record{Action: ActionUserResetPassword, ObjectType: "user", ObjectID: IDString(id)}, func(r Repos, rec *Record) error {
-		rec.ObjectID = IDString(id)
+func (s *Service) ResetPassword(ctx context.Context, c app.Caller, id int64, password string) error {
+	return s.core.Admin(ctx, c, app.Record{Action: app.ActionUserResetPassword, ObjectType: "user", ObjectID: app.IDString(id)}, func(r app.Repos, rec *app.Record) error {
+		rec.ObjectID = app.IDString(id)
 		u, err := r.Users.Get(ctx, id)
 		if err != nil {
 			return err
@@ -405,7 +359,7 @@ func (s *Service) ResetPassword(ctx context.Context, c Caller, id int64, passwor
 		if u.PasswordHash, err = s.HashPassword("password", password, u.Username, u.Roles); err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.core.Timestamp()
 		u.UpdatedAt = now
 		if err := r.Users.Update(ctx, u); err != nil {
 			return err
