@@ -173,7 +173,7 @@ func (w *loadWorld) verifyAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := w.svc.VerifyAudit(context.Background(), app.Caller{Actor: admin.Actor()})
+	rep, err := w.svc.Trail.VerifyAudit(context.Background(), app.Caller{Actor: admin.Actor()})
 	if err != nil {
 		t.Fatal(err)
 	}

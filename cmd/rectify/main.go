@@ -146,7 +146,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 	}
 	// What was left unsigned by a crash is signed now, and checkpoints the log
 	// lacks (signed while it was away, or before it existed) are copied to it.
-	if _, err := svc.Checkpoint(ctx); err != nil {
+	if _, err := svc.Trail.Checkpoint(ctx); err != nil {
 		log.Warn("audit checkpoint at start failed", "checkpoint_log", cfg.AuditLogFile, "err", err)
 	}
 
@@ -225,7 +225,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		}
 	}
 	// A last checkpoint so that a clean stop leaves every head signed.
-	if _, err := svc.Checkpoint(shutdownCtx); err != nil {
+	if _, err := svc.Trail.Checkpoint(shutdownCtx); err != nil {
 		log.Warn("final audit checkpoint failed", "err", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -266,7 +266,7 @@ func checkpointLoop(ctx context.Context, svc *wire.Services, every time.Duration
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			cp, err := svc.Checkpoint(ctx)
+			cp, err := svc.Trail.Checkpoint(ctx)
 			switch {
 			case err != nil && ctx.Err() == nil:
 				log.Warn("audit checkpoint failed", "err", err)

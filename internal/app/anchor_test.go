@@ -177,7 +177,7 @@ func TestDatabaseWriterCannotRewriteTheTrail(t *testing.T) {
 				t.Errorf("first bad entry %v, want %d (%s)", deref(res.FirstBad), first, res.Reason)
 			}
 			// Signing what the database now holds does not launder it.
-			if _, err := e.Svc.Checkpoint(t.Context()); err != nil {
+			if _, err := e.Svc.Trail.Checkpoint(t.Context()); err != nil {
 				t.Logf("checkpoint after the attack: %v", err)
 			}
 			if again := verifyAudit(t, e); again.OK || again.FirstBad == nil || *again.FirstBad != first {
@@ -201,7 +201,7 @@ func TestAnEntryAppendedInTheWindowIsNotCaught(t *testing.T) {
 	f.Seq = insertEntry(t, e, f)
 	setHead(t, e, f, true)
 	mustVerifyOK(t, e)
-	if cp, err := e.Svc.Checkpoint(t.Context()); err != nil || cp == nil {
+	if cp, err := e.Svc.Trail.Checkpoint(t.Context()); err != nil || cp == nil {
 		t.Fatalf("checkpoint: %v %v", cp, err)
 	}
 	mustVerifyOK(t, e)
@@ -217,7 +217,7 @@ func withInterval(e *apptest.Env) *wire.Services {
 
 func verifyWith(t *testing.T, svc *wire.Services, e *apptest.Env) *app.VerifyResult {
 	t.Helper()
-	res, err := svc.VerifyAudit(t.Context(), e.Caller("leader"))
+	res, err := svc.Trail.VerifyAudit(t.Context(), e.Caller("leader"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestATrailLeftUnsignedIsFound(t *testing.T) {
 		t.Fatalf("unsigned for longer than interval and margin: ok=%v first bad %v, want %d (%s)",
 			res.OK, deref(res.FirstBad), login.Seq, res.Reason)
 	}
-	if cp, err := svc.Checkpoint(t.Context()); err != nil || cp == nil {
+	if cp, err := svc.Trail.Checkpoint(t.Context()); err != nil || cp == nil {
 		t.Fatalf("checkpoint: %v %v", cp, err)
 	}
 	if res := verifyWith(t, svc, e); !res.OK {
@@ -355,7 +355,7 @@ func TestTheCheckpointLogCatchesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Login(t, "owner1")
-	cp, err := e.Svc.Checkpoint(t.Context())
+	cp, err := e.Svc.Trail.Checkpoint(t.Context())
 	if err != nil || cp == nil || cp.Number != 4 {
 		t.Fatalf("checkpoint: %+v %v", cp, err)
 	}
@@ -383,7 +383,7 @@ func TestTheCheckpointLogCatchesUp(t *testing.T) {
 	if err := e.DB.Tx(t.Context(), func(r app.Repos) error { return r.Audit.SaveCheckpoint(t.Context(), forgedCp) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Svc.SyncCheckpointLog(t.Context()); err == nil {
+	if err := e.Svc.Trail.SyncCheckpointLog(t.Context()); err == nil {
 		t.Fatal("a forged checkpoint row was copied to the log")
 	}
 	if logged, _, _ := e.Log.Read(); len(logged) != 4 {
@@ -412,7 +412,7 @@ func TestCheckpointsSignTheTrailsTotals(t *testing.T) {
 	if _, err := e.Svc.Urge(t.Context(), e.Caller("verifier"), h.q.ID, 0, "再催"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.Checkpoint(t.Context()); err != nil {
+	if _, err := e.Svc.Trail.Checkpoint(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	res := verifyAudit(t, e)
@@ -448,7 +448,7 @@ func TestCheckpointsAfterTheFirstFormatAddUp(t *testing.T) {
 	if _, err := e.Svc.Urge(t.Context(), e.Caller("verifier"), p.ID, 0, "请加快"); err != nil {
 		t.Fatal(err)
 	}
-	cp, err := e.Svc.Checkpoint(t.Context())
+	cp, err := e.Svc.Trail.Checkpoint(t.Context())
 	if err != nil || cp == nil || cp.Number != 2 || cp.Totals == nil {
 		t.Fatalf("checkpoint: %+v %v", cp, err)
 	}

@@ -333,7 +333,7 @@ func TestRefusedAttemptsAreAuditedAndChangeNothing(t *testing.T) {
 		t.Error("a stream was opened for an absent problem")
 	}
 	// The discipline check's questions: who was refused what.
-	refused, err := e.Svc.Audit(ctx, e.Caller("leader"), app.AuditQuery{Outcome: audit.OutcomeRefused, Limit: 100})
+	refused, err := e.Svc.Trail.Audit(ctx, e.Caller("leader"), app.AuditQuery{Outcome: audit.OutcomeRefused, Limit: 100})
 	if err != nil || len(refused) != len(tests)+2 {
 		t.Fatalf("%d refused entries listed, want %d (%v)", len(refused), len(tests)+2, err)
 	}
@@ -516,22 +516,22 @@ func TestLoginsAndAdminChangesGoToTheSystemStream(t *testing.T) {
 
 	// Only verifiers, leaders and admins read and verify the trail.
 	for _, who := range []string{"owner1", "inspector"} {
-		if _, err := e.Svc.Audit(ctx, e.Caller(who), app.AuditQuery{Limit: 10}); !errors.Is(err, domain.ErrForbidden) {
+		if _, err := e.Svc.Trail.Audit(ctx, e.Caller(who), app.AuditQuery{Limit: 10}); !errors.Is(err, domain.ErrForbidden) {
 			t.Errorf("%s reads the audit: %v", who, err)
 		}
-		if _, err := e.Svc.VerifyAudit(ctx, e.Caller(who)); !errors.Is(err, domain.ErrForbidden) {
+		if _, err := e.Svc.Trail.VerifyAudit(ctx, e.Caller(who)); !errors.Is(err, domain.ErrForbidden) {
 			t.Errorf("%s verifies the audit: %v", who, err)
 		}
-		if _, err := e.Svc.LatestCheckpoint(ctx, e.Caller(who)); !errors.Is(err, domain.ErrForbidden) {
+		if _, err := e.Svc.Trail.LatestCheckpoint(ctx, e.Caller(who)); !errors.Is(err, domain.ErrForbidden) {
 			t.Errorf("%s reads checkpoints: %v", who, err)
 		}
 	}
 	for _, who := range []string{"admin", "verifier", "leader"} {
-		if _, err := e.Svc.VerifyAudit(ctx, e.Caller(who)); err != nil {
+		if _, err := e.Svc.Trail.VerifyAudit(ctx, e.Caller(who)); err != nil {
 			t.Errorf("%s verifies the audit: %v", who, err)
 		}
 	}
-	logins, err := e.Svc.Audit(ctx, e.Caller("admin"), app.AuditQuery{Action: "login", Limit: 100})
+	logins, err := e.Svc.Trail.Audit(ctx, e.Caller("admin"), app.AuditQuery{Action: "login", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

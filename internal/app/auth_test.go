@@ -311,7 +311,7 @@ func TestTokensWorkAcrossInstancesAndRestarts(t *testing.T) {
 	if created, _, err := svc3.Access.Bootstrap(ctx, "中心", ""); err != nil || created {
 		t.Fatalf("bootstrap after restart: %v %v", created, err)
 	}
-	if r, err := svc3.VerifyAudit(ctx, e.Caller("leader")); err != nil || !r.OK {
+	if r, err := svc3.Trail.VerifyAudit(ctx, e.Caller("leader")); err != nil || !r.OK {
 		t.Fatalf("trail after restart: %+v %v", r, err)
 	}
 }
@@ -361,11 +361,11 @@ func TestBootstrap(t *testing.T) {
 		if _, err := svc.Access.Login(ctx, app.Caller{}, "admin", generated); err != nil {
 			t.Fatalf("second bootstrap changed the password: %v", err)
 		}
-		sys, err := svc.Audit(ctx, app.Caller{Actor: res.User.Actor()}, app.AuditQuery{Action: "bootstrap", Limit: 10})
+		sys, err := svc.Trail.Audit(ctx, app.Caller{Actor: res.User.Actor()}, app.AuditQuery{Action: "bootstrap", Limit: 10})
 		if err != nil || len(sys) != 1 || sys[0].Stream != audit.SystemStream {
 			t.Fatalf("bootstrap entries %v %v", sys, err)
 		}
-		if r, err := svc.VerifyAudit(ctx, app.Caller{Actor: res.User.Actor()}); err != nil || !r.OK {
+		if r, err := svc.Trail.VerifyAudit(ctx, app.Caller{Actor: res.User.Actor()}); err != nil || !r.OK {
 			t.Fatalf("trail after bootstrap: %+v %v", r, err)
 		}
 	})

@@ -398,7 +398,7 @@ func TestConcurrentCheckpoints(t *testing.T) {
 	for round := range 3 {
 		errs := race(2*racers, func(i int) error {
 			if i%2 == 0 {
-				_, err := e.Svc.Checkpoint(t.Context())
+				_, err := e.Svc.Trail.Checkpoint(t.Context())
 				return err
 			}
 			_, err := e.Svc.Comment(t.Context(), e.Caller("leader"), ps[(i/2)%len(ps)].ID, fmt.Sprintf("第 %d 轮", round))
@@ -410,7 +410,7 @@ func TestConcurrentCheckpoints(t *testing.T) {
 			}
 		}
 	}
-	if _, err := e.Svc.Checkpoint(t.Context()); err != nil {
+	if _, err := e.Svc.Trail.Checkpoint(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	res := mustVerifyOK(t, e)

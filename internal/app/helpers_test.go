@@ -47,7 +47,7 @@ func load(t testing.TB, e *apptest.Env, id int64) *domain.Problem {
 
 func verifyAudit(t testing.TB, e *apptest.Env) *app.VerifyResult {
 	t.Helper()
-	res, err := e.Svc.VerifyAudit(t.Context(), e.Caller("leader"))
+	res, err := e.Svc.Trail.VerifyAudit(t.Context(), e.Caller("leader"))
 	if err != nil {
 		t.Fatal(err)
 	}

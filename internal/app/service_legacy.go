@@ -16,8 +16,6 @@ type Service struct {
 	cfg       Config
 	clock     func() time.Time
 	keys      *audit.Keys
-	cplog     CheckpointLog
-	witness   Witness
 	log       *slog.Logger
 	blobs     BlobStore
 	workbooks WorkbookReader
@@ -35,7 +33,7 @@ type notifier interface {
 // NewService builds the use cases not yet moved on core.
 func NewService(core *Core, o Options, n notifier) *Service {
 	s := &Service{core: core, notify: n, store: core.store, cfg: core.cfg, clock: core.clock, keys: core.keys, log: core.log,
-		cplog: o.CheckpointLog, witness: o.Witness, blobs: o.Blobs, workbooks: o.Workbooks}
+		blobs: o.Blobs, workbooks: o.Workbooks}
 	return s
 }
 

@@ -14,7 +14,7 @@ func TestSmokeLifecycle(t *testing.T) {
 	if p.Status != domain.StatusClosed || p.Version != 5 {
 		t.Fatalf("got %s v%d", p.Status, p.Version)
 	}
-	res, err := e.Svc.VerifyAudit(context.Background(), e.Caller("verifier"))
+	res, err := e.Svc.Trail.VerifyAudit(context.Background(), e.Caller("verifier"))
 	if err != nil || !res.OK {
 		t.Fatalf("verify: %+v %v", res, err)
 	}

@@ -47,7 +47,7 @@ func buildHistory(t *testing.T, e *apptest.Env) *history {
 	h.q = e.Drive(t, domain.StatusRectifying)
 	checkpoint := func() {
 		t.Helper()
-		cp, err := e.Svc.Checkpoint(ctx)
+		cp, err := e.Svc.Trail.Checkpoint(ctx)
 		if err != nil || cp == nil {
 			t.Fatalf("checkpoint: %v %v", cp, err)
 		}
@@ -76,7 +76,7 @@ func buildHistory(t *testing.T, e *apptest.Env) *history {
 	if len(h.ps) != 7 || len(h.qs) != 5 || len(h.sys) < 10 {
 		t.Fatalf("history has %d, %d and %d entries", len(h.ps), len(h.qs), len(h.sys))
 	}
-	if n, _ := e.Svc.Checkpoint(ctx); n != nil {
+	if n, _ := e.Svc.Trail.Checkpoint(ctx); n != nil {
 		t.Fatalf("a checkpoint with nothing pending: %+v", n)
 	}
 	res := mustVerifyOK(t, e)
@@ -415,7 +415,7 @@ func TestUntamperedTrailVerifiesAfterManyActionsAndCheckpoints(t *testing.T) {
 		e.Login(t, "owner1")
 		e.Clock.Advance(time.Hour)
 		if round%2 == 0 {
-			cp, err := e.Svc.Checkpoint(ctx)
+			cp, err := e.Svc.Trail.Checkpoint(ctx)
 			if err != nil || cp == nil {
 				t.Fatalf("checkpoint: %v %v", cp, err)
 			}
@@ -429,11 +429,11 @@ func TestUntamperedTrailVerifiesAfterManyActionsAndCheckpoints(t *testing.T) {
 			t.Fatalf("round %d: checked %d entries and %d checkpoints", round, res.Checked, res.Checkpoints)
 		}
 	}
-	latest, err := e.Svc.LatestCheckpoint(ctx, e.Caller("leader"))
+	latest, err := e.Svc.Trail.LatestCheckpoint(ctx, e.Caller("leader"))
 	if err != nil || latest == nil || latest.Number != int64(checkpoints) {
 		t.Fatalf("latest checkpoint %+v %v", latest, err)
 	}
-	if e.Svc.AuditVerifierKey() != e.Keys.VerifierKey() {
+	if e.Svc.Trail.AuditVerifierKey() != e.Keys.VerifierKey() {
 		t.Fatal("the service publishes another verifier key")
 	}
 }

@@ -57,7 +57,7 @@ func resign(t *testing.T, e *apptest.Env, svc *wire.Services, h *history, checkp
 		if i > 0 {
 			e.Login(t, "owner1") // something to sign
 		}
-		if _, err := svc.Checkpoint(t.Context()); err != nil {
+		if _, err := svc.Trail.Checkpoint(t.Context()); err != nil {
 			t.Logf("checkpoint %d: %v", i+1, err) // the witness refuses what does not extend its own
 		}
 	}
@@ -80,7 +80,7 @@ func TestAWitnessCatchesTheAttackerWithTheDataDirectory(t *testing.T) {
 		w, ws := startWitness(t, e)
 		svc := withWitness(e, w)
 		e.Login(t, "owner2")
-		if cp, err := svc.Checkpoint(t.Context()); err != nil || cp == nil || cp.Number != 4 {
+		if cp, err := svc.Trail.Checkpoint(t.Context()); err != nil || cp == nil || cp.Number != 4 {
 			t.Fatalf("checkpoint with the witness: %+v %v", cp, err)
 		}
 		if n := ws.Len(); n != 4 {
@@ -110,7 +110,7 @@ func TestAWitnessThatCannotBeReachedIsAFinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := withWitness(e, w).Checkpoint(t.Context()); err != nil {
+	if _, err := withWitness(e, w).Trail.Checkpoint(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	res := verifyWith(t, withWitness(e, gone), e)

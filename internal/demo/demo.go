@@ -74,10 +74,10 @@ func Load(ctx context.Context, store app.Store, keys *audit.Keys, cfg app.Config
 		return err
 	}
 
-	if _, err := live.Checkpoint(ctx); err != nil {
+	if _, err := live.Trail.Checkpoint(ctx); err != nil {
 		return fmt.Errorf("sign the demo's audit trail: %w", err)
 	}
-	res, err := live.VerifyAudit(ctx, org.admin)
+	res, err := live.Trail.VerifyAudit(ctx, org.admin)
 	if err != nil {
 		return fmt.Errorf("verify the audit trail: %w", err)
 	}

@@ -194,7 +194,7 @@ func TestLoad(t *testing.T) {
 		}
 	}
 
-	res, err := f.svc.VerifyAudit(ctx, app.Caller{Actor: domain.Actor{Roles: []domain.Role{domain.RoleLeader}}})
+	res, err := f.svc.Trail.VerifyAudit(ctx, app.Caller{Actor: domain.Actor{Roles: []domain.Role{domain.RoleLeader}}})
 	if err != nil || !res.OK {
 		t.Fatalf("audit verify: %+v %v", res, err)
 	}

@@ -57,7 +57,7 @@ func (a *api) listAudit(c *gin.Context) error {
 		return err
 	}
 	q.Limit = n + 1
-	entries, err := a.svc.Audit(c.Request.Context(), caller(c), q)
+	entries, err := a.svc.Trail.Audit(c.Request.Context(), caller(c), q)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ type findingJSON struct {
 }
 
 func (a *api) verifyAudit(c *gin.Context) error {
-	res, err := a.svc.VerifyAudit(c.Request.Context(), caller(c))
+	res, err := a.svc.Trail.VerifyAudit(c.Request.Context(), caller(c))
 	if err != nil {
 		return err
 	}
@@ -120,11 +120,11 @@ type checkpointJSON struct {
 }
 
 func (a *api) latestCheckpoint(c *gin.Context) error {
-	cp, err := a.svc.LatestCheckpoint(c.Request.Context(), caller(c))
+	cp, err := a.svc.Trail.LatestCheckpoint(c.Request.Context(), caller(c))
 	if err != nil {
 		return err
 	}
-	out := checkpointJSON{VerifierKey: a.svc.AuditVerifierKey()}
+	out := checkpointJSON{VerifierKey: a.svc.Trail.AuditVerifierKey()}
 	if cp != nil {
 		out.Number, out.Root, out.Note = cp.Number, cp.Root, cp.Note
 	}

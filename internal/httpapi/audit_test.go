@@ -194,7 +194,7 @@ func TestAuditVerifyAndCheckpoint(t *testing.T) {
 	if cp.Number != 0 || cp.Root != "" || cp.VerifierKey == "" {
 		t.Fatalf("no checkpoint yet: %+v", cp)
 	}
-	if _, err := s.env.Svc.Checkpoint(context.Background()); err != nil {
+	if _, err := s.env.Svc.Trail.Checkpoint(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	s.must(t, http.StatusOK, req{method: "GET", path: "/api/v1/audit/checkpoint", as: "admin"}).decode(t, &cp)

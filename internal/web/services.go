@@ -7,6 +7,6 @@ func ServicesOf(s *wire.Services) Services {
 	return Services{
 		Sessions: s.Access, Lifecycle: s.Service, Evidence: s.Service, Directory: s.Access, Inbox: s.Notify,
 		Ledger: s.Service, Clock: s.Core, Account: s.Access, Import: s.Service, Rechecks: s.Service,
-		Board: s.Board, AuditTrail: s.Service, Admin: s.Access, OutboxAdmin: s.Notify, Notices: s.Board,
+		Board: s.Board, AuditTrail: s.Trail, Admin: s.Access, OutboxAdmin: s.Notify, Notices: s.Board,
 	}
 }

@@ -216,7 +216,7 @@ func TestOIDCSignInThroughTheConsole(t *testing.T) {
 		url.QueryEscape(au.Query().Get("state")), a, "the provider refused: access_denied cancelled")
 
 	// Every refusal is in the trail.
-	entries, err := c.e.Svc.Audit(t.Context(), c.e.Caller("leader"), app.AuditQuery{Action: "login", Outcome: "refused", Limit: 50})
+	entries, err := c.e.Svc.Trail.Audit(t.Context(), c.e.Caller("leader"), app.AuditQuery{Action: "login", Outcome: "refused", Limit: 50})
 	if err != nil || len(entries) != 4 {
 		t.Fatalf("%d refused logins in the trail, want 4 (%v)", len(entries), err)
 	}

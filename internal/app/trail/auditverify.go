@@ -1,10 +1,11 @@
-package app
+package trail
 
 import (
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app"
 	"slices"
 	"time"
 
@@ -19,27 +20,16 @@ const checkpointBatch = 5000
 // maxFindings bounds the findings a verification reports.
 const maxFindings = 100
 
-// VerifyResult is the outcome of checking the whole trail.
-type VerifyResult struct {
-	OK          bool
-	Checked     int
-	FirstBad    *int64 // global sequence of the first bad entry
-	Reason      string // the first finding
-	Checkpoints int    // signed checkpoints checked
-	Logged      int    // of which the checkpoint log outside the database holds
-	Findings    []audit.Finding
-}
-
 // VerifyAudit recomputes every stream's hash chain and compares each with its
 // recorded head; it compares the checkpoints in the database with the
 // checkpoint log kept outside it, and the trail with what the signed
 // checkpoints commit to. It names the first bad entry in trail order.
-func (s *Service) VerifyAudit(ctx context.Context, c Caller) (*VerifyResult, error) {
+func (s *Service) VerifyAudit(ctx context.Context, c app.Caller) (*app.VerifyResult, error) {
 	if err := requireAuditReader(c.Actor); err != nil {
 		return nil, err
 	}
-	v := &trailCheck{s: s, r: s.store.Read().Audit, now: s.now(), streams: map[string][]signedHead{},
-		seen: map[string]bool{}, lastRoot: audit.GenesisHash(), res: &VerifyResult{}}
+	v := &trailCheck{s: s, r: s.store.Read().Audit, now: s.core.Timestamp(), streams: map[string][]signedHead{},
+		seen: map[string]bool{}, lastRoot: audit.GenesisHash(), res: &app.VerifyResult{}}
 	v.slack = max(s.cfg.TxWithin, 0) + s.cfg.AuditMargin
 	if s.cfg.CheckpointEvery > 0 {
 		v.staleAfter = s.cfg.CheckpointEvery + s.cfg.AuditMargin
@@ -74,20 +64,20 @@ type signedCheckpoint struct {
 // flaggedCheckpoint is a finding about a checkpoint; it names the first entry
 // that checkpoint newly committed to, once looked up.
 type flaggedCheckpoint struct {
-	at       []StreamPos // where each stream it moves resumes
-	heads    []int64     // the head each of those streams moved to, named when at is missing
-	fallback int64       // the lowest head it signs, named when it moves none
+	at       []app.StreamPos // where each stream it moves resumes
+	heads    []int64         // the head each of those streams moved to, named when at is missing
+	fallback int64           // the lowest head it signs, named when it moves none
 	reason   string
 }
 
 type pendingMark struct {
-	pos   StreamPos
+	pos   app.StreamPos
 	entry int64
 }
 
 type trailCheck struct {
 	s          *Service
-	r          AuditRepo
+	r          app.AuditRepo
 	now        time.Time
 	slack      time.Duration // clocks and transactions in flight
 	staleAfter time.Duration // 0: not checked
@@ -99,7 +89,7 @@ type trailCheck struct {
 	marks    []pendingMark // heads marked signed beyond what is signed, until a late checkpoint is read
 	lastRoot string        // the root of the last checkpoint in cps
 	totals   audit.Totals  // what the checkpoints in cps sign, added up
-	res      *VerifyResult
+	res      *app.VerifyResult
 }
 
 func (v *trailCheck) find(seq int64, stream, format string, args ...any) {
@@ -156,7 +146,7 @@ func (v *trailCheck) flag(heads []audit.Head, format string, args ...any) {
 			prev = hs[len(hs)-1].Seq
 		}
 		if h.Seq > prev {
-			f.at = append(f.at, StreamPos{Stream: h.Stream, Seq: prev + 1})
+			f.at = append(f.at, app.StreamPos{Stream: h.Stream, Seq: prev + 1})
 			f.heads = append(f.heads, h.EntryID)
 		}
 		if f.fallback == 0 || h.EntryID < f.fallback {
@@ -204,7 +194,7 @@ func (v *trailCheck) flagAfter(n int64, format string, args ...any) {
 				}
 			}
 			if h.Seq > prev {
-				f.at = append(f.at, StreamPos{Stream: h.Stream, Seq: prev + 1})
+				f.at = append(f.at, app.StreamPos{Stream: h.Stream, Seq: prev + 1})
 				f.heads = append(f.heads, h.EntryID)
 			}
 		}
@@ -315,7 +305,7 @@ func sameCheckpoint(a, b *audit.Checkpoint) bool {
 
 // checkpointRows reads the database's checkpoints in number order, a page at a time.
 type checkpointRows struct {
-	r    AuditRepo
+	r    app.AuditRepo
 	page []*audit.Checkpoint
 	last int64 // the highest number read
 	done bool
@@ -496,7 +486,7 @@ func (v *trailCheck) stream(st string, es []*audit.Entry, head *audit.Head, brok
 		}
 		if head != nil && !head.Pending && !odd {
 			odd = true
-			v.marks = append(v.marks, pendingMark{pos: StreamPos{Stream: st, Seq: e.StreamSeq}, entry: e.Seq})
+			v.marks = append(v.marks, pendingMark{pos: app.StreamPos{Stream: st, Seq: e.StreamSeq}, entry: e.Seq})
 		}
 	}
 }
@@ -535,7 +525,7 @@ func (v *trailCheck) finish(ctx context.Context) error {
 		}
 	}
 	if len(v.flagged) > 0 {
-		var at []StreamPos
+		var at []app.StreamPos
 		for _, f := range v.flagged {
 			at = append(at, f.at...)
 		}
@@ -648,7 +638,7 @@ func (s *Service) witnessCheckpoints(ctx context.Context) error {
 
 func (s *Service) checkpoint(ctx context.Context) (*audit.Checkpoint, bool, error) {
 	var out *audit.Checkpoint
-	err := s.store.Tx(ctx, func(r Repos) error {
+	err := s.store.Tx(ctx, func(r app.Repos) error {
 		out = nil
 		heads, err := r.Audit.PendingHeads(ctx, checkpointBatch)
 		if err != nil || len(heads) == 0 {
@@ -666,7 +656,7 @@ func (s *Service) checkpoint(ctx context.Context) (*audit.Checkpoint, bool, erro
 		if err != nil {
 			return err
 		}
-		cp, err := s.keys.NewCheckpointWithTotals(n, s.now(), prev, heads, totals)
+		cp, err := s.keys.NewCheckpointWithTotals(n, s.core.Timestamp(), prev, heads, totals)
 		if err != nil {
 			return err
 		}
@@ -685,7 +675,7 @@ func (s *Service) checkpoint(ctx context.Context) (*audit.Checkpoint, bool, erro
 // signedTotals adds up the whole trail as it will be once heads are signed:
 // from the totals latest signed (or, when it signed none, from every stream's
 // signed head) and what heads move.
-func (s *Service) signedTotals(ctx context.Context, r AuditRepo, latest *audit.Checkpoint, heads []audit.Head) (audit.Totals, error) {
+func (s *Service) signedTotals(ctx context.Context, r app.AuditRepo, latest *audit.Checkpoint, heads []audit.Head) (audit.Totals, error) {
 	var t audit.Totals
 	if latest != nil {
 		signed, _, err := s.keys.OpenNote(latest.Note)
