@@ -218,6 +218,12 @@ func Truncate(s string, n int) string {
 	return s
 }
 
+// ProblemEntry is the audit entry of a change to problem id.
+func (s *Core) ProblemEntry(c Caller, at time.Time, id int64, ch domain.Change) *audit.Entry {
+	return s.Entry(c, at, Record{Stream: audit.ProblemStream(id), Action: string(ch.Action), ObjectType: "problem",
+		ObjectID: IDString(id), From: string(ch.From), To: string(ch.To), Changes: ch.Details})
+}
+
 // Refusable reports errors that are a refusal of the attempt (and so audited),
 // rather than a failure of the system.
 func Refusable(err error) bool {

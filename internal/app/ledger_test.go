@@ -27,7 +27,7 @@ func exportXLSX(t *testing.T, svc *wire.Services, c app.Caller, f app.ProblemFil
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.ExportLedger(t.Context(), c, f, pageSize, w); err != nil {
+	if _, err := svc.Ledger.ExportLedger(t.Context(), c, f, pageSize, w); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(ledger.Meta{Title: "整改台账", ExportedAt: svc.Core.Now(), ExportedBy: c.Actor.Name}); err != nil {
@@ -145,7 +145,7 @@ func TestLedgerExportMatchesList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.svc.ExportLedger(ctx, e.Caller("leader"), app.ProblemFilter{}, 4, w); err != nil {
+	if _, err := b.svc.Ledger.ExportLedger(ctx, e.Caller("leader"), app.ProblemFilter{}, 4, w); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(ledger.Meta{}); err != nil {
@@ -194,7 +194,7 @@ var importHeader = []string{"编号", "问题标题", "问题描述", "类别", 
 
 func importFile(t *testing.T, e *apptest.Env, who string, body []byte) (*app.ImportResult, error) {
 	t.Helper()
-	return e.Svc.ImportLedger(t.Context(), e.Caller(who), "台账.xlsx", bytes.NewReader(body))
+	return e.Svc.Ledger.ImportLedger(t.Context(), e.Caller(who), "台账.xlsx", bytes.NewReader(body))
 }
 
 func TestLedgerImportCreatesOnce(t *testing.T) {
@@ -256,7 +256,7 @@ func TestLedgerImportCreatesOnce(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	w, _ := ledger.NewXLSX(&buf)
-	if _, err := e.Svc.ExportLedger(ctx, e.Caller("verifier"), app.ProblemFilter{}, 500, w); err != nil {
+	if _, err := e.Svc.Ledger.ExportLedger(ctx, e.Caller("verifier"), app.ProblemFilter{}, 500, w); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(ledger.Meta{}); err != nil {
@@ -396,7 +396,7 @@ func TestLedgerRoundTrip(t *testing.T) {
 	}
 	var first bytes.Buffer
 	w, _ := ledger.NewXLSX(&first)
-	if _, err := a.Svc.ExportLedger(ctx, a.Caller("leader"), app.ProblemFilter{}, 500, w); err != nil {
+	if _, err := a.Svc.Ledger.ExportLedger(ctx, a.Caller("leader"), app.ProblemFilter{}, 500, w); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(ledger.Meta{}); err != nil {
@@ -405,7 +405,7 @@ func TestLedgerRoundTrip(t *testing.T) {
 
 	b := apptest.New(t) // an empty database with the same organisation
 	b.Clock.Set(a.Clock.Now().Add(time.Hour))
-	res, err := b.Svc.ImportLedger(ctx, b.Caller("verifier"), "export.xlsx", bytes.NewReader(first.Bytes()))
+	res, err := b.Svc.Ledger.ImportLedger(ctx, b.Caller("verifier"), "export.xlsx", bytes.NewReader(first.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,7 +414,7 @@ func TestLedgerRoundTrip(t *testing.T) {
 	}
 	var second bytes.Buffer
 	w, _ = ledger.NewXLSX(&second)
-	if _, err := b.Svc.ExportLedger(ctx, b.Caller("leader"), app.ProblemFilter{}, 500, w); err != nil {
+	if _, err := b.Svc.Ledger.ExportLedger(ctx, b.Caller("leader"), app.ProblemFilter{}, 500, w); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(ledger.Meta{}); err != nil {
@@ -464,7 +464,7 @@ func BenchmarkImportLedger(b *testing.B) {
 		file := workbook(b, importHeader, rows...)
 		n++
 		b.StartTimer()
-		res, err := e.Svc.ImportLedger(b.Context(), e.Caller("verifier"), "bench.xlsx", bytes.NewReader(file))
+		res, err := e.Svc.Ledger.ImportLedger(b.Context(), e.Caller("verifier"), "bench.xlsx", bytes.NewReader(file))
 		if err != nil || len(res.Created) != ledger.MaxImportRows {
 			b.Fatalf("import: %v", err)
 		}

@@ -120,17 +120,12 @@ func (s *Service) register(ctx context.Context, c Caller, in ProblemInput, code 
 				return err
 			}
 		}
-		if err := r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch)); err != nil {
+		if err := r.Audit.Append(ctx, s.core.ProblemEntry(c, now, p.ID, ch)); err != nil {
 			return err
 		}
 		return s.rememberResponse(ctx, r, c, p)
 	})
 	return p, err
-}
-
-func (s *Service) problemEntry(c Caller, at time.Time, id int64, ch domain.Change) *audit.Entry {
-	return s.entry(c, at, Record{Stream: audit.ProblemStream(id), Action: string(ch.Action), ObjectType: "problem",
-		ObjectID: IDString(id), From: string(ch.From), To: string(ch.To), Changes: ch.Details})
 }
 
 // refused audits a refused action and counts it. Unexpected errors are only counted.
@@ -202,7 +197,7 @@ func (s *Service) actAnswering(ctx context.Context, c Caller, id, ifMatch int64,
 			return err
 		}
 		out = p
-		if err := r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch)); err != nil {
+		if err := r.Audit.Append(ctx, s.core.ProblemEntry(c, now, p.ID, ch)); err != nil {
 			return err
 		}
 		if err := s.notify.Announce(ctx, r, c, p, ch, now); err != nil {
@@ -456,7 +451,7 @@ func (s *Service) Comment(ctx context.Context, c Caller, id int64, text string) 
 		}
 		ch.Details["comment_id"] = cm.ID
 		out = p
-		if err := r.Audit.Append(ctx, s.problemEntry(c, now, id, ch)); err != nil {
+		if err := r.Audit.Append(ctx, s.core.ProblemEntry(c, now, id, ch)); err != nil {
 			return err
 		}
 		return s.rememberResponse(ctx, r, c, p)

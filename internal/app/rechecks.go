@@ -217,7 +217,7 @@ func (s *Service) relapse(ctx context.Context, r Repos, c Caller, p *domain.Prob
 	if err := r.Problems.Update(ctx, p, old); err != nil {
 		return err
 	}
-	if err := r.Audit.Append(ctx, s.problemEntry(c, now, p.ID, ch)); err != nil {
+	if err := r.Audit.Append(ctx, s.core.ProblemEntry(c, now, p.ID, ch)); err != nil {
 		return err
 	}
 	return s.notify.AnnounceRelapse(ctx, r, c, p, in.Note, ch.Details, now)

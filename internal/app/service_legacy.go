@@ -11,14 +11,13 @@ import (
 
 // Service is the use cases not yet moved into their capability's package.
 type Service struct {
-	core      *Core
-	store     Store
-	cfg       Config
-	clock     func() time.Time
-	keys      *audit.Keys
-	log       *slog.Logger
-	blobs     BlobStore
-	workbooks WorkbookReader
+	core  *Core
+	store Store
+	cfg   Config
+	clock func() time.Time
+	keys  *audit.Keys
+	log   *slog.Logger
+	blobs BlobStore
 
 	notify notifier
 }
@@ -33,7 +32,7 @@ type notifier interface {
 // NewService builds the use cases not yet moved on core.
 func NewService(core *Core, o Options, n notifier) *Service {
 	s := &Service{core: core, notify: n, store: core.store, cfg: core.cfg, clock: core.clock, keys: core.keys, log: core.log,
-		blobs: o.Blobs, workbooks: o.Workbooks}
+		blobs: o.Blobs}
 	return s
 }
 

@@ -76,7 +76,7 @@ func (a *api) exportLedger(format ledgerFormat) func(c *gin.Context) error {
 		if err != nil {
 			return err
 		}
-		n, err := a.svc.ExportLedger(ctx, cl, f, app.LedgerPageSize, w)
+		n, err := a.svc.Ledger.ExportLedger(ctx, cl, f, app.LedgerPageSize, w)
 		if err == nil {
 			err = w.Close(ledger.Meta{Title: "整改台账", ExportedAt: now, ExportedBy: cl.Actor.Name,
 				Filter: filterText(c.Request.URL.Query())})
@@ -120,7 +120,7 @@ func (a *api) importTemplate(c *gin.Context) error {
 	if err := allowQuery(c); err != nil {
 		return err
 	}
-	g, err := a.svc.LedgerGuide(c.Request.Context())
+	g, err := a.svc.Ledger.LedgerGuide(c.Request.Context())
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (a *api) importLedger(c *gin.Context) error {
 		if err != nil {
 			return err
 		}
-		if res, err = a.svc.ImportLedger(c.Request.Context(), answering(c, ans), name, clientBody{part}); err != nil {
+		if res, err = a.svc.Ledger.ImportLedger(c.Request.Context(), answering(c, ans), name, clientBody{part}); err != nil {
 			return err
 		}
 	}

@@ -6,7 +6,7 @@ import "github.com/rectify-team/rectify/internal/app/wire"
 func ServicesOf(s *wire.Services) Services {
 	return Services{
 		Sessions: s.Access, Lifecycle: s.Service, Evidence: s.Service, Directory: s.Access, Inbox: s.Notify,
-		Ledger: s.Service, Clock: s.Core, Account: s.Access, Import: s.Service, Rechecks: s.Service,
+		Ledger: s.Ledger, Clock: s.Core, Account: s.Access, Import: s.Ledger, Rechecks: s.Service,
 		Board: s.Board, AuditTrail: s.Trail, Admin: s.Access, OutboxAdmin: s.Notify, Notices: s.Board,
 	}
 }

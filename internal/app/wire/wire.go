@@ -7,6 +7,7 @@ import (
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/access"
 	"github.com/rectify-team/rectify/internal/app/board"
+	"github.com/rectify-team/rectify/internal/app/ledger"
 	"github.com/rectify-team/rectify/internal/app/notify"
 	"github.com/rectify-team/rectify/internal/app/trail"
 	"github.com/rectify-team/rectify/internal/audit"
@@ -17,6 +18,7 @@ type Services struct {
 	Core   *app.Core       // the policies, the clock, idempotent replays
 	Access *access.Service // sign-in, sessions, units, categories, users
 	Board  *board.Service  // board, evaluation, contributions, reports, notices
+	Ledger *ledger.Service // the 整改台账: export and import
 	Notify *notify.Service // inbox, outbox and dispatcher, scheduler
 	Trail  *trail.Service  // the audit trail: reading, verifying, checkpoints
 	*app.Service
@@ -27,5 +29,6 @@ func New(store app.Store, keys *audit.Keys, cfg app.Config, opts ...app.Option) 
 	o := app.Apply(opts...)
 	core := app.NewCore(store, keys, cfg, o)
 	n := notify.New(core, o.Webhooks)
-	return &Services{Core: core, Trail: trail.New(core, o), Access: access.New(core, o), Board: board.New(core), Notify: n, Service: app.NewService(core, o, n)}
+	legacy := app.NewService(core, o, n)
+	return &Services{Core: core, Ledger: ledger.New(core, legacy, o.Workbooks), Trail: trail.New(core, o), Access: access.New(core, o), Board: board.New(core), Notify: n, Service: legacy}
 }

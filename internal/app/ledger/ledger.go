@@ -1,4 +1,4 @@
-package app
+package ledger
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app"
 	"io"
 	"slices"
 	"strconv"
@@ -19,21 +20,15 @@ import (
 	"github.com/rectify-team/rectify/internal/ledger/table"
 )
 
-// The ledger (整改台账): the filtered problem list as an Excel workbook or CSV,
-// and the import of a problem list from a workbook.
-
-// LedgerPageSize is how many problems the export reads at a time.
-const LedgerPageSize = 500
-
 // tree names the nodes of a unit or category tree by their path of names.
 type tree struct {
 	paths map[int64][]string // id → names from the root
 	codes map[int64]string
 }
 
-func unitTree(units []*Unit) tree {
+func unitTree(units []*app.Unit) tree {
 	t := tree{paths: map[int64][]string{}, codes: map[int64]string{}}
-	byID := map[int64]*Unit{}
+	byID := map[int64]*app.Unit{}
 	for _, u := range units {
 		byID[u.ID] = u
 	}
@@ -48,9 +43,9 @@ func unitTree(units []*Unit) tree {
 	return t
 }
 
-func categoryTree(cats []*Category) tree {
+func categoryTree(cats []*app.Category) tree {
 	t := tree{paths: map[int64][]string{}, codes: map[int64]string{}}
-	byID := map[int64]*Category{}
+	byID := map[int64]*app.Category{}
 	for _, c := range cats {
 		byID[c.ID] = c
 	}
@@ -128,7 +123,7 @@ func splitPath(v string) []string {
 	return out
 }
 
-func personLabel(p PersonRef) string {
+func personLabel(p app.PersonRef) string {
 	if p.Name == "" || p.Name == p.Username {
 		return p.Username
 	}
@@ -151,9 +146,9 @@ func noteOf(e *audit.Entry) string {
 // ExportLedger writes every problem the caller may list with the filter, page
 // by page (pageSize problems at a time, so that a large ledger is never held
 // in memory), as ledger records to w. It returns the number of rows.
-func (s *Service) ExportLedger(ctx context.Context, c Caller, f ProblemFilter, pageSize int, w table.Writer) (int, error) {
+func (s *Service) ExportLedger(ctx context.Context, c app.Caller, f app.ProblemFilter, pageSize int, w table.Writer) (int, error) {
 	if pageSize <= 0 {
-		pageSize = LedgerPageSize
+		pageSize = app.LedgerPageSize
 	}
 	r := s.store.Read()
 	units, err := r.Units.List(ctx)
@@ -165,11 +160,11 @@ func (s *Service) ExportLedger(ctx context.Context, c Caller, f ProblemFilter, p
 		return 0, err
 	}
 	ut, ct := unitTree(units), categoryTree(cats)
-	loc, today, yellow := s.cfg.Location, s.Today(), s.cfg.Deadlines.YellowDays
+	loc, today, yellow := s.cfg.Location, s.core.Today(), s.cfg.Deadlines.YellowDays
 	f.Limit, f.BeforeID = pageSize, 0
 	n := 0
 	for {
-		ps, more, err := s.Problems(ctx, c, f)
+		ps, more, err := s.problems.Problems(ctx, c, f)
 		if err != nil {
 			return n, err
 		}
@@ -225,7 +220,7 @@ func (s *Service) ExportLedger(ctx context.Context, c Caller, f ProblemFilter, p
 			if p.ClosedAt != nil {
 				rec.ClosedAt = p.ClosedAt.In(loc).Format("2006-01-02 15:04")
 			}
-			x := byProblem[IDString(p.ID)]
+			x := byProblem[app.IDString(p.ID)]
 			rec.Fix, rec.Verdict = x.fix, x.verdict
 			if err := w.Write(rec); err != nil {
 				return n, err
@@ -274,31 +269,6 @@ func (s *Service) LedgerGuide(ctx context.Context) (table.Guide, error) {
 	return g, nil
 }
 
-// ImportResult reports an import.
-type ImportResult struct {
-	ImportID   int64
-	FileSHA256 string
-	Rows       int
-	Created    []ImportedProblem
-	Skipped    []SkippedRow
-}
-
-// ImportedProblem is a problem an import created.
-type ImportedProblem struct {
-	Row      int
-	ID       int64
-	Code     string
-	Assigned bool
-}
-
-// SkippedRow is a row an import did not create, and why: it was imported
-// before, or it repeats a row above, or its code names the same problem here.
-type SkippedRow struct {
-	Row       int
-	Reason    string
-	ProblemID int64
-}
-
 // pending is a row ready to be created.
 type pending struct {
 	row      table.Row
@@ -317,14 +287,6 @@ var importCells = map[string]string{
 	"assignee_id": table.ColAssignee, "deadline": table.ColDeadline, "measures": table.ColMeasures,
 }
 
-// WorkbookReader reads an uploaded ledger workbook into rows (ledger.Parse);
-// what is wrong with the file itself is a *table.ParseError.
-type WorkbookReader func(io.Reader) (*table.Sheet, error)
-
-// WithWorkbookReader sets how ImportLedger reads workbooks; without it,
-// imports fail.
-func WithWorkbookReader(r WorkbookReader) Option { return func(o *Options) { o.Workbooks = r } }
-
 // ImportLedger registers (and, where a 责任人 is given, assigns) the problems
 // of an .xlsx ledger. Every row is checked first and every error is reported
 // by row and column; nothing is created unless every row is good, and then
@@ -332,11 +294,11 @@ func WithWorkbookReader(r WorkbookReader) Option { return func(o *Options) { o.W
 // imported before (same content), a repeat of a row above, or a row whose
 // 编号 names the same problem here is skipped, so a re-upload creates
 // nothing twice.
-func (s *Service) ImportLedger(ctx context.Context, c Caller, filename string, file io.Reader) (*ImportResult, error) {
-	rec := Record{Stream: audit.SystemStream, Action: ActionProblemImport, ObjectType: ObjectImport}
-	var out *ImportResult
+func (s *Service) ImportLedger(ctx context.Context, c app.Caller, filename string, file io.Reader) (*app.ImportResult, error) {
+	rec := app.Record{Stream: audit.SystemStream, Action: app.ActionProblemImport, ObjectType: app.ObjectImport}
+	var out *app.ImportResult
 	err := func() error {
-		if err := RequireRole(c.Actor, "importing problems", domain.RoleInspector, domain.RoleVerifier); err != nil {
+		if err := app.RequireRole(c.Actor, "importing problems", domain.RoleInspector, domain.RoleVerifier); err != nil {
 			return err
 		}
 		body, err := io.ReadAll(file)
@@ -358,8 +320,8 @@ func (s *Service) ImportLedger(ctx context.Context, c Caller, filename string, f
 		if len(sheet.Rows) == 0 {
 			return domain.Invalid("file", "the sheet %s has no rows below its header", sheet.Name)
 		}
-		return s.store.Tx(ctx, func(r Repos) error {
-			if err := s.claimKey(ctx, r, c, s.now()); err != nil {
+		return s.store.Tx(ctx, func(r app.Repos) error {
+			if err := s.core.ClaimKey(ctx, r, c, s.core.Timestamp()); err != nil {
 				return err
 			}
 			res, err := s.importRows(ctx, r, c, sheet, hex.EncodeToString(sum[:]), filename)
@@ -367,20 +329,20 @@ func (s *Service) ImportLedger(ctx context.Context, c Caller, filename string, f
 				return err
 			}
 			out = res
-			return s.rememberResponse(ctx, r, c, res)
+			return s.core.KeepResult(ctx, r, c, res)
 		})
 	}()
-	if err = s.keyTaken(ctx, c, err); err != nil {
-		if Refusable(err) && !errors.Is(err, ErrReplayed) {
-			s.auditRefusal(ctx, c, rec, err)
+	if err = s.core.KeyTaken(ctx, c, err); err != nil {
+		if app.Refusable(err) && !errors.Is(err, app.ErrReplayed) {
+			s.core.AuditRefusal(ctx, c, rec, err)
 		}
 		return nil, err
 	}
 	return out, nil
 }
 
-func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *table.Sheet, fileSum, filename string) (*ImportResult, error) {
-	now := s.now()
+func (s *Service) importRows(ctx context.Context, r app.Repos, c app.Caller, sheet *table.Sheet, fileSum, filename string) (*app.ImportResult, error) {
+	now := s.core.Timestamp()
 	today := domain.DateOf(now, s.cfg.Location)
 	units, err := r.Units.List(ctx)
 	if err != nil {
@@ -411,7 +373,7 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *tabl
 	if err != nil {
 		return nil, err
 	}
-	res := &ImportResult{FileSHA256: fileSum, Rows: len(sheet.Rows), Created: []ImportedProblem{}, Skipped: []SkippedRow{}}
+	res := &app.ImportResult{FileSHA256: fileSum, Rows: len(sheet.Rows), Created: []app.ImportedProblem{}, Skipped: []app.SkippedRow{}}
 	var (
 		v       domain.Validator
 		todo    []*pending
@@ -425,11 +387,11 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *tabl
 	for i, row := range sheet.Rows {
 		hash := hashes[i]
 		if id, ok := imported[hash]; ok {
-			res.Skipped = append(res.Skipped, SkippedRow{Row: row.Number, ProblemID: id, Reason: "imported before"})
+			res.Skipped = append(res.Skipped, app.SkippedRow{Row: row.Number, ProblemID: id, Reason: "imported before"})
 			continue
 		}
 		if first, ok := seen[hash]; ok {
-			res.Skipped = append(res.Skipped, SkippedRow{Row: row.Number, Reason: fmt.Sprintf("repeats row %d", first)})
+			res.Skipped = append(res.Skipped, app.SkippedRow{Row: row.Number, Reason: fmt.Sprintf("repeats row %d", first)})
 			continue
 		}
 		seen[hash] = row.Number
@@ -462,7 +424,7 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *tabl
 		}
 		if old := existing[code]; old != nil {
 			if old.Title == fields.Title && old.UnitID == fields.UnitID {
-				res.Skipped = append(res.Skipped, SkippedRow{Row: row.Number, ProblemID: old.ID,
+				res.Skipped = append(res.Skipped, app.SkippedRow{Row: row.Number, ProblemID: old.ID,
 					Reason: "already in the ledger as " + old.Code})
 				continue
 			}
@@ -498,7 +460,7 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *tabl
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	imp := &ImportRecord{FileSHA256: fileSum, Filename: filename, Rows: len(sheet.Rows), ImportedBy: c.Actor.UserID, ImportedAt: now}
+	imp := &app.ImportRecord{FileSHA256: fileSum, Filename: filename, Rows: len(sheet.Rows), ImportedBy: c.Actor.UserID, ImportedAt: now}
 	if err := r.Ledger.CreateImport(ctx, imp); err != nil {
 		return nil, err
 	}
@@ -543,18 +505,18 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *tabl
 		return nil, err
 	}
 	var entries []*audit.Entry
-	rows := make([]ImportedRow, 0, len(todo))
+	rows := make([]app.ImportedRow, 0, len(todo))
 	for _, p := range todo {
 		prob := p.problem
 		p.register.Details["code"] = prob.Code
 		p.register.Details["import_id"] = imp.ID
 		p.register.Details["import_row"] = p.row.Number
-		entries = append(entries, s.problemEntry(c, now, prob.ID, p.register))
+		entries = append(entries, s.core.ProblemEntry(c, now, prob.ID, p.register))
 		if p.assign != nil {
-			entries = append(entries, s.problemEntry(c, now, prob.ID, *p.assign))
+			entries = append(entries, s.core.ProblemEntry(c, now, prob.ID, *p.assign))
 		}
-		rows = append(rows, ImportedRow{Hash: p.hash, ImportID: imp.ID, Row: p.row.Number, ProblemID: prob.ID})
-		res.Created = append(res.Created, ImportedProblem{Row: p.row.Number, ID: prob.ID, Code: prob.Code, Assigned: p.assign != nil})
+		rows = append(rows, app.ImportedRow{Hash: p.hash, ImportID: imp.ID, Row: p.row.Number, ProblemID: prob.ID})
+		res.Created = append(res.Created, app.ImportedProblem{Row: p.row.Number, ID: prob.ID, Code: prob.Code, Assigned: p.assign != nil})
 	}
 	if err := r.Ledger.AppendNewStreams(ctx, entries); err != nil {
 		return nil, err
@@ -566,8 +528,8 @@ func (s *Service) importRows(ctx context.Context, r Repos, c Caller, sheet *tabl
 	if err := r.Ledger.FinishImport(ctx, imp); err != nil {
 		return nil, err
 	}
-	entry := s.entry(c, now, Record{Stream: "import/" + IDString(imp.ID), Action: ActionProblemImport, ObjectType: ObjectImport,
-		ObjectID: IDString(imp.ID), Changes: map[string]any{"file_sha256": fileSum, "filename": filename,
+	entry := s.core.Entry(c, now, app.Record{Stream: "import/" + app.IDString(imp.ID), Action: app.ActionProblemImport, ObjectType: app.ObjectImport,
+		ObjectID: app.IDString(imp.ID), Changes: map[string]any{"file_sha256": fileSum, "filename": filename,
 			"rows": imp.Rows, "created": imp.Created, "skipped": imp.Skipped}})
 	if err := r.Audit.Append(ctx, entry); err != nil {
 		return nil, err
@@ -614,7 +576,7 @@ func cellErrors(err error, report func(col, reason string)) bool {
 
 // importFields resolves one row's cells into the fields of a registration
 // and, when a 责任人 is named, an assignment. It reports each bad cell.
-func (s *Service) importFields(ctx context.Context, r Repos, row table.Row, today domain.Date, ut, ct tree,
+func (s *Service) importFields(ctx context.Context, r app.Repos, row table.Row, today domain.Date, ut, ct tree,
 	unitPaths map[int64]string, people map[string]importPerson, bad func(col, format string, args ...any)) (domain.ProblemFields, *domain.AssignCmd, bool) {
 	ok := true
 	fail := func(col, format string, args ...any) {
@@ -711,23 +673,23 @@ type importPerson struct {
 }
 
 // findPerson resolves a 责任人 cell: "姓名 (username)", a username, or a unique name.
-func (s *Service) findPerson(ctx context.Context, r Repos, v string, cache map[string]importPerson) (importPerson, error) {
+func (s *Service) findPerson(ctx context.Context, r app.Repos, v string, cache map[string]importPerson) (importPerson, error) {
 	if p, ok := cache[v]; ok {
 		return p, nil
 	}
 	username := usernameIn(v)
-	if u, err := r.Users.GetByUsername(ctx, NormalizeUsername(username)); err == nil {
+	if u, err := r.Users.GetByUsername(ctx, app.NormalizeUsername(username)); err == nil {
 		p := importPerson{ID: u.ID, Roles: u.Roles, Disabled: u.Disabled}
 		cache[v] = p
 		return p, nil
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return importPerson{}, err
 	}
-	users, err := r.Users.List(ctx, UserQuery{Text: v, Limit: 50})
+	users, err := r.Users.List(ctx, app.UserQuery{Text: v, Limit: 50})
 	if err != nil {
 		return importPerson{}, err
 	}
-	var found []*User
+	var found []*app.User
 	for _, u := range users {
 		if u.Name == v {
 			found = append(found, u)
