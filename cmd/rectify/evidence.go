@@ -32,7 +32,7 @@ func idempotencyPurgeLoop(ctx context.Context, svc *wire.Services, log *slog.Log
 		} else if n > 0 {
 			log.Debug("expired idempotency keys purged", "count", n)
 		}
-		if n, err := svc.CollectOrphanBlobs(ctx); err != nil && ctx.Err() == nil {
+		if n, err := svc.Evidence.CollectOrphanBlobs(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("collect orphan attachment contents", "err", err)
 		} else if n > 0 {
 			log.Info("orphan attachment contents removed", "count", n)

@@ -46,7 +46,7 @@ func instanceName(cfg *config.Config) string {
 }
 
 // schedulerLoop runs a scheduler pass every interval; only the instance
-// holding the lease does the work (app.Service.Tick).
+// holding the lease does the work (notify.Service.Tick).
 func schedulerLoop(ctx context.Context, svc *wire.Services, holder string, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()

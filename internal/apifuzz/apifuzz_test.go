@@ -73,7 +73,7 @@ func TestAPIAgainstDocument(t *testing.T) {
 	}
 	pools["assignees"] = append(slices.Clone(pools["users"]), env.Users["owner1"].ID, env.Users["owner2"].ID)
 	for i := range 3 {
-		a, err := env.Svc.Upload(ctx, env.Caller("owner1"), fmt.Sprintf("证据%d.pdf", i),
+		a, err := env.Svc.Evidence.Upload(ctx, env.Caller("owner1"), fmt.Sprintf("证据%d.pdf", i),
 			strings.NewReader(fmt.Sprintf("%%PDF-1.4\n%% %d\n%%%%EOF\n", i)))
 		if err != nil {
 			t.Fatal(err)
@@ -81,7 +81,7 @@ func TestAPIAgainstDocument(t *testing.T) {
 		pools["attachments"] = append(pools["attachments"], a.ID)
 	}
 	assigned := env.Drive(t, domain.StatusAssigned)
-	ext, err := env.Svc.RequestExtension(ctx, env.Caller("owner1"), assigned.ID, 0,
+	ext, err := env.Svc.Lifecycle.RequestExtension(ctx, env.Caller("owner1"), assigned.ID, 0,
 		domain.DateOf(env.Clock.Now().AddDate(0, 2, 0), env.Cfg.Location), "需采购设备")
 	if err != nil {
 		t.Fatal(err)

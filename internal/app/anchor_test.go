@@ -409,7 +409,7 @@ func TestCheckpointsSignTheTrailsTotals(t *testing.T) {
 	}
 	// q's signed heads are deleted from the rows the next checkpoint adds up from.
 	execSQL(t, e, "DELETE FROM audit_checkpoint_heads WHERE stream = ?", h.qs[0].Stream)
-	if _, err := e.Svc.Urge(t.Context(), e.Caller("verifier"), h.q.ID, 0, "再催"); err != nil {
+	if _, err := e.Svc.Lifecycle.Urge(t.Context(), e.Caller("verifier"), h.q.ID, 0, "再催"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Svc.Trail.Checkpoint(t.Context()); err != nil {
@@ -445,7 +445,7 @@ func TestCheckpointsAfterTheFirstFormatAddUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Clock.Advance(time.Minute)
-	if _, err := e.Svc.Urge(t.Context(), e.Caller("verifier"), p.ID, 0, "请加快"); err != nil {
+	if _, err := e.Svc.Lifecycle.Urge(t.Context(), e.Caller("verifier"), p.ID, 0, "请加快"); err != nil {
 		t.Fatal(err)
 	}
 	cp, err := e.Svc.Trail.Checkpoint(t.Context())

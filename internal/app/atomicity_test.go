@@ -112,66 +112,66 @@ func TestAuditFailureRollsBackTheChange(t *testing.T) {
 	actions := []action{
 		{name: "edit", from: domain.StatusRegistered, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			title := "改过的标题"
-			_, err := s.Edit(ctx, e.Caller("inspector"), p.ID, p.Version, app.ProblemPatch{Title: &title})
+			_, err := s.Lifecycle.Edit(ctx, e.Caller("inspector"), p.ID, p.Version, app.ProblemPatch{Title: &title})
 			return err
 		}},
 		{name: "assign", from: domain.StatusRegistered, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
-			_, err := s.Assign(ctx, e.Caller("verifier"), p.ID, p.Version, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施"})
+			_, err := s.Lifecycle.Assign(ctx, e.Caller("verifier"), p.ID, p.Version, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施"})
 			return err
 		}},
 		{name: "dismiss", from: domain.StatusRegistered, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
-			_, err := s.Dismiss(ctx, e.Caller("verifier"), p.ID, p.Version, "不予立项")
+			_, err := s.Lifecycle.Dismiss(ctx, e.Caller("verifier"), p.ID, p.Version, "不予立项")
 			return err
 		}},
 		{name: "accept", from: domain.StatusAssigned, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
-			_, err := s.Accept(ctx, e.Caller("owner1"), p.ID, p.Version, "")
+			_, err := s.Lifecycle.Accept(ctx, e.Caller("owner1"), p.ID, p.Version, "")
 			return err
 		}},
 		{name: "urge", from: domain.StatusAssigned, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
-			_, err := s.Urge(ctx, e.Caller("verifier"), p.ID, p.Version, "督办")
+			_, err := s.Lifecycle.Urge(ctx, e.Caller("verifier"), p.ID, p.Version, "督办")
 			return err
 		}},
 		{name: "progress", from: domain.StatusRectifying, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
 			pct := 60
-			_, err := s.Progress(ctx, e.Caller("owner1"), p.ID, p.Version, "进展", &pct)
+			_, err := s.Lifecycle.Progress(ctx, e.Caller("owner1"), p.ID, p.Version, "进展", &pct)
 			return err
 		}},
 		{name: "submit", from: domain.StatusRectifying, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
-			_, err := s.Submit(ctx, e.Caller("owner1"), p.ID, p.Version, "已整改")
+			_, err := s.Lifecycle.Submit(ctx, e.Caller("owner1"), p.ID, p.Version, "已整改")
 			return err
 		}},
 		{name: "request extension", from: domain.StatusRectifying, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
-			_, err := s.RequestExtension(ctx, e.Caller("owner1"), p.ID, p.Version, p.Deadline.AddDays(10), "需要更多时间")
+			_, err := s.Lifecycle.RequestExtension(ctx, e.Caller("owner1"), p.ID, p.Version, p.Deadline.AddDays(10), "需要更多时间")
 			return err
 		}},
 		{name: "decide extension", from: domain.StatusRectifying,
 			extra: func(t *testing.T, e *apptest.Env, p *domain.Problem) {
-				if _, err := e.Svc.RequestExtension(ctx, e.Caller("owner1"), p.ID, 0, p.Deadline.AddDays(10), "理由"); err != nil {
+				if _, err := e.Svc.Lifecycle.RequestExtension(ctx, e.Caller("owner1"), p.ID, 0, p.Deadline.AddDays(10), "理由"); err != nil {
 					t.Fatal(err)
 				}
 			},
 			do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
-				exts, err := s.Extensions(ctx, e.Caller("verifier"), p.ID)
+				exts, err := s.Lifecycle.Extensions(ctx, e.Caller("verifier"), p.ID)
 				if err != nil {
 					return err
 				}
-				_, err = s.DecideExtension(ctx, e.Caller("verifier"), p.ID, p.Version, exts[0].ID, true, "同意")
+				_, err = s.Lifecycle.DecideExtension(ctx, e.Caller("verifier"), p.ID, p.Version, exts[0].ID, true, "同意")
 				return err
 			}},
 		{name: "verify pass", from: domain.StatusSubmitted, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
-			_, err := s.Verify(ctx, e.Caller("verifier"), p.ID, p.Version, true, "")
+			_, err := s.Lifecycle.Verify(ctx, e.Caller("verifier"), p.ID, p.Version, true, "")
 			return err
 		}},
 		{name: "verify fail", from: domain.StatusSubmitted, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
-			_, err := s.Verify(ctx, e.Caller("verifier"), p.ID, p.Version, false, "不合格")
+			_, err := s.Lifecycle.Verify(ctx, e.Caller("verifier"), p.ID, p.Version, false, "不合格")
 			return err
 		}},
 		{name: "reopen", from: domain.StatusClosed, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
-			_, err := s.Reopen(ctx, e.Caller("verifier"), p.ID, p.Version, "回头看", s.Today().AddDays(20))
+			_, err := s.Lifecycle.Reopen(ctx, e.Caller("verifier"), p.ID, p.Version, "回头看", s.Core.Today().AddDays(20))
 			return err
 		}},
 		{name: "comment", from: domain.StatusClosed, do: func(s *wire.Services, e *apptest.Env, p *domain.Problem) error {
-			_, err := s.Comment(ctx, e.Caller("leader"), p.ID, "评论")
+			_, err := s.Lifecycle.Comment(ctx, e.Caller("leader"), p.ID, "评论")
 			return err
 		}},
 	}
@@ -235,7 +235,7 @@ func TestAuditFailureRollsBackRegistrationAndAdminChanges(t *testing.T) {
 		do   func() error
 	}{
 		{"register", func() error {
-			_, err := svc.Register(ctx, e.Caller("inspector"), app.ProblemInput{Title: "t", CategoryID: 5,
+			_, err := svc.Lifecycle.Register(ctx, e.Caller("inspector"), app.ProblemInput{Title: "t", CategoryID: 5,
 				Severity: domain.SeverityGeneral, Source: domain.SourceReport, UnitID: e.Units["一班"].ID})
 			return err
 		}},
@@ -326,7 +326,7 @@ func TestNoAuditEntryWithoutItsChange(t *testing.T) {
 	// The entry is written, then the transaction fails: the entry goes with it.
 	fs.writeFirst = true
 	fs.armed.Store(true)
-	_, err := svc.Verify(t.Context(), e.Caller("verifier"), p.ID, p.Version, true, "")
+	_, err := svc.Lifecycle.Verify(t.Context(), e.Caller("verifier"), p.ID, p.Version, true, "")
 	fs.armed.Store(false)
 	if !errors.Is(err, errAppendFailed) || fs.attempts.Load() != 1 {
 		t.Fatalf("verify: %v after %d appends", err, fs.attempts.Load())
@@ -340,7 +340,7 @@ func TestNoAuditEntryWithoutItsChange(t *testing.T) {
 
 	// A failing save: the problem row is updated, then the repository reports an error.
 	fs.failProblem.Store(true)
-	_, err = svc.Verify(t.Context(), e.Caller("verifier"), p.ID, p.Version, true, "")
+	_, err = svc.Lifecycle.Verify(t.Context(), e.Caller("verifier"), p.ID, p.Version, true, "")
 	fs.failProblem.Store(false)
 	if err == nil {
 		t.Fatal("verify succeeded although the save failed")
@@ -350,7 +350,7 @@ func TestNoAuditEntryWithoutItsChange(t *testing.T) {
 	}
 
 	// A refused action leaves a refusal, never an entry with outcome ok.
-	if _, err := e.Svc.Urge(t.Context(), e.Caller("verifier"), p.ID, 0, "x"); !isInvalidTransition(err) {
+	if _, err := e.Svc.Lifecycle.Urge(t.Context(), e.Caller("verifier"), p.ID, 0, "x"); !isInvalidTransition(err) {
 		t.Fatalf("urge on submitted: %v", err)
 	}
 	for _, en := range problemEntries(t, e, p.ID) {

@@ -61,7 +61,7 @@ func TestEachLifecycleActionAppendsOneEntry(t *testing.T) {
 	unit := e.Units["一班"].ID
 	var p *domain.Problem
 	var extID int64
-	deadline := e.Svc.Today().AddDays(20)
+	deadline := e.Svc.Core.Today().AddDays(20)
 	steps := []struct {
 		user     string
 		action   string
@@ -71,57 +71,67 @@ func TestEachLifecycleActionAppendsOneEntry(t *testing.T) {
 	}{
 		{"inspector", "register", "", domain.StatusRegistered, []string{"title", "code", "category_id", "severity", "source", "unit_id", "found_at"},
 			func(c app.Caller) (*domain.Problem, error) {
-				return e.Svc.Register(ctx, c, app.ProblemInput{Title: "作风问题", Description: "描述", CategoryID: 5,
+				return e.Svc.Lifecycle.Register(ctx, c, app.ProblemInput{Title: "作风问题", Description: "描述", CategoryID: 5,
 					Severity: domain.SeveritySerious, Source: domain.SourceSpotCheck, UnitID: unit})
 			}},
 		{"inspector", "edit", domain.StatusRegistered, domain.StatusRegistered, []string{"title", "severity"},
 			func(c app.Caller) (*domain.Problem, error) {
 				title, sev := "作风问题（修订）", domain.SeverityGeneral
-				return e.Svc.Edit(ctx, c, p.ID, p.Version, app.ProblemPatch{Title: &title, Severity: &sev})
+				return e.Svc.Lifecycle.Edit(ctx, c, p.ID, p.Version, app.ProblemPatch{Title: &title, Severity: &sev})
 			}},
 		{"verifier", "assign", domain.StatusRegistered, domain.StatusAssigned, []string{"assignee_id", "deadline", "measures"},
 			func(c app.Caller) (*domain.Problem, error) {
-				return e.Svc.Assign(ctx, c, p.ID, p.Version, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Deadline: deadline, Measures: "措施"})
+				return e.Svc.Lifecycle.Assign(ctx, c, p.ID, p.Version, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Deadline: deadline, Measures: "措施"})
 			}},
 		{"owner1", "accept", domain.StatusAssigned, domain.StatusRectifying, []string{"note"},
-			func(c app.Caller) (*domain.Problem, error) { return e.Svc.Accept(ctx, c, p.ID, p.Version, "收到") }},
+			func(c app.Caller) (*domain.Problem, error) {
+				return e.Svc.Lifecycle.Accept(ctx, c, p.ID, p.Version, "收到")
+			}},
 		{"owner1", "progress", domain.StatusRectifying, domain.StatusRectifying, []string{"note", "percent"},
 			func(c app.Caller) (*domain.Problem, error) {
 				pct := 40
-				return e.Svc.Progress(ctx, c, p.ID, p.Version, "进展", &pct)
+				return e.Svc.Lifecycle.Progress(ctx, c, p.ID, p.Version, "进展", &pct)
 			}},
 		{"owner1", "request_extension", domain.StatusRectifying, domain.StatusRectifying, []string{"deadline", "reason", "extension_id"},
 			func(c app.Caller) (*domain.Problem, error) {
-				ext, err := e.Svc.RequestExtension(ctx, c, p.ID, p.Version, deadline.AddDays(7), "材料未到")
+				ext, err := e.Svc.Lifecycle.RequestExtension(ctx, c, p.ID, p.Version, deadline.AddDays(7), "材料未到")
 				if err != nil {
 					return nil, err
 				}
 				extID = ext.ID
-				return e.Svc.Problem(ctx, c, p.ID)
+				return e.Svc.Lifecycle.Problem(ctx, c, p.ID)
 			}},
 		{"verifier2", "decide_extension", domain.StatusRectifying, domain.StatusRectifying, []string{"extension_id", "approved", "deadline"},
 			func(c app.Caller) (*domain.Problem, error) {
-				return e.Svc.DecideExtension(ctx, c, p.ID, p.Version, extID, true, "同意")
+				return e.Svc.Lifecycle.DecideExtension(ctx, c, p.ID, p.Version, extID, true, "同意")
 			}},
 		{"verifier", "urge", domain.StatusRectifying, domain.StatusRectifying, []string{"note"},
-			func(c app.Caller) (*domain.Problem, error) { return e.Svc.Urge(ctx, c, p.ID, p.Version, "请加快") }},
+			func(c app.Caller) (*domain.Problem, error) {
+				return e.Svc.Lifecycle.Urge(ctx, c, p.ID, p.Version, "请加快")
+			}},
 		{"leader", "comment", domain.StatusRectifying, domain.StatusRectifying, []string{"text", "comment_id"},
-			func(c app.Caller) (*domain.Problem, error) { return e.Svc.Comment(ctx, c, p.ID, "领导关注") }},
+			func(c app.Caller) (*domain.Problem, error) {
+				return e.Svc.Lifecycle.Comment(ctx, c, p.ID, "领导关注")
+			}},
 		{"owner1", "submit", domain.StatusRectifying, domain.StatusSubmitted, []string{"note"},
-			func(c app.Caller) (*domain.Problem, error) { return e.Svc.Submit(ctx, c, p.ID, p.Version, "已整改") }},
+			func(c app.Caller) (*domain.Problem, error) {
+				return e.Svc.Lifecycle.Submit(ctx, c, p.ID, p.Version, "已整改")
+			}},
 		{"verifier2", "verify_fail", domain.StatusSubmitted, domain.StatusRectifying, []string{"note", "rework_count"},
 			func(c app.Caller) (*domain.Problem, error) {
-				return e.Svc.Verify(ctx, c, p.ID, p.Version, false, "不彻底")
+				return e.Svc.Lifecycle.Verify(ctx, c, p.ID, p.Version, false, "不彻底")
 			}},
 		{"owner1", "submit", domain.StatusRectifying, domain.StatusSubmitted, []string{"note"},
 			func(c app.Caller) (*domain.Problem, error) {
-				return e.Svc.Submit(ctx, c, p.ID, p.Version, "再次整改")
+				return e.Svc.Lifecycle.Submit(ctx, c, p.ID, p.Version, "再次整改")
 			}},
 		{"verifier", "verify_pass", domain.StatusSubmitted, domain.StatusClosed, []string{"on_time"},
-			func(c app.Caller) (*domain.Problem, error) { return e.Svc.Verify(ctx, c, p.ID, p.Version, true, "") }},
+			func(c app.Caller) (*domain.Problem, error) {
+				return e.Svc.Lifecycle.Verify(ctx, c, p.ID, p.Version, true, "")
+			}},
 		{"verifier", "reopen", domain.StatusClosed, domain.StatusRectifying, []string{"reason", "deadline", "reopen_count"},
 			func(c app.Caller) (*domain.Problem, error) {
-				return e.Svc.Reopen(ctx, c, p.ID, p.Version, "回头看发现反弹", deadline.AddDays(30))
+				return e.Svc.Lifecycle.Reopen(ctx, c, p.ID, p.Version, "回头看发现反弹", deadline.AddDays(30))
 			}},
 	}
 	var actions []string
@@ -177,7 +187,7 @@ func TestEachLifecycleActionAppendsOneEntry(t *testing.T) {
 
 	// History is the same timeline, oldest first, to anyone who sees the problem.
 	for _, who := range []string{"leader", "owner1", "ownerdept", "inspector"} {
-		hist, err := e.Svc.History(ctx, e.Caller(who), p.ID, 0, 100)
+		hist, err := e.Svc.Lifecycle.History(ctx, e.Caller(who), p.ID, 0, 100)
 		if err != nil {
 			t.Fatalf("%s reads history: %v", who, err)
 		}
@@ -193,19 +203,19 @@ func TestEachLifecycleActionAppendsOneEntry(t *testing.T) {
 		}
 	}
 	// Paging through the timeline.
-	page1, _ := e.Svc.History(ctx, e.Caller("leader"), p.ID, 0, 5)
-	page2, _ := e.Svc.History(ctx, e.Caller("leader"), p.ID, page1[4].Seq, 100)
+	page1, _ := e.Svc.Lifecycle.History(ctx, e.Caller("leader"), p.ID, 0, 5)
+	page2, _ := e.Svc.Lifecycle.History(ctx, e.Caller("leader"), p.ID, page1[4].Seq, 100)
 	if len(page1) != 5 || len(page2) != len(actions)-5 || page2[0].Action != actions[5] {
 		t.Fatalf("history pages of %d and %d", len(page1), len(page2))
 	}
-	if _, err := e.Svc.History(ctx, e.Caller("owner2"), p.ID, 0, 100); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := e.Svc.Lifecycle.History(ctx, e.Caller("owner2"), p.ID, 0, 100); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("owner2 reads history: %v, want ErrNotFound", err)
 	}
 
 	// Dismissal, on a problem of its own.
 	q := e.Drive(t, domain.StatusAssigned)
 	c := caller("verifier", 99)
-	if _, err := e.Svc.Dismiss(ctx, c, q.ID, q.Version, "重复登记"); err != nil {
+	if _, err := e.Svc.Lifecycle.Dismiss(ctx, c, q.ID, q.Version, "重复登记"); err != nil {
 		t.Fatal(err)
 	}
 	checkEntry(t, e, lastEntry(t, e, audit.ProblemStream(q.ID)), c, "dismiss", fmt.Sprint(q.ID), domain.StatusAssigned, domain.StatusDismissed, "reason")
@@ -218,13 +228,13 @@ func TestRefusedAttemptsAreAuditedAndChangeNothing(t *testing.T) {
 	ctx := t.Context()
 	p := e.Drive(t, domain.StatusAssigned)
 	ov := e.Drive(t, domain.StatusRegistered)
-	if _, err := e.Svc.Assign(ctx, e.Caller("verifier"), ov.ID, 0, app.AssignInput{AssigneeID: e.Users["ownerverifier"].ID, Measures: "m"}); err != nil {
+	if _, err := e.Svc.Lifecycle.Assign(ctx, e.Caller("verifier"), ov.ID, 0, app.AssignInput{AssigneeID: e.Users["ownerverifier"].ID, Measures: "m"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.Accept(ctx, e.Caller("ownerverifier"), ov.ID, 0, ""); err != nil {
+	if _, err := e.Svc.Lifecycle.Accept(ctx, e.Caller("ownerverifier"), ov.ID, 0, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.Submit(ctx, e.Caller("ownerverifier"), ov.ID, 0, "done"); err != nil {
+	if _, err := e.Svc.Lifecycle.Submit(ctx, e.Caller("ownerverifier"), ov.ID, 0, "done"); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -237,48 +247,48 @@ func TestRefusedAttemptsAreAuditedAndChangeNothing(t *testing.T) {
 	}{
 		{"403 wrong role", "owner1", p.ID, "assign", func(err error) bool { return errors.Is(err, domain.ErrForbidden) },
 			func(c app.Caller, id int64) error {
-				_, err := e.Svc.Assign(ctx, c, id, 0, app.AssignInput{AssigneeID: e.Users["owner2"].ID})
+				_, err := e.Svc.Lifecycle.Assign(ctx, c, id, 0, app.AssignInput{AssigneeID: e.Users["owner2"].ID})
 				return err
 			}},
 		{"403 four-eyes", "ownerverifier", ov.ID, "verify_pass", func(err error) bool {
 			var fe *domain.ForbiddenError
 			return errors.As(err, &fe) && fe.Code == "four_eyes"
 		}, func(c app.Caller, id int64) error {
-			_, err := e.Svc.Verify(ctx, c, id, 0, true, "")
+			_, err := e.Svc.Lifecycle.Verify(ctx, c, id, 0, true, "")
 			return err
 		}},
 		{"403 not the assignee", "ownerdept", p.ID, "request_extension", func(err error) bool { return errors.Is(err, domain.ErrForbidden) },
 			func(c app.Caller, id int64) error {
-				_, err := e.Svc.RequestExtension(ctx, c, id, 0, e.Svc.Today().AddDays(90), "x")
+				_, err := e.Svc.Lifecycle.RequestExtension(ctx, c, id, 0, e.Svc.Core.Today().AddDays(90), "x")
 				return err
 			}},
 		{"409 wrong state", "owner1", p.ID, "submit", func(err error) bool {
 			var inv *domain.InvalidTransitionError
 			return errors.As(err, &inv) && inv.From == domain.StatusAssigned && slices.Contains(inv.Allowed, domain.ActionAccept)
 		}, func(c app.Caller, id int64) error {
-			_, err := e.Svc.Submit(ctx, c, id, 0, "done")
+			_, err := e.Svc.Lifecycle.Submit(ctx, c, id, 0, "done")
 			return err
 		}},
 		{"404 out of scope", "owner2", p.ID, "accept", func(err error) bool { return errors.Is(err, domain.ErrNotFound) },
 			func(c app.Caller, id int64) error {
-				_, err := e.Svc.Accept(ctx, c, id, 0, "")
+				_, err := e.Svc.Lifecycle.Accept(ctx, c, id, 0, "")
 				return err
 			}},
 		{"404 comment out of scope", "owner2", p.ID, "comment", func(err error) bool { return errors.Is(err, domain.ErrNotFound) },
 			func(c app.Caller, id int64) error {
-				_, err := e.Svc.Comment(ctx, c, id, "hi")
+				_, err := e.Svc.Lifecycle.Comment(ctx, c, id, "hi")
 				return err
 			}},
 		{"412 stale If-Match", "verifier", p.ID, "urge", func(err error) bool { return errors.Is(err, domain.ErrPreconditionFailed) },
 			func(c app.Caller, id int64) error {
-				_, err := e.Svc.Urge(ctx, c, id, p.Version-1, "快")
+				_, err := e.Svc.Lifecycle.Urge(ctx, c, id, p.Version-1, "快")
 				return err
 			}},
 		{"400 invalid payload", "verifier", p.ID, "dismiss", func(err error) bool {
 			var v *domain.ValidationError
 			return errors.As(err, &v) && v.Fields[0].Field == "reason"
 		}, func(c app.Caller, id int64) error {
-			_, err := e.Svc.Dismiss(ctx, c, id, 0, "  ")
+			_, err := e.Svc.Lifecycle.Dismiss(ctx, c, id, 0, "  ")
 			return err
 		}},
 	}
@@ -310,12 +320,12 @@ func TestRefusedAttemptsAreAuditedAndChangeNothing(t *testing.T) {
 
 	// Refusals without a problem go to the system stream.
 	sys := len(streamEntries(t, e, audit.SystemStream))
-	_, err := e.Svc.Register(ctx, e.Caller("owner1"), app.ProblemInput{Title: "t", CategoryID: 5, Severity: domain.SeverityGeneral,
+	_, err := e.Svc.Lifecycle.Register(ctx, e.Caller("owner1"), app.ProblemInput{Title: "t", CategoryID: 5, Severity: domain.SeverityGeneral,
 		Source: domain.SourceReport, UnitID: e.Units["一班"].ID})
 	if !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("owner registers: %v", err)
 	}
-	_, err = e.Svc.Urge(ctx, e.Caller("verifier"), 987654, 0, "x")
+	_, err = e.Svc.Lifecycle.Urge(ctx, e.Caller("verifier"), 987654, 0, "x")
 	if !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("urge of an absent problem: %v", err)
 	}

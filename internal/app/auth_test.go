@@ -277,12 +277,12 @@ func TestTokensWorkAcrossInstancesAndRestarts(t *testing.T) {
 		t.Fatalf("token of instance 2 on instance 1: %v", err)
 	}
 	// Work done on one instance is seen by the other.
-	p, err := svc2.Register(ctx, e.Caller("inspector"), app.ProblemInput{Title: "跨实例", CategoryID: 5,
+	p, err := svc2.Lifecycle.Register(ctx, e.Caller("inspector"), app.ProblemInput{Title: "跨实例", CategoryID: 5,
 		Severity: domain.SeverityGeneral, Source: domain.SourceReport, UnitID: e.Units["一班"].ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := e.Svc.Problem(ctx, e.Caller("leader"), p.ID); err != nil || got.Code != p.Code {
+	if got, err := e.Svc.Lifecycle.Problem(ctx, e.Caller("leader"), p.ID); err != nil || got.Code != p.Code {
 		t.Fatalf("instance 1 reads %v %v", got, err)
 	}
 	// Logging out on one instance logs out everywhere.

@@ -50,7 +50,7 @@ func BenchmarkAcceptAction(b *testing.B) {
 		}
 		id := ids[len(ids)-1]
 		ids = ids[:len(ids)-1]
-		if _, err := env.Svc.Accept(ctx, env.Caller("owner1"), id, 0, "签收"); err != nil {
+		if _, err := env.Svc.Lifecycle.Accept(ctx, env.Caller("owner1"), id, 0, "签收"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -64,14 +64,14 @@ func buildBoardSet(t *testing.T) *boardSet {
 	}
 	reg := func(name, unit string, cat int64, sev domain.Severity, src domain.Source) {
 		t.Helper()
-		b.p[name] = must(svc.Register(ctx, e.Caller("inspector"), app.ProblemInput{Title: name, Description: "描述",
+		b.p[name] = must(svc.Lifecycle.Register(ctx, e.Caller("inspector"), app.ProblemInput{Title: name, Description: "描述",
 			CategoryID: cat, Severity: sev, Source: src, UnitID: e.Units[unit].ID}))
 	}
 	id := func(name string) int64 { return b.p[name].ID }
 	date := func(m time.Month, d int) domain.Date { return domain.NewDate(2026, m, d) }
 	assign := func(name, owner string, deadline domain.Date) {
 		t.Helper()
-		b.p[name] = must(svc.Assign(ctx, e.Caller("verifier"), id(name), 0, app.AssignInput{AssigneeID: e.Users[owner].ID,
+		b.p[name] = must(svc.Lifecycle.Assign(ctx, e.Caller("verifier"), id(name), 0, app.AssignInput{AssigneeID: e.Users[owner].ID,
 			Deadline: deadline, Measures: "整改措施"}))
 	}
 	act := func(name string, fn func() (*domain.Problem, error)) {
@@ -91,54 +91,70 @@ func buildBoardSet(t *testing.T) *boardSet {
 	assign("P4", "owner2", date(time.March, 16))
 	assign("P7", "owner1", date(time.April, 30))
 	at(2, 11)
-	act("P1", func() (*domain.Problem, error) { return svc.Accept(ctx, e.Caller("owner1"), id("P1"), 0, "签收") })
-	act("P4", func() (*domain.Problem, error) { return svc.Accept(ctx, e.Caller("owner2"), id("P4"), 0, "签收") })
-	act("P7", func() (*domain.Problem, error) { return svc.Accept(ctx, e.Caller("owner1"), id("P7"), 0, "签收") })
+	act("P1", func() (*domain.Problem, error) {
+		return svc.Lifecycle.Accept(ctx, e.Caller("owner1"), id("P1"), 0, "签收")
+	})
+	act("P4", func() (*domain.Problem, error) {
+		return svc.Lifecycle.Accept(ctx, e.Caller("owner2"), id("P4"), 0, "签收")
+	})
+	act("P7", func() (*domain.Problem, error) {
+		return svc.Lifecycle.Accept(ctx, e.Caller("owner1"), id("P7"), 0, "签收")
+	})
 	at(3, 9)
 	reg("P5", "一班", 11, domain.SeverityGeneral, domain.SourceReport)
 	reg("P6", "部门", 6, domain.SeverityGeneral, domain.SourceSupervision)
-	act("P5", func() (*domain.Problem, error) { return svc.Dismiss(ctx, e.Caller("verifier"), id("P5"), 0, "重复") })
-	act("P3", func() (*domain.Problem, error) { return svc.Accept(ctx, e.Caller("owner2"), id("P3"), 0, "签收") })
+	act("P5", func() (*domain.Problem, error) {
+		return svc.Lifecycle.Dismiss(ctx, e.Caller("verifier"), id("P5"), 0, "重复")
+	})
+	act("P3", func() (*domain.Problem, error) {
+		return svc.Lifecycle.Accept(ctx, e.Caller("owner2"), id("P3"), 0, "签收")
+	})
 	at(4, 9)
 	act("P2", func() (*domain.Problem, error) {
-		return svc.Accept(ctx, e.Caller("owner1"), id("P2"), 0, "签收晚了")
+		return svc.Lifecycle.Accept(ctx, e.Caller("owner1"), id("P2"), 0, "签收晚了")
 	})
 	at(5, 9)
-	act("P1", func() (*domain.Problem, error) { return svc.Submit(ctx, e.Caller("owner1"), id("P1"), 0, "已整改") })
-	ext, err := svc.RequestExtension(ctx, e.Caller("owner2"), id("P3"), 0, date(time.March, 20), "需要更多时间")
+	act("P1", func() (*domain.Problem, error) {
+		return svc.Lifecycle.Submit(ctx, e.Caller("owner1"), id("P1"), 0, "已整改")
+	})
+	ext, err := svc.Lifecycle.RequestExtension(ctx, e.Caller("owner2"), id("P3"), 0, date(time.March, 20), "需要更多时间")
 	if err != nil {
 		t.Fatal(err)
 	}
 	act("P3", func() (*domain.Problem, error) {
-		return svc.DecideExtension(ctx, e.Caller("verifier"), id("P3"), 0, ext.ID, true, "同意")
+		return svc.Lifecycle.DecideExtension(ctx, e.Caller("verifier"), id("P3"), 0, ext.ID, true, "同意")
 	})
 	at(6, 9)
 	act("P1", func() (*domain.Problem, error) {
-		return svc.Verify(ctx, e.Caller("verifier"), id("P1"), 0, true, "同意销号")
+		return svc.Lifecycle.Verify(ctx, e.Caller("verifier"), id("P1"), 0, true, "同意销号")
 	})
 	at(9, 9)
 	act("P2", func() (*domain.Problem, error) {
-		return svc.Submit(ctx, e.Caller("owner1"), id("P2"), 0, "初次整改")
+		return svc.Lifecycle.Submit(ctx, e.Caller("owner1"), id("P2"), 0, "初次整改")
 	})
 	at(9, 15)
 	act("P2", func() (*domain.Problem, error) {
-		return svc.Verify(ctx, e.Caller("verifier"), id("P2"), 0, false, "缺少记录")
+		return svc.Lifecycle.Verify(ctx, e.Caller("verifier"), id("P2"), 0, false, "缺少记录")
 	})
 	at(11, 9)
 	act("P2", func() (*domain.Problem, error) {
-		return svc.Submit(ctx, e.Caller("owner1"), id("P2"), 0, "补充记录")
+		return svc.Lifecycle.Submit(ctx, e.Caller("owner1"), id("P2"), 0, "补充记录")
 	})
 	at(12, 9)
-	act("P2", func() (*domain.Problem, error) { return svc.Verify(ctx, e.Caller("verifier2"), id("P2"), 0, true, "") })
+	act("P2", func() (*domain.Problem, error) {
+		return svc.Lifecycle.Verify(ctx, e.Caller("verifier2"), id("P2"), 0, true, "")
+	})
 	at(13, 9)
-	act("P7", func() (*domain.Problem, error) { return svc.Submit(ctx, e.Caller("owner1"), id("P7"), 0, "已整改") })
+	act("P7", func() (*domain.Problem, error) {
+		return svc.Lifecycle.Submit(ctx, e.Caller("owner1"), id("P7"), 0, "已整改")
+	})
 	at(16, 9)
 	act("P7", func() (*domain.Problem, error) {
-		return svc.Verify(ctx, e.Caller("verifier"), id("P7"), 0, true, "同意")
+		return svc.Lifecycle.Verify(ctx, e.Caller("verifier"), id("P7"), 0, true, "同意")
 	})
 	at(17, 9)
 	act("P7", func() (*domain.Problem, error) {
-		return svc.Reopen(ctx, e.Caller("verifier"), id("P7"), 0, "回头看发现反弹", date(time.April, 30))
+		return svc.Lifecycle.Reopen(ctx, e.Caller("verifier"), id("P7"), 0, "回头看发现反弹", date(time.April, 30))
 	})
 	for _, a := range []struct {
 		who    string
@@ -483,7 +499,7 @@ func TestPublishedMonthIsFrozen(t *testing.T) {
 
 	// Later data: P1 reopened and P2 … the live figures would change; an award for March is refused.
 	e.Clock.Set(shanghai(time.April, 2, 9))
-	if _, err := b.svc.Reopen(ctx, e.Caller("verifier"), b.p["P1"].ID, 0, "复查发现问题", domain.NewDate(2026, 4, 30)); err != nil {
+	if _, err := b.svc.Lifecycle.Reopen(ctx, e.Caller("verifier"), b.p["P1"].ID, 0, "复查发现问题", domain.NewDate(2026, 4, 30)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.svc.Board.AwardContribution(ctx, e.Caller("verifier"), app.ContributionInput{UserID: e.Users["owner1"].ID,
@@ -590,7 +606,7 @@ func TestBoardIndexFollowsChanges(t *testing.T) {
 	if o.Total != 1 || o.Closed != 1 || tr[0].Registered != 1 || tr[0].Closed != 1 || tr[0].Backlog != 0 {
 		t.Fatalf("after a closure: %+v %+v", o, tr)
 	}
-	if _, err := e.Svc.Reopen(ctx, e.Caller("verifier"), p.ID, 0, "反弹", domain.NewDate(2026, 4, 1)); err != nil {
+	if _, err := e.Svc.Lifecycle.Reopen(ctx, e.Caller("verifier"), p.ID, 0, "反弹", domain.NewDate(2026, 4, 1)); err != nil {
 		t.Fatal(err)
 	}
 	q := e.Drive(t, domain.StatusAssigned)
@@ -630,7 +646,7 @@ func TestBoardWarningsAgreeWithTheList(t *testing.T) {
 	e, ctx := b.e, t.Context()
 	// P9: assigned on 3-18 with a deadline far off but a milestone due 3-20: yellow from 3-21.
 	p9 := e.Register(t, "P9")
-	if _, err := b.svc.Assign(ctx, e.Caller("verifier"), p9.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID,
+	if _, err := b.svc.Lifecycle.Assign(ctx, e.Caller("verifier"), p9.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID,
 		Deadline: domain.NewDate(2026, 5, 30), Measures: "措施",
 		Milestones: []domain.MilestonePlan{{Due: domain.NewDate(2026, 3, 20), Title: "制定方案"}}}); err != nil {
 		t.Fatal(err)
@@ -643,7 +659,7 @@ func TestBoardWarningsAgreeWithTheList(t *testing.T) {
 		}
 		for level, n := range map[domain.WarningLevel]int64{domain.WarningGreen: o.Warning.Green,
 			domain.WarningYellow: o.Warning.Yellow, domain.WarningRed: o.Warning.Red} {
-			ps, _, err := b.svc.Problems(ctx, e.Caller("leader"), app.ProblemFilter{Warnings: []domain.WarningLevel{level}, Limit: 200})
+			ps, _, err := b.svc.Lifecycle.Problems(ctx, e.Caller("leader"), app.ProblemFilter{Warnings: []domain.WarningLevel{level}, Limit: 200})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -651,13 +667,13 @@ func TestBoardWarningsAgreeWithTheList(t *testing.T) {
 				t.Errorf("3-%d: the board counts %d %s, the list has %d", day, n, level, len(ps))
 			}
 			for _, p := range ps {
-				if w := b.svc.Warning(p); w != level {
+				if w := b.svc.Lifecycle.Warning(p); w != level {
 					t.Errorf("3-%d: %s is %s in the list but %s itself", day, p.Title, level, w)
 				}
 			}
 		}
 		// Yellow on 3-18: P3 (its deadline 3-20 is near); on 3-21: P9 (behind its milestone), P3 being red.
-		ps, _, err := b.svc.Problems(ctx, e.Caller("leader"), app.ProblemFilter{Warnings: []domain.WarningLevel{domain.WarningYellow}, Limit: 200})
+		ps, _, err := b.svc.Lifecycle.Problems(ctx, e.Caller("leader"), app.ProblemFilter{Warnings: []domain.WarningLevel{domain.WarningYellow}, Limit: 200})
 		if want := map[int]string{18: "P3", 21: "P9"}[day]; err != nil || len(ps) != 1 || ps[0].Title != want || o.Warning.Yellow != 1 {
 			t.Errorf("3-%d: yellow %d %v, want %s", day, o.Warning.Yellow, ps, want)
 		}

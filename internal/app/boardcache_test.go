@@ -28,7 +28,7 @@ func TestOverviewCacheFollowsChanges(t *testing.T) {
 	if again := overview("leader", app.BoardInput{}); again.Total != 2 || again.ByStatus[domain.StatusAssigned] != 1 {
 		t.Fatalf("repeat: %+v", again.ByStatus)
 	}
-	if _, err := e.Svc.Accept(ctx, e.Caller("owner1"), p.ID, 0, "签收"); err != nil {
+	if _, err := e.Svc.Lifecycle.Accept(ctx, e.Caller("owner1"), p.ID, 0, "签收"); err != nil {
 		t.Fatal(err)
 	}
 	after := overview("leader", app.BoardInput{})
@@ -47,7 +47,7 @@ func TestOverviewCacheFollowsChanges(t *testing.T) {
 	// A new day: the assigned problem's deadline comes into the yellow band.
 	yellow := after.Warning.Yellow
 	q := load(t, e, p.ID)
-	e.Clock.Advance(days(e.Svc.Today().DaysUntil(q.Deadline) - 2))
+	e.Clock.Advance(days(e.Svc.Core.Today().DaysUntil(q.Deadline) - 2))
 	if o := overview("leader", app.BoardInput{}); o.Warning.Yellow != yellow+1 {
 		t.Errorf("two days before the deadline: yellow %d, want %d", o.Warning.Yellow, yellow+1)
 	}

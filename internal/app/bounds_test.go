@@ -52,19 +52,19 @@ func TestOversizedIDListsRefusedBeforeTheTransaction(t *testing.T) {
 	owner := e.Caller("owner1")
 	for name, call := range map[string]func() error{
 		"progress attachments": func() error {
-			_, err := svc.ReportProgress(ctx, owner, p.ID, 0, app.ProgressInput{Note: "进展", AttachmentIDs: ids})
+			_, err := svc.Lifecycle.ReportProgress(ctx, owner, p.ID, 0, app.ProgressInput{Note: "进展", AttachmentIDs: ids})
 			return err
 		},
 		"progress milestones": func() error {
-			_, err := svc.ReportProgress(ctx, owner, p.ID, 0, app.ProgressInput{Note: "进展", MilestoneIDs: ids})
+			_, err := svc.Lifecycle.ReportProgress(ctx, owner, p.ID, 0, app.ProgressInput{Note: "进展", MilestoneIDs: ids})
 			return err
 		},
 		"submit": func() error {
-			_, err := svc.SubmitFix(ctx, owner, p.ID, 0, app.SubmitInput{Note: "完成", AttachmentIDs: ids})
+			_, err := svc.Lifecycle.SubmitFix(ctx, owner, p.ID, 0, app.SubmitInput{Note: "完成", AttachmentIDs: ids})
 			return err
 		},
 		"recheck": func() error {
-			_, err := svc.RecordRecheck(ctx, e.Caller("verifier"), 1, app.RecheckInput{Result: app.ResultHolds, Note: "看过", AttachmentIDs: ids})
+			_, err := svc.Lifecycle.RecordRecheck(ctx, e.Caller("verifier"), 1, app.RecheckInput{Result: app.ResultHolds, Note: "看过", AttachmentIDs: ids})
 			return err
 		},
 	} {

@@ -101,7 +101,7 @@ func TestConcurrentVerifyOfOneProblem(t *testing.T) {
 					match = p.Version
 				}
 				c := with(e.Caller(tt.caller(i)), "10.0.0.1", fmt.Sprintf("race-%d", i))
-				_, err := e.Svc.Verify(t.Context(), c, p.ID, match, true, "验收通过")
+				_, err := e.Svc.Lifecycle.Verify(t.Context(), c, p.ID, match, true, "验收通过")
 				return err
 			})
 			oneWinner(t, errs)
@@ -129,7 +129,7 @@ func TestConcurrentVerifyPassAgainstFail(t *testing.T) {
 		before := len(problemEntries(t, e, p.ID))
 		errs := race(racers, func(i int) error {
 			who := []string{"verifier", "verifier2"}[i%2]
-			_, err := e.Svc.Verify(t.Context(), e.Caller(who), p.ID, 0, i%2 == 0, fmt.Sprintf("意见 %d", i))
+			_, err := e.Svc.Lifecycle.Verify(t.Context(), e.Caller(who), p.ID, 0, i%2 == 0, fmt.Sprintf("意见 %d", i))
 			return err
 		})
 		w := oneWinner(t, errs)
@@ -166,15 +166,15 @@ func TestConcurrentMixedActionsOnOneProblem(t *testing.T) {
 		var err error
 		switch i % 4 {
 		case 0:
-			_, err = e.Svc.Accept(t.Context(), e.Caller("owner1"), p.ID, p.Version, "签收")
+			_, err = e.Svc.Lifecycle.Accept(t.Context(), e.Caller("owner1"), p.ID, p.Version, "签收")
 		case 1:
-			_, err = e.Svc.Dismiss(t.Context(), e.Caller("verifier"), p.ID, p.Version, "重复")
+			_, err = e.Svc.Lifecycle.Dismiss(t.Context(), e.Caller("verifier"), p.ID, p.Version, "重复")
 		case 2:
 			// Reassigned within 一班, so that every racer still sees the problem afterwards.
-			_, err = e.Svc.Assign(t.Context(), e.Caller("verifier2"), p.ID, p.Version,
+			_, err = e.Svc.Lifecycle.Assign(t.Context(), e.Caller("verifier2"), p.ID, p.Version,
 				app.AssignInput{AssigneeID: e.Users["ownerverifier"].ID, Measures: "新措施"})
 		case 3:
-			_, err = e.Svc.Urge(t.Context(), e.Caller("verifier"), p.ID, p.Version, "请尽快")
+			_, err = e.Svc.Lifecycle.Urge(t.Context(), e.Caller("verifier"), p.ID, p.Version, "请尽快")
 		}
 		return err
 	})
@@ -205,7 +205,7 @@ func TestConcurrentRegistrationsGetDistinctCodes(t *testing.T) {
 	ids := make([]int64, n)
 	errs := race(n, func(i int) error {
 		who := []string{"inspector", "verifier"}[i%2]
-		p, err := e.Svc.Register(t.Context(), e.Caller(who), app.ProblemInput{Title: fmt.Sprintf("并发登记 %d", i),
+		p, err := e.Svc.Lifecycle.Register(t.Context(), e.Caller(who), app.ProblemInput{Title: fmt.Sprintf("并发登记 %d", i),
 			CategoryID: 5, Severity: domain.SeverityGeneral, Source: domain.SourceSelfCheck, UnitID: e.Units["一班"].ID})
 		if err == nil {
 			codes[i], ids[i] = p.Code, p.ID
@@ -254,10 +254,10 @@ func TestConcurrentActionsOnDifferentProblemsAllSucceed(t *testing.T) {
 		p := ps[i/2]
 		if i%2 == 0 {
 			who := []string{"verifier", "verifier2"}[(i/2)%2]
-			_, err := e.Svc.Verify(t.Context(), e.Caller(who), p.ID, p.Version, true, "")
+			_, err := e.Svc.Lifecycle.Verify(t.Context(), e.Caller(who), p.ID, p.Version, true, "")
 			return err
 		}
-		_, err := e.Svc.Comment(t.Context(), e.Caller("leader"), p.ID, "领导批示")
+		_, err := e.Svc.Lifecycle.Comment(t.Context(), e.Caller("leader"), p.ID, "领导批示")
 		return err
 	})
 	for i, err := range errs {
@@ -285,11 +285,11 @@ func TestConcurrentCommentsOnOneProblem(t *testing.T) {
 	p := e.Drive(t, domain.StatusRectifying)
 	errs := race(racers, func(i int) error {
 		if i == 0 {
-			_, err := e.Svc.Submit(t.Context(), e.Caller("owner1"), p.ID, p.Version, "已整改")
+			_, err := e.Svc.Lifecycle.Submit(t.Context(), e.Caller("owner1"), p.ID, p.Version, "已整改")
 			return err
 		}
 		who := []string{"leader", "verifier", "owner1", "ownerdept"}[i%4]
-		_, err := e.Svc.Comment(t.Context(), e.Caller(who), p.ID, fmt.Sprintf("评论 %d", i))
+		_, err := e.Svc.Lifecycle.Comment(t.Context(), e.Caller(who), p.ID, fmt.Sprintf("评论 %d", i))
 		return err
 	})
 	for i, err := range errs {
@@ -301,7 +301,7 @@ func TestConcurrentCommentsOnOneProblem(t *testing.T) {
 	if got.Status != domain.StatusSubmitted || got.Version != p.Version+1 {
 		t.Fatalf("problem %s v%d", got.Status, got.Version)
 	}
-	cs, err := e.Svc.Comments(t.Context(), e.Caller("leader"), p.ID)
+	cs, err := e.Svc.Lifecycle.Comments(t.Context(), e.Caller("leader"), p.ID)
 	if err != nil || len(cs) != racers-1 {
 		t.Fatalf("%d comments, %v", len(cs), err)
 	}
@@ -326,13 +326,13 @@ func TestConcurrentAppendsToOneStreamVerifyWithAMovingClock(t *testing.T) {
 			e.Clock.Advance(time.Microsecond)
 			if i%2 == 0 {
 				// Refused for a stale If-Match; each refusal is appended in its own transaction.
-				_, err := e.Svc.Urge(t.Context(), e.Caller("verifier"), p.ID, 1, "过期的版本")
+				_, err := e.Svc.Lifecycle.Urge(t.Context(), e.Caller("verifier"), p.ID, 1, "过期的版本")
 				if !errors.Is(err, domain.ErrPreconditionFailed) {
 					return fmt.Errorf("stale urge: %w", err)
 				}
 				return nil
 			}
-			_, err := e.Svc.Comment(t.Context(), e.Caller("leader"), p.ID, fmt.Sprintf("评论 %d-%d", round, i))
+			_, err := e.Svc.Lifecycle.Comment(t.Context(), e.Caller("leader"), p.ID, fmt.Sprintf("评论 %d-%d", round, i))
 			return err
 		})
 		for i, err := range errs {
@@ -357,11 +357,11 @@ func TestConcurrentExtensionRequestsAndDecisions(t *testing.T) {
 	e := apptest.New(t)
 	p := e.Drive(t, domain.StatusRectifying)
 	errs := race(racers, func(i int) error {
-		_, err := e.Svc.RequestExtension(t.Context(), e.Caller("owner1"), p.ID, 0, p.Deadline.AddDays(i+1), "并发申请")
+		_, err := e.Svc.Lifecycle.RequestExtension(t.Context(), e.Caller("owner1"), p.ID, 0, p.Deadline.AddDays(i+1), "并发申请")
 		return err
 	})
 	oneWinner(t, errs)
-	exts, err := e.Svc.Extensions(t.Context(), e.Caller("verifier"), p.ID)
+	exts, err := e.Svc.Lifecycle.Extensions(t.Context(), e.Caller("verifier"), p.ID)
 	if err != nil || len(exts) != 1 || exts[0].Status != domain.ExtensionPending {
 		t.Fatalf("%d extension requests stored: %+v %v", len(exts), exts, err)
 	}
@@ -369,12 +369,12 @@ func TestConcurrentExtensionRequestsAndDecisions(t *testing.T) {
 	errs = race(racers, func(i int) error {
 		// Leaders: after an approval, a verifier would be refused with leader_required
 		// (issue 3) rather than lose the race with a 409.
-		_, err := e.Svc.DecideExtension(t.Context(), e.Caller("leader"), p.ID, 0, exts[0].ID, i%2 == 0, "决定")
+		_, err := e.Svc.Lifecycle.DecideExtension(t.Context(), e.Caller("leader"), p.ID, 0, exts[0].ID, i%2 == 0, "决定")
 		return err
 	})
 	w := oneWinner(t, errs)
 	after := load(t, e, p.ID)
-	exts, _ = e.Svc.Extensions(t.Context(), e.Caller("verifier"), p.ID)
+	exts, _ = e.Svc.Lifecycle.Extensions(t.Context(), e.Caller("verifier"), p.ID)
 	approved := w%2 == 0
 	if after.Version != before.Version+1 || (approved && (after.Deadline != exts[0].Deadline || after.ExtensionCount != 1)) ||
 		(!approved && (after.Deadline != before.Deadline || after.ExtensionCount != 0)) {
@@ -401,7 +401,7 @@ func TestConcurrentCheckpoints(t *testing.T) {
 				_, err := e.Svc.Trail.Checkpoint(t.Context())
 				return err
 			}
-			_, err := e.Svc.Comment(t.Context(), e.Caller("leader"), ps[(i/2)%len(ps)].ID, fmt.Sprintf("第 %d 轮", round))
+			_, err := e.Svc.Lifecycle.Comment(t.Context(), e.Caller("leader"), ps[(i/2)%len(ps)].ID, fmt.Sprintf("第 %d 轮", round))
 			return err
 		})
 		for i, err := range errs {
@@ -463,14 +463,14 @@ func TestSlowTransactionAppendingAfterAFasterOneVerifies(t *testing.T) {
 	slow := wire.New(held, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
 	slowDone := make(chan error, 1)
 	go func() {
-		_, err := slow.Comment(context.Background(), e.Caller("leader"), p.ID, "held")
+		_, err := slow.Lifecycle.Comment(context.Background(), e.Caller("leader"), p.ID, "held")
 		slowDone <- err
 	}()
 	<-held.entered
 	e.Clock.Advance(time.Second)
 	fastDone := make(chan error, 1)
 	go func() {
-		_, err := e.Svc.Comment(context.Background(), e.Caller("verifier"), p.ID, "quick")
+		_, err := e.Svc.Lifecycle.Comment(context.Background(), e.Caller("verifier"), p.ID, "quick")
 		fastDone <- err
 	}()
 	// Where the database lets the second transaction through, it commits first;

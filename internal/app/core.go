@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -222,6 +223,19 @@ func Truncate(s string, n int) string {
 func (s *Core) ProblemEntry(c Caller, at time.Time, id int64, ch domain.Change) *audit.Entry {
 	return s.Entry(c, at, Record{Stream: audit.ProblemStream(id), Action: string(ch.Action), ObjectType: "problem",
 		ObjectID: IDString(id), From: string(ch.From), To: string(ch.To), Changes: ch.Details})
+}
+
+// VisibleProblem loads problem id for c: absent, or out of c's sight, is
+// domain.ErrNotFound (what one may not see looks absent).
+func VisibleProblem(ctx context.Context, r Repos, c Caller, id int64) (*domain.Problem, error) {
+	p, err := r.Problems.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Actor.CanSee(p) {
+		return nil, fmt.Errorf("problem %d: %w", id, domain.ErrNotFound)
+	}
+	return p, nil
 }
 
 // Refusable reports errors that are a refusal of the attempt (and so audited),

@@ -81,8 +81,8 @@ func TestIdempotencyKeyCommitsWithTheEffect(t *testing.T) {
 		return c
 	}
 	assign := func(c app.Caller) (*domain.Problem, error) {
-		return svc.Assign(t.Context(), c, p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施",
-			Milestones: []domain.MilestonePlan{{Due: e.Svc.Today().AddDays(3), Title: "制定方案"}}})
+		return svc.Lifecycle.Assign(t.Context(), c, p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施",
+			Milestones: []domain.MilestonePlan{{Due: e.Svc.Core.Today().AddDays(3), Title: "制定方案"}}})
 	}
 	before := load(t, e, p.ID)
 	entries := count(t, e, "SELECT COUNT(*) FROM audit_entries WHERE outcome = 'ok'")
@@ -150,11 +150,11 @@ func TestMilestonesPersistAndLoadInLists(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	ctx := t.Context()
-	today := e.Svc.Today()
+	today := e.Svc.Core.Today()
 	p := e.Drive(t, domain.StatusRegistered)
 	q := e.Drive(t, domain.StatusRegistered)
 	for _, id := range []int64{p.ID, q.ID} {
-		if _, err := e.Svc.Assign(ctx, e.Caller("verifier"), id, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID,
+		if _, err := e.Svc.Lifecycle.Assign(ctx, e.Caller("verifier"), id, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID,
 			Measures: "措施", Deadline: today.AddDays(20), Milestones: []domain.MilestonePlan{
 				{Due: today.AddDays(10), Title: "完成"}, {Due: today.AddDays(1), Title: "方案"}}}); err != nil {
 			t.Fatal(err)
@@ -164,20 +164,20 @@ func TestMilestonesPersistAndLoadInLists(t *testing.T) {
 	if len(got.Milestones) != 2 || got.Milestones[0].Title != "方案" || got.Milestones[0].ID == 0 {
 		t.Fatalf("milestones %+v", got.Milestones)
 	}
-	if _, err := e.Svc.Accept(ctx, e.Caller("owner1"), p.ID, 0, ""); err != nil {
+	if _, err := e.Svc.Lifecycle.Accept(ctx, e.Caller("owner1"), p.ID, 0, ""); err != nil {
 		t.Fatal(err)
 	}
-	done, err := e.Svc.ReportProgress(ctx, e.Caller("owner1"), p.ID, 0, app.ProgressInput{Note: "方案已定",
+	done, err := e.Svc.Lifecycle.ReportProgress(ctx, e.Caller("owner1"), p.ID, 0, app.ProgressInput{Note: "方案已定",
 		MilestoneIDs: []int64{got.Milestones[0].ID}})
 	if err != nil || !done.Milestones[0].Done {
 		t.Fatalf("report: %v %+v", err, done)
 	}
 	e.Clock.Advance(72 * time.Hour) // past the first milestone
-	ps, _, err := e.Svc.Problems(ctx, e.Caller("verifier"), app.ProblemFilter{Warnings: []domain.WarningLevel{domain.WarningYellow}})
+	ps, _, err := e.Svc.Lifecycle.Problems(ctx, e.Caller("verifier"), app.ProblemFilter{Warnings: []domain.WarningLevel{domain.WarningYellow}})
 	if err != nil || len(ps) != 1 || ps[0].ID != q.ID || len(ps[0].Milestones) != 2 {
 		t.Fatalf("yellow list: %v %+v", err, ps)
 	}
-	ps, _, err = e.Svc.Problems(ctx, e.Caller("verifier"), app.ProblemFilter{Warnings: []domain.WarningLevel{domain.WarningGreen}})
+	ps, _, err = e.Svc.Lifecycle.Problems(ctx, e.Caller("verifier"), app.ProblemFilter{Warnings: []domain.WarningLevel{domain.WarningGreen}})
 	if err != nil || len(ps) != 1 || ps[0].ID != p.ID || !ps[0].Milestones[0].Done || ps[0].Milestones[0].DoneAt == nil ||
 		ps[0].Milestones[0].DoneBy != e.Users["owner1"].ID {
 		t.Fatalf("green list: %v %+v", err, ps)

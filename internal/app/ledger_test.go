@@ -77,7 +77,7 @@ func TestLedgerExportMatchesList(t *testing.T) {
 	t.Parallel()
 	b := buildBoardSet(t)
 	e, ctx := b.e, t.Context()
-	list, _, err := b.svc.Problems(ctx, e.Caller("leader"), app.ProblemFilter{Limit: 200})
+	list, _, err := b.svc.Lifecycle.Problems(ctx, e.Caller("leader"), app.ProblemFilter{Limit: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +361,7 @@ func TestLedgerRoundTrip(t *testing.T) {
 	a := apptest.New(t)
 	ctx := t.Context()
 	mk := func(title, unit string, cat int64, sev domain.Severity, src domain.Source) *domain.Problem {
-		p, err := a.Svc.Register(ctx, a.Caller("inspector"), app.ProblemInput{Title: title, Description: "描述 " + title,
+		p, err := a.Svc.Lifecycle.Register(ctx, a.Caller("inspector"), app.ProblemInput{Title: title, Description: "描述 " + title,
 			CategoryID: cat, Severity: sev, Source: src, UnitID: a.Units[unit].ID, FoundAt: domain.NewDate(2026, 2, 20)})
 		if err != nil {
 			t.Fatal(err)
@@ -369,7 +369,7 @@ func TestLedgerRoundTrip(t *testing.T) {
 		return p
 	}
 	assign := func(p *domain.Problem, owner string, deadline domain.Date) {
-		if _, err := a.Svc.Assign(ctx, a.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: a.Users[owner].ID,
+		if _, err := a.Svc.Lifecycle.Assign(ctx, a.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: a.Users[owner].ID,
 			Deadline: deadline, Measures: "措施：" + p.Title}); err != nil {
 			t.Fatal(err)
 		}
@@ -380,13 +380,16 @@ func TestLedgerRoundTrip(t *testing.T) {
 	closed := mk("已销号", "一班", 12, domain.SeverityGeneral, domain.SourceSelfCheck)
 	assign(closed, "ownerverifier", domain.NewDate(2026, 3, 30))
 	for _, step := range []func() error{
-		func() error { _, err := a.Svc.Accept(ctx, a.Caller("ownerverifier"), closed.ID, 0, ""); return err },
 		func() error {
-			_, err := a.Svc.Submit(ctx, a.Caller("ownerverifier"), closed.ID, 0, "完成")
+			_, err := a.Svc.Lifecycle.Accept(ctx, a.Caller("ownerverifier"), closed.ID, 0, "")
 			return err
 		},
 		func() error {
-			_, err := a.Svc.Verify(ctx, a.Caller("verifier"), closed.ID, 0, true, "同意")
+			_, err := a.Svc.Lifecycle.Submit(ctx, a.Caller("ownerverifier"), closed.ID, 0, "完成")
+			return err
+		},
+		func() error {
+			_, err := a.Svc.Lifecycle.Verify(ctx, a.Caller("verifier"), closed.ID, 0, true, "同意")
 			return err
 		},
 	} {

@@ -80,20 +80,20 @@ func BenchmarkMillion(b *testing.B) {
 			return err
 		}},
 		{"list/first-page", func(svc *wire.Services) error {
-			_, _, err := svc.Problems(ctx, w.leader, app.ProblemFilter{Limit: 50})
+			_, _, err := svc.Lifecycle.Problems(ctx, w.leader, app.ProblemFilter{Limit: 50})
 			return err
 		}},
 		{"list/department-rectifying", func(svc *wire.Services) error {
-			_, _, err := svc.Problems(ctx, w.leader, app.ProblemFilter{UnitID: dept, Statuses: running, Limit: 50})
+			_, _, err := svc.Lifecycle.Problems(ctx, w.leader, app.ProblemFilter{UnitID: dept, Statuses: running, Limit: 50})
 			return err
 		}},
 		{"list/overdue-red", func(svc *wire.Services) error {
-			_, _, err := svc.Problems(ctx, w.leader, app.ProblemFilter{Warnings: []domain.WarningLevel{domain.WarningRed},
+			_, _, err := svc.Lifecycle.Problems(ctx, w.leader, app.ProblemFilter{Warnings: []domain.WarningLevel{domain.WarningRed},
 				Statuses: []domain.Status{domain.StatusRectifying, domain.StatusAssigned}, Limit: 50})
 			return err
 		}},
 		{"list/owner-scope", func(svc *wire.Services) error {
-			_, _, err := svc.Problems(ctx, w.owner, app.ProblemFilter{Limit: 50})
+			_, _, err := svc.Lifecycle.Problems(ctx, w.owner, app.ProblemFilter{Limit: 50})
 			return err
 		}},
 		{"report/overdue", func(svc *wire.Services) error {

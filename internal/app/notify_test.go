@@ -112,7 +112,7 @@ func TestWhoIsToldWhat(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(e.Svc.Assign(ctx, e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "建立台账"}))
+	must(e.Svc.Lifecycle.Assign(ctx, e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "建立台账"}))
 	in := inbox(t, e, "owner1")
 	if len(in.Items) != 1 || in.Unread != 1 || in.Items[0].Kind != app.EventAssigned || in.Items[0].ProblemID != p.ID {
 		t.Fatalf("owner1 after assign: %+v unread %d", in.Items, in.Unread)
@@ -123,17 +123,17 @@ func TestWhoIsToldWhat(t *testing.T) {
 	if len(inbox(t, e, "verifier").Items) != 0 {
 		t.Error("the verifier was told of their own assign")
 	}
-	must(e.Svc.Accept(ctx, e.Caller("owner1"), p.ID, 0, "签收"))
-	must(e.Svc.Urge(ctx, e.Caller("verifier2"), p.ID, 0, "请加快进度"))
-	must(e.Svc.Submit(ctx, e.Caller("owner1"), p.ID, 0, "已整改"))
+	must(e.Svc.Lifecycle.Accept(ctx, e.Caller("owner1"), p.ID, 0, "签收"))
+	must(e.Svc.Lifecycle.Urge(ctx, e.Caller("verifier2"), p.ID, 0, "请加快进度"))
+	must(e.Svc.Lifecycle.Submit(ctx, e.Caller("owner1"), p.ID, 0, "已整改"))
 	for _, v := range []string{"verifier", "verifier2", "ownerverifier"} {
 		if got := kindsOf(inbox(t, e, v).Items); !slices.Equal(got, []string{app.EventSubmitted}) {
 			t.Errorf("%s told %v, want the submit only", v, got)
 		}
 	}
-	must(e.Svc.Verify(ctx, e.Caller("verifier"), p.ID, 0, false, "证据不足"))
-	must(e.Svc.Submit(ctx, e.Caller("owner1"), p.ID, 0, "补充证据"))
-	must(e.Svc.Verify(ctx, e.Caller("verifier"), p.ID, 0, true, "验收通过"))
+	must(e.Svc.Lifecycle.Verify(ctx, e.Caller("verifier"), p.ID, 0, false, "证据不足"))
+	must(e.Svc.Lifecycle.Submit(ctx, e.Caller("owner1"), p.ID, 0, "补充证据"))
+	must(e.Svc.Lifecycle.Verify(ctx, e.Caller("verifier"), p.ID, 0, true, "验收通过"))
 	want := []string{app.EventAssigned, app.EventUrged, app.EventSentBack, app.EventClosed}
 	if got := kindsOf(inbox(t, e, "owner1").Items); !slices.Equal(got, want) {
 		t.Errorf("owner1 told %v, want %v", got, want)
@@ -173,7 +173,7 @@ func TestExtensionsTellDecidersAndRequester(t *testing.T) {
 	p := e.Drive(t, domain.StatusRectifying)
 	ask := func(days int) int64 {
 		t.Helper()
-		x, err := e.Svc.RequestExtension(ctx, e.Caller("owner1"), p.ID, 0, load(t, e, p.ID).Deadline.AddDays(days), "需要采购")
+		x, err := e.Svc.Lifecycle.RequestExtension(ctx, e.Caller("owner1"), p.ID, 0, load(t, e, p.ID).Deadline.AddDays(days), "需要采购")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +186,7 @@ func TestExtensionsTellDecidersAndRequester(t *testing.T) {
 	if len(inbox(t, e, "leader").Items) != 0 {
 		t.Error("the leader was told of a first extension, which the working group decides")
 	}
-	if _, err := e.Svc.DecideExtension(ctx, e.Caller("verifier"), p.ID, 0, first, true, "同意"); err != nil {
+	if _, err := e.Svc.Lifecycle.DecideExtension(ctx, e.Caller("verifier"), p.ID, 0, first, true, "同意"); err != nil {
 		t.Fatal(err)
 	}
 	if got := kindsOf(inbox(t, e, "owner1").Items); got[len(got)-1] != app.EventExtensionDecided {
@@ -203,12 +203,12 @@ func TestExtensionsTellDecidersAndRequester(t *testing.T) {
 func assignDue(t testing.TB, e *apptest.Env, days int, milestones ...int) *domain.Problem {
 	t.Helper()
 	p := e.Register(t, fmt.Sprintf("期限 %d 天", days))
-	today := e.Svc.Today()
+	today := e.Svc.Core.Today()
 	in := app.AssignInput{AssigneeID: e.Users["owner1"].ID, Deadline: today.AddDays(days), Measures: "倒排工期"}
 	for i, m := range milestones {
 		in.Milestones = append(in.Milestones, domain.MilestonePlan{Due: today.AddDays(m), Title: fmt.Sprintf("节点 %d", i+1)})
 	}
-	p, err := e.Svc.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, in)
+	p, err := e.Svc.Lifecycle.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,10 +246,10 @@ func TestDeadlinesBite(t *testing.T) {
 	e := apptest.New(t)
 	ctx := t.Context()
 	p := assignDue(t, e, 10, 3, 7) // deadline 03-12, milestones 03-05 and 03-09
-	if _, err := e.Svc.Accept(ctx, e.Caller("owner1"), p.ID, 0, "签收"); err != nil {
+	if _, err := e.Svc.Lifecycle.Accept(ctx, e.Caller("owner1"), p.ID, 0, "签收"); err != nil {
 		t.Fatal(err)
 	}
-	warning := func() domain.WarningLevel { return e.Svc.Warning(load(t, e, p.ID)) }
+	warning := func() domain.WarningLevel { return e.Svc.Lifecycle.Warning(load(t, e, p.ID)) }
 	crossings := func() []string {
 		return actionsOf(problemEntries(t, e, p.ID), app.EscalationApproaching, app.EscalationOverdue, app.EscalationEscalated)
 	}
@@ -310,20 +310,20 @@ func TestCrossingsFollowTheDeadline(t *testing.T) {
 	ctx := t.Context()
 	p := assignDue(t, e, 2)
 	q := assignDue(t, e, 2)
-	if _, err := e.Svc.Accept(ctx, e.Caller("owner1"), q.ID, 0, "签收"); err != nil {
+	if _, err := e.Svc.Lifecycle.Accept(ctx, e.Caller("owner1"), q.ID, 0, "签收"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.Submit(ctx, e.Caller("owner1"), q.ID, 0, "已整改"); err != nil {
+	if _, err := e.Svc.Lifecycle.Submit(ctx, e.Caller("owner1"), q.ID, 0, "已整改"); err != nil {
 		t.Fatal(err)
 	}
 	if rep := tick(t, e.Svc, "a"); rep.Raised[app.EscalationApproaching] != 1 {
 		t.Fatalf("raised %v, want the assigned problem only (the submitted one awaits the working group)", rep.Raised)
 	}
-	x, err := e.Svc.RequestExtension(ctx, e.Caller("owner1"), p.ID, 0, e.Svc.Today().AddDays(20), "等待设备")
+	x, err := e.Svc.Lifecycle.RequestExtension(ctx, e.Caller("owner1"), p.ID, 0, e.Svc.Core.Today().AddDays(20), "等待设备")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.DecideExtension(ctx, e.Caller("verifier"), p.ID, 0, x.ID, true, "同意"); err != nil {
+	if _, err := e.Svc.Lifecycle.DecideExtension(ctx, e.Caller("verifier"), p.ID, 0, x.ID, true, "同意"); err != nil {
 		t.Fatal(err)
 	}
 	e.Clock.Advance(days(5)) // past the old deadline, far from the new one
@@ -439,7 +439,7 @@ func TestOutboxRetriesUntilDelivered(t *testing.T) {
 	svc := e.Instance(t, app.WithWebhooks(hooks))
 	for range 3 {
 		p := e.Register(t, "问题")
-		if _, err := svc.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施"}); err != nil {
+		if _, err := svc.Lifecycle.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -497,7 +497,7 @@ func TestOutboxSurvivesAKilledDispatcher(t *testing.T) {
 	a := e.Instance(t, app.WithWebhooks(dying))
 	for range 5 {
 		p := e.Register(t, "问题")
-		if _, err := a.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施"}); err != nil {
+		if _, err := a.Lifecycle.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -553,7 +553,7 @@ func TestOutboxClaimsRunOut(t *testing.T) {
 	dead.block = func(int) bool { return true }
 	a := e.Instance(t, app.WithWebhooks(dead))
 	p := e.Register(t, "问题")
-	if _, err := a.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施"}); err != nil {
+	if _, err := a.Lifecycle.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, kill := context.WithCancel(t.Context())

@@ -57,21 +57,21 @@ func TestUnitTreeAndScopeFollowAMove(t *testing.T) {
 		t.Fatalf("the problem's unit path is %s, want %s", got.UnitPath, moved.Path)
 	}
 	// The owner of 部门 no longer sees 一班's problem; owner1 still does.
-	if _, err := e.Svc.Problem(ctx, freshCaller(t, e, "ownerdept"), p.ID); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := e.Svc.Lifecycle.Problem(ctx, freshCaller(t, e, "ownerdept"), p.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("ownerdept after the move: %v", err)
 	}
-	ps, _, err := e.Svc.Problems(ctx, freshCaller(t, e, "ownerdept"), app.ProblemFilter{Limit: 50})
+	ps, _, err := e.Svc.Lifecycle.Problems(ctx, freshCaller(t, e, "ownerdept"), app.ProblemFilter{Limit: 50})
 	if err != nil || len(ps) != 0 {
 		t.Fatalf("ownerdept lists %d problems: %v", len(ps), err)
 	}
-	if _, err := e.Svc.Accept(ctx, freshCaller(t, e, "owner1"), p.ID, 0, "签收"); err != nil {
+	if _, err := e.Svc.Lifecycle.Accept(ctx, freshCaller(t, e, "owner1"), p.ID, 0, "签收"); err != nil {
 		t.Fatalf("owner1 after the move: %v", err)
 	}
-	ps, _, err = e.Svc.Problems(ctx, e.Caller("leader"), app.ProblemFilter{UnitID: bumen.ID, Limit: 50})
+	ps, _, err = e.Svc.Lifecycle.Problems(ctx, e.Caller("leader"), app.ProblemFilter{UnitID: bumen.ID, Limit: 50})
 	if err != nil || len(ps) != 0 {
 		t.Fatalf("部门's subtree still lists %d problems: %v", len(ps), err)
 	}
-	ps, _, err = e.Svc.Problems(ctx, e.Caller("leader"), app.ProblemFilter{UnitID: root.ID, Limit: 50})
+	ps, _, err = e.Svc.Lifecycle.Problems(ctx, e.Caller("leader"), app.ProblemFilter{UnitID: root.ID, Limit: 50})
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("中心's subtree lists %d problems: %v", len(ps), err)
 	}
@@ -95,10 +95,10 @@ func TestCategoryAdministration(t *testing.T) {
 	}
 	// The new item belongs to its dimension's subtree in the list filter.
 	p := e.Register(t, "创新")
-	if _, err := e.Svc.Edit(ctx, e.Caller("verifier"), p.ID, 0, app.ProblemPatch{CategoryID: &c.ID}); err != nil {
+	if _, err := e.Svc.Lifecycle.Edit(ctx, e.Caller("verifier"), p.ID, 0, app.ProblemPatch{CategoryID: &c.ID}); err != nil {
 		t.Fatal(err)
 	}
-	ps, _, err := e.Svc.Problems(ctx, e.Caller("leader"), app.ProblemFilter{CategoryID: 1, Limit: 10})
+	ps, _, err := e.Svc.Lifecycle.Problems(ctx, e.Caller("leader"), app.ProblemFilter{CategoryID: 1, Limit: 10})
 	if err != nil || len(ps) != 1 || ps[0].ID != p.ID {
 		t.Fatalf("dimension 1 lists %v %v", ps, err)
 	}
@@ -115,12 +115,12 @@ func TestCategoryAdministration(t *testing.T) {
 	if err != nil || moved.Path != "/2/"+fmtInt(c.ID)+"/" {
 		t.Fatalf("moved %+v %v", moved, err)
 	}
-	if ps, _, _ := e.Svc.Problems(ctx, e.Caller("leader"), app.ProblemFilter{CategoryID: one, Limit: 10}); len(ps) != 0 {
+	if ps, _, _ := e.Svc.Lifecycle.Problems(ctx, e.Caller("leader"), app.ProblemFilter{CategoryID: one, Limit: 10}); len(ps) != 0 {
 		t.Fatalf("dimension 1 still lists the moved item's problem")
 	}
 	// Editing a problem to a missing category or unit is refused and changes nothing.
 	bad := int64(999)
-	if _, err := e.Svc.Edit(ctx, e.Caller("verifier"), p.ID, 0, app.ProblemPatch{CategoryID: &bad, UnitID: &bad}); !errors.As(err, &v) || len(v.Fields) != 2 {
+	if _, err := e.Svc.Lifecycle.Edit(ctx, e.Caller("verifier"), p.ID, 0, app.ProblemPatch{CategoryID: &bad, UnitID: &bad}); !errors.As(err, &v) || len(v.Fields) != 2 {
 		t.Fatalf("edit to missing category and unit: %v", err)
 	}
 	if got := load(t, e, p.ID); got.CategoryID != c.ID {
@@ -162,10 +162,10 @@ func TestUserAdministration(t *testing.T) {
 	}
 	// An admin alone has no lifecycle powers and sees no problems.
 	p := e.Drive(t, domain.StatusSubmitted)
-	if _, err := e.Svc.Verify(ctx, admin, p.ID, 0, true, ""); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := e.Svc.Lifecycle.Verify(ctx, admin, p.ID, 0, true, ""); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("admin verifies: %v", err)
 	}
-	if _, err := e.Svc.Register(ctx, admin, app.ProblemInput{Title: "t", CategoryID: 5, Severity: domain.SeverityGeneral,
+	if _, err := e.Svc.Lifecycle.Register(ctx, admin, app.ProblemInput{Title: "t", CategoryID: 5, Severity: domain.SeverityGeneral,
 		Source: domain.SourceReport, UnitID: e.Units["一班"].ID}); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("admin registers: %v", err)
 	}

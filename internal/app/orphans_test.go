@@ -25,7 +25,7 @@ func age(t *testing.T, e *apptest.Env, sum string, d time.Duration) {
 // are older than the grace period; recorded and fresh contents stay.
 func TestOrphanContentsAreCollected(t *testing.T) {
 	e := apptest.New(t)
-	kept, err := e.Svc.Upload(t.Context(), e.Caller("owner1"), "记录.txt", strings.NewReader("整改记录：已完成"))
+	kept, err := e.Svc.Evidence.Upload(t.Context(), e.Caller("owner1"), "记录.txt", strings.NewReader("整改记录：已完成"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestOrphanContentsAreCollected(t *testing.T) {
 	if _, err := e.Blobs.Put(strings.NewReader("an old orphan uploaded again"), nil); err != nil {
 		t.Fatal(err)
 	}
-	n, err := e.Svc.CollectOrphanBlobs(t.Context())
+	n, err := e.Svc.Evidence.CollectOrphanBlobs(t.Context())
 	if err != nil || n != 1 {
 		t.Fatalf("removed %d, %v; want the one old orphan", n, err)
 	}
@@ -57,7 +57,7 @@ func TestOrphanContentsAreCollected(t *testing.T) {
 			t.Errorf("content %s… kept %v, want %v", sum[:8], got, want)
 		}
 	}
-	if n, _ := e.Svc.CollectOrphanBlobs(t.Context()); n != 0 {
+	if n, _ := e.Svc.Evidence.CollectOrphanBlobs(t.Context()); n != 0 {
 		t.Errorf("a second pass removed %d", n)
 	}
 }

@@ -21,25 +21,25 @@ func closeProblem(t testing.TB, e *apptest.Env, sev domain.Severity) *domain.Pro
 func closeProblemFor(t testing.TB, e *apptest.Env, sev domain.Severity, owner string) *domain.Problem {
 	t.Helper()
 	ctx := t.Context()
-	p, err := e.Svc.Register(ctx, e.Caller("inspector"), app.ProblemInput{Title: "台账不全 " + string(sev), Description: "描述",
+	p, err := e.Svc.Lifecycle.Register(ctx, e.Caller("inspector"), app.ProblemInput{Title: "台账不全 " + string(sev), Description: "描述",
 		CategoryID: 5, Severity: sev, Source: domain.SourceInspection, UnitID: e.Units["一班"].ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.Assign(ctx, e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users[owner].ID, Measures: "补齐台账"}); err != nil {
+	if _, err := e.Svc.Lifecycle.Assign(ctx, e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users[owner].ID, Measures: "补齐台账"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.Accept(ctx, e.Caller(owner), p.ID, 0, "签收"); err != nil {
+	if _, err := e.Svc.Lifecycle.Accept(ctx, e.Caller(owner), p.ID, 0, "签收"); err != nil {
 		t.Fatal(err)
 	}
-	photo, err := e.Svc.Upload(ctx, e.Caller(owner), "整改后.txt", strings.NewReader("整改后的台账照片说明"))
+	photo, err := e.Svc.Evidence.Upload(ctx, e.Caller(owner), "整改后.txt", strings.NewReader("整改后的台账照片说明"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.SubmitFix(ctx, e.Caller(owner), p.ID, 0, app.SubmitInput{Note: "已补齐", AttachmentIDs: []int64{photo.ID}}); err != nil {
+	if _, err := e.Svc.Lifecycle.SubmitFix(ctx, e.Caller(owner), p.ID, 0, app.SubmitInput{Note: "已补齐", AttachmentIDs: []int64{photo.ID}}); err != nil {
 		t.Fatal(err)
 	}
-	if p, err = e.Svc.Verify(ctx, e.Caller("verifier"), p.ID, 0, true, "验收通过"); err != nil {
+	if p, err = e.Svc.Lifecycle.Verify(ctx, e.Caller("verifier"), p.ID, 0, true, "验收通过"); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -47,7 +47,7 @@ func closeProblemFor(t testing.TB, e *apptest.Env, sev domain.Severity, owner st
 
 func rechecksOf(t testing.TB, e *apptest.Env, user string, f app.RecheckFilter) []*app.Recheck {
 	t.Helper()
-	rs, _, err := e.Svc.Rechecks(t.Context(), e.Caller(user), f)
+	rs, _, err := e.Svc.Lifecycle.Rechecks(t.Context(), e.Caller(user), f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func rechecksOf(t testing.TB, e *apptest.Env, user string, f app.RecheckFilter) 
 
 func TestClosingSchedulesRechecksBySeverity(t *testing.T) {
 	e := apptest.New(t)
-	today := e.Svc.Today()
+	today := e.Svc.Core.Today()
 	general := closeProblem(t, e, domain.SeverityGeneral)
 	serious := closeProblem(t, e, domain.SeveritySerious)
 	critical := closeProblem(t, e, domain.SeverityCritical)
@@ -83,12 +83,12 @@ func TestClosingSchedulesRechecksBySeverity(t *testing.T) {
 		t.Errorf("%d re-checks due in 30 days, want 2", len(rs))
 	}
 	// Paging follows (due date, id).
-	page, more, err := e.Svc.Rechecks(t.Context(), e.Caller("verifier"), app.RecheckFilter{Limit: 2})
+	page, more, err := e.Svc.Lifecycle.Rechecks(t.Context(), e.Caller("verifier"), app.RecheckFilter{Limit: 2})
 	if err != nil || len(page) != 2 || !more {
 		t.Fatalf("first page: %d, more %v, %v", len(page), more, err)
 	}
 	last := page[1]
-	rest, more, err := e.Svc.Rechecks(t.Context(), e.Caller("verifier"),
+	rest, more, err := e.Svc.Lifecycle.Rechecks(t.Context(), e.Caller("verifier"),
 		app.RecheckFilter{Limit: 2, After: app.RecheckCursor{DueOn: last.DueOn, ID: last.ID}})
 	if err != nil || len(rest) != 1 || more || rest[0].DueOn != today.AddDays(90) {
 		t.Fatalf("second page: %d, more %v, %v", len(rest), more, err)
@@ -135,10 +135,10 @@ func TestRecordingARecheck(t *testing.T) {
 		{"verifier", app.RecheckInput{Result: "maybe", Note: "好"}, nil},
 		{"verifier", app.RecheckInput{Result: app.ResultHolds}, nil},
 		{"verifier", app.RecheckInput{Result: app.ResultRelapsed, Note: "又出现"}, nil},
-		{"verifier", app.RecheckInput{Result: app.ResultHolds, Note: "好", Deadline: e.Svc.Today().AddDays(9)}, nil},
+		{"verifier", app.RecheckInput{Result: app.ResultHolds, Note: "好", Deadline: e.Svc.Core.Today().AddDays(9)}, nil},
 	}
 	for _, x := range refusals {
-		_, err := e.Svc.RecordRecheck(ctx, e.Caller(x.who), first.ID, x.in)
+		_, err := e.Svc.Lifecycle.RecordRecheck(ctx, e.Caller(x.who), first.ID, x.in)
 		var v *domain.ValidationError
 		switch {
 		case x.want != nil && !errors.Is(err, x.want):
@@ -148,17 +148,17 @@ func TestRecordingARecheck(t *testing.T) {
 		}
 	}
 	// A relapse's note becomes the reopening's reason: its limit is the reason's, named as the note.
-	_, err := e.Svc.RecordRecheck(ctx, e.Caller("verifier"), first.ID, app.RecheckInput{Result: app.ResultRelapsed,
-		Note: strings.Repeat("反", domain.MaxReason+1), Deadline: e.Svc.Today().AddDays(9)})
+	_, err := e.Svc.Lifecycle.RecordRecheck(ctx, e.Caller("verifier"), first.ID, app.RecheckInput{Result: app.ResultRelapsed,
+		Note: strings.Repeat("反", domain.MaxReason+1), Deadline: e.Svc.Core.Today().AddDays(9)})
 	var long *domain.ValidationError
 	if !errors.As(err, &long) || len(long.Fields) != 1 || long.Fields[0].Field != "note" {
 		t.Errorf("a relapse note over %d characters: %v", domain.MaxReason, err)
 	}
-	if _, err := e.Svc.RecordRecheck(ctx, e.Caller("verifier"), 99999, app.RecheckInput{Result: app.ResultHolds, Note: "好"}); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := e.Svc.Lifecycle.RecordRecheck(ctx, e.Caller("verifier"), 99999, app.RecheckInput{Result: app.ResultHolds, Note: "好"}); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("unknown re-check: %v", err)
 	}
 
-	res, err := e.Svc.RecordRecheck(ctx, e.Caller("verifier2"), first.ID, app.RecheckInput{Result: app.ResultHolds, Note: "台账完整，未反弹"})
+	res, err := e.Svc.Lifecycle.RecordRecheck(ctx, e.Caller("verifier2"), first.ID, app.RecheckInput{Result: app.ResultHolds, Note: "台账完整，未反弹"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,13 +166,13 @@ func TestRecordingARecheck(t *testing.T) {
 		res.Problem.Version != p.Version {
 		t.Fatalf("held: %+v, problem %s v%d", res.Recheck, res.Problem.Status, res.Problem.Version)
 	}
-	if _, err := e.Svc.RecordRecheck(ctx, e.Caller("verifier"), first.ID, app.RecheckInput{Result: app.ResultHolds, Note: "再记"}); !errors.Is(err, domain.ErrConflict) {
+	if _, err := e.Svc.Lifecycle.RecordRecheck(ctx, e.Caller("verifier"), first.ID, app.RecheckInput{Result: app.ResultHolds, Note: "再记"}); !errors.Is(err, domain.ErrConflict) {
 		t.Errorf("recording twice: %v", err)
 	}
 
 	e.Clock.Advance(days(60))
-	deadline := e.Svc.Today().AddDays(15)
-	res, err = e.Svc.RecordRecheck(ctx, e.Caller("verifier"), second.ID, app.RecheckInput{Result: app.ResultRelapsed, Note: "台账又缺三个月", Deadline: deadline})
+	deadline := e.Svc.Core.Today().AddDays(15)
+	res, err = e.Svc.Lifecycle.RecordRecheck(ctx, e.Caller("verifier"), second.ID, app.RecheckInput{Result: app.ResultRelapsed, Note: "台账又缺三个月", Deadline: deadline})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,14 +221,14 @@ func TestReopeningCancelsPendingRechecks(t *testing.T) {
 	e := apptest.New(t)
 	ctx := t.Context()
 	p := closeProblem(t, e, domain.SeverityCritical)
-	if _, err := e.Svc.Reopen(ctx, e.Caller("verifier"), p.ID, 0, "群众反映仍存在", e.Svc.Today().AddDays(7)); err != nil {
+	if _, err := e.Svc.Lifecycle.Reopen(ctx, e.Caller("verifier"), p.ID, 0, "群众反映仍存在", e.Svc.Core.Today().AddDays(7)); err != nil {
 		t.Fatal(err)
 	}
 	rs := rechecksOf(t, e, "verifier", app.RecheckFilter{ProblemID: p.ID})
 	if len(rs) != 2 || rs[0].Status != app.RecheckCancelled || rs[1].Status != app.RecheckCancelled {
 		t.Fatalf("after reopening: %+v", rs)
 	}
-	if _, err := e.Svc.RecordRecheck(ctx, e.Caller("verifier"), rs[0].ID, app.RecheckInput{Result: app.ResultHolds, Note: "好"}); !errors.Is(err, domain.ErrConflict) {
+	if _, err := e.Svc.Lifecycle.RecordRecheck(ctx, e.Caller("verifier"), rs[0].ID, app.RecheckInput{Result: app.ResultHolds, Note: "好"}); !errors.Is(err, domain.ErrConflict) {
 		t.Errorf("recording a cancelled re-check: %v", err)
 	}
 	e.Clock.Advance(days(40))
@@ -238,7 +238,7 @@ func TestReopeningCancelsPendingRechecks(t *testing.T) {
 	// The four-eyes rule: the assignee who is also a verifier may not re-check it.
 	q := closeProblemFor(t, e, domain.SeveritySerious, "ownerverifier")
 	rs = rechecksOf(t, e, "verifier", app.RecheckFilter{ProblemID: q.ID})
-	_, err := e.Svc.RecordRecheck(ctx, e.Caller("ownerverifier"), rs[0].ID, app.RecheckInput{Result: app.ResultHolds, Note: "好"})
+	_, err := e.Svc.Lifecycle.RecordRecheck(ctx, e.Caller("ownerverifier"), rs[0].ID, app.RecheckInput{Result: app.ResultHolds, Note: "好"})
 	var f *domain.ForbiddenError
 	if !errors.As(err, &f) || f.Code != "four_eyes" {
 		t.Errorf("the assignee re-checked their own fix: %v", err)

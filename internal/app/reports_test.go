@@ -44,21 +44,21 @@ func TestDisciplineReportsByHand(t *testing.T) {
 	// P8: assigned to owner2 on Thursday 3-12, never accepted: its limit 3-13 has passed by 3-18 (5 days).
 	e.Clock.Set(shanghai(time.March, 12, 9))
 	p8 := e.Register(t, "P8")
-	if _, err := b.svc.Edit(ctx, e.Caller("verifier"), p8.ID, 0, app.ProblemPatch{UnitID: &e.Units["二班"].ID}); err != nil {
+	if _, err := b.svc.Lifecycle.Edit(ctx, e.Caller("verifier"), p8.ID, 0, app.ProblemPatch{UnitID: &e.Units["二班"].ID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.svc.Assign(ctx, e.Caller("verifier"), p8.ID, 0, app.AssignInput{AssigneeID: e.Users["owner2"].ID, Measures: "措施"}); err != nil {
+	if _, err := b.svc.Lifecycle.Assign(ctx, e.Caller("verifier"), p8.ID, 0, app.AssignInput{AssigneeID: e.Users["owner2"].ID, Measures: "措施"}); err != nil {
 		t.Fatal(err)
 	}
 	// Refused attempts: owner1 tries to verify P1 (role) and to accept it again (state); owner2 to dismiss P4.
 	e.Clock.Set(shanghai(time.March, 18, 9))
-	if _, err := b.svc.Verify(ctx, e.Caller("owner1"), b.p["P1"].ID, 0, true, ""); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := b.svc.Lifecycle.Verify(ctx, e.Caller("owner1"), b.p["P1"].ID, 0, true, ""); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("owner verifies: %v", err)
 	}
-	if _, err := b.svc.Accept(ctx, e.Caller("owner1"), b.p["P1"].ID, 0, ""); err == nil {
+	if _, err := b.svc.Lifecycle.Accept(ctx, e.Caller("owner1"), b.p["P1"].ID, 0, ""); err == nil {
 		t.Fatal("accepting a closed problem succeeded")
 	}
-	if _, err := b.svc.Dismiss(ctx, e.Caller("owner2"), b.p["P4"].ID, 0, "x"); err == nil {
+	if _, err := b.svc.Lifecycle.Dismiss(ctx, e.Caller("owner2"), b.p["P4"].ID, 0, "x"); err == nil {
 		t.Fatal("an owner dismissed")
 	}
 	id := func(name string) string { return fmtInt(b.p[name].ID) }

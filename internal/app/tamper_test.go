@@ -41,7 +41,7 @@ func buildHistory(t *testing.T, e *apptest.Env) *history {
 	h := &history{}
 	h.p = e.Drive(t, domain.StatusClosed)
 	e.Clock.Advance(time.Minute)
-	if _, err := e.Svc.Comment(ctx, e.Caller("leader"), h.p.ID, "领导批示"); err != nil {
+	if _, err := e.Svc.Lifecycle.Comment(ctx, e.Caller("leader"), h.p.ID, "领导批示"); err != nil {
 		t.Fatal(err)
 	}
 	h.q = e.Drive(t, domain.StatusRectifying)
@@ -57,16 +57,16 @@ func buildHistory(t *testing.T, e *apptest.Env) *history {
 	checkpoint()
 	e.Clock.Advance(time.Hour)
 	pct := 50
-	if _, err := e.Svc.Progress(ctx, e.Caller("owner1"), h.q.ID, 0, "进展过半", &pct); err != nil {
+	if _, err := e.Svc.Lifecycle.Progress(ctx, e.Caller("owner1"), h.q.ID, 0, "进展过半", &pct); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.Urge(ctx, e.Caller("verifier"), h.q.ID, 0, "请加快"); err != nil {
+	if _, err := e.Svc.Lifecycle.Urge(ctx, e.Caller("verifier"), h.q.ID, 0, "请加快"); err != nil {
 		t.Fatal(err)
 	}
 	e.Login(t, "owner2")
 	checkpoint()
 	e.Clock.Advance(24 * time.Hour)
-	if _, err := e.Svc.Reopen(ctx, e.Caller("verifier"), h.p.ID, 0, "回头看", e.Svc.Today().AddDays(10)); err != nil {
+	if _, err := e.Svc.Lifecycle.Reopen(ctx, e.Caller("verifier"), h.p.ID, 0, "回头看", e.Svc.Core.Today().AddDays(10)); err != nil {
 		t.Fatal(err)
 	}
 	checkpoint()
@@ -404,11 +404,11 @@ func TestUntamperedTrailVerifiesAfterManyActionsAndCheckpoints(t *testing.T) {
 		for _, s := range []domain.Status{domain.StatusRegistered, domain.StatusDismissed, domain.StatusAssigned,
 			domain.StatusRectifying, domain.StatusSubmitted, domain.StatusClosed} {
 			p := e.Drive(t, s)
-			if _, err := e.Svc.Comment(ctx, e.Caller("leader"), p.ID, "看过"); err != nil && s != domain.StatusDismissed {
+			if _, err := e.Svc.Lifecycle.Comment(ctx, e.Caller("leader"), p.ID, "看过"); err != nil && s != domain.StatusDismissed {
 				t.Fatal(err)
 			}
 			// A refused attempt is part of the trail too.
-			if _, err := e.Svc.Reopen(ctx, e.Caller("owner2"), p.ID, 0, "x", e.Svc.Today().AddDays(5)); err == nil {
+			if _, err := e.Svc.Lifecycle.Reopen(ctx, e.Caller("owner2"), p.ID, 0, "x", e.Svc.Core.Today().AddDays(5)); err == nil {
 				t.Fatal("owner2 reopened")
 			}
 		}

@@ -386,7 +386,7 @@ func (h *history) play(ctx context.Context, svc *wire.Services, store app.Store,
 			if !ok {
 				return nil, fmt.Errorf("demo problem %q: no category with code %s", spec.title, spec.category)
 			}
-			p, err := svc.Register(ctx, caller(o.users[spec.by], rid), app.ProblemInput{
+			p, err := svc.Lifecycle.Register(ctx, caller(o.users[spec.by], rid), app.ProblemInput{
 				Title: spec.title, Description: spec.description, CategoryID: cat, Severity: spec.severity,
 				Source: spec.source, UnitID: o.units[spec.unit].ID, FoundAt: h.date(spec.found)})
 			if err != nil {
@@ -423,45 +423,45 @@ func (h *history) apply(ctx context.Context, svc *wire.Services, c app.Caller, o
 	var err error
 	switch s.action {
 	case domain.ActionAssign:
-		_, err = svc.Assign(ctx, c, id, 0, app.AssignInput{AssigneeID: o.users[s.assignee].ID,
+		_, err = svc.Lifecycle.Assign(ctx, c, id, 0, app.AssignInput{AssigneeID: o.users[s.assignee].ID,
 			Deadline: h.date(s.deadline), Measures: s.text})
 	case domain.ActionAccept:
-		_, err = svc.Accept(ctx, c, id, 0, s.text)
+		_, err = svc.Lifecycle.Accept(ctx, c, id, 0, s.text)
 	case domain.ActionProgress:
 		percent := s.percent
-		_, err = svc.Progress(ctx, c, id, 0, s.text, &percent)
+		_, err = svc.Lifecycle.Progress(ctx, c, id, 0, s.text, &percent)
 	case domain.ActionSubmit:
-		_, err = svc.Submit(ctx, c, id, 0, s.text)
+		_, err = svc.Lifecycle.Submit(ctx, c, id, 0, s.text)
 	case domain.ActionVerifyPass, domain.ActionVerifyFail:
-		_, err = svc.Verify(ctx, c, id, 0, s.action == domain.ActionVerifyPass, s.text)
+		_, err = svc.Lifecycle.Verify(ctx, c, id, 0, s.action == domain.ActionVerifyPass, s.text)
 	case domain.ActionDismiss:
-		_, err = svc.Dismiss(ctx, c, id, 0, s.text)
+		_, err = svc.Lifecycle.Dismiss(ctx, c, id, 0, s.text)
 	case domain.ActionReopen:
-		_, err = svc.Reopen(ctx, c, id, 0, s.text, h.date(s.deadline))
+		_, err = svc.Lifecycle.Reopen(ctx, c, id, 0, s.text, h.date(s.deadline))
 	case domain.ActionUrge:
-		_, err = svc.Urge(ctx, c, id, 0, s.text)
+		_, err = svc.Lifecycle.Urge(ctx, c, id, 0, s.text)
 	case domain.ActionComment:
-		_, err = svc.Comment(ctx, c, id, s.text)
+		_, err = svc.Lifecycle.Comment(ctx, c, id, s.text)
 	case domain.ActionRequestExtension:
 		var e *domain.Extension
-		if e, err = svc.RequestExtension(ctx, c, id, 0, h.date(s.deadline), s.text); err == nil {
+		if e, err = svc.Lifecycle.RequestExtension(ctx, c, id, 0, h.date(s.deadline), s.text); err == nil {
 			return e.ID, nil
 		}
 	case domain.ActionDecideExtension:
-		if _, err = svc.DecideExtension(ctx, c, id, 0, ext, s.approved, s.text); err == nil {
+		if _, err = svc.Lifecycle.DecideExtension(ctx, c, id, 0, ext, s.approved, s.text); err == nil {
 			return 0, nil
 		}
 	case domain.ActionEdit:
 		sev := s.severity
-		_, err = svc.Edit(ctx, c, id, 0, app.ProblemPatch{Severity: &sev})
+		_, err = svc.Lifecycle.Edit(ctx, c, id, 0, app.ProblemPatch{Severity: &sev})
 	case actionRecheck: // the closure's earliest pending re-check
 		var rcs []*app.Recheck
-		rcs, _, err = svc.Rechecks(ctx, c, app.RecheckFilter{ProblemID: id, Statuses: []app.RecheckStatus{app.RecheckPending}, Limit: 1})
+		rcs, _, err = svc.Lifecycle.Rechecks(ctx, c, app.RecheckFilter{ProblemID: id, Statuses: []app.RecheckStatus{app.RecheckPending}, Limit: 1})
 		if err == nil && len(rcs) == 0 {
 			err = errors.New("no pending re-check")
 		}
 		if err == nil {
-			_, err = svc.RecordRecheck(ctx, c, rcs[0].ID, app.RecheckInput{Result: s.result, Note: s.text})
+			_, err = svc.Lifecycle.RecordRecheck(ctx, c, rcs[0].ID, app.RecheckInput{Result: s.result, Note: s.text})
 		}
 	default:
 		err = fmt.Errorf("the demo has no step %s", s.action)

@@ -121,7 +121,7 @@ func (a *api) upload(c *gin.Context) error {
 			"Location": "/api/v1/attachments/" + strconv.FormatInt(x.ID, 10)})
 	})
 	content := &fileLimit{r: clientBody{part}, left: a.opt.MaxUploadBytes, limit: a.opt.MaxUploadBytes}
-	x, err := a.svc.Upload(c.Request.Context(), answering(c, ans), name, content)
+	x, err := a.svc.Evidence.Upload(c.Request.Context(), answering(c, ans), name, content)
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func (a *api) download(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	x, f, err := a.svc.OpenAttachment(c.Request.Context(), caller(c), id)
+	x, f, err := a.svc.Evidence.OpenAttachment(c.Request.Context(), caller(c), id)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (a *api) problemAttachments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	xs, err := a.svc.ProblemAttachments(c.Request.Context(), caller(c), id)
+	xs, err := a.svc.Evidence.ProblemAttachments(c.Request.Context(), caller(c), id)
 	if err != nil {
 		return err
 	}

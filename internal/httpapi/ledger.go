@@ -59,7 +59,7 @@ func (a *api) exportLedger(format ledgerFormat) func(c *gin.Context) error {
 		ctx, cl := c.Request.Context(), caller(c)
 		probe := f
 		probe.Limit = 1
-		if _, _, err := a.svc.Problems(ctx, cl, probe); err != nil {
+		if _, _, err := a.svc.Lifecycle.Problems(ctx, cl, probe); err != nil {
 			return err
 		}
 		now := a.svc.Core.Now()

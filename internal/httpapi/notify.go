@@ -261,7 +261,7 @@ func (a *api) listRechecks(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	rs, more, err := a.svc.Rechecks(c.Request.Context(), caller(c), f)
+	rs, more, err := a.svc.Lifecycle.Rechecks(c.Request.Context(), caller(c), f)
 	if err != nil {
 		return err
 	}
@@ -306,9 +306,9 @@ func (a *api) recordRecheck(c *gin.Context) error {
 		// The use case's re-check carries the problem as the result left it
 		// (a relapse reopened it).
 		return jsonAnswer(http.StatusOK, recheckResultJSON{Recheck: toRecheckJSON(r.Recheck),
-			Problem: toProblemJSON(r.Problem, viewer, a.svc.Today(), a.svc.Core.Config().Deadlines.YellowDays)}, nil)
+			Problem: toProblemJSON(r.Problem, viewer, a.svc.Core.Today(), a.svc.Core.Config().Deadlines.YellowDays)}, nil)
 	})
-	res, err := a.svc.RecordRecheck(c.Request.Context(), answering(c, ans), id, app.RecheckInput{Result: req.Result,
+	res, err := a.svc.Lifecycle.RecordRecheck(c.Request.Context(), answering(c, ans), id, app.RecheckInput{Result: req.Result,
 		Note: req.Note, Deadline: deadline, AttachmentIDs: req.AttachmentIDs})
 	if err != nil {
 		return err

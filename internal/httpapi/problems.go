@@ -25,7 +25,7 @@ func (a *api) problemAnswer(c *gin.Context, status int) answer {
 		if status == http.StatusCreated {
 			h["Location"] = "/api/v1/problems/" + strconv.FormatInt(p.ID, 10)
 		}
-		return jsonAnswer(status, toProblemJSON(p, viewer, a.svc.Today(), cfg.Deadlines.YellowDays), h)
+		return jsonAnswer(status, toProblemJSON(p, viewer, a.svc.Core.Today(), cfg.Deadlines.YellowDays), h)
 	})
 }
 
@@ -33,7 +33,7 @@ func (a *api) problemAnswer(c *gin.Context, status int) answer {
 func (a *api) writeProblem(c *gin.Context, status int, p *domain.Problem) {
 	cfg := a.svc.Core.Config()
 	c.Header("ETag", etag(p.Version))
-	c.JSON(status, toProblemJSON(p, caller(c).Actor, a.svc.Today(), cfg.Deadlines.YellowDays))
+	c.JSON(status, toProblemJSON(p, caller(c).Actor, a.svc.Core.Today(), cfg.Deadlines.YellowDays))
 }
 
 type problemRequest struct {
@@ -75,7 +75,7 @@ func (a *api) registerProblem(c *gin.Context) error {
 		in.UnitID = *req.UnitID
 	}
 	ans := a.problemAnswer(c, http.StatusCreated)
-	p, err := a.svc.Register(c.Request.Context(), answering(c, ans), in)
+	p, err := a.svc.Lifecycle.Register(c.Request.Context(), answering(c, ans), in)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (a *api) editProblem(c *gin.Context) error {
 		}
 		patch.FoundAt = &d
 	}
-	p, err := a.svc.Edit(c.Request.Context(), caller(c), id, match, patch)
+	p, err := a.svc.Lifecycle.Edit(c.Request.Context(), caller(c), id, match, patch)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (a *api) getProblem(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := a.svc.Problem(c.Request.Context(), caller(c), id)
+	p, err := a.svc.Lifecycle.Problem(c.Request.Context(), caller(c), id)
 	if err != nil {
 		return err
 	}
@@ -182,11 +182,11 @@ func (a *api) listProblems(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ps, more, err := a.svc.Problems(c.Request.Context(), caller(c), f)
+	ps, more, err := a.svc.Lifecycle.Problems(c.Request.Context(), caller(c), f)
 	if err != nil {
 		return err
 	}
-	cfg, today, viewer := a.svc.Core.Config(), a.svc.Today(), caller(c).Actor
+	cfg, today, viewer := a.svc.Core.Config(), a.svc.Core.Today(), caller(c).Actor
 	out := listJSON[problemJSON]{Items: make([]problemJSON, len(ps))}
 	for i, p := range ps {
 		out.Items[i] = toProblemJSON(p, viewer, today, cfg.Deadlines.YellowDays)
@@ -264,7 +264,7 @@ func (a *api) assign(c *gin.Context) error {
 		in.UnitID = *req.UnitID
 	}
 	ans := a.problemAnswer(c, http.StatusOK)
-	p, err := a.svc.Assign(c.Request.Context(), answering(c, ans), id, match, in)
+	p, err := a.svc.Lifecycle.Assign(c.Request.Context(), answering(c, ans), id, match, in)
 	if err != nil {
 		return err
 	}
@@ -322,7 +322,7 @@ func (a *api) progress(c *gin.Context) error {
 		return err
 	}
 	ans := a.problemAnswer(c, http.StatusOK)
-	p, err := a.svc.ReportProgress(c.Request.Context(), answering(c, ans), id, match, app.ProgressInput{Note: req.Note,
+	p, err := a.svc.Lifecycle.ReportProgress(c.Request.Context(), answering(c, ans), id, match, app.ProgressInput{Note: req.Note,
 		Percent: req.Percent, MilestoneIDs: req.MilestoneIDs, AttachmentIDs: req.AttachmentIDs})
 	if err != nil {
 		return err
@@ -345,7 +345,7 @@ func (a *api) submit(c *gin.Context) error {
 		return err
 	}
 	ans := a.problemAnswer(c, http.StatusOK)
-	p, err := a.svc.SubmitFix(c.Request.Context(), answering(c, ans), id, match, app.SubmitInput{Note: req.Note, AttachmentIDs: req.AttachmentIDs})
+	p, err := a.svc.Lifecycle.SubmitFix(c.Request.Context(), answering(c, ans), id, match, app.SubmitInput{Note: req.Note, AttachmentIDs: req.AttachmentIDs})
 	if err != nil {
 		return err
 	}
@@ -370,7 +370,7 @@ func (a *api) verify(c *gin.Context) error {
 		return invalidField("passed", "is required: true to close, false to send back")
 	}
 	ans := a.problemAnswer(c, http.StatusOK)
-	p, err := a.svc.Verify(c.Request.Context(), answering(c, ans), id, match, *req.Passed, req.Note)
+	p, err := a.svc.Lifecycle.Verify(c.Request.Context(), answering(c, ans), id, match, *req.Passed, req.Note)
 	if err != nil {
 		return err
 	}
@@ -394,7 +394,7 @@ func (a *api) dismiss(c *gin.Context) error {
 		return err
 	}
 	ans := a.problemAnswer(c, http.StatusOK)
-	p, err := a.svc.Dismiss(c.Request.Context(), answering(c, ans), id, match, req.Reason)
+	p, err := a.svc.Lifecycle.Dismiss(c.Request.Context(), answering(c, ans), id, match, req.Reason)
 	if err != nil {
 		return err
 	}
@@ -415,7 +415,7 @@ func (a *api) reopen(c *gin.Context) error {
 		return err
 	}
 	ans := a.problemAnswer(c, http.StatusOK)
-	p, err := a.svc.Reopen(c.Request.Context(), answering(c, ans), id, match, req.Reason, deadline)
+	p, err := a.svc.Lifecycle.Reopen(c.Request.Context(), answering(c, ans), id, match, req.Reason, deadline)
 	if err != nil {
 		return err
 	}
@@ -436,7 +436,7 @@ func (a *api) comment(c *gin.Context) error {
 		return err
 	}
 	ans := a.problemAnswer(c, http.StatusOK)
-	p, err := a.svc.Comment(c.Request.Context(), answering(c, ans), id, req.Text)
+	p, err := a.svc.Lifecycle.Comment(c.Request.Context(), answering(c, ans), id, req.Text)
 	if err != nil {
 		return err
 	}
@@ -448,7 +448,7 @@ func (a *api) listComments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	cs, err := a.svc.Comments(c.Request.Context(), caller(c), id)
+	cs, err := a.svc.Lifecycle.Comments(c.Request.Context(), caller(c), id)
 	if err != nil {
 		return err
 	}
@@ -481,7 +481,7 @@ func (a *api) requestExtension(c *gin.Context) error {
 	ans := typed(func(e *domain.Extension) (app.Response, error) {
 		return jsonAnswer(http.StatusCreated, toExtensionJSON(e), nil)
 	})
-	e, err := a.svc.RequestExtension(c.Request.Context(), answering(c, ans), id, match, deadline, req.Reason)
+	e, err := a.svc.Lifecycle.RequestExtension(c.Request.Context(), answering(c, ans), id, match, deadline, req.Reason)
 	if err != nil {
 		return err
 	}
@@ -493,7 +493,7 @@ func (a *api) listExtensions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	es, err := a.svc.Extensions(c.Request.Context(), caller(c), id)
+	es, err := a.svc.Lifecycle.Extensions(c.Request.Context(), caller(c), id)
 	if err != nil {
 		return err
 	}
@@ -527,7 +527,7 @@ func (a *api) decideExtension(c *gin.Context) error {
 		return invalidField("approved", "is required")
 	}
 	ans := a.problemAnswer(c, http.StatusOK)
-	p, err := a.svc.DecideExtension(c.Request.Context(), answering(c, ans), id, match, eid, *req.Approved, req.Note)
+	p, err := a.svc.Lifecycle.DecideExtension(c.Request.Context(), answering(c, ans), id, match, eid, *req.Approved, req.Note)
 	if err != nil {
 		return err
 	}
@@ -550,7 +550,7 @@ func (a *api) history(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	entries, err := a.svc.History(c.Request.Context(), caller(c), id, after, n+1)
+	entries, err := a.svc.Lifecycle.History(c.Request.Context(), caller(c), id, after, n+1)
 	if err != nil {
 		return err
 	}

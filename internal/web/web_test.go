@@ -182,7 +182,7 @@ func TestStateChangesNeedTheSessionsCSRFToken(t *testing.T) {
 			t.Errorf("%s: %d, want 403", name, res.StatusCode)
 		}
 	}
-	if cs, _ := c.e.Svc.Comments(t.Context(), c.e.Caller("verifier"), p.ID); len(cs) != 0 {
+	if cs, _ := c.e.Svc.Lifecycle.Comments(t.Context(), c.e.Caller("verifier"), p.ID); len(cs) != 0 {
 		t.Fatalf("a refused POST commented: %d comments", len(cs))
 	}
 	if res, _ := b.do("POST", path, url.Values{"text": {"同意"}, "csrf": {token}}, nil); res.StatusCode != http.StatusSeeOther {
@@ -191,7 +191,7 @@ func TestStateChangesNeedTheSessionsCSRFToken(t *testing.T) {
 	if res, _ := b.do("POST", path, url.Values{"text": {"同意"}}, map[string]string{"X-CSRF-Token": token}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("with the token in the header (htmx): %d", res.StatusCode)
 	}
-	if cs, _ := c.e.Svc.Comments(t.Context(), c.e.Caller("verifier"), p.ID); len(cs) != 2 {
+	if cs, _ := c.e.Svc.Lifecycle.Comments(t.Context(), c.e.Caller("verifier"), p.ID); len(cs) != 2 {
 		t.Fatalf("comments: %d, want 2", len(cs))
 	}
 }
@@ -249,7 +249,7 @@ func TestAStaleFormSeesTheCurrentState(t *testing.T) {
 	b.login("verifier")
 	_, page := b.do("GET", fmt.Sprintf("/problems/%d", p.ID), nil, nil)
 	token := csrfOf(t, page)
-	if _, err := c.e.Svc.Dismiss(t.Context(), c.e.Caller("verifier2"), p.ID, p.Version, "重复登记"); err != nil {
+	if _, err := c.e.Svc.Lifecycle.Dismiss(t.Context(), c.e.Caller("verifier2"), p.ID, p.Version, "重复登记"); err != nil {
 		t.Fatal(err)
 	}
 	res, body := b.do("POST", fmt.Sprintf("/problems/%d/assign", p.ID), url.Values{"csrf": {token},
@@ -257,7 +257,7 @@ func TestAStaleFormSeesTheCurrentState(t *testing.T) {
 	if res.StatusCode != http.StatusConflict || !strings.Contains(body, `id="conflict"`) || !strings.Contains(body, "不予立项") {
 		t.Fatalf("a stale assign: %d\n%.2000s", res.StatusCode, body)
 	}
-	if got, _ := c.e.Svc.Problem(t.Context(), c.e.Caller("verifier"), p.ID); got.AssigneeID != 0 {
+	if got, _ := c.e.Svc.Lifecycle.Problem(t.Context(), c.e.Caller("verifier"), p.ID); got.AssigneeID != 0 {
 		t.Fatal("the stale assign went through")
 	}
 }
@@ -310,12 +310,12 @@ func TestExportAndAttachmentsFollowTheListAndTheScope(t *testing.T) {
 	t.Parallel()
 	c := newConsole(t, web.Options{})
 	ctx := t.Context()
-	a, err := c.e.Svc.Upload(ctx, c.e.Caller("inspector"), "现场.pdf", strings.NewReader("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"))
+	a, err := c.e.Svc.Evidence.Upload(ctx, c.e.Caller("inspector"), "现场.pdf", strings.NewReader("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := c.e.Caller("inspector")
-	withPhoto, err := c.e.Svc.Register(ctx, in, app.ProblemInput{Title: "带照片登记", CategoryID: 5, Severity: domain.SeverityGeneral,
+	withPhoto, err := c.e.Svc.Lifecycle.Register(ctx, in, app.ProblemInput{Title: "带照片登记", CategoryID: 5, Severity: domain.SeverityGeneral,
 		Source: domain.SourceInspection, UnitID: c.e.Units["一班"].ID, AttachmentIDs: []int64{a.ID}})
 	if err != nil {
 		t.Fatal(err)

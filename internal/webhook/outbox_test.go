@@ -109,8 +109,8 @@ func TestTwoInstancesDeliverEachEventOnce(t *testing.T) {
 	for i := range 5 {
 		p := e.Register(t, "问题")
 		svc := []*wire.Services{a, b}[i%2]
-		if _, err := svc.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID,
-			Deadline: e.Svc.Today().AddDays(1), Measures: "措施"}); err != nil {
+		if _, err := svc.Lifecycle.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID,
+			Deadline: e.Svc.Core.Today().AddDays(1), Measures: "措施"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -174,7 +174,7 @@ func (e *Env) Caller(username string) app.Caller { return e.Callers[username] }
 // Register registers a general problem in 一班 as the inspector.
 func (e *Env) Register(t testing.TB, title string) *domain.Problem {
 	t.Helper()
-	p, err := e.Svc.Register(context.Background(), e.Caller("inspector"), app.ProblemInput{
+	p, err := e.Svc.Lifecycle.Register(context.Background(), e.Caller("inspector"), app.ProblemInput{
 		Title: title, Description: "描述", CategoryID: 5, Severity: domain.SeverityGeneral,
 		Source: domain.SourceInspection, UnitID: e.Units["一班"].ID})
 	if err != nil {
@@ -200,21 +200,21 @@ func (e *Env) Drive(t testing.TB, to domain.Status) *domain.Problem {
 		return p
 	}
 	if to == domain.StatusDismissed {
-		step(e.Svc.Dismiss(ctx, e.Caller("verifier"), p.ID, 0, "不予立项"))
+		step(e.Svc.Lifecycle.Dismiss(ctx, e.Caller("verifier"), p.ID, 0, "不予立项"))
 		return p
 	}
-	step(e.Svc.Assign(ctx, e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "整改措施"}))
+	step(e.Svc.Lifecycle.Assign(ctx, e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "整改措施"}))
 	if to == domain.StatusAssigned {
 		return p
 	}
-	step(e.Svc.Accept(ctx, e.Caller("owner1"), p.ID, 0, "签收"))
+	step(e.Svc.Lifecycle.Accept(ctx, e.Caller("owner1"), p.ID, 0, "签收"))
 	if to == domain.StatusRectifying {
 		return p
 	}
-	step(e.Svc.Submit(ctx, e.Caller("owner1"), p.ID, 0, "已整改"))
+	step(e.Svc.Lifecycle.Submit(ctx, e.Caller("owner1"), p.ID, 0, "已整改"))
 	if to == domain.StatusSubmitted {
 		return p
 	}
-	step(e.Svc.Verify(ctx, e.Caller("verifier"), p.ID, 0, true, "验收通过"))
+	step(e.Svc.Lifecycle.Verify(ctx, e.Caller("verifier"), p.ID, 0, true, "验收通过"))
 	return p
 }

@@ -7,7 +7,9 @@ import (
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/access"
 	"github.com/rectify-team/rectify/internal/app/board"
+	"github.com/rectify-team/rectify/internal/app/evidence"
 	"github.com/rectify-team/rectify/internal/app/ledger"
+	"github.com/rectify-team/rectify/internal/app/lifecycle"
 	"github.com/rectify-team/rectify/internal/app/notify"
 	"github.com/rectify-team/rectify/internal/app/trail"
 	"github.com/rectify-team/rectify/internal/audit"
@@ -15,13 +17,14 @@ import (
 
 // Services are the use cases, by capability.
 type Services struct {
-	Core   *app.Core       // the policies, the clock, idempotent replays
-	Access *access.Service // sign-in, sessions, units, categories, users
-	Board  *board.Service  // board, evaluation, contributions, reports, notices
-	Ledger *ledger.Service // the 整改台账: export and import
-	Notify *notify.Service // inbox, outbox and dispatcher, scheduler
-	Trail  *trail.Service  // the audit trail: reading, verifying, checkpoints
-	*app.Service
+	Core      *app.Core          // the policies, the clock, idempotent replays
+	Lifecycle *lifecycle.Service // problems, actions, comments, extensions, re-checks
+	Evidence  *evidence.Service  // attachments
+	Access    *access.Service    // sign-in, sessions, units, categories, users
+	Board     *board.Service     // board, evaluation, contributions, reports, notices
+	Ledger    *ledger.Service    // the 整改台账: export and import
+	Notify    *notify.Service    // inbox, outbox and dispatcher, scheduler
+	Trail     *trail.Service     // the audit trail: reading, verifying, checkpoints
 }
 
 // New builds the use cases on store. keys sign audit checkpoints.
@@ -29,6 +32,15 @@ func New(store app.Store, keys *audit.Keys, cfg app.Config, opts ...app.Option) 
 	o := app.Apply(opts...)
 	core := app.NewCore(store, keys, cfg, o)
 	n := notify.New(core, o.Webhooks)
-	legacy := app.NewService(core, o, n)
-	return &Services{Core: core, Ledger: ledger.New(core, legacy, o.Workbooks), Trail: trail.New(core, o), Access: access.New(core, o), Board: board.New(core), Notify: n, Service: legacy}
+	l := lifecycle.New(core, n)
+	return &Services{
+		Core:      core,
+		Lifecycle: l,
+		Evidence:  evidence.New(core, o.Blobs),
+		Access:    access.New(core, o),
+		Board:     board.New(core),
+		Ledger:    ledger.New(core, l, o.Workbooks),
+		Notify:    n,
+		Trail:     trail.New(core, o),
+	}
 }

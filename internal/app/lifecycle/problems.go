@@ -1,42 +1,19 @@
-package app
+package lifecycle
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/app/evidence"
 	"time"
 
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
 )
 
-// ProblemInput is what registering a problem takes.
-type ProblemInput struct {
-	Title       string
-	Description string
-	CategoryID  int64
-	Severity    domain.Severity
-	Source      domain.Source
-	UnitID      int64
-	FoundAt     domain.Date // zero means today
-	// AttachmentIDs are photos taken at the spot check: the caller's own
-	// uploads, linked to the problem as it is registered.
-	AttachmentIDs []int64
-}
-
-// ProblemPatch edits some registered fields; nil leaves a field as it is.
-type ProblemPatch struct {
-	Title       *string
-	Description *string
-	CategoryID  *int64
-	Severity    *domain.Severity
-	Source      *domain.Source
-	UnitID      *int64
-	FoundAt     *domain.Date
-}
-
 // resolveFields checks that the category and unit exist and fills in the unit's path.
-func resolveFields(ctx context.Context, r Repos, in ProblemInput) (domain.ProblemFields, error) {
+func resolveFields(ctx context.Context, r app.Repos, in app.ProblemInput) (domain.ProblemFields, error) {
 	f := domain.ProblemFields{Title: in.Title, Description: in.Description, CategoryID: in.CategoryID,
 		Severity: in.Severity, Source: in.Source, UnitID: in.UnitID, FoundAt: in.FoundAt}
 	var v domain.Validator
@@ -61,7 +38,7 @@ func resolveFields(ctx context.Context, r Repos, in ProblemInput) (domain.Proble
 }
 
 // Register logs a new problem (登记).
-func (s *Service) Register(ctx context.Context, c Caller, in ProblemInput) (*domain.Problem, error) {
+func (s *Service) Register(ctx context.Context, c app.Caller, in app.ProblemInput) (*domain.Problem, error) {
 	var (
 		p   *domain.Problem
 		err error
@@ -71,27 +48,27 @@ func (s *Service) Register(ctx context.Context, c Caller, in ProblemInput) (*dom
 	// taken (an import kept it) costs another try with the next one.
 	for range 3 {
 		var code string
-		if code, err = s.store.ProblemCode(ctx, domain.DateOf(s.now(), s.cfg.Location).Year()); err != nil {
+		if code, err = s.store.ProblemCode(ctx, domain.DateOf(s.core.Timestamp(), s.cfg.Location).Year()); err != nil {
 			break
 		}
-		if p, err = s.register(ctx, c, in, code); !errors.Is(err, ErrCodeTaken) {
+		if p, err = s.register(ctx, c, in, code); !errors.Is(err, app.ErrCodeTaken) {
 			break
 		}
 	}
-	if err = s.keyTaken(ctx, c, err); err != nil {
+	if err = s.core.KeyTaken(ctx, c, err); err != nil {
 		s.refused(ctx, c, 0, false, domain.ActionRegister, "", err)
 		return nil, err
 	}
-	s.observe(string(domain.ActionRegister), audit.OutcomeOK)
+	s.core.Observe(string(domain.ActionRegister), audit.OutcomeOK)
 	return p, nil
 }
 
-func (s *Service) register(ctx context.Context, c Caller, in ProblemInput, code string) (*domain.Problem, error) {
+func (s *Service) register(ctx context.Context, c app.Caller, in app.ProblemInput, code string) (*domain.Problem, error) {
 	var p *domain.Problem
-	err := s.store.Tx(ctx, func(r Repos) error {
-		now := s.now()
+	err := s.store.Tx(ctx, func(r app.Repos) error {
+		now := s.core.Timestamp()
 		today := domain.DateOf(now, s.cfg.Location)
-		if err := s.claimKey(ctx, r, c, now); err != nil {
+		if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 			return err
 		}
 		if in.FoundAt.IsZero() {
@@ -101,7 +78,7 @@ func (s *Service) register(ctx context.Context, c Caller, in ProblemInput, code 
 		if err != nil {
 			return err
 		}
-		ev, ids, err := s.evidence(ctx, r, c.Actor, in.AttachmentIDs)
+		ev, ids, err := evidence.Resolve(ctx, r, c.Actor, in.AttachmentIDs)
 		if err != nil {
 			return err
 		}
@@ -123,56 +100,56 @@ func (s *Service) register(ctx context.Context, c Caller, in ProblemInput, code 
 		if err := r.Audit.Append(ctx, s.core.ProblemEntry(c, now, p.ID, ch)); err != nil {
 			return err
 		}
-		return s.rememberResponse(ctx, r, c, p)
+		return s.core.KeepResult(ctx, r, c, p)
 	})
 	return p, err
 }
 
 // refused audits a refused action and counts it. Unexpected errors are only counted.
-func (s *Service) refused(ctx context.Context, c Caller, id int64, exists bool, a domain.Action, from domain.Status, err error) {
-	if errors.Is(err, ErrReplayed) {
+func (s *Service) refused(ctx context.Context, c app.Caller, id int64, exists bool, a domain.Action, from domain.Status, err error) {
+	if errors.Is(err, app.ErrReplayed) {
 		return // a repeat of a request that was done: nothing was attempted
 	}
-	if !Refusable(err) {
-		s.observe(string(a), "error")
+	if !app.Refusable(err) {
+		s.core.Observe(string(a), "error")
 		return
 	}
-	s.observe(string(a), audit.OutcomeRefused)
+	s.core.Observe(string(a), audit.OutcomeRefused)
 	stream := audit.SystemStream
 	if exists {
 		stream = audit.ProblemStream(id)
 	}
 	objectID := ""
 	if id > 0 {
-		objectID = IDString(id)
+		objectID = app.IDString(id)
 	}
-	s.auditRefusal(ctx, c, Record{Stream: stream, Action: string(a), ObjectType: "problem", ObjectID: objectID,
+	s.core.AuditRefusal(ctx, c, app.Record{Stream: stream, Action: string(a), ObjectType: "problem", ObjectID: objectID,
 		From: string(from)}, err)
 }
 
 // apply is the shape of one action on a loaded problem.
-type apply func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error)
+type apply func(r app.Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error)
 
 // act runs one lifecycle action in one transaction: load (scoped), check
 // If-Match, apply the domain rule, save with the version check, append the
 // audit entry. ifMatch 0 means no precondition.
-func (s *Service) act(ctx context.Context, c Caller, id, ifMatch int64, a domain.Action, fn apply) (*domain.Problem, error) {
+func (s *Service) act(ctx context.Context, c app.Caller, id, ifMatch int64, a domain.Action, fn apply) (*domain.Problem, error) {
 	return s.actAnswering(ctx, c, id, ifMatch, a, fn, nil)
 }
 
 // actAnswering is act for an action whose answer is not the problem (an
 // extension request answers the request): answer picks what an idempotent
 // request's stored response renders.
-func (s *Service) actAnswering(ctx context.Context, c Caller, id, ifMatch int64, a domain.Action, fn apply, answer func(*domain.Problem) any) (*domain.Problem, error) {
+func (s *Service) actAnswering(ctx context.Context, c app.Caller, id, ifMatch int64, a domain.Action, fn apply, answer func(*domain.Problem) any) (*domain.Problem, error) {
 	var (
 		out    *domain.Problem
 		exists bool
 		from   domain.Status
 	)
-	err := s.store.Tx(ctx, func(r Repos) error {
-		now := s.now()
+	err := s.store.Tx(ctx, func(r app.Repos) error {
+		now := s.core.Timestamp()
 		today := domain.DateOf(now, s.cfg.Location)
-		if err := s.claimKey(ctx, r, c, now); err != nil {
+		if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 			return err
 		}
 		r.Users = &usersOnce{UserRepo: r.Users} // the action and its notification read the assignee once
@@ -207,29 +184,29 @@ func (s *Service) actAnswering(ctx context.Context, c Caller, id, ifMatch int64,
 		if answer != nil {
 			result = answer(p)
 		}
-		return s.rememberResponse(ctx, r, c, result)
+		return s.core.KeepResult(ctx, r, c, result)
 	})
-	if err = s.keyTaken(ctx, c, err); err != nil {
+	if err = s.core.KeyTaken(ctx, c, err); err != nil {
 		s.refused(ctx, c, id, exists, a, from, err)
 		return nil, err
 	}
-	s.observe(string(a), audit.OutcomeOK)
+	s.core.Observe(string(a), audit.OutcomeOK)
 	s.notify.SignalOutbox()
 	return out, nil
 }
 
 // Edit changes a registered problem's fields.
-func (s *Service) Edit(ctx context.Context, c Caller, id, ifMatch int64, patch ProblemPatch) (*domain.Problem, error) {
-	return s.act(ctx, c, id, ifMatch, domain.ActionEdit, func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
-		in := ProblemInput{Title: p.Title, Description: p.Description, CategoryID: p.CategoryID, Severity: p.Severity,
+func (s *Service) Edit(ctx context.Context, c app.Caller, id, ifMatch int64, patch app.ProblemPatch) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionEdit, func(r app.Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
+		in := app.ProblemInput{Title: p.Title, Description: p.Description, CategoryID: p.CategoryID, Severity: p.Severity,
 			Source: p.Source, UnitID: p.UnitID, FoundAt: p.FoundAt}
-		Patch(&in.Title, patch.Title)
-		Patch(&in.Description, patch.Description)
-		Patch(&in.CategoryID, patch.CategoryID)
-		Patch(&in.Severity, patch.Severity)
-		Patch(&in.Source, patch.Source)
-		Patch(&in.UnitID, patch.UnitID)
-		Patch(&in.FoundAt, patch.FoundAt)
+		app.Patch(&in.Title, patch.Title)
+		app.Patch(&in.Description, patch.Description)
+		app.Patch(&in.CategoryID, patch.CategoryID)
+		app.Patch(&in.Severity, patch.Severity)
+		app.Patch(&in.Source, patch.Source)
+		app.Patch(&in.UnitID, patch.UnitID)
+		app.Patch(&in.FoundAt, patch.FoundAt)
 		if err := p.Permit(domain.ActionEdit, c.Actor); err != nil {
 			return domain.Change{}, err // refuse before revealing whether the new unit or category exists
 		}
@@ -241,20 +218,9 @@ func (s *Service) Edit(ctx context.Context, c Caller, id, ifMatch int64, patch P
 	})
 }
 
-// AssignInput is a 交办.
-type AssignInput struct {
-	AssigneeID int64
-	UnitID     int64
-	Deadline   domain.Date
-	Measures   string
-	// Milestones, when not nil, replace the open milestones (挂图作战); an
-	// empty, non-nil list clears them. Nil keeps the plan.
-	Milestones []domain.MilestonePlan
-}
-
 // Assign hands a problem to an owner (or reassigns it).
-func (s *Service) Assign(ctx context.Context, c Caller, id, ifMatch int64, in AssignInput) (*domain.Problem, error) {
-	return s.act(ctx, c, id, ifMatch, domain.ActionAssign, func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
+func (s *Service) Assign(ctx context.Context, c app.Caller, id, ifMatch int64, in app.AssignInput) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionAssign, func(r app.Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
 		if err := p.Permit(domain.ActionAssign, c.Actor); err != nil {
 			return domain.Change{}, err
 		}
@@ -294,41 +260,33 @@ func (s *Service) Assign(ctx context.Context, c Caller, id, ifMatch int64, in As
 }
 
 // Accept signs for an assigned problem (签收).
-func (s *Service) Accept(ctx context.Context, c Caller, id, ifMatch int64, note string) (*domain.Problem, error) {
-	return s.act(ctx, c, id, ifMatch, domain.ActionAccept, func(_ Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+func (s *Service) Accept(ctx context.Context, c app.Caller, id, ifMatch int64, note string) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionAccept, func(_ app.Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
 		return p.Accept(note, c.Actor, now)
 	})
 }
 
 // Progress reports rectification progress (a note and a percent only).
-func (s *Service) Progress(ctx context.Context, c Caller, id, ifMatch int64, note string, percent *int) (*domain.Problem, error) {
-	return s.ReportProgress(ctx, c, id, ifMatch, ProgressInput{Note: note, Percent: percent})
-}
-
-// ProgressInput is a progress report.
-type ProgressInput struct {
-	Note          string
-	Percent       *int
-	MilestoneIDs  []int64 // milestones now done
-	AttachmentIDs []int64 // evidence: the caller's unattached uploads or attachments the caller sees
+func (s *Service) Progress(ctx context.Context, c app.Caller, id, ifMatch int64, note string, percent *int) (*domain.Problem, error) {
+	return s.ReportProgress(ctx, c, id, ifMatch, app.ProgressInput{Note: note, Percent: percent})
 }
 
 // ReportProgress reports rectification progress: it may tick milestones off
 // and bring attachments, whose hashes enter the audit entry.
-func (s *Service) ReportProgress(ctx context.Context, c Caller, id, ifMatch int64, in ProgressInput) (*domain.Problem, error) {
-	attachments, err := evidenceIDs(in.AttachmentIDs)
+func (s *Service) ReportProgress(ctx context.Context, c app.Caller, id, ifMatch int64, in app.ProgressInput) (*domain.Problem, error) {
+	attachments, err := evidence.EvidenceIDs(in.AttachmentIDs)
 	if err == nil {
-		in.MilestoneIDs, err = distinctIDs("milestone_ids", in.MilestoneIDs, domain.MaxMilestones)
+		in.MilestoneIDs, err = evidence.DistinctIDs("milestone_ids", in.MilestoneIDs, domain.MaxMilestones)
 	}
 	if err != nil {
 		s.refused(ctx, c, id, false, domain.ActionProgress, "", err)
 		return nil, err
 	}
-	return s.act(ctx, c, id, ifMatch, domain.ActionProgress, func(r Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionProgress, func(r app.Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
 		if err := p.Permit(domain.ActionProgress, c.Actor); err != nil {
 			return domain.Change{}, err
 		}
-		ev, ids, err := s.evidence(ctx, r, c.Actor, attachments)
+		ev, ids, err := evidence.Resolve(ctx, r, c.Actor, attachments)
 		if err != nil {
 			return domain.Change{}, err
 		}
@@ -346,29 +304,23 @@ func (s *Service) ReportProgress(ctx context.Context, c Caller, id, ifMatch int6
 }
 
 // Submit reports the fix for verification, without attachments.
-func (s *Service) Submit(ctx context.Context, c Caller, id, ifMatch int64, note string) (*domain.Problem, error) {
-	return s.SubmitFix(ctx, c, id, ifMatch, SubmitInput{Note: note})
-}
-
-// SubmitInput is a submitted fix (整改情况) and its evidence.
-type SubmitInput struct {
-	Note          string
-	AttachmentIDs []int64
+func (s *Service) Submit(ctx context.Context, c app.Caller, id, ifMatch int64, note string) (*domain.Problem, error) {
+	return s.SubmitFix(ctx, c, id, ifMatch, app.SubmitInput{Note: note})
 }
 
 // SubmitFix reports the fix for verification with its evidence; under the
 // evidence policy, serious and critical problems need at least one attachment.
-func (s *Service) SubmitFix(ctx context.Context, c Caller, id, ifMatch int64, in SubmitInput) (*domain.Problem, error) {
-	attachments, err := evidenceIDs(in.AttachmentIDs)
+func (s *Service) SubmitFix(ctx context.Context, c app.Caller, id, ifMatch int64, in app.SubmitInput) (*domain.Problem, error) {
+	attachments, err := evidence.EvidenceIDs(in.AttachmentIDs)
 	if err != nil {
 		s.refused(ctx, c, id, false, domain.ActionSubmit, "", err)
 		return nil, err
 	}
-	return s.act(ctx, c, id, ifMatch, domain.ActionSubmit, func(r Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionSubmit, func(r app.Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
 		if err := p.Permit(domain.ActionSubmit, c.Actor); err != nil {
 			return domain.Change{}, err
 		}
-		ev, ids, err := s.evidence(ctx, r, c.Actor, attachments)
+		ev, ids, err := evidence.Resolve(ctx, r, c.Actor, attachments)
 		if err != nil {
 			return domain.Change{}, err
 		}
@@ -381,12 +333,12 @@ func (s *Service) SubmitFix(ctx context.Context, c Caller, id, ifMatch int64, in
 }
 
 // Verify passes (销号) or sends back (退回) a submitted fix.
-func (s *Service) Verify(ctx context.Context, c Caller, id, ifMatch int64, passed bool, note string) (*domain.Problem, error) {
+func (s *Service) Verify(ctx context.Context, c app.Caller, id, ifMatch int64, passed bool, note string) (*domain.Problem, error) {
 	a := domain.ActionVerifyFail
 	if passed {
 		a = domain.ActionVerifyPass
 	}
-	return s.act(ctx, c, id, ifMatch, a, func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
+	return s.act(ctx, c, id, ifMatch, a, func(r app.Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
 		ch, err := p.Verify(passed, note, c.Actor, now, today)
 		if err != nil || !passed {
 			return ch, err
@@ -396,15 +348,15 @@ func (s *Service) Verify(ctx context.Context, c Caller, id, ifMatch int64, passe
 }
 
 // Dismiss closes a problem as not taken up (不予立项).
-func (s *Service) Dismiss(ctx context.Context, c Caller, id, ifMatch int64, reason string) (*domain.Problem, error) {
-	return s.act(ctx, c, id, ifMatch, domain.ActionDismiss, func(_ Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+func (s *Service) Dismiss(ctx context.Context, c app.Caller, id, ifMatch int64, reason string) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionDismiss, func(_ app.Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
 		return p.Dismiss(reason, c.Actor, now)
 	})
 }
 
 // Reopen sends a closed problem back to rectification (回头看).
-func (s *Service) Reopen(ctx context.Context, c Caller, id, ifMatch int64, reason string, deadline domain.Date) (*domain.Problem, error) {
-	return s.act(ctx, c, id, ifMatch, domain.ActionReopen, func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
+func (s *Service) Reopen(ctx context.Context, c app.Caller, id, ifMatch int64, reason string, deadline domain.Date) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionReopen, func(r app.Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
 		ch, err := p.Reopen(reason, deadline, c.Actor, now, today)
 		if err != nil {
 			return ch, err
@@ -414,23 +366,23 @@ func (s *Service) Reopen(ctx context.Context, c Caller, id, ifMatch int64, reaso
 }
 
 // Urge records a 督办.
-func (s *Service) Urge(ctx context.Context, c Caller, id, ifMatch int64, note string) (*domain.Problem, error) {
-	return s.act(ctx, c, id, ifMatch, domain.ActionUrge, func(_ Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+func (s *Service) Urge(ctx context.Context, c app.Caller, id, ifMatch int64, note string) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionUrge, func(_ app.Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
 		return p.Urge(note, c.Actor, now)
 	})
 }
 
 // Comment adds a remark. It does not change the problem or its version, so
 // comments never conflict with lifecycle actions.
-func (s *Service) Comment(ctx context.Context, c Caller, id int64, text string) (*domain.Problem, error) {
+func (s *Service) Comment(ctx context.Context, c app.Caller, id int64, text string) (*domain.Problem, error) {
 	var (
 		out    *domain.Problem
 		exists bool
 		from   domain.Status
 	)
-	err := s.store.Tx(ctx, func(r Repos) error {
-		now := s.now()
-		if err := s.claimKey(ctx, r, c, now); err != nil {
+	err := s.store.Tx(ctx, func(r app.Repos) error {
+		now := s.core.Timestamp()
+		if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 			return err
 		}
 		p, err := r.Problems.Get(ctx, id)
@@ -445,7 +397,7 @@ func (s *Service) Comment(ctx context.Context, c Caller, id int64, text string) 
 		if err != nil {
 			return err
 		}
-		cm := &Comment{ProblemID: id, AuthorID: c.Actor.UserID, Text: text, CreatedAt: now}
+		cm := &app.Comment{ProblemID: id, AuthorID: c.Actor.UserID, Text: text, CreatedAt: now}
 		if err := r.Comments.Create(ctx, cm); err != nil {
 			return err
 		}
@@ -454,20 +406,20 @@ func (s *Service) Comment(ctx context.Context, c Caller, id int64, text string) 
 		if err := r.Audit.Append(ctx, s.core.ProblemEntry(c, now, id, ch)); err != nil {
 			return err
 		}
-		return s.rememberResponse(ctx, r, c, p)
+		return s.core.KeepResult(ctx, r, c, p)
 	})
-	if err = s.keyTaken(ctx, c, err); err != nil {
+	if err = s.core.KeyTaken(ctx, c, err); err != nil {
 		s.refused(ctx, c, id, exists, domain.ActionComment, from, err)
 		return nil, err
 	}
-	s.observe(string(domain.ActionComment), audit.OutcomeOK)
+	s.core.Observe(string(domain.ActionComment), audit.OutcomeOK)
 	return out, nil
 }
 
 // RequestExtension asks for a later deadline. It returns the request.
-func (s *Service) RequestExtension(ctx context.Context, c Caller, id, ifMatch int64, deadline domain.Date, reason string) (*domain.Extension, error) {
+func (s *Service) RequestExtension(ctx context.Context, c app.Caller, id, ifMatch int64, deadline domain.Date, reason string) (*domain.Extension, error) {
 	var ext *domain.Extension
-	_, err := s.actAnswering(ctx, c, id, ifMatch, domain.ActionRequestExtension, func(r Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
+	_, err := s.actAnswering(ctx, c, id, ifMatch, domain.ActionRequestExtension, func(r app.Repos, p *domain.Problem, now time.Time, today domain.Date) (domain.Change, error) {
 		if err := p.Permit(domain.ActionRequestExtension, c.Actor); err != nil {
 			return domain.Change{}, err
 		}
@@ -490,8 +442,8 @@ func (s *Service) RequestExtension(ctx context.Context, c Caller, id, ifMatch in
 }
 
 // DecideExtension approves or rejects a pending extension request.
-func (s *Service) DecideExtension(ctx context.Context, c Caller, id, ifMatch, extID int64, approved bool, note string) (*domain.Problem, error) {
-	return s.act(ctx, c, id, ifMatch, domain.ActionDecideExtension, func(r Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
+func (s *Service) DecideExtension(ctx context.Context, c app.Caller, id, ifMatch, extID int64, approved bool, note string) (*domain.Problem, error) {
+	return s.act(ctx, c, id, ifMatch, domain.ActionDecideExtension, func(r app.Repos, p *domain.Problem, now time.Time, _ domain.Date) (domain.Change, error) {
 		if err := p.Permit(domain.ActionDecideExtension, c.Actor); err != nil {
 			return domain.Change{}, err
 		}
@@ -508,7 +460,7 @@ func (s *Service) DecideExtension(ctx context.Context, c Caller, id, ifMatch, ex
 }
 
 // Problem returns one problem the caller may see.
-func (s *Service) Problem(ctx context.Context, c Caller, id int64) (*domain.Problem, error) {
+func (s *Service) Problem(ctx context.Context, c app.Caller, id int64) (*domain.Problem, error) {
 	p, err := s.store.Read().Problems.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -521,53 +473,31 @@ func (s *Service) Problem(ctx context.Context, c Caller, id int64) (*domain.Prob
 
 // Warning returns the problem's traffic light today.
 func (s *Service) Warning(p *domain.Problem) domain.WarningLevel {
-	return p.Warning(s.Today(), s.cfg.Deadlines.YellowDays)
+	return p.Warning(s.core.Today(), s.cfg.Deadlines.YellowDays)
 }
-
-// ProblemFilter is the list's filter as the caller gives it.
-type ProblemFilter struct {
-	Statuses     []domain.Status
-	CategoryID   int64
-	Severities   []domain.Severity
-	Sources      []domain.Source
-	UnitID       int64
-	AssigneeID   int64
-	Warnings     []domain.WarningLevel
-	Overdue      *bool
-	Text         string
-	DeadlineFrom domain.Date
-	DeadlineTo   domain.Date
-	CreatedFrom  time.Time
-	CreatedTo    time.Time
-	BeforeID     int64
-	Limit        int
-}
-
-// DefaultPageSize is the page size when none is given.
-const DefaultPageSize = 50
 
 // Problems lists the problems the caller may see, newest first. It returns
 // one page and whether there are more.
-func (s *Service) Problems(ctx context.Context, c Caller, f ProblemFilter) ([]*domain.Problem, bool, error) {
+func (s *Service) Problems(ctx context.Context, c app.Caller, f app.ProblemFilter) ([]*domain.Problem, bool, error) {
 	if f.Limit <= 0 {
-		f.Limit = DefaultPageSize
+		f.Limit = app.DefaultPageSize
 	}
 	r := s.store.Read()
-	q := ProblemQuery{Scope: ScopeOf(c.Actor), Statuses: f.Statuses, Severities: f.Severities, Sources: f.Sources,
+	q := app.ProblemQuery{Scope: app.ScopeOf(c.Actor), Statuses: f.Statuses, Severities: f.Severities, Sources: f.Sources,
 		AssigneeID: f.AssigneeID, Warnings: f.Warnings, Overdue: f.Overdue, Text: f.Text, DeadlineFrom: f.DeadlineFrom,
-		DeadlineTo: f.DeadlineTo, CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo, Today: s.Today(),
+		DeadlineTo: f.DeadlineTo, CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo, Today: s.core.Today(),
 		YellowDays: s.cfg.Deadlines.YellowDays, BeforeID: f.BeforeID, Limit: f.Limit + 1}
 	if f.CategoryID > 0 {
 		cat, err := r.Categories.Get(ctx, f.CategoryID)
 		if err != nil {
-			return nil, false, FilterError(err, "category_id", "no category has id %d", f.CategoryID)
+			return nil, false, app.FilterError(err, "category_id", "no category has id %d", f.CategoryID)
 		}
 		q.CategoryPath = cat.Path
 	}
 	if f.UnitID > 0 {
 		u, err := r.Units.Get(ctx, f.UnitID)
 		if err != nil {
-			return nil, false, FilterError(err, "unit_id", "no unit has id %d", f.UnitID)
+			return nil, false, app.FilterError(err, "unit_id", "no unit has id %d", f.UnitID)
 		}
 		q.UnitPath = u.Path
 	}
@@ -583,18 +513,18 @@ func (s *Service) Problems(ctx context.Context, c Caller, f ProblemFilter) ([]*d
 }
 
 // History returns a problem's timeline from the audit trail, oldest first.
-func (s *Service) History(ctx context.Context, c Caller, id, afterSeq int64, limit int) ([]*audit.Entry, error) {
+func (s *Service) History(ctx context.Context, c app.Caller, id, afterSeq int64, limit int) ([]*audit.Entry, error) {
 	if _, err := s.Problem(ctx, c, id); err != nil {
 		return nil, err
 	}
 	if limit <= 0 {
-		limit = DefaultPageSize
+		limit = app.DefaultPageSize
 	}
-	return s.store.Read().Audit.List(ctx, AuditQuery{Stream: audit.ProblemStream(id), Ascending: true, AfterSeq: afterSeq, Limit: limit})
+	return s.store.Read().Audit.List(ctx, app.AuditQuery{Stream: audit.ProblemStream(id), Ascending: true, AfterSeq: afterSeq, Limit: limit})
 }
 
 // Extensions lists a problem's extension requests.
-func (s *Service) Extensions(ctx context.Context, c Caller, id int64) ([]*domain.Extension, error) {
+func (s *Service) Extensions(ctx context.Context, c app.Caller, id int64) ([]*domain.Extension, error) {
 	if _, err := s.Problem(ctx, c, id); err != nil {
 		return nil, err
 	}
@@ -602,7 +532,7 @@ func (s *Service) Extensions(ctx context.Context, c Caller, id int64) ([]*domain
 }
 
 // Comments lists a problem's comments.
-func (s *Service) Comments(ctx context.Context, c Caller, id int64) ([]*Comment, error) {
+func (s *Service) Comments(ctx context.Context, c app.Caller, id int64) ([]*app.Comment, error) {
 	if _, err := s.Problem(ctx, c, id); err != nil {
 		return nil, err
 	}
@@ -613,11 +543,11 @@ func (s *Service) Comments(ctx context.Context, c Caller, id int64) ([]*Comment,
 // its assignee to check it and again to tell them. Users do not change within
 // a lifecycle action's transaction.
 type usersOnce struct {
-	UserRepo
-	byID map[int64]*User
+	app.UserRepo
+	byID map[int64]*app.User
 }
 
-func (u *usersOnce) Get(ctx context.Context, id int64) (*User, error) {
+func (u *usersOnce) Get(ctx context.Context, id int64) (*app.User, error) {
 	if x, ok := u.byID[id]; ok {
 		return x, nil
 	}
@@ -626,7 +556,7 @@ func (u *usersOnce) Get(ctx context.Context, id int64) (*User, error) {
 		return nil, err
 	}
 	if u.byID == nil {
-		u.byID = map[int64]*User{}
+		u.byID = map[int64]*app.User{}
 	}
 	u.byID[id] = x
 	return x, nil

@@ -1,4 +1,4 @@
-package app
+package evidence
 
 import (
 	"errors"
@@ -11,22 +11,22 @@ import (
 func TestDistinctIDs(t *testing.T) {
 	t.Parallel()
 	// Order kept, duplicates dropped.
-	got, err := distinctIDs("attachment_ids", []int64{3, 1, 3, 2, 1, 3}, 3)
+	got, err := DistinctIDs("attachment_ids", []int64{3, 1, 3, 2, 1, 3}, 3)
 	if err != nil || !slices.Equal(got, []int64{3, 1, 2}) {
 		t.Fatalf("got %v, %v", got, err)
 	}
 	// Any number of copies of the bound's worth of ids is fine ...
 	many := slices.Repeat([]int64{5, 6}, 100_000)
-	if got, err = distinctIDs("attachment_ids", many, 2); err != nil || !slices.Equal(got, []int64{5, 6}) {
+	if got, err = DistinctIDs("attachment_ids", many, 2); err != nil || !slices.Equal(got, []int64{5, 6}) {
 		t.Fatalf("copies: %v, %v", got, err)
 	}
 	// ... one distinct id past it is refused, naming the field.
-	_, err = distinctIDs("milestone_ids", []int64{1, 2, 1, 3}, 2)
+	_, err = DistinctIDs("milestone_ids", []int64{1, 2, 1, 3}, 2)
 	var ve *domain.ValidationError
 	if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != "milestone_ids" {
 		t.Fatalf("over the bound: %v", err)
 	}
-	if got, err = distinctIDs("x", nil, 2); err != nil || got != nil {
+	if got, err = DistinctIDs("x", nil, 2); err != nil || got != nil {
 		t.Fatalf("none: %v, %v", got, err)
 	}
 }

@@ -1,38 +1,27 @@
-package app
+package lifecycle
 
 import (
 	"context"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/app/evidence"
 	"time"
 
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
 )
 
-// 回头看 as a stage: closing a problem schedules re-checks at offsets by
-// severity; a verifier records each one's result: the fix holds, or the
-// problem relapsed and reopens, linked to the re-check.
-
-// ActionRecheck is the audit action of a recorded re-check result.
-const ActionRecheck = "recheck"
-
-// Re-check results as a verifier gives them.
-const (
-	ResultHolds    = "holds"
-	ResultRelapsed = "relapsed"
-)
-
 // scheduleRechecks plans the re-checks of a problem that was just closed.
-func (s *Service) scheduleRechecks(ctx context.Context, r Repos, p *domain.Problem, ch domain.Change, now time.Time, today domain.Date) error {
+func (s *Service) scheduleRechecks(ctx context.Context, r app.Repos, p *domain.Problem, ch domain.Change, now time.Time, today domain.Date) error {
 	offsets := s.cfg.Notify.Rechecks[p.Severity]
 	if len(offsets) == 0 {
 		return nil
 	}
-	rs := make([]*Recheck, len(offsets))
+	rs := make([]*app.Recheck, len(offsets))
 	due := make([]string, len(offsets))
 	for i, off := range offsets {
-		rs[i] = &Recheck{ProblemID: p.ID, Round: p.ReopenCount, OffsetDays: off, DueOn: today.AddDays(off),
-			Status: RecheckPending, CreatedAt: now}
+		rs[i] = &app.Recheck{ProblemID: p.ID, Round: p.ReopenCount, OffsetDays: off, DueOn: today.AddDays(off),
+			Status: app.RecheckPending, CreatedAt: now}
 		due[i] = rs[i].DueOn.String()
 	}
 	if err := r.Rechecks.Create(ctx, rs); err != nil {
@@ -44,7 +33,7 @@ func (s *Service) scheduleRechecks(ctx context.Context, r Repos, p *domain.Probl
 
 // cancelRechecks cancels a reopened problem's pending re-checks: they checked
 // a closure that no longer stands; the next closure schedules its own.
-func cancelRechecks(ctx context.Context, r Repos, problemID int64, ch domain.Change) error {
+func cancelRechecks(ctx context.Context, r app.Repos, problemID int64, ch domain.Change) error {
 	n, err := r.Rechecks.CancelPending(ctx, problemID)
 	if n > 0 {
 		ch.Details["rechecks_cancelled"] = n
@@ -52,22 +41,13 @@ func cancelRechecks(ctx context.Context, r Repos, problemID int64, ch domain.Cha
 	return err
 }
 
-// RecheckFilter is the re-check list's filter as the caller gives it.
-type RecheckFilter struct {
-	DueBy     domain.Date // due on or before; zero for any date
-	Statuses  []RecheckStatus
-	ProblemID int64
-	After     RecheckCursor
-	Limit     int
-}
-
 // Rechecks lists the re-checks of problems the caller may see, earliest due
 // first; more reports a further page.
-func (s *Service) Rechecks(ctx context.Context, c Caller, f RecheckFilter) (items []*Recheck, more bool, err error) {
+func (s *Service) Rechecks(ctx context.Context, c app.Caller, f app.RecheckFilter) (items []*app.Recheck, more bool, err error) {
 	if f.Limit <= 0 {
-		f.Limit = DefaultPageSize
+		f.Limit = app.DefaultPageSize
 	}
-	rs, err := s.store.Read().Rechecks.List(ctx, RecheckQuery{Scope: ScopeOf(c.Actor), DueBy: f.DueBy, Statuses: f.Statuses,
+	rs, err := s.store.Read().Rechecks.List(ctx, app.RecheckQuery{Scope: app.ScopeOf(c.Actor), DueBy: f.DueBy, Statuses: f.Statuses,
 		ProblemID: f.ProblemID, After: f.After, Limit: f.Limit + 1})
 	if err != nil {
 		return nil, false, err
@@ -78,39 +58,25 @@ func (s *Service) Rechecks(ctx context.Context, c Caller, f RecheckFilter) (item
 	return rs, false, nil
 }
 
-// RecheckInput is a re-check's result.
-type RecheckInput struct {
-	Result        string      // ResultHolds or ResultRelapsed
-	Note          string      // what was checked and found
-	Deadline      domain.Date // the new deadline, for a relapse only
-	AttachmentIDs []int64
-}
-
-// RecheckResult is what recording a re-check answers.
-type RecheckResult struct {
-	Recheck *Recheck
-	Problem *domain.Problem
-}
-
 // RecordRecheck records a re-check's result. A relapse reopens the problem
 // (reopen count +1, the new deadline) linked to the re-check, and cancels the
 // closure's other pending re-checks.
-func (s *Service) RecordRecheck(ctx context.Context, c Caller, id int64, in RecheckInput) (*RecheckResult, error) {
+func (s *Service) RecordRecheck(ctx context.Context, c app.Caller, id int64, in app.RecheckInput) (*app.RecheckResult, error) {
 	var (
-		out    *RecheckResult
+		out    *app.RecheckResult
 		pid    int64
 		exists bool
 		from   domain.Status
 	)
-	attachments, err := evidenceIDs(in.AttachmentIDs)
+	attachments, err := evidence.EvidenceIDs(in.AttachmentIDs)
 	if err != nil {
-		s.refused(ctx, c, 0, false, domain.Action(ActionRecheck), "", err)
+		s.refused(ctx, c, 0, false, domain.Action(app.ActionRecheck), "", err)
 		return nil, err
 	}
-	err = s.store.Tx(ctx, func(r Repos) error {
-		now := s.now()
+	err = s.store.Tx(ctx, func(r app.Repos) error {
+		now := s.core.Timestamp()
 		today := domain.DateOf(now, s.cfg.Location)
-		if err := s.claimKey(ctx, r, c, now); err != nil {
+		if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 			return err
 		}
 		rc, err := r.Rechecks.Get(ctx, id)
@@ -128,14 +94,14 @@ func (s *Service) RecordRecheck(ctx context.Context, c Caller, id int64, in Rech
 		if err := s.checkRecheck(c.Actor, p, rc, in); err != nil {
 			return err
 		}
-		ev, ids, err := s.evidence(ctx, r, c.Actor, attachments)
+		ev, ids, err := evidence.Resolve(ctx, r, c.Actor, attachments)
 		if err != nil {
 			return err
 		}
 		rc.Note, rc.CheckedBy, rc.CheckedAt = in.Note, c.Actor.UserID, &now
-		rc.Status = RecheckHeld
-		if in.Result == ResultRelapsed {
-			rc.Status = RecheckRelapsed
+		rc.Status = app.RecheckHeld
+		if in.Result == app.ResultRelapsed {
+			rc.Status = app.RecheckRelapsed
 		}
 		if err := r.Rechecks.Record(ctx, rc); err != nil {
 			return err
@@ -145,28 +111,28 @@ func (s *Service) RecordRecheck(ctx context.Context, c Caller, id int64, in Rech
 		if len(ev) > 0 {
 			details["evidence"] = ev
 		}
-		entry := s.entry(c, now, Record{Stream: audit.ProblemStream(p.ID), Action: ActionRecheck, ObjectType: "problem",
-			ObjectID: IDString(p.ID), From: string(p.Status), To: string(p.Status), Changes: details})
+		entry := s.core.Entry(c, now, app.Record{Stream: audit.ProblemStream(p.ID), Action: app.ActionRecheck, ObjectType: "problem",
+			ObjectID: app.IDString(p.ID), From: string(p.Status), To: string(p.Status), Changes: details})
 		if err := r.Audit.Append(ctx, entry); err != nil {
 			return err
 		}
-		if err := r.Attachments.Attach(ctx, p.ID, ids, domain.Action(ActionRecheck), c.Actor.UserID, now); err != nil {
+		if err := r.Attachments.Attach(ctx, p.ID, ids, domain.Action(app.ActionRecheck), c.Actor.UserID, now); err != nil {
 			return err
 		}
-		if rc.Status == RecheckRelapsed {
+		if rc.Status == app.RecheckRelapsed {
 			if err := s.relapse(ctx, r, c, p, rc, in, now, today); err != nil {
 				return err
 			}
 			rc.Problem.Status, rc.Problem.Deadline, rc.Problem.ClosedAt, rc.Problem.ClosedOnTime = p.Status, p.Deadline, nil, nil
 		}
-		out = &RecheckResult{Recheck: rc, Problem: p}
-		return s.rememberResponse(ctx, r, c, out)
+		out = &app.RecheckResult{Recheck: rc, Problem: p}
+		return s.core.KeepResult(ctx, r, c, out)
 	})
-	if err = s.keyTaken(ctx, c, err); err != nil {
-		s.refused(ctx, c, pid, exists, domain.Action(ActionRecheck), from, err)
+	if err = s.core.KeyTaken(ctx, c, err); err != nil {
+		s.refused(ctx, c, pid, exists, domain.Action(app.ActionRecheck), from, err)
 		return nil, err
 	}
-	s.observe(ActionRecheck, audit.OutcomeOK)
+	s.core.Observe(app.ActionRecheck, audit.OutcomeOK)
 	s.notify.SignalOutbox()
 	return out, nil
 }
@@ -174,27 +140,27 @@ func (s *Service) RecordRecheck(ctx context.Context, c Caller, id int64, in Rech
 // checkRecheck applies the rules of recording a re-check: the working group
 // records it, four-eyes, only on a closed problem, once.
 // A re-check may be recorded before its due date: the working group may look early.
-func (s *Service) checkRecheck(a domain.Actor, p *domain.Problem, rc *Recheck, in RecheckInput) error {
+func (s *Service) checkRecheck(a domain.Actor, p *domain.Problem, rc *app.Recheck, in app.RecheckInput) error {
 	if !a.Has(domain.RoleVerifier) {
 		return domain.Forbidden("role_required", "recording a re-check requires the verifier role")
 	}
 	if p.SubmittedBy == a.UserID || p.AssigneeID == a.UserID {
 		return domain.Forbidden("four_eyes", "nobody re-checks a fix they submitted or a problem assigned to them")
 	}
-	if rc.Status != RecheckPending {
+	if rc.Status != app.RecheckPending {
 		return &domain.ConflictError{Reason: fmt.Sprintf("re-check %d was recorded already: %s", rc.ID, rc.Status)}
 	}
 	if p.Status != domain.StatusClosed {
 		return &domain.ConflictError{Reason: fmt.Sprintf("problem %s is %s, not closed: only a closed problem is re-checked", p.Code, p.Status)}
 	}
 	var v domain.Validator
-	v.Check(in.Result == ResultHolds || in.Result == ResultRelapsed, "result", "must be %q or %q", ResultHolds, ResultRelapsed)
+	v.Check(in.Result == app.ResultHolds || in.Result == app.ResultRelapsed, "result", "must be %q or %q", app.ResultHolds, app.ResultRelapsed)
 	most := domain.MaxNote
-	if in.Result == ResultRelapsed {
+	if in.Result == app.ResultRelapsed {
 		most = domain.MaxReason // the note becomes the reopening's reason
 	}
 	v.Text("note", in.Note, true, most)
-	if in.Result == ResultRelapsed {
+	if in.Result == app.ResultRelapsed {
 		v.Check(!in.Deadline.IsZero(), "deadline", "is required when the problem relapsed")
 	} else {
 		v.Check(in.Deadline.IsZero(), "deadline", "is given only when the problem relapsed")
@@ -203,7 +169,7 @@ func (s *Service) checkRecheck(a domain.Actor, p *domain.Problem, rc *Recheck, i
 }
 
 // relapse reopens a problem found relapsed by a re-check.
-func (s *Service) relapse(ctx context.Context, r Repos, c Caller, p *domain.Problem, rc *Recheck, in RecheckInput, now time.Time, today domain.Date) error {
+func (s *Service) relapse(ctx context.Context, r app.Repos, c app.Caller, p *domain.Problem, rc *app.Recheck, in app.RecheckInput, now time.Time, today domain.Date) error {
 	old := p.Version
 	ch, err := p.Reopen(in.Note, in.Deadline, c.Actor, now, today)
 	if err != nil {

@@ -1,4 +1,4 @@
-package app
+package evidence
 
 import (
 	"context"
@@ -6,73 +6,32 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app"
 	"io"
 	"iter"
-	"path"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
 )
 
-// Audit actions and object type of evidence.
-const (
-	ActionAttachmentUpload = "attachment_upload"
-	ObjectAttachment       = "attachment"
-)
-
-// MaxFileName is the longest file name kept, in characters.
-const MaxFileName = 255
-
-// WithBlobs sets the store of attachments' contents.
-func WithBlobs(b BlobStore) Option { return func(o *Options) { o.Blobs = b } }
-
 // errNoBlobs answers uploads and downloads on a service without a blob store.
-var errNoBlobs = fmt.Errorf("attachments are not configured on this server: %w", ErrUnavailable)
-
-// CleanFileName keeps the last element of a client's file name, without
-// control characters or path separators, at most MaxFileName characters. It
-// is only a label: contents are stored under their hash.
-func CleanFileName(name string) string {
-	name = strings.ToValidUTF8(name, "")
-	name = name[strings.LastIndexAny(name, `/\`)+1:]
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar || unicode.Is(unicode.Cf, r) {
-			return -1
-		}
-		return r
-	}, name)
-	name = strings.TrimSpace(name)
-	if name == "" || name == "." || name == ".." {
-		return "file"
-	}
-	if utf8.RuneCountInString(name) > MaxFileName {
-		ext := path.Ext(name)
-		if utf8.RuneCountInString(ext) > 16 {
-			ext = ""
-		}
-		r := []rune(strings.TrimSuffix(name, ext))
-		name = string(r[:MaxFileName-utf8.RuneCountInString(ext)]) + ext
-	}
-	return name
-}
+var errNoBlobs = fmt.Errorf("attachments are not configured on this server: %w", app.ErrUnavailable)
 
 // Upload stores a file as evidence (整改佐证材料). Its type is decided by its
 // content against the allowed types, never by its name; its SHA-256 is
 // recorded; the same content is stored once. Until it is attached to a
 // problem, only the uploader sees it.
-func (s *Service) Upload(ctx context.Context, c Caller, name string, content io.Reader) (*Attachment, error) {
+func (s *Service) Upload(ctx context.Context, c app.Caller, name string, content io.Reader) (*app.Attachment, error) {
 	if s.blobs == nil {
 		return nil, errNoBlobs
 	}
-	name = CleanFileName(name)
-	rec := Record{Stream: audit.SystemStream, Action: ActionAttachmentUpload, ObjectType: ObjectAttachment,
+	name = app.CleanFileName(name)
+	rec := app.Record{Stream: audit.SystemStream, Action: app.ActionAttachmentUpload, ObjectType: app.ObjectAttachment,
 		Changes: map[string]any{"name": name}}
-	b, err := s.blobs.Put(content, func(b Blob) error {
+	b, err := s.blobs.Put(content, func(b app.Blob) error {
 		if b.Size == 0 {
 			return domain.Invalid("file", "is empty")
 		}
@@ -90,8 +49,8 @@ func (s *Service) Upload(ctx context.Context, c Caller, name string, content io.
 			unsupp *domain.UnsupportedTypeError
 		)
 		if errors.As(err, &val) || errors.As(err, &unsupp) {
-			s.observe(ActionAttachmentUpload, audit.OutcomeRefused)
-			s.auditRefusal(ctx, c, rec, err)
+			s.core.Observe(app.ActionAttachmentUpload, audit.OutcomeRefused)
+			s.core.AuditRefusal(ctx, c, rec, err)
 		}
 		return nil, err
 	}
@@ -101,13 +60,13 @@ func (s *Service) Upload(ctx context.Context, c Caller, name string, content io.
 		sum := sha256.Sum256([]byte("POST /api/v1/attachments\n" + name + "\n" + b.SHA256))
 		k.Hash = hex.EncodeToString(sum[:])
 	}
-	var out *Attachment
-	err = s.store.Tx(ctx, func(r Repos) error {
-		now := s.now()
-		if err := s.claimKey(ctx, r, c, now); err != nil {
+	var out *app.Attachment
+	err = s.store.Tx(ctx, func(r app.Repos) error {
+		now := s.core.Timestamp()
+		if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 			return err
 		}
-		a := &Attachment{SHA256: b.SHA256, Size: b.Size, ContentType: b.ContentType, Name: name,
+		a := &app.Attachment{SHA256: b.SHA256, Size: b.Size, ContentType: b.ContentType, Name: name,
 			UploadedBy: c.Actor.UserID, CreatedAt: now}
 		if err := r.Attachments.Create(ctx, a); err != nil {
 			return err
@@ -115,22 +74,22 @@ func (s *Service) Upload(ctx context.Context, c Caller, name string, content io.
 		rec := rec
 		// Each upload its own stream: uploads by different people share no
 		// stream head (a row every upload would otherwise lock and write).
-		rec.Stream, rec.ObjectID = attachmentStream(a.ID), IDString(a.ID)
+		rec.Stream, rec.ObjectID = attachmentStream(a.ID), app.IDString(a.ID)
 		rec.Changes = map[string]any{"name": a.Name, "sha256": a.SHA256, "size": a.Size, "content_type": a.ContentType}
-		if err := r.Audit.Append(ctx, s.entry(c, now, rec)); err != nil {
+		if err := r.Audit.Append(ctx, s.core.Entry(c, now, rec)); err != nil {
 			return err
 		}
 		out = a
-		return s.rememberResponse(ctx, r, c, a)
+		return s.core.KeepResult(ctx, r, c, a)
 	})
-	if err = s.keyTaken(ctx, c, err); err != nil {
+	if err = s.core.KeyTaken(ctx, c, err); err != nil {
 		return nil, err
 	}
-	s.observe(ActionAttachmentUpload, audit.OutcomeOK)
+	s.core.Observe(app.ActionAttachmentUpload, audit.OutcomeOK)
 	return out, nil
 }
 
-func attachmentStream(id int64) string { return "attachment/" + IDString(id) }
+func attachmentStream(id int64) string { return "attachment/" + app.IDString(id) }
 
 func mediaType(ct string) string {
 	base, _, _ := strings.Cut(ct, ";")
@@ -139,7 +98,7 @@ func mediaType(ct string) string {
 
 // canSeeAttachment reports whether the actor may see a: its uploader while it
 // is attached nowhere, afterwards whoever sees a problem it is attached to.
-func canSeeAttachment(ctx context.Context, r Repos, actor domain.Actor, a *Attachment, seen map[int64]bool) (bool, error) {
+func canSeeAttachment(ctx context.Context, r app.Repos, actor domain.Actor, a *app.Attachment, seen map[int64]bool) (bool, error) {
 	ids, err := r.Attachments.ProblemIDs(ctx, a.ID)
 	if err != nil {
 		return false, err
@@ -166,7 +125,7 @@ func canSeeAttachment(ctx context.Context, r Repos, actor domain.Actor, a *Attac
 
 // OpenAttachment returns an attachment the caller may see and its content;
 // anything else is domain.ErrNotFound. The caller closes the content.
-func (s *Service) OpenAttachment(ctx context.Context, c Caller, id int64) (*Attachment, io.ReadSeekCloser, error) {
+func (s *Service) OpenAttachment(ctx context.Context, c app.Caller, id int64) (*app.Attachment, io.ReadSeekCloser, error) {
 	if s.blobs == nil {
 		return nil, nil, errNoBlobs
 	}
@@ -190,19 +149,19 @@ func (s *Service) OpenAttachment(ctx context.Context, c Caller, id int64) (*Atta
 }
 
 // ProblemAttachments lists the attachments of a problem the caller may see.
-func (s *Service) ProblemAttachments(ctx context.Context, c Caller, id int64) ([]*ProblemAttachment, error) {
-	if _, err := s.Problem(ctx, c, id); err != nil {
+func (s *Service) ProblemAttachments(ctx context.Context, c app.Caller, id int64) ([]*app.ProblemAttachment, error) {
+	if _, err := app.VisibleProblem(ctx, s.store.Read(), c, id); err != nil {
 		return nil, err
 	}
 	return s.store.Read().Attachments.ForProblem(ctx, id)
 }
 
-// distinctIDs keeps the first occurrence of each id, in order, and refuses
+// DistinctIDs keeps the first occurrence of each id, in order, and refuses
 // more than max distinct ones, naming field. Actions call it before their
 // transaction opens; it stops at the first id past the bound, so an
 // oversized list costs one pass over at most max+1 distinct ids and never
 // the writer's lock.
-func distinctIDs(field string, ids []int64, max int) ([]int64, error) {
+func DistinctIDs(field string, ids []int64, max int) ([]int64, error) {
 	return distinctSeq(field, slices.Values(ids), len(ids), max)
 }
 
@@ -226,16 +185,16 @@ func distinctSeq(field string, ids iter.Seq[int64], n, max int) ([]int64, error)
 	return uniq, nil
 }
 
-// evidenceIDs is distinctIDs for an action's attachment_ids.
-func evidenceIDs(ids []int64) ([]int64, error) {
-	return distinctIDs("attachment_ids", ids, domain.MaxAttachmentsPerAction)
+// EvidenceIDs is DistinctIDs for an action's attachment_ids.
+func EvidenceIDs(ids []int64) ([]int64, error) {
+	return DistinctIDs("attachment_ids", ids, domain.MaxAttachmentsPerAction)
 }
 
-// evidence resolves the attachment_ids of an action, already made distinct
+// Resolve resolves the attachment_ids of an action, already made distinct
 // and bounded by evidenceIDs: each must be the caller's own upload attached
 // nowhere yet, or one the caller already sees. Anything else reads as
 // unknown (400 naming the field), so that ids do not reveal other people's files.
-func (s *Service) evidence(ctx context.Context, r Repos, actor domain.Actor, uniq []int64) ([]domain.Evidence, []int64, error) {
+func Resolve(ctx context.Context, r app.Repos, actor domain.Actor, uniq []int64) ([]domain.Evidence, []int64, error) {
 	if len(uniq) == 0 {
 		return nil, nil, nil
 	}
@@ -243,7 +202,7 @@ func (s *Service) evidence(ctx context.Context, r Repos, actor domain.Actor, uni
 	if err != nil {
 		return nil, nil, err
 	}
-	byID := make(map[int64]*Attachment, len(found))
+	byID := make(map[int64]*app.Attachment, len(found))
 	for _, a := range found {
 		byID[a.ID] = a
 	}
@@ -271,11 +230,6 @@ func (s *Service) evidence(ctx context.Context, r Repos, actor domain.Actor, uni
 	return out, uniq, nil
 }
 
-// OrphanGrace is how old a stored content must be before the collector may
-// remove it: an upload stores its content before the transaction that records
-// it, and a slow transaction must not find its file gone.
-const OrphanGrace = time.Hour
-
 // CollectOrphanBlobs removes stored contents that no attachment names and that
 // were not stored (again) within OrphanGrace: the files of uploads whose
 // transaction failed after the content was kept. Contents are compared with
@@ -284,7 +238,7 @@ func (s *Service) CollectOrphanBlobs(ctx context.Context) (int, error) {
 	if s.blobs == nil {
 		return 0, nil
 	}
-	cutoff := time.Now().Add(-OrphanGrace)
+	cutoff := time.Now().Add(-app.OrphanGrace)
 	var old []string
 	err := s.blobs.Walk(func(sum string, modified time.Time) error {
 		if modified.Before(cutoff) {
