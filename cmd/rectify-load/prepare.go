@@ -332,7 +332,7 @@ func loadProblems(ctx context.Context, db *store.DB, ps []*domain.Problem) error
 	if len(ps) == 0 {
 		return nil
 	}
-	return db.Tx(ctx, func(r app.Repos) error {
+	return db.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		var years []int
 		count := map[int]int64{}
 		for _, p := range ps {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"github.com/rectify-team/rectify/internal/app/wire"
 	"os"
 	"strings"
@@ -380,7 +381,7 @@ func TestTheCheckpointLogCatchesUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.DB.Tx(t.Context(), func(r app.Repos) error { return r.Audit.SaveCheckpoint(t.Context(), forgedCp) }); err != nil {
+	if err := e.DB.Tx(t.Context(), func(ctx context.Context, r app.Repos) error { return r.Audit.SaveCheckpoint(t.Context(), forgedCp) }); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Svc.Trail.SyncCheckpointLog(t.Context()); err == nil {
@@ -432,7 +433,7 @@ func TestCheckpointsAfterTheFirstFormatAddUp(t *testing.T) {
 	e := apptest.New(t)
 	p := e.Drive(t, "assigned")
 	var old *audit.Checkpoint
-	if err := e.DB.Tx(t.Context(), func(r app.Repos) error {
+	if err := e.DB.Tx(t.Context(), func(ctx context.Context, r app.Repos) error {
 		heads, err := r.Audit.PendingHeads(t.Context(), 100)
 		if err != nil {
 			return err

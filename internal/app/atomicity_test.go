@@ -27,11 +27,11 @@ type faultyStore struct {
 	failProblem atomic.Bool // also fail Problems.Update after the real update
 }
 
-func (s *faultyStore) Tx(ctx context.Context, fn func(app.Repos) error) error {
-	return s.Store.Tx(ctx, func(r app.Repos) error {
+func (s *faultyStore) Tx(ctx context.Context, fn func(context.Context, app.Repos) error) error {
+	return s.Store.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		r.Audit = faultyAudit{AuditRepo: r.Audit, s: s}
 		r.Problems = faultyProblems{ProblemRepo: r.Problems, s: s}
-		return fn(r)
+		return fn(ctx, r)
 	})
 }
 

@@ -18,10 +18,10 @@ type txCounter struct {
 	loads atomic.Int64
 }
 
-func (s *txCounter) Tx(ctx context.Context, fn func(app.Repos) error) error {
-	return s.Store.Tx(ctx, func(r app.Repos) error {
+func (s *txCounter) Tx(ctx context.Context, fn func(context.Context, app.Repos) error) error {
+	return s.Store.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		r.Problems = countingProblems{ProblemRepo: r.Problems, n: &s.loads}
-		return fn(r)
+		return fn(ctx, r)
 	})
 }
 

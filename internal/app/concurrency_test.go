@@ -430,10 +430,10 @@ type heldComments struct {
 	entered, release chan struct{}
 }
 
-func (s *heldComments) Tx(ctx context.Context, fn func(app.Repos) error) error {
-	return s.Store.Tx(ctx, func(r app.Repos) error {
+func (s *heldComments) Tx(ctx context.Context, fn func(context.Context, app.Repos) error) error {
+	return s.Store.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		r.Comments = holdingCommentRepo{CommentRepo: r.Comments, s: s}
-		return fn(r)
+		return fn(ctx, r)
 	})
 }
 

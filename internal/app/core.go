@@ -159,6 +159,14 @@ func (s *Core) Log() *slog.Logger { return s.log }
 // Clock returns the wall clock the service reads.
 func (s *Core) Clock() func() time.Time { return s.clock }
 
+// Tx runs fn in one transaction of the store, retried whole on deadlocks and
+// busy errors. Each attempt hands fn its context (bounded by the database
+// timeout: every statement of fn runs under it) and the one timestamp the
+// attempt acts at, so that nothing in it reads the clock again.
+func (s *Core) Tx(ctx context.Context, fn func(ctx context.Context, r Repos, now time.Time) error) error {
+	return s.store.Tx(ctx, func(ctx context.Context, r Repos) error { return fn(ctx, r, s.Timestamp()) })
+}
+
 // Timestamp is the one timestamp of a transaction, at the precision both databases keep.
 func (s *Core) Timestamp() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
 
@@ -254,8 +262,8 @@ func Refusable(err error) bool {
 func (s *Core) AuditRefusal(ctx context.Context, c Caller, r Record, cause error) {
 	r.Outcome = audit.OutcomeRefused
 	r.Reason = cause.Error()
-	err := s.store.Tx(ctx, func(repos Repos) error {
-		return repos.Audit.Append(ctx, s.Entry(c, s.Timestamp(), r))
+	err := s.Tx(ctx, func(ctx context.Context, repos Repos, now time.Time) error {
+		return repos.Audit.Append(ctx, s.Entry(c, now, r))
 	})
 	if err != nil {
 		s.log.ErrorContext(ctx, "audit of refused attempt failed", "action", r.Action, "object", r.ObjectID, "err", err)
@@ -269,7 +277,7 @@ func (s *Core) AuditRefusal(ctx context.Context, c Caller, r Record, cause error
 // target names the object acted on (its id, or for a creation what was asked
 // for) so that a refusal, audited after the transaction rolled back, still
 // says whom it concerned.
-func (s *Core) Admin(ctx context.Context, c Caller, target Record, fn func(r Repos, rec *Record) error) error {
+func (s *Core) Admin(ctx context.Context, c Caller, target Record, fn func(ctx context.Context, r Repos, now time.Time, rec *Record) error) error {
 	rec := target
 	rec.Stream = audit.SystemStream
 	action := rec.Action
@@ -277,13 +285,12 @@ func (s *Core) Admin(ctx context.Context, c Caller, target Record, fn func(r Rep
 		if !c.Actor.Has(domain.RoleAdmin) {
 			return domain.Forbidden("role_required", "%s requires the admin role", action)
 		}
-		return s.store.Tx(ctx, func(r Repos) error {
+		return s.Tx(ctx, func(ctx context.Context, r Repos, now time.Time) error {
 			rec := rec // fresh on each retry
-			now := s.Timestamp()
 			if err := s.ClaimKey(ctx, r, c, now); err != nil {
 				return err
 			}
-			if err := fn(r, &rec); err != nil {
+			if err := fn(ctx, r, now, &rec); err != nil {
 				return err
 			}
 			if err := r.Audit.Append(ctx, s.Entry(c, now, rec)); err != nil {

@@ -29,11 +29,11 @@ type keyFaults struct {
 	failComplete, failAudit atomic.Bool
 }
 
-func (s *keyFaults) Tx(ctx context.Context, fn func(app.Repos) error) error {
-	return s.Store.Tx(ctx, func(r app.Repos) error {
+func (s *keyFaults) Tx(ctx context.Context, fn func(context.Context, app.Repos) error) error {
+	return s.Store.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		r.Idempotency = faultyKeys{IdempotencyRepo: r.Idempotency, s: s}
 		r.Audit = faultyTrail{AuditRepo: r.Audit, s: s}
-		return fn(r)
+		return fn(ctx, r)
 	})
 }
 

@@ -175,8 +175,8 @@ func (s *Core) RememberResponse(ctx context.Context, c Caller, resp Response) er
 	if k == nil {
 		return nil
 	}
-	err := s.store.Tx(ctx, func(r Repos) error {
-		if err := s.ClaimKey(ctx, r, c, s.Timestamp()); err != nil {
+	err := s.Tx(ctx, func(ctx context.Context, r Repos, now time.Time) error {
+		if err := s.ClaimKey(ctx, r, c, now); err != nil {
 			return err
 		}
 		return r.Idempotency.Complete(ctx, c.Actor.UserID, k.Key, resp)
@@ -195,7 +195,7 @@ func (s *Core) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
 	now := s.Timestamp()
 	for {
 		var n int64
-		err := s.store.Tx(ctx, func(r Repos) error {
+		err := s.Tx(ctx, func(ctx context.Context, r Repos, _ time.Time) error {
 			var err error
 			n, err = r.Idempotency.Purge(ctx, now, batch)
 			return err

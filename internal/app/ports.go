@@ -14,8 +14,10 @@ import (
 // Store runs work against the database.
 type Store interface {
 	// Tx runs fn in one transaction, retrying the whole of fn on deadlocks and
-	// busy errors. fn must not keep state between attempts.
-	Tx(ctx context.Context, fn func(Repos) error) error
+	// busy errors. fn must not keep state between attempts, and runs its
+	// statements with the context it is given: the attempt's, bounded by
+	// the database timeout.
+	Tx(ctx context.Context, fn func(ctx context.Context, r Repos) error) error
 	// Read returns repositories outside any transaction, for reads.
 	Read() Repos
 	// Ping checks that the database answers (and, on a cluster, that its node

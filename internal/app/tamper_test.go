@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -385,7 +386,7 @@ func TestCheckpointFromAnotherKeyIsFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.DB.Tx(t.Context(), func(r app.Repos) error { return r.Audit.SaveCheckpoint(t.Context(), cp) }); err != nil {
+	if err := e.DB.Tx(t.Context(), func(ctx context.Context, r app.Repos) error { return r.Audit.SaveCheckpoint(t.Context(), cp) }); err != nil {
 		t.Fatal(err)
 	}
 	res := verifyAudit(t, e)

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -152,7 +153,7 @@ func TestAuditAppendChainsPerStream(t *testing.T) {
 	if len(pending) != 1 || pending[0].Stream != "problem/2" || pending[0].EntryID != e6.Seq {
 		t.Fatalf("pending after one more entry: %+v", pending)
 	}
-	err = db.Tx(ctx, func(r app.Repos) error { return r.Audit.SaveCheckpoint(ctx, cp) })
+	err = db.Tx(ctx, func(ctx context.Context, r app.Repos) error { return r.Audit.SaveCheckpoint(ctx, cp) })
 	if !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("saving checkpoint 1 twice: %v, want ErrConflict", err)
 	}

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -127,7 +128,7 @@ func TestResolveInsideTransactionsReadsTheDatabase(t *testing.T) {
 	sess := &app.Session{TokenHash: strings.Repeat("e", 64), UserID: u.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
 	tx(t, db, func(r app.Repos) error { return r.Sessions.Create(ctx, sess) })
 	_ = resolve(t, db, sess.TokenHash)
-	err := db.Tx(ctx, func(r app.Repos) error {
+	err := db.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		if err := r.Sessions.Revoke(ctx, sess.TokenHash, t0); err != nil {
 			return err
 		}

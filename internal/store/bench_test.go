@@ -30,7 +30,7 @@ func BenchmarkAuditAppend(b *testing.B) {
 	b.Run("one-stream", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := db.Tx(ctx, func(r app.Repos) error { return r.Audit.Append(ctx, benchEntry("problem/1", at)) }); err != nil {
+			if err := db.Tx(ctx, func(ctx context.Context, r app.Repos) error { return r.Audit.Append(ctx, benchEntry("problem/1", at)) }); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -42,7 +42,7 @@ func BenchmarkAuditAppend(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			stream := fmt.Sprintf("problem/%d", 1000+n.Add(1))
 			for pb.Next() {
-				if err := db.Tx(ctx, func(r app.Repos) error { return r.Audit.Append(ctx, benchEntry(stream, at)) }); err != nil {
+				if err := db.Tx(ctx, func(ctx context.Context, r app.Repos) error { return r.Audit.Append(ctx, benchEntry(stream, at)) }); err != nil {
 					b.Error(err)
 					return
 				}
@@ -58,7 +58,7 @@ func benchProblems(b *testing.B, db *store.DB, n int) []int64 {
 	ctx := context.Background()
 	at := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 	var ids []int64
-	err := db.Tx(ctx, func(r app.Repos) error {
+	err := db.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		unit := &app.Unit{Name: "中心", CreatedAt: at, UpdatedAt: at}
 		if err := r.Units.Create(ctx, unit); err != nil {
 			return err
@@ -112,7 +112,7 @@ func BenchmarkProblemGet(b *testing.B) {
 	b.Run("in-tx", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			err := db.Tx(ctx, func(r app.Repos) error {
+			err := db.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 				_, err := r.Problems.Get(ctx, id)
 				return err
 			})

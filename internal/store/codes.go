@@ -43,7 +43,7 @@ func newCodeBlocks(size int) *codeBlocks {
 func (db *DB) ProblemCode(ctx context.Context, year int) (string, error) {
 	seq, err := db.codes.take(ctx, year, func(n int64) (int64, error) {
 		var first int64
-		err := db.Tx(ctx, func(r app.Repos) error {
+		err := db.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 			var err error
 			first, err = r.Ledger.ReserveCodes(ctx, year, n)
 			return err

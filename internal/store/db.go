@@ -341,7 +341,8 @@ func (db *DB) migrate(ctx context.Context) error {
 
 // Tx runs fn in a transaction and retries the whole of it, with jittered
 // backoff, when the database reports a deadlock, lock timeout or busy file.
-func (db *DB) Tx(ctx context.Context, fn func(app.Repos) error) error {
+// fn runs its statements with the context it is given: the attempt's.
+func (db *DB) Tx(ctx context.Context, fn func(context.Context, app.Repos) error) error {
 	const attempts = 8
 	var err error
 	for i := range attempts {
@@ -360,17 +361,18 @@ func (db *DB) Tx(ctx context.Context, fn func(app.Repos) error) error {
 	return markUnavailable(fmt.Errorf("transaction failed after %d attempts: %w", attempts, err))
 }
 
-// attempt runs fn once in a transaction bounded by the query timeout: every
-// statement of fn runs under the attempt's deadline, so a silent database
-// cannot hold the transaction, its locks or its connection for longer.
-func (db *DB) attempt(ctx context.Context, fn func(app.Repos) error) error {
+// attempt runs fn once in a transaction bounded by the query timeout: fn
+// gets the attempt's context, whose deadline its statements run under, so a
+// silent database cannot hold the transaction, its locks or its connection
+// for longer.
+func (db *DB) attempt(ctx context.Context, fn func(context.Context, app.Repos) error) error {
 	actx, cancel := context.WithTimeout(ctx, db.timeout)
 	defer cancel()
 	st := &txState{}
 	err := db.gorm.WithContext(actx).Transaction(func(tx *gorm.DB) error {
 		b := db.base(tx)
-		b.ctx, b.tx = actx, st
-		return fn(b.repos())
+		b.tx = st
+		return fn(actx, b.repos())
 	})
 	if err == nil {
 		for _, f := range st.afterCommit {
@@ -388,9 +390,8 @@ func (db *DB) base(g *gorm.DB) base {
 	return base{g: g, dialect: db.dialect, auth: db.auth, timeout: db.timeout, stmts: db.stmts, codes: db.codes, pool: db.gorm}
 }
 
-// repos returns the repositories over b. In a transaction attempt b.ctx
-// replaces the context each call passes, so that the attempt's deadline holds,
-// and b.tx collects what to do once that transaction has committed.
+// repos returns the repositories over b. In a transaction attempt b.tx
+// collects what to do once that transaction has committed.
 func (b base) repos() app.Repos {
 	return app.Repos{
 		Problems:   problemRepo{b},
@@ -439,19 +440,15 @@ func retryable(err error) bool {
 type base struct {
 	g       *gorm.DB
 	dialect string
-	ctx     context.Context // the transaction attempt's, when in one
-	tx      *txState        // the transaction attempt's, when in one
-	auth    *sessionCache   // the server's resolved tokens
-	timeout time.Duration   // a statement's outside a transaction (bounded)
-	stmts   *stmtCache      // nil: every statement is sent as text
-	codes   *codeBlocks     // the instance's problem codes; nil in reads
-	pool    *gorm.DB        // the pool, for statements outside the transaction
+	tx      *txState      // the transaction attempt's, when in one
+	auth    *sessionCache // the server's resolved tokens
+	timeout time.Duration // a statement's outside a transaction (bounded)
+	stmts   *stmtCache    // nil: every statement is sent as text
+	codes   *codeBlocks   // the instance's problem codes; nil in reads
+	pool    *gorm.DB      // the pool, for statements outside the transaction
 }
 
 func (b base) db(ctx context.Context) *gorm.DB {
-	if b.ctx != nil {
-		ctx = b.ctx
-	}
 	return b.g.WithContext(ctx)
 }
 

@@ -67,7 +67,7 @@ func (c *stmtCache) close() {
 // queryFixed runs query, a statement whose text never varies and whose
 // arguments are plain values, prepared when outside a transaction.
 func (b base) queryFixed(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if b.ctx != nil || b.stmts == nil {
+	if b.tx != nil || b.stmts == nil {
 		return b.db(ctx).Raw(query, args...).Rows()
 	}
 	s, err := b.stmts.get(ctx, query)

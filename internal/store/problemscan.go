@@ -77,7 +77,7 @@ func (b base) problems(ctx context.Context, fixed bool, query string, args ...an
 // the callbacks give every other statement. In a transaction the attempt's
 // deadline holds.
 func (b base) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	if b.ctx != nil {
+	if b.tx != nil {
 		return ctx, func() {}
 	}
 	if _, ok := ctx.Deadline(); ok {

@@ -73,7 +73,7 @@ func TestBoundedDeadline(t *testing.T) {
 		t.Error("the caller's deadline was replaced")
 	}
 	cancel()
-	if c, cancel = (base{timeout: time.Second, ctx: ctx}).bounded(ctx); c != ctx {
+	if c, cancel = (base{timeout: time.Second, tx: &txState{}}).bounded(ctx); c != ctx {
 		t.Error("in a transaction the context was changed")
 	}
 	cancel()

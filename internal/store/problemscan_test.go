@@ -188,7 +188,7 @@ func TestProblemGetSeesItsTransaction(t *testing.T) {
 	p := w.problems[0]
 	rollback := errors.New("roll back")
 	var created int64
-	err := w.db.Tx(ctx, func(r app.Repos) error {
+	err := w.db.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		changed := *p
 		changed.Title, changed.Version = "事务中", p.Version+1
 		if err := r.Problems.Update(ctx, &changed, p.Version); err != nil {
@@ -263,7 +263,7 @@ func TestProblemGetIsPreparedOnce(t *testing.T) {
 	if got := store.PreparedStatements(w.db); len(got) != 1 || !strings.Contains(got[0], "WHERE p.id = ?") {
 		t.Fatalf("prepared: %q, want the one statement of Get", got)
 	}
-	if err := w.db.Tx(ctx, func(r app.Repos) error {
+	if err := w.db.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		changed := *p
 		changed.Title, changed.Version = "改后", p.Version+1
 		return r.Problems.Update(ctx, &changed, p.Version)

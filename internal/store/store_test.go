@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -20,7 +21,7 @@ var t0 = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 
 func tx(t *testing.T, db *store.DB, fn func(r app.Repos) error) {
 	t.Helper()
-	if err := db.Tx(t.Context(), fn); err != nil {
+	if err := db.Tx(t.Context(), func(_ context.Context, r app.Repos) error { return fn(r) }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -258,7 +259,7 @@ func TestUniqueConstraintsAreConflicts(t *testing.T) {
 	ctx := t.Context()
 	root := mkUnit(t, db, "中心", 0)
 	mkUser(t, db, "alice", root.ID, domain.RoleOwner)
-	err := db.Tx(ctx, func(r app.Repos) error {
+	err := db.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		return r.Users.Create(ctx, &app.User{Username: "alice", Name: "other", PasswordHash: "x",
 			Roles: []domain.Role{domain.RoleLeader}, UnitID: root.ID, CreatedAt: t0, UpdatedAt: t0})
 	})
@@ -269,13 +270,13 @@ func TestUniqueConstraintsAreConflicts(t *testing.T) {
 		t.Fatalf("%d users named alice", n)
 	}
 	mkUnit(t, db, "一班", root.ID)
-	err = db.Tx(ctx, func(r app.Repos) error {
+	err = db.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		return r.Units.Create(ctx, &app.Unit{Name: "一班", ParentID: root.ID, CreatedAt: t0, UpdatedAt: t0})
 	})
 	if !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("duplicate unit name under one parent: %v, want ErrConflict", err)
 	}
-	err = db.Tx(ctx, func(r app.Repos) error {
+	err = db.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		return r.Categories.Create(ctx, &app.Category{Code: "SXZZ", Name: "x", CreatedAt: t0, UpdatedAt: t0})
 	})
 	if !errors.Is(err, domain.ErrConflict) {
@@ -341,7 +342,7 @@ func TestProblemRoundTripAndStaleUpdate(t *testing.T) {
 	// A stale version is a conflict and changes nothing.
 	stale := *again
 	stale.Title, stale.Version = "overwritten", 3
-	err = db.Tx(ctx, func(r app.Repos) error { return r.Problems.Update(ctx, &stale, 1) })
+	err = db.Tx(ctx, func(ctx context.Context, r app.Repos) error { return r.Problems.Update(ctx, &stale, 1) })
 	if !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("stale update: %v, want ErrConflict", err)
 	}
@@ -407,7 +408,7 @@ func TestProblemCodesPerYear(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Tx(t.Context(), func(r app.Repos) error {
+	err = db.Tx(t.Context(), func(ctx context.Context, r app.Repos) error {
 		q := &domain.Problem{Title: "t", UnitID: root.ID, CreatedBy: insp.ID, FoundAt: domain.NewDate(2026, 3, 1),
 			Severity: domain.SeverityGeneral, Source: domain.SourceReport, Status: domain.StatusRegistered, Version: 1,
 			CategoryID: 5, CreatedAt: t0, UpdatedAt: t0, Code: code}
@@ -424,7 +425,7 @@ func TestProblemCodesPerYear(t *testing.T) {
 		t.Fatalf("after a rollback the next code is %s", p.Code)
 	}
 	// A code in use already is refused by the unique key and the rest of its block forgotten.
-	err = db.Tx(t.Context(), func(r app.Repos) error {
+	err = db.Tx(t.Context(), func(ctx context.Context, r app.Repos) error {
 		q := &domain.Problem{Title: "t", UnitID: root.ID, CreatedBy: insp.ID, FoundAt: domain.NewDate(2026, 3, 1),
 			Severity: domain.SeverityGeneral, Source: domain.SourceReport, Status: domain.StatusRegistered, Version: 1,
 			CategoryID: 5, CreatedAt: t0, UpdatedAt: t0, Code: "WT-2026-000005"}
@@ -511,7 +512,7 @@ func TestExtensionsAndComments(t *testing.T) {
 	tx(t, db, func(r app.Repos) error { return r.Extensions.Update(ctx, &decided) })
 	again := decided
 	again.Status = domain.ExtensionRejected
-	if err := db.Tx(ctx, func(r app.Repos) error { return r.Extensions.Update(ctx, &again) }); !errors.Is(err, domain.ErrConflict) {
+	if err := db.Tx(ctx, func(ctx context.Context, r app.Repos) error { return r.Extensions.Update(ctx, &again) }); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("second decision: %v, want ErrConflict", err)
 	}
 	got, err := db.Read().Extensions.Get(ctx, p.ID, e.ID)
@@ -605,7 +606,7 @@ func TestTxRollsBackOnError(t *testing.T) {
 	db := storetest.Open(t)
 	ctx := t.Context()
 	boom := errors.New("boom")
-	err := db.Tx(ctx, func(r app.Repos) error {
+	err := db.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		if err := r.Units.Create(ctx, &app.Unit{Name: "gone", CreatedAt: t0, UpdatedAt: t0}); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func TestBoardVersionsSince(t *testing.T) {
 			CreatedAt: t0.Add(time.Duration(i) * time.Minute)}))
 	}
 	// The third changes: version 2, updated a day later.
-	if err := db.Tx(ctx, func(r app.Repos) error {
+	if err := db.Tx(ctx, func(ctx context.Context, r app.Repos) error {
 		changed := *ps[2]
 		changed.Title, changed.Version, changed.UpdatedAt = "改", 2, t0.Add(24*time.Hour)
 		return r.Problems.Update(ctx, &changed, 1)

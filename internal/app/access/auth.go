@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"github.com/rectify-team/rectify/internal/app"
 	"slices"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -66,7 +67,7 @@ func (s *Service) Login(ctx context.Context, c app.Caller, username, password st
 	if why != "" {
 		return nil, s.refuseLogin(ctx, c, username, rec, why, nil)
 	}
-	return s.openSession(ctx, c, username, rec, func(app.Repos) (*app.User, error) { return u, nil })
+	return s.openSession(ctx, c, username, rec, func(context.Context, app.Repos, time.Time) (*app.User, error) { return u, nil })
 }
 
 func (s *Service) dummyHash() []byte {
@@ -116,7 +117,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*app.User, er
 // Logout revokes the caller's token.
 func (s *Service) Logout(ctx context.Context, c app.Caller, token string) error {
 	now := s.core.Timestamp()
-	return s.store.Tx(ctx, func(r app.Repos) error {
+	return s.core.Tx(ctx, func(ctx context.Context, r app.Repos, _ time.Time) error {
 		if err := r.Sessions.Revoke(ctx, hashToken(token), now); err != nil {
 			return err
 		}
@@ -158,7 +159,7 @@ func (s *Service) Bootstrap(ctx context.Context, orgName, password string) (crea
 	}
 	now := s.core.Timestamp()
 	system := app.Caller{Actor: domain.Actor{Username: "system"}}
-	err = s.store.Tx(ctx, func(r app.Repos) error {
+	err = s.core.Tx(ctx, func(ctx context.Context, r app.Repos, _ time.Time) error {
 		unit := &app.Unit{Name: orgName, CreatedAt: now, UpdatedAt: now}
 		if err := r.Units.Create(ctx, unit); err != nil {
 			return err
@@ -208,11 +209,10 @@ func (s *Service) ChangePassword(ctx context.Context, c app.Caller, token, oldPa
 		}
 		if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(oldPassword)) != nil {
 			wrong := domain.Invalid("old", "is not your current password")
-			now := s.core.Timestamp()
 			refusal := rec
 			refusal.Outcome, refusal.Reason = audit.OutcomeRefused, "wrong current password"
 			audited = true
-			if err := s.store.Tx(ctx, func(r app.Repos) error {
+			if err := s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 				if err := r.Sessions.RecordFailure(ctx, username, c.IP, now); err != nil {
 					return err
 				}
@@ -229,8 +229,7 @@ func (s *Service) ChangePassword(ctx context.Context, c app.Caller, token, oldPa
 		if err != nil {
 			return err
 		}
-		return s.store.Tx(ctx, func(r app.Repos) error {
-			now := s.core.Timestamp()
+		return s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 			if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 				return err
 			}

@@ -58,10 +58,9 @@ func directoryCaller(c app.Caller, src app.AuthSource) app.Caller {
 // applyPerson creates the user a directory person is, or brings an existing
 // one up to date (name, roles, unit), appending an entry for each change,
 // inside the caller's transaction. roles is the mapping's non-empty answer.
-func (s *Service) applyPerson(ctx context.Context, r app.Repos, c app.Caller, src app.AuthSource, m app.DirectoryMapping,
+func (s *Service) applyPerson(ctx context.Context, r app.Repos, now time.Time, c app.Caller, src app.AuthSource, m app.DirectoryMapping,
 	u *app.User, p *app.DirectoryPerson, roles []domain.Role) (*app.User, error) {
 	dc := directoryCaller(c, src)
-	now := s.core.Timestamp()
 	units, err := r.Units.List(ctx)
 	if err != nil {
 		return nil, err
@@ -129,8 +128,7 @@ func (s *Service) applyPerson(ctx context.Context, r app.Repos, c app.Caller, sr
 // endDirectoryUser disables a user the directory no longer knows, or knows
 // as disabled, and ends their sessions, inside the caller's transaction. An
 // admin enables them again once the directory has them back.
-func (s *Service) endDirectoryUser(ctx context.Context, r app.Repos, c app.Caller, src app.AuthSource, u *app.User, why string) error {
-	now := s.core.Timestamp()
+func (s *Service) endDirectoryUser(ctx context.Context, r app.Repos, now time.Time, c app.Caller, src app.AuthSource, u *app.User, why string) error {
 	u.Disabled, u.UpdatedAt = true, now
 	if err := r.Users.Update(ctx, u); err != nil {
 		return err
@@ -173,27 +171,26 @@ func (s *Service) directoryLogin(ctx context.Context, c app.Caller, username, pa
 		}
 	}
 	if why != "" {
-		return nil, s.refuseLogin(ctx, c, username, rec, why, func(r app.Repos) error {
+		return nil, s.refuseLogin(ctx, c, username, rec, why, func(ctx context.Context, r app.Repos, now time.Time) error {
 			if gone && u != nil && !u.Disabled {
-				return s.endDirectoryUser(ctx, r, c, app.AuthLDAP, u, why)
+				return s.endDirectoryUser(ctx, r, now, c, app.AuthLDAP, u, why)
 			}
 			return nil
 		})
 	}
 	p.Username = username
-	return s.openSession(ctx, c, username, rec, func(r app.Repos) (*app.User, error) {
-		return s.applyPerson(ctx, r, c, app.AuthLDAP, s.dirSrc.Mapping, u, p, roles)
+	return s.openSession(ctx, c, username, rec, func(ctx context.Context, r app.Repos, now time.Time) (*app.User, error) {
+		return s.applyPerson(ctx, r, now, c, app.AuthLDAP, s.dirSrc.Mapping, u, p, roles)
 	})
 }
 
 // refuseLogin records a refused sign-in (a failure counted for throttling
 // and its audit entry) with whatever else must happen in that transaction.
-func (s *Service) refuseLogin(ctx context.Context, c app.Caller, username string, rec app.Record, why string, also func(app.Repos) error) error {
-	now := s.core.Timestamp()
+func (s *Service) refuseLogin(ctx context.Context, c app.Caller, username string, rec app.Record, why string, also func(ctx context.Context, r app.Repos, now time.Time) error) error {
 	rec.Outcome, rec.Reason = audit.OutcomeRefused, why
-	err := s.store.Tx(ctx, func(r app.Repos) error {
+	err := s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		if also != nil {
-			if err := also(r); err != nil {
+			if err := also(ctx, r, now); err != nil {
 				return err
 			}
 		}
@@ -210,15 +207,14 @@ func (s *Service) refuseLogin(ctx context.Context, c app.Caller, username string
 
 // openSession issues a token for the user that user returns inside the
 // transaction, clears the username's failures and audits the sign-in.
-func (s *Service) openSession(ctx context.Context, c app.Caller, username string, rec app.Record, user func(app.Repos) (*app.User, error)) (*app.LoginResult, error) {
+func (s *Service) openSession(ctx context.Context, c app.Caller, username string, rec app.Record, user func(ctx context.Context, r app.Repos, now time.Time) (*app.User, error)) (*app.LoginResult, error) {
 	token, hash, err := newToken()
 	if err != nil {
 		return nil, err
 	}
 	var res *app.LoginResult
-	err = s.store.Tx(ctx, func(r app.Repos) error {
-		now := s.core.Timestamp()
-		u, err := user(r)
+	err = s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
+		u, err := user(ctx, r, now)
 		if err != nil {
 			return err
 		}
@@ -252,8 +248,7 @@ func (s *Service) SyncDirectory(ctx context.Context, holder string, lease time.D
 	if s.dir == nil {
 		return rep, nil
 	}
-	err := s.store.Tx(ctx, func(r app.Repos) error {
-		now := s.core.Timestamp()
+	err := s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		var err error
 		rep.Leader, err = r.Leases.Acquire(ctx, app.DirectorySyncLease, holder, now, now.Add(lease))
 		return err
@@ -291,7 +286,7 @@ func (s *Service) SyncDirectory(ctx context.Context, holder string, lease time.D
 				}
 			}
 			disabled, updated := false, false
-			err = s.store.Tx(ctx, func(r app.Repos) error {
+			err = s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 				disabled, updated = false, false
 				cur, err := r.Users.Get(ctx, u.ID) // as it is now, not as listed
 				if err != nil || cur.Disabled || cur.AuthSource != app.AuthLDAP {
@@ -299,11 +294,11 @@ func (s *Service) SyncDirectory(ctx context.Context, holder string, lease time.D
 				}
 				if why != "" {
 					disabled = true
-					return s.endDirectoryUser(ctx, r, c, app.AuthLDAP, cur, why)
+					return s.endDirectoryUser(ctx, r, now, c, app.AuthLDAP, cur, why)
 				}
 				before := *cur
 				p.Username = cur.Username
-				next, err := s.applyPerson(ctx, r, c, app.AuthLDAP, s.dirSrc.Mapping, cur, p, roles)
+				next, err := s.applyPerson(ctx, r, now, c, app.AuthLDAP, s.dirSrc.Mapping, cur, p, roles)
 				updated = err == nil && (next.Name != before.Name || next.UnitID != before.UnitID || !slices.Equal(next.Roles, before.Roles))
 				return err
 			})

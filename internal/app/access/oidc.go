@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/rectify-team/rectify/internal/app"
 	"slices"
+	"time"
 
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
@@ -39,7 +40,7 @@ func (s *Service) StartOIDC(ctx context.Context, c app.Caller, redirectURL strin
 	now := s.core.Timestamp()
 	in := &app.OIDCSignIn{StateHash: hashToken(state), BindingHash: hashToken(binding), Nonce: nonce, Verifier: verifier,
 		RedirectURL: redirectURL, CreatedAt: now, ExpiresAt: now.Add(app.OIDCSignInTTL)}
-	err = s.store.Tx(ctx, func(r app.Repos) error {
+	err = s.core.Tx(ctx, func(ctx context.Context, r app.Repos, _ time.Time) error {
 		if err := r.SignIns.Purge(ctx, now); err != nil {
 			return err
 		}
@@ -72,7 +73,7 @@ func (s *Service) FinishOIDC(ctx context.Context, c app.Caller, in app.OIDCCallb
 		s.core.AuditRefusal(ctx, c, rec, err)
 		return nil, err
 	}
-	refuse := func(username, why string, also func(app.Repos) error) error {
+	refuse := func(username, why string, also func(ctx context.Context, r app.Repos, now time.Time) error) error {
 		if err := s.refuseLogin(ctx, c, username, rec, why, also); !errors.Is(err, app.ErrBadCredentials) {
 			return err
 		}
@@ -82,7 +83,7 @@ func (s *Service) FinishOIDC(ctx context.Context, c app.Caller, in app.OIDCCallb
 		return nil, refuse("", "the callback carries no state", nil)
 	}
 	var started *app.OIDCSignIn
-	err = s.store.Tx(ctx, func(r app.Repos) error {
+	err = s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		var err error
 		started, err = r.SignIns.Take(ctx, hashToken(in.State))
 		return err
@@ -128,9 +129,9 @@ func (s *Service) FinishOIDC(ctx context.Context, c app.Caller, in app.OIDCCallb
 		return nil, refuse(username, fmt.Sprintf("user %s signs in through %s, not OpenID Connect", username, u.AuthSource), nil)
 	case len(roles) == 0:
 		why := "in no group that maps to a role"
-		return nil, refuse(username, why, func(r app.Repos) error {
+		return nil, refuse(username, why, func(ctx context.Context, r app.Repos, now time.Time) error {
 			if u != nil && !u.Disabled {
-				return s.endDirectoryUser(ctx, r, c, app.AuthOIDC, u, why)
+				return s.endDirectoryUser(ctx, r, now, c, app.AuthOIDC, u, why)
 			}
 			return nil
 		})
@@ -138,8 +139,8 @@ func (s *Service) FinishOIDC(ctx context.Context, c app.Caller, in app.OIDCCallb
 		return nil, refuse(username, "user disabled", nil)
 	}
 	p.Username = username
-	return s.openSession(ctx, c, username, rec, func(r app.Repos) (*app.User, error) {
-		return s.applyPerson(ctx, r, c, app.AuthOIDC, s.oidcSrc.Mapping, u, p, roles)
+	return s.openSession(ctx, c, username, rec, func(ctx context.Context, r app.Repos, now time.Time) (*app.User, error) {
+		return s.applyPerson(ctx, r, now, c, app.AuthOIDC, s.oidcSrc.Mapping, u, p, roles)
 	})
 }
 

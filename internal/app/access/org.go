@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rectify-team/rectify/internal/domain"
 )
@@ -56,14 +57,13 @@ func unitPath(r app.Repos) func(context.Context, int64) (string, error) {
 func (s *Service) CreateUnit(ctx context.Context, c app.Caller, in app.UnitInput) (*app.Unit, error) {
 	var out *app.Unit
 	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionUnitCreate, ObjectType: "unit",
-		Changes: map[string]any{"name": app.Truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r app.Repos, rec *app.Record) error {
+		Changes: map[string]any{"name": app.Truncate(in.Name, 200), "parent_id": in.ParentID}}, func(ctx context.Context, r app.Repos, now time.Time, rec *app.Record) error {
 		if err := validateUnit(in); err != nil {
 			return err
 		}
 		if err := checkParent(ctx, unitPath(r), 0, in.ParentID, ""); err != nil {
 			return err
 		}
-		now := s.core.Timestamp()
 		u := &app.Unit{Name: strings.TrimSpace(in.Name), ParentID: in.ParentID, CreatedAt: now, UpdatedAt: now}
 		if err := r.Units.Create(ctx, u); err != nil {
 			return uniqueAsConflict(err, "a unit named %q already exists under this parent", u.Name)
@@ -78,7 +78,7 @@ func (s *Service) CreateUnit(ctx context.Context, c app.Caller, in app.UnitInput
 // UpdateUnit renames or moves a unit.
 func (s *Service) UpdateUnit(ctx context.Context, c app.Caller, id int64, p app.UnitPatch) (*app.Unit, error) {
 	var out *app.Unit
-	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionUnitUpdate, ObjectType: "unit", ObjectID: app.IDString(id)}, func(r app.Repos, rec *app.Record) error {
+	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionUnitUpdate, ObjectType: "unit", ObjectID: app.IDString(id)}, func(ctx context.Context, r app.Repos, now time.Time, rec *app.Record) error {
 		rec.ObjectID = app.IDString(id)
 		u, err := r.Units.Get(ctx, id)
 		if err != nil {
@@ -97,7 +97,7 @@ func (s *Service) UpdateUnit(ctx context.Context, c app.Caller, id int64, p app.
 		name := strings.TrimSpace(in.Name)
 		app.DiffInto(d, "name", u.Name, name)
 		app.DiffInto(d, "parent_id", u.ParentID, in.ParentID)
-		u.Name, u.ParentID, u.UpdatedAt = name, in.ParentID, s.core.Timestamp()
+		u.Name, u.ParentID, u.UpdatedAt = name, in.ParentID, now
 		if err := r.Units.Update(ctx, u); err != nil {
 			return uniqueAsConflict(err, "a unit named %q already exists under this parent", u.Name)
 		}
@@ -143,14 +143,13 @@ func categoryPath(r app.Repos) func(context.Context, int64) (string, error) {
 func (s *Service) CreateCategory(ctx context.Context, c app.Caller, in app.CategoryInput) (*app.Category, error) {
 	var out *app.Category
 	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionCategoryCreate, ObjectType: "category",
-		Changes: map[string]any{"code": app.Truncate(in.Code, 64), "name": app.Truncate(in.Name, 200), "parent_id": in.ParentID}}, func(r app.Repos, rec *app.Record) error {
+		Changes: map[string]any{"code": app.Truncate(in.Code, 64), "name": app.Truncate(in.Name, 200), "parent_id": in.ParentID}}, func(ctx context.Context, r app.Repos, now time.Time, rec *app.Record) error {
 		if err := validateCategory(in); err != nil {
 			return err
 		}
 		if err := checkParent(ctx, categoryPath(r), 0, in.ParentID, ""); err != nil {
 			return err
 		}
-		now := s.core.Timestamp()
 		cat := &app.Category{Code: in.Code, Name: strings.TrimSpace(in.Name), ParentID: in.ParentID, CreatedAt: now, UpdatedAt: now}
 		if err := r.Categories.Create(ctx, cat); err != nil {
 			return uniqueAsConflict(err, "category code %q is taken", in.Code)
@@ -165,7 +164,7 @@ func (s *Service) CreateCategory(ctx context.Context, c app.Caller, in app.Categ
 // UpdateCategory renames, recodes or moves a category.
 func (s *Service) UpdateCategory(ctx context.Context, c app.Caller, id int64, p app.CategoryPatch) (*app.Category, error) {
 	var out *app.Category
-	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionCategoryUpdate, ObjectType: "category", ObjectID: app.IDString(id)}, func(r app.Repos, rec *app.Record) error {
+	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionCategoryUpdate, ObjectType: "category", ObjectID: app.IDString(id)}, func(ctx context.Context, r app.Repos, now time.Time, rec *app.Record) error {
 		rec.ObjectID = app.IDString(id)
 		cat, err := r.Categories.Get(ctx, id)
 		if err != nil {
@@ -186,7 +185,7 @@ func (s *Service) UpdateCategory(ctx context.Context, c app.Caller, id int64, p 
 		app.DiffInto(d, "code", cat.Code, in.Code)
 		app.DiffInto(d, "name", cat.Name, name)
 		app.DiffInto(d, "parent_id", cat.ParentID, in.ParentID)
-		cat.Code, cat.Name, cat.ParentID, cat.UpdatedAt = in.Code, name, in.ParentID, s.core.Timestamp()
+		cat.Code, cat.Name, cat.ParentID, cat.UpdatedAt = in.Code, name, in.ParentID, now
 		if err := r.Categories.Update(ctx, cat); err != nil {
 			return uniqueAsConflict(err, "category code %q is taken", in.Code)
 		}
@@ -224,7 +223,7 @@ var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
 func (s *Service) CreateUser(ctx context.Context, c app.Caller, in app.UserInput) (*app.User, error) {
 	var out *app.User
 	in.Username = app.NormalizeUsername(in.Username)
-	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionUserCreate, ObjectType: "user", ObjectID: in.Username}, func(r app.Repos, rec *app.Record) error {
+	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionUserCreate, ObjectType: "user", ObjectID: in.Username}, func(ctx context.Context, r app.Repos, now time.Time, rec *app.Record) error {
 		rec.ObjectID = in.Username
 		var v domain.Validator
 		v.Check(usernamePattern.MatchString(in.Username), "username", "must be 3-64 lower-case letters, digits, '.', '_' or '-'")
@@ -251,7 +250,6 @@ func (s *Service) CreateUser(ctx context.Context, c app.Caller, in app.UserInput
 				return err
 			}
 		}
-		now := s.core.Timestamp()
 		u := &app.User{Username: in.Username, Name: strings.TrimSpace(in.Name), PasswordHash: hash, Roles: roles,
 			UnitID: in.UnitID, AuthSource: src, CreatedAt: now, UpdatedAt: now}
 		if err := r.Users.Create(ctx, u); err != nil {
@@ -273,7 +271,7 @@ func (s *Service) CreateUser(ctx context.Context, c app.Caller, in app.UserInput
 // UpdateUser changes an account. Disabling revokes every session of the user.
 func (s *Service) UpdateUser(ctx context.Context, c app.Caller, id int64, p app.UserPatch) (*app.User, error) {
 	var out *app.User
-	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionUserUpdate, ObjectType: "user", ObjectID: app.IDString(id)}, func(r app.Repos, rec *app.Record) error {
+	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionUserUpdate, ObjectType: "user", ObjectID: app.IDString(id)}, func(ctx context.Context, r app.Repos, now time.Time, rec *app.Record) error {
 		rec.ObjectID = app.IDString(id)
 		u, err := r.Users.Get(ctx, id)
 		if err != nil {
@@ -326,7 +324,6 @@ func (s *Service) UpdateUser(ctx context.Context, c app.Caller, id int64, p app.
 		if err := v.Err(); err != nil {
 			return err
 		}
-		now := s.core.Timestamp()
 		u.UpdatedAt = now
 		if err := r.Users.Update(ctx, u); err != nil {
 			return err
@@ -350,7 +347,7 @@ func (s *Service) UpdateUser(ctx context.Context, c app.Caller, id int64, p app.
 
 // ResetPassword sets a new password and revokes every session of the user.
 func (s *Service) ResetPassword(ctx context.Context, c app.Caller, id int64, password string) error {
-	return s.core.Admin(ctx, c, app.Record{Action: app.ActionUserResetPassword, ObjectType: "user", ObjectID: app.IDString(id)}, func(r app.Repos, rec *app.Record) error {
+	return s.core.Admin(ctx, c, app.Record{Action: app.ActionUserResetPassword, ObjectType: "user", ObjectID: app.IDString(id)}, func(ctx context.Context, r app.Repos, now time.Time, rec *app.Record) error {
 		rec.ObjectID = app.IDString(id)
 		u, err := r.Users.Get(ctx, id)
 		if err != nil {
@@ -359,7 +356,6 @@ func (s *Service) ResetPassword(ctx context.Context, c app.Caller, id int64, pas
 		if u.PasswordHash, err = s.HashPassword("password", password, u.Username, u.Roles); err != nil {
 			return err
 		}
-		now := s.core.Timestamp()
 		u.UpdatedAt = now
 		if err := r.Users.Update(ctx, u); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"github.com/rectify-team/rectify/internal/app"
 	"strings"
+	"time"
 
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
@@ -41,8 +42,7 @@ func (s *Service) AwardContribution(ctx context.Context, c app.Caller, in app.Co
 		if in.UserID == c.Actor.UserID {
 			return domain.Forbidden("four_eyes", "nobody awards contribution points to themselves")
 		}
-		return s.store.Tx(ctx, func(r app.Repos) error {
-			now := s.core.Timestamp()
+		return s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 			if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 				return err
 			}

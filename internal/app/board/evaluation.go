@@ -81,7 +81,7 @@ func (s *Service) Evaluation(ctx context.Context, c app.Caller, month stats.Mont
 	if err := app.RequireRole(c.Actor, "an unpublished evaluation", domain.RoleVerifier, domain.RoleLeader); err != nil {
 		return nil, err
 	}
-	person, unit, err := s.evaluate(ctx, r, month, true)
+	person, unit, err := s.evaluate(ctx, r, s.core.Timestamp(), month, true)
 	if err != nil {
 		return nil, err
 	}
@@ -94,13 +94,12 @@ func (s *Service) Evaluation(ctx context.Context, c app.Caller, month stats.Mont
 // evaluate computes both levels of a month from the data now. withPrevious
 // also compares with the previous month for the 进步之星 (its published
 // snapshot when there is one).
-func (s *Service) evaluate(ctx context.Context, r app.Repos, month stats.Month, withPrevious bool) (*app.Evaluation, *app.Evaluation, error) {
+func (s *Service) evaluate(ctx context.Context, r app.Repos, now time.Time, month stats.Month, withPrevious bool) (*app.Evaluation, *app.Evaluation, error) {
 	w := s.weights()
 	persons, units, err := s.monthFacts(ctx, r, month)
 	if err != nil {
 		return nil, nil, err
 	}
-	now := s.core.Timestamp()
 	build := func(level app.EvaluationLevel, facts []stats.Facts) *app.Evaluation {
 		results := stats.Evaluate(facts, w)
 		ev := &app.Evaluation{Month: month.String(), Level: level, Items: items(results), Weights: w, Formula: w.Formula(),
@@ -137,7 +136,7 @@ func (s *Service) previous(ctx context.Context, r app.Repos, month stats.Month) 
 	case !errors.Is(err, domain.ErrNotFound):
 		return nil, nil, err
 	}
-	person, unit, err := s.evaluate(ctx, r, month, false)
+	person, unit, err := s.evaluate(ctx, r, s.core.Timestamp(), month, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -340,8 +339,7 @@ func (s *Service) PublishEvaluation(ctx context.Context, c app.Caller, month sta
 		if err := s.checkMonth("month", month); err != nil {
 			return err
 		}
-		return s.store.Tx(ctx, func(r app.Repos) error {
-			now := s.core.Timestamp()
+		return s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 			if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 				return err
 			}
@@ -353,7 +351,7 @@ func (s *Service) PublishEvaluation(ctx context.Context, c app.Caller, month sta
 			} else if !errors.Is(err, domain.ErrNotFound) {
 				return err
 			}
-			person, unit, err := s.evaluate(ctx, r, month, true)
+			person, unit, err := s.evaluate(ctx, r, now, month, true)
 			if err != nil {
 				return err
 			}

@@ -30,9 +30,8 @@ func (s *Service) noticeAction(ctx context.Context, c app.Caller, action string,
 	if id > 0 {
 		rec.ObjectID = app.IDString(id)
 	}
-	err := s.store.Tx(ctx, func(r app.Repos) error {
+	err := s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		rec := rec
-		now := s.core.Timestamp()
 		if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 			return err
 		}

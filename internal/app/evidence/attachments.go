@@ -61,8 +61,7 @@ func (s *Service) Upload(ctx context.Context, c app.Caller, name string, content
 		k.Hash = hex.EncodeToString(sum[:])
 	}
 	var out *app.Attachment
-	err = s.store.Tx(ctx, func(r app.Repos) error {
-		now := s.core.Timestamp()
+	err = s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 			return err
 		}

@@ -320,11 +320,11 @@ func (s *Service) ImportLedger(ctx context.Context, c app.Caller, filename strin
 		if len(sheet.Rows) == 0 {
 			return domain.Invalid("file", "the sheet %s has no rows below its header", sheet.Name)
 		}
-		return s.store.Tx(ctx, func(r app.Repos) error {
-			if err := s.core.ClaimKey(ctx, r, c, s.core.Timestamp()); err != nil {
+		return s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
+			if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 				return err
 			}
-			res, err := s.importRows(ctx, r, c, sheet, hex.EncodeToString(sum[:]), filename)
+			res, err := s.importRows(ctx, r, now, c, sheet, hex.EncodeToString(sum[:]), filename)
 			if err != nil {
 				return err
 			}
@@ -341,8 +341,7 @@ func (s *Service) ImportLedger(ctx context.Context, c app.Caller, filename strin
 	return out, nil
 }
 
-func (s *Service) importRows(ctx context.Context, r app.Repos, c app.Caller, sheet *table.Sheet, fileSum, filename string) (*app.ImportResult, error) {
-	now := s.core.Timestamp()
+func (s *Service) importRows(ctx context.Context, r app.Repos, now time.Time, c app.Caller, sheet *table.Sheet, fileSum, filename string) (*app.ImportResult, error) {
 	today := domain.DateOf(now, s.cfg.Location)
 	units, err := r.Units.List(ctx)
 	if err != nil {

@@ -65,8 +65,7 @@ func (s *Service) Register(ctx context.Context, c app.Caller, in app.ProblemInpu
 
 func (s *Service) register(ctx context.Context, c app.Caller, in app.ProblemInput, code string) (*domain.Problem, error) {
 	var p *domain.Problem
-	err := s.store.Tx(ctx, func(r app.Repos) error {
-		now := s.core.Timestamp()
+	err := s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		today := domain.DateOf(now, s.cfg.Location)
 		if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 			return err
@@ -146,8 +145,7 @@ func (s *Service) actAnswering(ctx context.Context, c app.Caller, id, ifMatch in
 		exists bool
 		from   domain.Status
 	)
-	err := s.store.Tx(ctx, func(r app.Repos) error {
-		now := s.core.Timestamp()
+	err := s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		today := domain.DateOf(now, s.cfg.Location)
 		if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 			return err
@@ -380,8 +378,7 @@ func (s *Service) Comment(ctx context.Context, c app.Caller, id int64, text stri
 		exists bool
 		from   domain.Status
 	)
-	err := s.store.Tx(ctx, func(r app.Repos) error {
-		now := s.core.Timestamp()
+	err := s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 			return err
 		}

@@ -73,8 +73,7 @@ func (s *Service) RecordRecheck(ctx context.Context, c app.Caller, id int64, in 
 		s.refused(ctx, c, 0, false, domain.Action(app.ActionRecheck), "", err)
 		return nil, err
 	}
-	err = s.store.Tx(ctx, func(r app.Repos) error {
-		now := s.core.Timestamp()
+	err = s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		today := domain.DateOf(now, s.cfg.Location)
 		if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 			return err

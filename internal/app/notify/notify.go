@@ -298,8 +298,7 @@ func (s *Service) Notifications(ctx context.Context, c app.Caller, unreadOnly bo
 // unread count after. Reading one's inbox is not audited: it changes nothing
 // of the closed loop.
 func (s *Service) MarkRead(ctx context.Context, c app.Caller, ids []int64) (marked, unread int64, err error) {
-	err = s.store.Tx(ctx, func(r app.Repos) error {
-		now := s.core.Timestamp()
+	err = s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		if err := s.core.ClaimKey(ctx, r, c, now); err != nil {
 			return err
 		}

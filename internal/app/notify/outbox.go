@@ -43,8 +43,7 @@ func (s *Service) Dispatch(ctx context.Context, holder string) (app.DispatchRepo
 	}
 	token := holder + "/" + uuid.NewString()[:8]
 	var msgs []*app.OutboxMessage
-	err := s.store.Tx(ctx, func(r app.Repos) error {
-		now := s.core.Timestamp()
+	err := s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		var err error
 		msgs, err = r.Outbox.Claim(ctx, token, now, now.Add(claimFor), cfg.BatchSize())
 		return err
@@ -96,7 +95,7 @@ func (s *Service) Dispatch(ctx context.Context, holder string) (app.DispatchRepo
 // one releasing another's live claims makes duplicates (still at least once).
 func (s *Service) ReleaseClaims(ctx context.Context, holder string) (int64, error) {
 	var n int64
-	err := s.store.Tx(ctx, func(r app.Repos) error {
+	err := s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		var err error
 		n, err = r.Outbox.Release(ctx, holder+"/")
 		return err
@@ -114,8 +113,8 @@ func (s *Service) deliver(ctx context.Context, token string, m *app.OutboxMessag
 	if ctx.Err() != nil {
 		return false, nil // not the target's fault: the claim runs out and the message is sent again
 	}
-	return sendErr == nil, s.store.Tx(ctx, func(r app.Repos) error {
-		at := s.core.Timestamp()
+	return sendErr == nil, s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
+		at := now
 		if sendErr == nil {
 			return r.Outbox.Delivered(ctx, m.ID, token, at)
 		}
@@ -172,9 +171,9 @@ func (s *Service) Outbox(ctx context.Context, c app.Caller, q app.OutboxQuery) (
 // RetryOutbox makes an undelivered message due now (after a target was mended).
 func (s *Service) RetryOutbox(ctx context.Context, c app.Caller, id int64) (*app.OutboxMessage, error) {
 	var out *app.OutboxMessage
-	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionOutboxRetry, ObjectType: "outbox", ObjectID: app.IDString(id)}, func(r app.Repos, rec *app.Record) error {
+	err := s.core.Admin(ctx, c, app.Record{Action: app.ActionOutboxRetry, ObjectType: "outbox", ObjectID: app.IDString(id)}, func(ctx context.Context, r app.Repos, now time.Time, rec *app.Record) error {
 		rec.ObjectID = app.IDString(id)
-		m, err := r.Outbox.Retry(ctx, id, s.core.Timestamp())
+		m, err := r.Outbox.Retry(ctx, id, now)
 		if err != nil {
 			return err
 		}

@@ -21,7 +21,9 @@ const maxBatchesPerTick = 20
 // next instance's pass, within one scheduler interval, takes it over instead
 // of waiting for the lease to run out.
 func (s *Service) ReleaseScheduler(ctx context.Context, holder string) error {
-	return s.store.Tx(ctx, func(r app.Repos) error { return r.Leases.Release(ctx, app.SchedulerLease, holder) })
+	return s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
+		return r.Leases.Release(ctx, app.SchedulerLease, holder)
+	})
 }
 
 // Tick runs one scheduler pass as holder (an instance's unique name) at the
@@ -32,8 +34,7 @@ func (s *Service) Tick(ctx context.Context, holder string) (app.SchedulerReport,
 	if lease <= 0 {
 		lease = 2 * time.Minute
 	}
-	err := s.store.Tx(ctx, func(r app.Repos) error {
-		now := s.core.Timestamp()
+	err := s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		var err error
 		rep.Leader, err = r.Leases.Acquire(ctx, app.SchedulerLease, holder, now, now.Add(lease))
 		return err
@@ -99,9 +100,8 @@ func (s *Service) Tick(ctx context.Context, holder string) (app.SchedulerReport,
 // transaction; false when the problem no longer qualifies or another pass raised it.
 func (s *Service) raise(ctx context.Context, id int64, kind string, from, to domain.Date) (bool, error) {
 	var raised bool
-	err := s.store.Tx(ctx, func(r app.Repos) error {
+	err := s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		raised = false
-		now := s.core.Timestamp()
 		today := domain.DateOf(now, s.cfg.Location)
 		p, err := r.Problems.Get(ctx, id)
 		if err != nil {
@@ -171,8 +171,7 @@ var errCrossingMoved = errors.New("the problem changed while its crossing was ra
 // remind tells the working group that a re-check fell due, once.
 func (s *Service) remind(ctx context.Context, rc *app.Recheck) (bool, error) {
 	var reminded bool
-	err := s.store.Tx(ctx, func(r app.Repos) error {
-		now := s.core.Timestamp()
+	err := s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		var err error
 		if reminded, err = r.Rechecks.MarkReminded(ctx, rc.ID, now); err != nil || !reminded {
 			return err

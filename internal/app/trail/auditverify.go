@@ -638,7 +638,7 @@ func (s *Service) witnessCheckpoints(ctx context.Context) error {
 
 func (s *Service) checkpoint(ctx context.Context) (*audit.Checkpoint, bool, error) {
 	var out *audit.Checkpoint
-	err := s.store.Tx(ctx, func(r app.Repos) error {
+	err := s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		out = nil
 		heads, err := r.Audit.PendingHeads(ctx, checkpointBatch)
 		if err != nil || len(heads) == 0 {
@@ -656,7 +656,7 @@ func (s *Service) checkpoint(ctx context.Context) (*audit.Checkpoint, bool, erro
 		if err != nil {
 			return err
 		}
-		cp, err := s.keys.NewCheckpointWithTotals(n, s.core.Timestamp(), prev, heads, totals)
+		cp, err := s.keys.NewCheckpointWithTotals(n, now, prev, heads, totals)
 		if err != nil {
 			return err
 		}
