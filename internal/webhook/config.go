@@ -132,12 +132,13 @@ func (t Target) problems() []problem {
 	case !validName(t.Name):
 		add("name", "%q: want 1 to 64 of a-z, 0-9, _ and -", t.Name)
 	}
-	switch t.Kind {
-	case KindDingTalk, KindWeCom, KindGeneric:
-	case "":
-		add("kind", "required: want dingtalk, wecom or generic")
+	enc := encoderOf(t.Kind)
+	switch {
+	case enc != nil:
+	case t.Kind == "":
+		add("kind", "required: want %s", kindList())
 	default:
-		add("kind", "%q: want dingtalk, wecom or generic", string(t.Kind))
+		add("kind", "%q: want %s", string(t.Kind), kindList())
 	}
 	// The URL is never quoted: its query holds the robot's credentials.
 	if u, err := url.Parse(t.URL); t.URL == "" {
@@ -151,8 +152,8 @@ func (t Target) problems() []problem {
 	} else if _, err := url.ParseQuery(u.RawQuery); err != nil {
 		add("url", "malformed query")
 	}
-	if t.Kind == KindGeneric && t.Secret == "" {
-		add("secret", "required for a generic target")
+	if enc != nil && enc.needsSecret() && t.Secret == "" {
+		add("secret", "required for a %s target", string(t.Kind))
 	}
 	for i, e := range t.Events {
 		if strings.TrimSpace(e) == "" {

@@ -186,15 +186,8 @@ func (s *Sender) Send(ctx context.Context, t Target, m Message) error {
 	if err != nil { // problems() has parsed it already
 		return t.fail(0, 0, "invalid url", nil)
 	}
-	var r request
-	switch t.Kind {
-	case KindDingTalk:
-		r, err = dingtalkRequest(u, t.Secret, m, s.now())
-	case KindWeCom:
-		r, err = wecomRequest(u, m)
-	case KindGeneric:
-		r, err = genericRequest(u, t.Secret, m, s.now())
-	}
+	enc := encoderOf(t.Kind) // problems() has checked the kind
+	r, err := enc.request(u, t.Secret, m, s.now())
 	if err != nil {
 		return t.fail(0, 0, err.Error(), nil)
 	}
@@ -224,7 +217,7 @@ func (s *Sender) Send(ctx context.Context, t Target, m Message) error {
 	// Reading one byte past the limit tells a full reply from a cut one.
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxReply+1))
 
-	robot := t.Kind == KindDingTalk || t.Kind == KindWeCom
+	robot := enc.robot()
 	if !success(resp.StatusCode) {
 		if robot {
 			if rep, ok := parseRobotReply(body); ok && rep.code != 0 {
