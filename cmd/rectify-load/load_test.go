@@ -133,7 +133,7 @@ func newLoadWorld(t *testing.T) *loadWorld {
 		t.Fatal(err)
 	}
 	svc := wire.New(db, keys, app.DefaultConfig())
-	api, err := httpapi.New(svc, httpapi.Options{})
+	api, err := httpapi.New(httpapi.ServicesOf(svc), httpapi.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

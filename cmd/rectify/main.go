@@ -150,7 +150,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		log.Warn("audit checkpoint at start failed", "checkpoint_log", cfg.AuditLogFile, "err", err)
 	}
 
-	handler, err := httpapi.New(svc, httpapi.Options{Logger: log, Metrics: metrics, MetricsToken: cfg.MetricsToken,
+	handler, err := httpapi.New(httpapi.ServicesOf(svc), httpapi.Options{Logger: log, Metrics: metrics, MetricsToken: cfg.MetricsToken,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes, TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		return err

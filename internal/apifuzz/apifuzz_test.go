@@ -44,7 +44,7 @@ func TestAPIAgainstDocument(t *testing.T) {
 	metrics := httpapi.NewMetrics(env.DB.SQL())
 	svc := wire.New(env.DB, env.Keys, env.Svc.Core.Config(), app.WithClock(env.Clock.Now), app.WithMetrics(metrics), app.WithWorkbookReader(ledger.Parse),
 		app.WithBlobs(env.Blobs))
-	h, err := httpapi.New(svc, httpapi.Options{Metrics: metrics})
+	h, err := httpapi.New(httpapi.ServicesOf(svc), httpapi.Options{Metrics: metrics})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func TestDatabaseFaults(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	svc := wire.New(db, env.Keys, env.Svc.Core.Config(), app.WithWorkbookReader(ledger.Parse))
-	h, err := httpapi.New(svc, httpapi.Options{})
+	h, err := httpapi.New(httpapi.ServicesOf(svc), httpapi.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

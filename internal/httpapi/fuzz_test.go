@@ -64,7 +64,7 @@ func FuzzProblemFilter(f *testing.F) {
 		"limit=0", "status=open", "foo=bar", "cursor=%%%", "overdue=maybe"} {
 		f.Add(s)
 	}
-	a := &api{svc: wire.New(nil, nil, app.DefaultConfig())}
+	a := &api{svc: ServicesOf(wire.New(nil, nil, app.DefaultConfig()))}
 	f.Fuzz(func(t *testing.T, rawQuery string) {
 		if _, err := url.ParseQuery(rawQuery); err != nil {
 			return // net/http would not route such a URL to us unchanged

@@ -122,7 +122,7 @@ func newServerWith(t *testing.T, s setup) *apiServer {
 	if len(s.options) > 0 {
 		svc = env.Instance(t, s.options...)
 	}
-	h, err := httpapi.New(svc, opt)
+	h, err := httpapi.New(httpapi.ServicesOf(svc), opt)
 	if err != nil {
 		t.Fatalf("httpapi.New: %v", err)
 	}

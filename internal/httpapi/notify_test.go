@@ -273,7 +273,7 @@ func webhookServer(t *testing.T, hooks app.Webhooks) (*apiServer, *wire.Services
 	loadSpec(t)
 	env := apptest.New(t)
 	svc := wire.New(env.DB, env.Keys, env.Svc.Core.Config(), app.WithClock(env.Clock.Now), app.WithBlobs(env.Blobs), app.WithWebhooks(hooks), app.WithWorkbookReader(ledger.Parse))
-	h, err := httpapi.New(svc, httpapi.Options{})
+	h, err := httpapi.New(httpapi.ServicesOf(svc), httpapi.Options{})
 	if err != nil {
 		t.Fatalf("httpapi.New: %v", err)
 	}

@@ -4,7 +4,6 @@ package httpapi
 
 import (
 	"context"
-	"github.com/rectify-team/rectify/internal/app/wire"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -29,7 +28,7 @@ type Options struct {
 }
 
 type api struct {
-	svc     *wire.Services
+	svc     Services
 	log     *slog.Logger
 	opt     Options
 	allow   map[string]string // path without parameters → its Allow header
@@ -37,7 +36,7 @@ type api struct {
 }
 
 // New returns the HTTP handler of the whole API.
-func New(svc *wire.Services, opt Options) (http.Handler, error) {
+func New(svc Services, opt Options) (http.Handler, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
