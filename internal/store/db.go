@@ -57,12 +57,7 @@ type DB struct {
 // board reads on 100,000 problems; with 4 it stayed under 110 MB, and
 // writes at 16 clients went from 380 to 560 registrations/s
 // (docs/performance.md).
-func DefaultMaxConns(dialect string) int {
-	if dialect == DialectSQLite {
-		return 4
-	}
-	return 32
-}
+func DefaultMaxConns(dialect string) int { return dialectOf(dialect).maxConns() }
 
 // Options tune the connection pool.
 type Options struct {
@@ -317,10 +312,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 }
 
 func (db *DB) migrate(ctx context.Context) error {
-	dir, gd := "migrations/sqlite", goose.DialectSQLite3
-	if db.dialect == DialectMySQL {
-		dir, gd = "migrations/mysql", goose.DialectMySQL
-	}
+	dir, gd := "migrations/"+db.dia().name(), db.dia().goose()
 	fsys, err := fs.Sub(migrations, dir)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
@@ -454,20 +446,10 @@ func (b base) db(ctx context.Context) *gorm.DB {
 
 // forUpdate returns the locking suffix for a read that is about to be written.
 // SQLite has no row locks; its transactions hold the write lock from BEGIN.
-func (b base) forUpdate() string {
-	if b.dialect == DialectMySQL {
-		return " FOR UPDATE"
-	}
-	return ""
-}
+func (b base) forUpdate() string { return b.dia().forUpdate() }
 
 // concat returns the dialect's string concatenation of two SQL expressions.
-func (b base) concat(x, y string) string {
-	if b.dialect == DialectMySQL {
-		return "CONCAT(" + x + ", " + y + ")"
-	}
-	return "(" + x + " || " + y + ")"
-}
+func (b base) concat(x, y string) string { return b.dia().concat(x, y) }
 
 // likePrefix escapes s for LIKE ... ESCAPE '!' and appends %.
 func likePrefix(s string) string { return escapeLike(s) + "%" }

@@ -106,10 +106,7 @@ func (r ledgerRepo) ProblemsByCode(ctx context.Context, codes []string) (map[str
 // ReserveCodes takes n numbers of a year's problem code counter, in the
 // same row problemRepo.Create counts with, and returns the first of them.
 func (r ledgerRepo) ReserveCodes(ctx context.Context, year int, n int64) (int64, error) {
-	upsert := "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + excluded.last_seq"
-	if r.dialect == DialectMySQL {
-		upsert = "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq)"
-	}
+	upsert := r.dia().upsertCounter(false)
 	if err := r.db(ctx).Exec(upsert, year, n).Error; err != nil {
 		return 0, fmt.Errorf("reserve problem codes: %w", err)
 	}
@@ -123,10 +120,7 @@ func (r ledgerRepo) ReserveCodes(ctx context.Context, year int, n int64) (int64,
 // RaiseCounter moves a year's code counter to at least seq, so that codes
 // brought in by an import are never given again.
 func (r ledgerRepo) RaiseCounter(ctx context.Context, year int, seq int64) error {
-	upsert := "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON CONFLICT (year) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)"
-	if r.dialect == DialectMySQL {
-		upsert = "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON DUPLICATE KEY UPDATE last_seq = GREATEST(last_seq, VALUES(last_seq))"
-	}
+	upsert := r.dia().upsertCounter(true)
 	if err := r.db(ctx).Exec(upsert, year, seq).Error; err != nil {
 		return fmt.Errorf("move problem code counter: %w", err)
 	}
@@ -179,15 +173,8 @@ func (r ledgerRepo) InsertProblems(ctx context.Context, ps []*domain.Problem) er
 	return r.insertTerms(ctx, pids, terms)
 }
 
-// insertBatch is how many rows one multi-row INSERT carries. The pure-Go
-// SQLite driver binds parameters in time quadratic in their number, so it
-// gets fewer rows a statement.
-func (r ledgerRepo) insertBatch() int {
-	if r.dialect == DialectMySQL {
-		return 500
-	}
-	return 50
-}
+// insertBatch is how many rows one multi-row INSERT carries (dialect.go).
+func (r ledgerRepo) insertBatch() int { return r.dia().problemBatch() }
 
 // AppendNewStreams is Audit.Append for many entries of streams that have no
 // entry yet: each is chained to the one before it in its stream (the first to

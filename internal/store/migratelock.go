@@ -81,12 +81,8 @@ func (db *DB) withMigrateLock(ctx context.Context, fn func(context.Context) erro
 // ensureLockRow creates the lock's table and row when missing. Both
 // statements are no-ops once done, so instances may run them at once.
 func (db *DB) ensureLockRow(ctx context.Context) error {
-	create := "CREATE TABLE IF NOT EXISTS schema_lock (id INTEGER NOT NULL PRIMARY KEY, owner VARCHAR(100) NOT NULL, expires_at BIGINT NOT NULL)"
-	insert := "INSERT OR IGNORE INTO schema_lock (id, owner, expires_at) VALUES (1, '', 0)"
-	if db.dialect == DialectMySQL {
-		create += " ENGINE=InnoDB"
-		insert = "INSERT IGNORE INTO schema_lock (id, owner, expires_at) VALUES (1, '', 0)"
-	}
+	create := "CREATE TABLE IF NOT EXISTS schema_lock (id INTEGER NOT NULL PRIMARY KEY, owner VARCHAR(100) NOT NULL, expires_at BIGINT NOT NULL)" + db.dia().lockTableSuffix()
+	insert := db.dia().insertIgnore("INSERT INTO schema_lock (id, owner, expires_at) VALUES (1, '', 0)")
 	for _, q := range []string{create, insert} {
 		var err error
 		for range 8 { // two Galera nodes inserting the row at once: one fails certification

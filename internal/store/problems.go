@@ -154,10 +154,7 @@ func (r problemRepo) Update(ctx context.Context, p *domain.Problem, expected int
 	row := toProblemRow(p)
 	// The search's terms follow an edit of the title or description: the
 	// old texts are read only when they differ, compared byte for byte.
-	differs := "SELECT title, description, code FROM problems WHERE id = ? AND version = ? AND (title <> ? OR description <> ?)"
-	if r.dialect == DialectMySQL {
-		differs = "SELECT title, description, code FROM problems WHERE id = ? AND version = ? AND (BINARY title <> BINARY ? OR BINARY description <> BINARY ?)"
-	}
+	differs := "SELECT title, description, code FROM problems WHERE id = ? AND version = ? AND " + r.dia().textDiffers()
 	var old []struct{ Title, Description, Code string }
 	if err := r.db(ctx).Raw(differs, p.ID, expected, row.Title, row.Description).Scan(&old).Error; err != nil {
 		return fmt.Errorf("update problem %d: %w", p.ID, err)

@@ -213,22 +213,14 @@ func (b base) writeTerms(ctx context.Context, id int64, terms []string) error {
 // insertTerms inserts the terms of many problems, termBatch a statement;
 // a term already there is kept.
 func (b base) insertTerms(ctx context.Context, ids []int64, terms [][]string) error {
-	batch := termBatch
-	if b.dialect != DialectMySQL {
-		batch = termBatchSQLite
-	}
+	batch := b.dia().termBatch()
 	var sb strings.Builder
 	args := make([]any, 0, 2*batch)
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
 		}
-		stmt := "INSERT INTO problem_terms (term, problem_id) VALUES " + sb.String()
-		if b.dialect == DialectMySQL {
-			stmt = "INSERT IGNORE" + stmt[len("INSERT"):]
-		} else {
-			stmt += " ON CONFLICT DO NOTHING"
-		}
+		stmt := b.dia().insertIgnore("INSERT INTO problem_terms (term, problem_id) VALUES " + sb.String())
 		err := b.db(ctx).Exec(stmt, args...).Error
 		sb.Reset()
 		args = args[:0]
