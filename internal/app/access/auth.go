@@ -116,8 +116,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*app.User, er
 
 // Logout revokes the caller's token.
 func (s *Service) Logout(ctx context.Context, c app.Caller, token string) error {
-	now := s.core.Timestamp()
-	return s.core.Tx(ctx, func(ctx context.Context, r app.Repos, _ time.Time) error {
+	return s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		if err := r.Sessions.Revoke(ctx, hashToken(token), now); err != nil {
 			return err
 		}
@@ -157,9 +156,8 @@ func (s *Service) Bootstrap(ctx context.Context, orgName, password string) (crea
 	if err != nil {
 		return false, "", fmt.Errorf("RECTIFY_ADMIN_PASSWORD: %w", err)
 	}
-	now := s.core.Timestamp()
 	system := app.Caller{Actor: domain.Actor{Username: "system"}}
-	err = s.core.Tx(ctx, func(ctx context.Context, r app.Repos, _ time.Time) error {
+	err = s.core.Tx(ctx, func(ctx context.Context, r app.Repos, now time.Time) error {
 		unit := &app.Unit{Name: orgName, CreatedAt: now, UpdatedAt: now}
 		if err := r.Units.Create(ctx, unit); err != nil {
 			return err
