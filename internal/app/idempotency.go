@@ -23,28 +23,24 @@ const DefaultIdempotencyTTL = 24 * time.Hour
 type Idempotency struct {
 	Key  string
 	Hash string // hex SHA-256 of the request: method, path and body
-	// Render turns the use case's result into the response to store. It runs
-	// inside the transaction, after the effect. Nil: the use case stores nothing.
-	Render func(result any) (Response, error)
+	// Render turns the use case's result into the answer to store, a payload
+	// only the face that rendered it reads (httpapi keeps the HTTP response).
+	// It runs inside the transaction, after the effect. Nil: the use case
+	// stores nothing.
+	Render func(result any) ([]byte, error)
 
-	replay   *Response // set when the key was used before for the same request
-	recorded bool      // the response was stored with the effect
+	replay   []byte // the first answer, when the key was used before for the same request
+	replayed bool
+	recorded bool // the answer was stored with the effect
 }
 
-// Response is an HTTP answer kept for replay.
-type Response struct {
-	Status int
-	Header map[string]string // the headers that matter: Content-Type, ETag, Location
-	Body   []byte
-}
-
-// Replay returns the first response when the use case found the key used
-// before for the same request, and did nothing again.
-func (k *Idempotency) Replay() (Response, bool) {
-	if k == nil || k.replay == nil {
-		return Response{}, false
+// Replay returns the first answer's payload when the use case found the key
+// used before for the same request, and did nothing again.
+func (k *Idempotency) Replay() ([]byte, bool) {
+	if k == nil || !k.replayed {
+		return nil, false
 	}
-	return *k.replay, true
+	return k.replay, true
 }
 
 // Recorded reports whether the use case stored its response with its effect.
@@ -85,11 +81,11 @@ func (s *Core) KeepResult(ctx context.Context, r Repos, c Caller, result any) er
 	if k == nil || k.Render == nil {
 		return nil
 	}
-	resp, err := k.Render(result)
+	payload, err := k.Render(result)
 	if err != nil {
-		return fmt.Errorf("render the response to keep for Idempotency-Key: %w", err)
+		return fmt.Errorf("render the answer to keep for Idempotency-Key: %w", err)
 	}
-	if err := r.Idempotency.Complete(ctx, c.Actor.UserID, k.Key, resp); err != nil {
+	if err := r.Idempotency.Complete(ctx, c.Actor.UserID, k.Key, payload); err != nil {
 		return err
 	}
 	k.recorded = true
@@ -116,8 +112,7 @@ func (s *Core) lookUpKey(ctx context.Context, c Caller) error {
 		return domain.Conflict("the Idempotency-Key %q was used for a different request in the last %s; use a new key for a new request",
 			k.Key, s.idempotencyTTL())
 	}
-	resp := rec.Response
-	k.replay = &resp
+	k.replay, k.replayed = rec.Payload, true
 	return ErrReplayed
 }
 
@@ -145,22 +140,22 @@ func (s *Core) idempotencyTTL() time.Duration {
 // answers (the first response, true) for a repeat of the same request, an
 // error matching domain.ErrConflict for the same key with another request,
 // and (_, false) for a key not used yet or expired.
-func (s *Core) IdempotentReplay(ctx context.Context, c Caller) (Response, bool, error) {
+func (s *Core) IdempotentReplay(ctx context.Context, c Caller) ([]byte, bool, error) {
 	k := c.Idempotency
 	if k == nil {
-		return Response{}, false, nil
+		return nil, false, nil
 	}
 	rec, err := s.store.Read().Idempotency.Get(ctx, c.Actor.UserID, k.Key)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		return Response{}, false, nil
+		return nil, false, nil
 	case err != nil:
-		return Response{}, false, err
+		return nil, false, err
 	case !rec.ExpiresAt.After(s.Timestamp()):
-		return Response{}, false, nil
+		return nil, false, nil
 	}
 	if err := s.lookUpKey(ctx, c); !errors.Is(err, ErrReplayed) {
-		return Response{}, false, err
+		return nil, false, err
 	}
 	resp, _ := k.Replay()
 	return resp, true, nil
@@ -170,7 +165,7 @@ func (s *Core) IdempotentReplay(ctx context.Context, c Caller) (Response, bool, 
 // It is the fallback for a route whose use case does not take part in
 // idempotency: a later repeat is still replayed, but a crash between the
 // effect and this call loses the key. A key claimed meanwhile is left alone.
-func (s *Core) RememberResponse(ctx context.Context, c Caller, resp Response) error {
+func (s *Core) RememberResponse(ctx context.Context, c Caller, payload []byte) error {
 	k := c.Idempotency
 	if k == nil {
 		return nil
@@ -179,7 +174,7 @@ func (s *Core) RememberResponse(ctx context.Context, c Caller, resp Response) er
 		if err := s.ClaimKey(ctx, r, c, now); err != nil {
 			return err
 		}
-		return r.Idempotency.Complete(ctx, c.Actor.UserID, k.Key, resp)
+		return r.Idempotency.Complete(ctx, c.Actor.UserID, k.Key, payload)
 	})
 	if errors.Is(err, errKeyTaken) {
 		return nil

@@ -83,12 +83,12 @@ type BlobStore interface {
 	RemoveIfOlder(sha256 string, t time.Time) (bool, error)
 }
 
-// IdempotencyRecord is a used Idempotency-Key with its first response.
+// IdempotencyRecord is a used Idempotency-Key with its first answer.
 type IdempotencyRecord struct {
 	UserID      int64
 	Key         string
 	RequestHash string
-	Response    Response
+	Payload     []byte // the first answer as the face rendered it; nil until completed
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
 }
@@ -100,8 +100,8 @@ type IdempotencyRepo interface {
 	// is replaced. On MySQL a concurrent claim of the same key waits for the
 	// first transaction to end.
 	Claim(ctx context.Context, rec *IdempotencyRecord) error
-	// Complete stores the response of a claimed key.
-	Complete(ctx context.Context, userID int64, key string, resp Response) error
+	// Complete stores the answer of a claimed key, an opaque payload.
+	Complete(ctx context.Context, userID int64, key string, payload []byte) error
 	// Get answers domain.ErrNotFound when the user holds no such key.
 	Get(ctx context.Context, userID int64, key string) (*IdempotencyRecord, error)
 	// Purge deletes up to limit keys that expired before t; it returns how many.

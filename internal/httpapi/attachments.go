@@ -116,7 +116,7 @@ func (a *api) upload(c *gin.Context) error {
 	if name == "" {
 		return invalidField("file", "must be a file part with a file name")
 	}
-	ans := typed(func(x *app.Attachment) (app.Response, error) {
+	ans := typed(func(x *app.Attachment) (response, error) {
 		return jsonAnswer(http.StatusCreated, toAttachmentJSON(x), map[string]string{
 			"Location": "/api/v1/attachments/" + strconv.FormatInt(x.ID, 10)})
 	})

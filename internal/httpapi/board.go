@@ -351,7 +351,7 @@ func (a *api) publishEvaluation(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ans := typed(func(p *app.Publication) (app.Response, error) {
+	ans := typed(func(p *app.Publication) (response, error) {
 		return jsonAnswer(http.StatusCreated, publicationJSON{Month: p.Month, PublishedAt: p.PublishedAt, PublishedBy: p.PublishedBy}, nil)
 	})
 	p, err := a.svc.Board.PublishEvaluation(c.Request.Context(), answering(c, ans), month)
@@ -490,7 +490,7 @@ func (a *api) awardContribution(c *gin.Context) error {
 		}
 		in.Month = *req.Month
 	}
-	ans := typed(func(x *app.Contribution) (app.Response, error) {
+	ans := typed(func(x *app.Contribution) (response, error) {
 		return jsonAnswer(http.StatusCreated, toContributionJSON(x), nil)
 	})
 	x, err := a.svc.Board.AwardContribution(c.Request.Context(), answering(c, ans), in)

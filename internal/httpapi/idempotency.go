@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -95,13 +96,15 @@ func (a *api) idempotent(c *gin.Context) {
 		}
 		c.Request.Body = io.NopCloser(bytes.NewReader(body))
 		k.Hash = requestHash(c.Request.Method, c.Request.URL.RequestURI(), body)
-		resp, ok, err := a.svc.Core.IdempotentReplay(c.Request.Context(), cl)
+		payload, ok, err := a.svc.Core.IdempotentReplay(c.Request.Context(), cl)
+		if err == nil && ok {
+			err = writeReplay(c, payload)
+		}
 		if err != nil {
 			a.writeError(c, err)
 			return
 		}
 		if ok {
-			writeReplay(c, resp)
 			c.Abort()
 			return
 		}
@@ -113,11 +116,13 @@ func (a *api) idempotent(c *gin.Context) {
 	c.Next()
 	c.Writer = buf.ResponseWriter
 
-	if resp, ok := k.Replay(); ok { // a concurrent duplicate: the first one's answer
+	if payload, ok := k.Replay(); ok { // a concurrent duplicate: the first one's answer
 		for _, h := range []string{"Content-Type", "ETag", "Location", "Retry-After"} {
 			c.Writer.Header().Del(h)
 		}
-		writeReplay(c, resp)
+		if err := writeReplay(c, payload); err != nil {
+			a.writeError(c, err)
+		}
 		return
 	}
 	if buf.status >= 200 && buf.status < 300 && !k.Recorded() && k.Hash != "" {
@@ -125,8 +130,8 @@ func (a *api) idempotent(c *gin.Context) {
 		// outside the effect's transaction, so that a repeat is not done twice.
 		a.log.WarnContext(c.Request.Context(), "Idempotency-Key kept outside the transaction of the effect",
 			"route", c.FullPath(), "request_id", requestID(c))
-		resp := app.Response{Status: buf.status, Header: keptHeaders(c.Writer.Header()), Body: buf.body.Bytes()}
-		if err := a.svc.Core.RememberResponse(c.Request.Context(), cl, resp); err != nil {
+		resp := response{Status: buf.status, Header: keptHeaders(c.Writer.Header()), Body: buf.body.Bytes()}
+		if err := a.svc.Core.RememberResponse(c.Request.Context(), cl, resp.payload()); err != nil {
 			a.log.ErrorContext(c.Request.Context(), "keep Idempotency-Key", "request_id", requestID(c), "err", err)
 		}
 	}
@@ -144,7 +149,45 @@ func keptHeaders(h http.Header) map[string]string {
 	return out
 }
 
-func writeReplay(c *gin.Context, resp app.Response) {
+// response is an HTTP answer kept for replay. The use case stores it with its
+// effect as an opaque payload, which only this package reads.
+type response struct {
+	Status int
+	Header map[string]string // the headers that matter: Content-Type, ETag, Location
+	Body   []byte
+}
+
+// payload is r as kept: "STATUS\nHEADERS-JSON\nBODY" (the store's migration
+// 00060 carried answers kept before it into this form).
+func (r response) payload() []byte {
+	h, _ := json.Marshal(r.Header) // a map of strings always marshals
+	out := strconv.AppendInt(nil, int64(r.Status), 10)
+	out = append(out, '\n')
+	out = append(out, h...)
+	out = append(out, '\n')
+	return append(out, r.Body...)
+}
+
+// responseOf reads a kept payload back.
+func responseOf(p []byte) (response, error) {
+	status, rest, ok1 := bytes.Cut(p, []byte{'\n'})
+	header, body, ok2 := bytes.Cut(rest, []byte{'\n'})
+	code, err := strconv.Atoi(string(status))
+	if !ok1 || !ok2 || err != nil {
+		return response{}, errors.New("a kept Idempotency-Key answer is unreadable")
+	}
+	r := response{Status: code, Body: body}
+	if err := json.Unmarshal(header, &r.Header); err != nil {
+		return response{}, fmt.Errorf("a kept Idempotency-Key answer's headers: %w", err)
+	}
+	return r, nil
+}
+
+func writeReplay(c *gin.Context, payload []byte) error {
+	resp, err := responseOf(payload)
+	if err != nil {
+		return err
+	}
 	for k, v := range resp.Header {
 		c.Header(k, v)
 	}
@@ -155,6 +198,7 @@ func writeReplay(c *gin.Context, resp app.Response) {
 	} else {
 		c.Writer.WriteHeaderNow()
 	}
+	return nil
 }
 
 // bufferedWriter holds a response back until the middleware knows whether it
@@ -196,16 +240,16 @@ func (w *bufferedWriter) flush() {
 
 // answer renders a handler's success; the same bytes go to the client and,
 // for an idempotent request, into the store with the effect.
-type answer func(result any) (app.Response, error)
+type answer func(result any) (response, error)
 
 // memo keeps the last rendering, so that the reply equals what was stored
 // even if the clock crossed midnight in between.
 func memo(f answer) answer {
 	var (
 		last   any
-		cached *app.Response
+		cached *response
 	)
-	return func(v any) (app.Response, error) {
+	return func(v any) (response, error) {
 		if cached != nil && last == v {
 			return *cached, nil
 		}
@@ -217,23 +261,29 @@ func memo(f answer) answer {
 	}
 }
 
-func jsonAnswer(status int, v any, header map[string]string) (app.Response, error) {
+func jsonAnswer(status int, v any, header map[string]string) (response, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		return app.Response{}, err
+		return response{}, err
 	}
 	h := map[string]string{"Content-Type": "application/json; charset=utf-8"}
 	for k, x := range header {
 		h[k] = x
 	}
-	return app.Response{Status: status, Header: h, Body: body}, nil
+	return response{Status: status, Header: h, Body: body}, nil
 }
 
 // answering returns the caller with the answer its idempotent request stores.
 func answering(c *gin.Context, ans answer) app.Caller {
 	cl := caller(c)
 	if cl.Idempotency != nil {
-		cl.Idempotency.Render = ans
+		cl.Idempotency.Render = func(result any) ([]byte, error) {
+			resp, err := ans(result)
+			if err != nil {
+				return nil, err
+			}
+			return resp.payload(), nil
+		}
 	}
 	return cl
 }
@@ -257,11 +307,11 @@ func reply(c *gin.Context, ans answer, result any) error {
 }
 
 // typed adapts a renderer of one result type.
-func typed[T any](f func(T) (app.Response, error)) answer {
-	return memo(func(v any) (app.Response, error) {
+func typed[T any](f func(T) (response, error)) answer {
+	return memo(func(v any) (response, error) {
 		t, ok := v.(T)
 		if !ok {
-			return app.Response{}, fmt.Errorf("answer: result is %T, not %T", v, *new(T))
+			return response{}, fmt.Errorf("answer: result is %T, not %T", v, *new(T))
 		}
 		return f(t)
 	})
@@ -269,7 +319,7 @@ func typed[T any](f func(T) (app.Response, error)) answer {
 
 // noContent answers 204.
 func noContent() answer {
-	return func(any) (app.Response, error) {
-		return app.Response{Status: http.StatusNoContent, Header: map[string]string{}}, nil
+	return func(any) (response, error) {
+		return response{Status: http.StatusNoContent, Header: map[string]string{}}, nil
 	}
 }

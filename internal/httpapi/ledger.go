@@ -208,7 +208,7 @@ func (a *api) importLedger(c *gin.Context) error {
 }
 
 // importAnswer renders an import's result: 201 when it created problems.
-func importAnswer(res *app.ImportResult) (app.Response, error) {
+func importAnswer(res *app.ImportResult) (response, error) {
 	out := importJSON{ImportID: optID(res.ImportID), FileSHA256: res.FileSHA256, Rows: res.Rows,
 		Created: []importedJSON{}, Skipped: []skippedJSON{}}
 	for _, x := range res.Created {

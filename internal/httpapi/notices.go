@@ -35,7 +35,7 @@ func toNoticeJSON(n *app.Notice) noticeJSON {
 // noticeAnswer renders a notice with its ETag (and, when created, its
 // Location); an idempotent request stores this answer with the change.
 func noticeAnswer(status int) answer {
-	return typed(func(n *app.Notice) (app.Response, error) {
+	return typed(func(n *app.Notice) (response, error) {
 		h := map[string]string{"ETag": etag(n.Version)}
 		if status == http.StatusCreated {
 			h["Location"] = "/api/v1/notices/" + strconv.FormatInt(n.ID, 10)

@@ -141,7 +141,7 @@ func (a *api) markRead(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ans := typed(func(r app.MarkReadResult) (app.Response, error) {
+	ans := typed(func(r app.MarkReadResult) (response, error) {
 		return jsonAnswer(http.StatusOK, markReadJSON{Marked: r.Marked, Unread: r.Unread}, nil)
 	})
 	marked, unread, err := a.svc.Notify.MarkRead(c.Request.Context(), answering(c, ans), ids)
@@ -302,7 +302,7 @@ func (a *api) recordRecheck(c *gin.Context) error {
 		return err
 	}
 	viewer := caller(c).Actor
-	ans := typed(func(r *app.RecheckResult) (app.Response, error) {
+	ans := typed(func(r *app.RecheckResult) (response, error) {
 		// The use case's re-check carries the problem as the result left it
 		// (a relapse reopened it).
 		return jsonAnswer(http.StatusOK, recheckResultJSON{Recheck: toRecheckJSON(r.Recheck),
@@ -409,7 +409,7 @@ func (a *api) retryOutbox(c *gin.Context) error {
 	if err := decodeOptional(c, &req); err != nil {
 		return err
 	}
-	ans := typed(func(m *app.OutboxMessage) (app.Response, error) {
+	ans := typed(func(m *app.OutboxMessage) (response, error) {
 		return jsonAnswer(http.StatusOK, toOutboxMessageJSON(m), nil)
 	})
 	m, err := a.svc.Notify.RetryOutbox(c.Request.Context(), answering(c, ans), id)

@@ -100,7 +100,7 @@ func (a *api) createUnit(c *gin.Context) error {
 	if req.ParentID != nil {
 		in.ParentID = *req.ParentID
 	}
-	ans := typed(func(u *app.Unit) (app.Response, error) { return jsonAnswer(http.StatusCreated, toUnitJSON(u), nil) })
+	ans := typed(func(u *app.Unit) (response, error) { return jsonAnswer(http.StatusCreated, toUnitJSON(u), nil) })
 	u, err := a.svc.Access.CreateUnit(c.Request.Context(), answering(c, ans), in)
 	if err != nil {
 		return err
@@ -159,7 +159,7 @@ func (a *api) createCategory(c *gin.Context) error {
 	if req.ParentID != nil {
 		in.ParentID = *req.ParentID
 	}
-	ans := typed(func(x *app.Category) (app.Response, error) {
+	ans := typed(func(x *app.Category) (response, error) {
 		return jsonAnswer(http.StatusCreated, toCategoryJSON(x), nil)
 	})
 	cat, err := a.svc.Access.CreateCategory(c.Request.Context(), answering(c, ans), in)
@@ -264,7 +264,7 @@ func (a *api) createUser(c *gin.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	ans := typed(func(u *app.User) (app.Response, error) { return jsonAnswer(http.StatusCreated, toUserJSON(u), nil) })
+	ans := typed(func(u *app.User) (response, error) { return jsonAnswer(http.StatusCreated, toUserJSON(u), nil) })
 	u, err := a.svc.Access.CreateUser(c.Request.Context(), answering(c, ans), app.UserInput{Username: req.Username, Name: req.Name,
 		Password: req.Password, Roles: req.Roles, UnitID: req.UnitID, AuthSource: req.AuthSource})
 	if err != nil {

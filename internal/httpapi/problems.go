@@ -19,7 +19,7 @@ import (
 // for a registration, its Location).
 func (a *api) problemAnswer(c *gin.Context, status int) answer {
 	viewer := caller(c).Actor
-	return typed(func(p *domain.Problem) (app.Response, error) {
+	return typed(func(p *domain.Problem) (response, error) {
 		cfg := a.svc.Core.Config()
 		h := map[string]string{"ETag": etag(p.Version)}
 		if status == http.StatusCreated {
@@ -478,7 +478,7 @@ func (a *api) requestExtension(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ans := typed(func(e *domain.Extension) (app.Response, error) {
+	ans := typed(func(e *domain.Extension) (response, error) {
 		return jsonAnswer(http.StatusCreated, toExtensionJSON(e), nil)
 	})
 	e, err := a.svc.Lifecycle.RequestExtension(c.Request.Context(), answering(c, ans), id, match, deadline, req.Reason)

@@ -58,10 +58,10 @@ type BoardCases interface {
 // CoreCases is what the API calls of the core (policies, clock, health, idempotent replays).
 type CoreCases interface {
 	Config() app.Config
-	IdempotentReplay(ctx context.Context, c app.Caller) (app.Response, bool, error)
+	IdempotentReplay(ctx context.Context, c app.Caller) ([]byte, bool, error)
 	Now() time.Time
 	Ping(ctx context.Context) error
-	RememberResponse(ctx context.Context, c app.Caller, resp app.Response) error
+	RememberResponse(ctx context.Context, c app.Caller, payload []byte) error
 	Today() domain.Date
 }
 

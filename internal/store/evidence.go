@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -213,9 +212,7 @@ type idempotencyRow struct {
 	UserID      int64
 	IdemKey     string
 	RequestHash string
-	Status      int
-	Headers     string
-	Body        []byte
+	Payload     []byte // NULL until completed
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
 }
@@ -223,7 +220,7 @@ type idempotencyRow struct {
 type idempotencyRepo struct{ base }
 
 func (r idempotencyRepo) insert(ctx context.Context, rec *app.IdempotencyRecord) error {
-	row := idempotencyRow{UserID: rec.UserID, IdemKey: rec.Key, RequestHash: rec.RequestHash, Headers: "{}", Body: []byte{},
+	row := idempotencyRow{UserID: rec.UserID, IdemKey: rec.Key, RequestHash: rec.RequestHash,
 		CreatedAt: rec.CreatedAt, ExpiresAt: rec.ExpiresAt}
 	return r.db(ctx).Table("idempotency_keys").Create(&row).Error
 }
@@ -252,17 +249,12 @@ func (r idempotencyRepo) Claim(ctx context.Context, rec *app.IdempotencyRecord) 
 	return nil
 }
 
-func (r idempotencyRepo) Complete(ctx context.Context, userID int64, key string, resp app.Response) error {
-	headers, err := json.Marshal(resp.Header)
-	if err != nil {
-		return fmt.Errorf("idempotency key: headers: %w", err)
-	}
-	body := resp.Body
-	if body == nil {
-		body = []byte{}
+func (r idempotencyRepo) Complete(ctx context.Context, userID int64, key string, payload []byte) error {
+	if payload == nil {
+		payload = []byte{} // completed, with an empty answer: not NULL
 	}
 	res := r.db(ctx).Table("idempotency_keys").Where("user_id = ? AND idem_key = ?", userID, key).
-		Updates(map[string]any{"status": resp.Status, "headers": string(headers), "body": body})
+		Update("payload", payload)
 	if res.Error != nil {
 		return fmt.Errorf("store the response of an idempotency key: %w", res.Error)
 	}
@@ -278,12 +270,8 @@ func (r idempotencyRepo) Get(ctx context.Context, userID int64, key string) (*ap
 	if err != nil {
 		return nil, notFound(err, "idempotency key")
 	}
-	rec := &app.IdempotencyRecord{UserID: row.UserID, Key: row.IdemKey, RequestHash: row.RequestHash,
-		Response: app.Response{Status: row.Status, Body: row.Body}, CreatedAt: row.CreatedAt.UTC(), ExpiresAt: row.ExpiresAt.UTC()}
-	if err := json.Unmarshal([]byte(row.Headers), &rec.Response.Header); err != nil {
-		return nil, fmt.Errorf("idempotency key: headers: %w", err)
-	}
-	return rec, nil
+	return &app.IdempotencyRecord{UserID: row.UserID, Key: row.IdemKey, RequestHash: row.RequestHash,
+		Payload: row.Payload, CreatedAt: row.CreatedAt.UTC(), ExpiresAt: row.ExpiresAt.UTC()}, nil
 }
 
 func (r idempotencyRepo) Purge(ctx context.Context, before time.Time, limit int) (int64, error) {
