@@ -30,8 +30,8 @@ func AuditActions() []string {
 		ActionUserCreate, ActionUserUpdate, ActionUserResetPassword, ActionPasswordChange, ActionCategoryCreate, ActionCategoryUpdate,
 		ActionAttachmentUpload, ActionRecheck, EscalationApproaching, EscalationOverdue, EscalationEscalated,
 		ActionOutboxRetry)
-	out = append(out, DirectoryAuditActions()...) // directory.go
-	return append(out, BoardAuditActions()...)    // evaluation.go
+	out = append(out, DirectoryAuditActions()...) // directory_types.go
+	return append(out, BoardAuditActions()...)    // evaluation_types.go
 }
 
 // AuditObjectTypes lists the kinds of object entries name.

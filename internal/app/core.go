@@ -40,18 +40,18 @@ type Config struct {
 	LoginWindow        time.Duration // failures are counted over this window
 	MaxFailuresPerUser int64
 	MaxFailuresPerIP   int64
-	Evaluation         stats.Weights          // the monthly evaluation's weights (evaluation.go)
+	Evaluation         stats.Weights          // the monthly evaluation's weights (board/evaluation.go)
 	Evidence           domain.EvidencePolicy  // which submits need an attachment
 	Extensions         domain.ExtensionPolicy // how many extensions a problem may have
 	IdempotencyTTL     time.Duration          // how long an Idempotency-Key and its response are kept
-	Notify             NotifyConfig           // escalations, re-checks and webhook delivery (scheduler.go, outbox.go)
+	Notify             NotifyConfig           // escalations, re-checks and webhook delivery (notify/scheduler.go, notify/outbox.go)
 	// TxWithin is the longest one transaction attempt may run (the database
 	// timeout; 0: unknown). The board's index reads again the changes this
-	// long and a minute before the latest it has seen (boardindex.go).
+	// long and a minute before the latest it has seen (board/boardindex.go).
 	TxWithin time.Duration
 	// CheckpointEvery is how often checkpoints are signed (0: unknown, and
 	// verification does not ask for recent ones); AuditMargin is the slack
-	// verification allows beyond it and TxWithin for clocks and commits (auditverify.go).
+	// verification allows beyond it and TxWithin for clocks and commits (trail/auditverify.go).
 	CheckpointEvery time.Duration
 	AuditMargin     time.Duration
 }

@@ -29,7 +29,7 @@ func EventKinds() []string {
 		EventEscalated, EventRecheckDue, EventRelapsed}
 }
 
-// Webhooks are the configured outgoing webhooks; the dispatcher (outbox.go)
+// Webhooks are the configured outgoing webhooks; the dispatcher (notify/outbox.go)
 // delivers through them. cmd/rectify adapts internal/webhook to it.
 type Webhooks interface {
 	// Targets names the targets that receive events of this kind.

@@ -39,7 +39,7 @@ type Repos struct {
 	Categories CategoryRepo
 	Sessions   SessionRepo
 	Audit      AuditRepo
-	SignIns    SignInRepo // OpenID Connect sign-ins under way (oidc.go)
+	SignIns    SignInRepo // OpenID Connect sign-ins under way (access/oidc.go)
 
 	// The board, evaluation, notices and ledger (ports_board.go).
 	Stats         StatsRepo
@@ -147,7 +147,7 @@ type User struct {
 	UnitID       int64
 	UnitPath     string
 	Disabled     bool
-	AuthSource   AuthSource // local, ldap or oidc (directory.go)
+	AuthSource   AuthSource // local, ldap or oidc (access/directory.go)
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }

@@ -16,7 +16,7 @@ type Notification struct {
 	ID        int64
 	UserID    int64
 	EventID   string // the event it tells of; one event has one entry per recipient
-	Kind      string // an Event* constant (notify.go)
+	Kind      string // an Event* constant (notify_types.go)
 	ProblemID int64  // 0 when it is about no problem
 	Title     string
 	Body      string
