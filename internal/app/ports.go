@@ -1,6 +1,11 @@
-// Package app holds Rectify's use cases. Each one loads, checks, applies,
-// saves and audits inside one transaction. It owns the repository contracts
-// it needs; internal/store implements them.
+// Package app is the core of Rectify's use cases: what every capability
+// shares (the Caller, Core with its transaction runner, audit records and
+// refusals, idempotency keys), the repository and adapter contracts
+// internal/store and the adapters implement, and the types the use cases and
+// their faces speak. The use cases themselves live one package per
+// capability beneath it (lifecycle, evidence, access, board, notify, ledger,
+// trail); wire builds them. Each use case loads, checks, applies, saves and
+// audits inside one transaction.
 package app
 
 import (
