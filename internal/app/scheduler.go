@@ -89,6 +89,14 @@ func (s *Service) Tick(ctx context.Context, holder string) (SchedulerReport, err
 	}
 	defer s.signalOutbox()
 	today := s.Today()
+	// The list's warning and overdue filters read lights kept for today.
+	if k, ok := s.store.(interface {
+		KeepLights(context.Context, domain.Date, int) error
+	}); ok {
+		if err := k.KeepLights(ctx, today, s.cfg.Deadlines.YellowDays); err != nil {
+			return rep, fmt.Errorf("keep the lights: %w", err)
+		}
+	}
 	n, m := s.cfg.Deadlines.YellowDays, s.cfg.Notify.EscalateAfterDays
 	crossings := []struct {
 		kind     string

@@ -147,6 +147,11 @@ func (r problemRepo) Create(ctx context.Context, p *domain.Problem) error {
 		return fmt.Errorf("insert problem: %w", err)
 	}
 	p.ID = row.ID
+	if hasLight(p) { // a registration has none, as the column says
+		if err := r.relight(ctx, []int64{p.ID}); err != nil {
+			return err
+		}
+	}
 	return r.writeTerms(ctx, p.ID, textTerms(p.Title, p.Description, p.Code))
 }
 
@@ -169,7 +174,7 @@ func (r problemRepo) Update(ctx context.Context, p *domain.Problem, expected int
 		"measures": row.Measures, "percent": row.Percent, "rework_count": row.ReworkCount,
 		"reopen_count": row.ReopenCount, "extension_count": row.ExtensionCount, "closed_on_time": row.ClosedOnTime,
 		"submitted_by": row.SubmittedBy, "updated_at": row.UpdatedAt, "assigned_at": row.AssignedAt,
-		"submitted_at": row.SubmittedAt, "closed_at": row.ClosedAt,
+		"submitted_at": row.SubmittedAt, "closed_at": row.ClosedAt, "light": lightValue(p),
 	})
 	if res.Error != nil {
 		return fmt.Errorf("update problem %d: %w", p.ID, res.Error)
