@@ -287,7 +287,7 @@ func (ix listIndex) holds(col string) bool {
 }
 
 // listIndexes are the problems' indexes that end in id (migrations 00001,
-// 00005, 00007 and 00051), the table itself first.
+// 00005, 00007, 00051 and 00052), the table itself first.
 var listIndexes = []listIndex{
 	{name: "PRIMARY"},
 	{name: "idx_problems_status", cols: []string{"status"}, extra: []string{"deadline", "closed_on_time"}},
@@ -300,6 +300,9 @@ var listIndexes = []listIndex{
 	{name: "idx_problems_assignee_unit", cols: []string{"assignee_id", "unit_id"}},
 	{name: "idx_problems_category", cols: []string{"category_id"}},
 	{name: "idx_problems_status_deadline", cols: []string{"status", "deadline"}},
+	{name: "idx_problems_deadline", cols: []string{"deadline"}},
+	{name: "idx_problems_assignee_deadline", cols: []string{"assignee_id", "deadline"}},
+	{name: "idx_problems_unit_deadline", cols: []string{"unit_id", "deadline"}},
 	{name: "idx_problems_light", cols: []string{"light", "status"}},
 	{name: "idx_problems_unit_light", cols: []string{"unit_id", "light"}},
 	{name: "idx_problems_assignee_light", cols: []string{"assignee_id", "light"}},
@@ -496,8 +499,9 @@ func listSides(q app.ProblemQuery, t listTrees) (whole, split []listSide) {
 		}
 	}
 	if days := deadlineDays(q); days != nil {
-		// A short deadline range is its days: with a status each, a branch
-		// walks (status, deadline, id) in id order. Every row has a status.
+		// A short deadline range is its days: a branch walks (deadline, id),
+		// or with a status each (status, deadline, id), in id order. Every
+		// row has a status.
 		base.restrict("deadline", days)
 		if _, ok := base["status"]; !ok {
 			base["status"] = strs(domain.Statuses())
