@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/domain"
 )
 
@@ -135,8 +136,8 @@ func (db *DB) KeepLights(ctx context.Context, today domain.Date, yellowDays int)
 	if !full && asOf != today {
 		prev = asOf.String()
 	}
-	if err := g.Exec("UPDATE problem_lights SET as_of = ?, prev = ?, yellow_days = ?, yellow_end = ?, ready = FALSE",
-		today.String(), prev, yellowDays, yellowEnd).Error; err != nil {
+	if err := db.lightsExec(ctx, "UPDATE problem_lights SET as_of = ?, prev = ?, yellow_days = ?, yellow_end = ?, ready = FALSE",
+		today.String(), prev, yellowDays, yellowEnd); err != nil {
 		return fmt.Errorf("problem lights: %w", err)
 	}
 	var err error
@@ -149,7 +150,7 @@ func (db *DB) KeepLights(ctx context.Context, today domain.Date, yellowDays int)
 	if err != nil {
 		return err
 	}
-	if err := g.Exec("UPDATE problem_lights SET ready = TRUE WHERE as_of = ?", today.String()).Error; err != nil {
+	if err := db.lightsExec(ctx, "UPDATE problem_lights SET ready = TRUE WHERE as_of = ?", today.String()); err != nil {
 		return fmt.Errorf("problem lights: %w", err)
 	}
 	return nil
@@ -168,11 +169,23 @@ func (db *DB) dateText(col string) string {
 const relightChanged = "UPDATE problems AS p SET light = " + "%[1]s" + " WHERE %[2]s AND p.light <> %[1]s"
 
 func (db *DB) relightWhere(ctx context.Context, where string, args ...any) error {
-	stmt := fmt.Sprintf(relightChanged, lightRowSQL, where)
-	if err := db.gorm.WithContext(ctx).Exec(stmt, args...).Error; err != nil {
+	if err := db.lightsExec(ctx, fmt.Sprintf(relightChanged, lightRowSQL, where), args...); err != nil {
 		return fmt.Errorf("problem lights: %w", err)
 	}
 	return nil
+}
+
+// lightsExec runs one statement of a pass in a transaction of its own,
+// retried on deadlocks and lock timeouts (with the writes it meets) as every
+// transaction is.
+func (db *DB) lightsExec(ctx context.Context, stmt string, args ...any) error {
+	return db.Tx(ctx, func(r app.Repos) error {
+		pr, ok := r.Problems.(problemRepo)
+		if !ok {
+			return fmt.Errorf("problem lights: unexpected repository %T", r.Problems)
+		}
+		return pr.db(ctx).Exec(stmt, args...).Error
+	})
 }
 
 // relightCrossings recomputes the rows whose light may differ between day a
