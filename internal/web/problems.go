@@ -344,13 +344,12 @@ func (f *formState) VS(name string) []string {
 func (f *formState) E(name string) string { return f.Errors[name] }
 func (f *formState) Sent() bool           { return f.Values != nil }
 
-// refusedForm maps a use case's refusal onto the form's fields.
-func refusedForm(v url.Values, err error, known ...string) *formState {
+// refusedForm maps a use case's refusal onto the form's fields, in lang.
+func refusedForm(lang string, v url.Values, err error, known ...string) *formState {
 	fs := &formState{Values: v, Errors: map[string]string{}}
 	var (
 		val    *domain.ValidationError
 		unsupp *domain.UnsupportedTypeError
-		forb   *domain.ForbiddenError
 	)
 	field := func(name string) string {
 		switch {
@@ -362,15 +361,17 @@ func refusedForm(v url.Values, err error, known ...string) *formState {
 		return name
 	}
 	add := func(name, reason string) {
+		label := fieldLabel(lang, name)
 		name = field(name)
+		reason = reasonText(lang, reason)
 		if slices.Contains(known, name) {
 			if fs.Errors[name] != "" {
-				reason = fs.Errors[name] + "; " + reason
+				reason = fs.Errors[name] + translate(lang, "why.list_sep") + reason
 			}
 			fs.Errors[name] = reason
 			return
 		}
-		fs.General = append(fs.General, name+": "+reason)
+		fs.General = append(fs.General, label+translate(lang, "why.field_sep")+reason)
 	}
 	switch {
 	case errors.As(err, &val):
@@ -379,10 +380,8 @@ func refusedForm(v url.Values, err error, known ...string) *formState {
 		}
 	case errors.As(err, &unsupp):
 		add(unsupp.Field, unsupp.Reason)
-	case errors.As(err, &forb):
-		fs.General = append(fs.General, forb.Reason)
 	default:
-		fs.General = append(fs.General, err.Error())
+		fs.General = append(fs.General, errorText(lang, err))
 	}
 	return fs
 }
@@ -587,7 +586,7 @@ func (c *Console) historyItem(q *request, e *audit.Entry) historyItem {
 		}
 	}
 	if h.Refused && e.Reason != "" {
-		h.Note = e.Reason
+		h.Note = recordedReasonText(q.lang, e.Reason)
 	}
 	return h
 }
@@ -709,7 +708,7 @@ func (c *Console) act(q *request) {
 		if errors.Is(err, domain.ErrForbidden) {
 			status = http.StatusForbidden
 		}
-		c.showProblem(q, id, status, map[string]*formState{formID: refusedForm(form, err, known...)}, "")
+		c.showProblem(q, id, status, map[string]*formState{formID: refusedForm(q.lang, form, err, known...)}, "")
 	default:
 		c.fail(q.w, q.r, q.lang, q, err)
 	}

@@ -83,7 +83,7 @@ func (c *Console) register(q *request) {
 			c.fail(q.w, q.r, q.lang, q, err)
 			return
 		}
-		c.showProblemForm(q, http.StatusBadRequest, problemForm{Form: refusedForm(form, err, problemFields...), Action: "/problems"})
+		c.showProblemForm(q, http.StatusBadRequest, problemForm{Form: refusedForm(q.lang, form, err, problemFields...), Action: "/problems"})
 		return
 	}
 	http.Redirect(q.w, q.r, fmt.Sprintf("/problems/%d?done=register", p.ID), http.StatusSeeOther)
@@ -139,7 +139,7 @@ func (c *Console) edit(q *request) {
 		}
 		c.showProblem(q, id, http.StatusConflict, nil, q.t("p.conflict", statusLabel(q.lang, p.Status)))
 	case refusal(err):
-		c.showProblemForm(q, http.StatusBadRequest, problemForm{Form: refusedForm(form, err, problemFields...),
+		c.showProblemForm(q, http.StatusBadRequest, problemForm{Form: refusedForm(q.lang, form, err, problemFields...),
 			Action: fmt.Sprintf("/problems/%d/edit", id), Edit: true, Version: version})
 	default:
 		c.fail(q.w, q.r, q.lang, q, err)

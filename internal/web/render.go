@@ -96,6 +96,14 @@ func (p *page) Statuses() []domain.Status         { return domain.Statuses() }
 func (p *page) Warnings() []domain.WarningLevel {
 	return []domain.WarningLevel{domain.WarningRed, domain.WarningYellow, domain.WarningGreen}
 }
+
+// Why says in the page's language why a refusal recorded in the trail or a
+// skipped row of an import was refused.
+func (p *page) Why(reason string) string { return recordedReasonText(p.lang, reason) }
+
+// Outcome names an audited attempt's outcome.
+func (p *page) Outcome(o string) string { return p.T("au.outcome_" + o) }
+
 func (p *page) StatusIs(s domain.Status, v string) bool { return string(s) == v }
 
 var funcs = template.FuncMap{
@@ -221,24 +229,28 @@ func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, q *request, 
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, lang string, q *request, err error) {
 	var (
 		val    *domain.ValidationError
+		unsupp *domain.UnsupportedTypeError
 		forb   *domain.ForbiddenError
+		inv    *domain.InvalidTransitionError
 		tooBig *http.MaxBytesError
 	)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		c.errorPage(w, r, q, http.StatusNotFound, "err.404")
 	case errors.As(err, &forb):
-		c.errorPage(w, r, q, http.StatusForbidden, "p.refused", forb.Reason)
+		c.errorPage(w, r, q, http.StatusForbidden, "p.refused", errorText(lang, err))
 	case errors.Is(err, domain.ErrForbidden):
 		c.errorPage(w, r, q, http.StatusForbidden, "err.403")
 	case errors.As(err, &tooBig):
 		c.errorPage(w, r, q, http.StatusRequestEntityTooLarge, "err.413")
-	case errors.As(err, &val):
-		c.errorPage(w, r, q, http.StatusBadRequest, "err.400", val.Error())
+	case errors.As(err, &val), errors.As(err, &unsupp):
+		c.errorPage(w, r, q, http.StatusBadRequest, "err.400", errorText(lang, err))
+	case errors.Is(err, domain.ErrTooManyAttempts):
+		c.errorPage(w, r, q, http.StatusTooManyRequests, "p.refused", errorText(lang, err))
 	case errors.Is(err, domain.ErrUnauthenticated):
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
-	case errors.Is(err, domain.ErrConflict), errors.Is(err, domain.ErrPreconditionFailed):
-		c.errorPage(w, r, q, http.StatusConflict, "p.refused", err.Error())
+	case errors.Is(err, domain.ErrConflict), errors.Is(err, domain.ErrPreconditionFailed), errors.As(err, &inv):
+		c.errorPage(w, r, q, http.StatusConflict, "p.refused", errorText(lang, err))
 	default:
 		if r.Context().Err() != nil {
 			return
