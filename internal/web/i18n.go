@@ -195,6 +195,7 @@ var catalogue = map[string][2]string{
 	"inbox.title":               {"消息", "Inbox"},
 	"inbox.empty":               {"没有消息", "No messages"},
 	"inbox.read_all":            {"全部标为已读", "Mark all read"},
+	"inbox.read_one":            {"标为已读", "Mark read"},
 	"inbox.unread":              {"未读", "unread"},
 	"pw.title":                  {"修改密码", "Change password"},
 	"pw.current":                {"当前密码", "Current password"},

@@ -177,6 +177,30 @@ func (c *Console) markRead(q *request) {
 	http.Redirect(q.w, q.r, "/inbox", http.StatusSeeOther)
 }
 
+// openMessage marks one message read and opens its problem, or the inbox
+// again when it is about none. The problem page keeps its own scope check,
+// so the problem named by the form needs no other.
+func (c *Console) openMessage(q *request) {
+	id, ok := pathID(q, "id")
+	if !ok {
+		c.errorPage(q.w, q.r, q, http.StatusNotFound, "err.404")
+		return
+	}
+	if err := c.parseForm(q); err != nil {
+		c.fail(q.w, q.r, q.lang, q, err)
+		return
+	}
+	if _, _, err := c.svc.MarkRead(q.ctx(), q.caller, []int64{id}); err != nil {
+		c.fail(q.w, q.r, q.lang, q, err)
+		return
+	}
+	to := "/inbox"
+	if pid, err := strconv.ParseInt(q.r.PostForm.Get("problem_id"), 10, 64); err == nil && pid > 0 {
+		to = fmt.Sprintf("/problems/%d", pid)
+	}
+	http.Redirect(q.w, q.r, to, http.StatusSeeOther)
+}
+
 // badge is the unread count alone, which the layout polls.
 func (c *Console) badge(q *request) {
 	in, err := c.svc.Notifications(q.ctx(), q.caller, true, 0, 1)
