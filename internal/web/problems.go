@@ -141,6 +141,7 @@ type listView struct {
 	Export     string
 	Units      []option
 	Categories []option
+	Assignees  []option
 }
 
 // Q returns a filter's value, Has whether a multi-valued filter holds v.
@@ -180,9 +181,18 @@ func (c *Console) list(q *request) {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
+	// The assignee filter offers the owners, those problems are assigned to.
+	owners, err := c.svc.Users(q.ctx(), app.UserQuery{Role: domain.RoleOwner, Limit: 200})
+	if err != nil {
+		c.fail(q.w, q.r, q.lang, q, err)
+		return
+	}
 	fq := filterQuery(v)
 	view := listView{Rows: c.rows(ps, n), Query: fq, Units: n.unitOptions(), Categories: n.categoryOptions(),
 		Export: "/problems/export.xlsx?" + fq.Encode()}
+	for _, u := range owners {
+		view.Assignees = append(view.Assignees, option{ID: u.ID, Name: u.Name})
+	}
 	if more && len(ps) > 0 {
 		nq := filterQuery(v)
 		nq.Set("before", strconv.FormatInt(ps[len(ps)-1].ID, 10))
