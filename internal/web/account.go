@@ -27,6 +27,7 @@ type Import interface {
 // Rechecks are the 回头看 the working group does.
 type Rechecks interface {
 	Rechecks(ctx context.Context, c app.Caller, f app.RecheckFilter) ([]*app.Recheck, bool, error)
+	RecordRecheck(ctx context.Context, c app.Caller, id int64, in app.RecheckInput) (*app.RecheckResult, error)
 }
 
 var passwordFields = []string{"old", "new", "confirm"}

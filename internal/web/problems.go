@@ -455,6 +455,7 @@ type problemView struct {
 	Today      string
 	Conflict   string
 	Forms      map[string]*formState
+	Recheck    *app.Recheck // the 回头看 due now, for the working group to record
 }
 
 // Can reports whether the viewer may take an action now (the domain's table).
@@ -567,6 +568,17 @@ func (c *Console) showProblem(q *request, id int64, status int, forms map[string
 	}
 	for _, e := range entries {
 		v.History = append(v.History, c.historyItem(q, e))
+	}
+	if p.Status == domain.StatusClosed && q.caller.Actor.Has(domain.RoleVerifier) {
+		rs, _, err := c.svc.Rechecks(ctx, q.caller, app.RecheckFilter{ProblemID: id, DueBy: today,
+			Statuses: []app.RecheckStatus{app.RecheckPending}, Limit: 1})
+		if err != nil {
+			c.fail(q.w, q.r, q.lang, q, err)
+			return
+		}
+		if len(rs) > 0 {
+			v.Recheck = rs[0]
+		}
 	}
 	if v.Can(string(domain.ActionAssign)) {
 		// The assignee picker offers the owners of the problem's unit tree.
@@ -695,6 +707,16 @@ func (c *Console) act(q *request) {
 		known = []string{"note"}
 		eid, _ := strconv.ParseInt(form.Get("extension_id"), 10, 64)
 		_, err = c.svc.DecideExtension(ctx, cl, id, version, eid, form.Get("approved") == "true", note)
+	case "recheck":
+		known = []string{"result", "note", "deadline", "files"}
+		in := app.RecheckInput{Result: form.Get("result"), Note: note}
+		rid, _ := strconv.ParseInt(form.Get("recheck_id"), 10, 64)
+		if in.Deadline, err = optionalDate("deadline", form.Get("deadline")); err == nil {
+			in.AttachmentIDs, err = c.uploads(q, "files")
+		}
+		if err == nil {
+			_, err = c.svc.RecordRecheck(ctx, cl, rid, in)
+		}
 	case "comment":
 		known = []string{"text"}
 		_, err = c.svc.Comment(ctx, cl, id, form.Get("text"))
