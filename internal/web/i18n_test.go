@@ -24,6 +24,12 @@ func TestTheCatalogueNamesEverything(t *testing.T) {
 	for _, r := range domain.Roles() {
 		ids = append(ids, "role."+string(r))
 	}
+	for _, o := range app.AuditObjectTypes() {
+		ids = append(ids, "obj."+o)
+	}
+	for _, o := range app.AuditOutcomes() {
+		ids = append(ids, "au.outcome_"+o)
+	}
 	for _, k := range reportKinds {
 		ids = append(ids, "rp."+string(k))
 	}

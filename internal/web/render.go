@@ -101,6 +101,9 @@ func (p *page) Warnings() []domain.WarningLevel {
 // skipped row of an import was refused.
 func (p *page) Why(reason string) string { return recordedReasonText(p.lang, reason) }
 
+// Object names the kind of an audited object.
+func (p *page) Object(t string) string { return p.T("obj." + t) }
+
 // Outcome names an audited attempt's outcome.
 func (p *page) Outcome(o string) string { return p.T("au.outcome_" + o) }
 
