@@ -7,11 +7,13 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/stats"
 )
 
 // page is what the layout renders around a page's content.
@@ -100,6 +102,15 @@ func (p *page) Warnings() []domain.WarningLevel {
 // Why says in the page's language why a refusal recorded in the trail or a
 // skipped row of an import was refused.
 func (p *page) Why(reason string) string { return recordedReasonText(p.lang, reason) }
+
+// Formula is the evaluation's score definition with its weights.
+func (p *page) Formula(w stats.Weights) string { return formulaText(p.lang, w) }
+
+func formulaText(lang string, w stats.Weights) string {
+	g := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+	return fill(translate(lang, "ev.formula_text"), []string{g(w.Workload), g(w.Accuracy), g(w.Timeliness), g(w.Contribution),
+		g(w.General), g(w.Serious), g(w.Critical)})
+}
 
 // Object names the kind of an audited object.
 func (p *page) Object(t string) string { return p.T("obj." + t) }
