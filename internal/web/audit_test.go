@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -41,5 +42,29 @@ func TestAuditPageFiltersByOutcomeAndAction(t *testing.T) {
 	}
 	if res, _ := leader.do("GET", "/audit?action=nonsense", nil, nil); res.StatusCode != http.StatusBadRequest {
 		t.Fatalf("an unknown action: %d", res.StatusCode)
+	}
+}
+
+// A trail altered out of band fails 校验 on the page, which names the first
+// bad entry by its number and says why in Chinese.
+func TestAuditVerificationNamesTheBadEntryInChinese(t *testing.T) {
+	t.Parallel()
+	c := newConsole(t, web.Options{})
+	p := c.e.Register(t, "被篡改的记录")
+	entries, err := c.e.Svc.History(t.Context(), c.e.Caller("leader"), p.ID, 0, 10)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("history: %v %d", err, len(entries))
+	}
+	seq := entries[0].Seq
+	res, err := c.e.DB.SQL().ExecContext(t.Context(), "UPDATE audit_entries SET reason = ? WHERE id = ?", "补写的理由", seq)
+	if n, _ := res.RowsAffected(); err != nil || n != 1 {
+		t.Fatalf("tamper: %v", err)
+	}
+	leader := c.browser()
+	leader.login("leader")
+	_, page := leader.do("GET", "/audit?verify=1", nil, nil)
+	m := regexp.MustCompile(`id="verify-result">([^<]*)<`).FindStringSubmatch(page)
+	if m == nil || !strings.Contains(m[1], fmt.Sprintf("第 %d 条起有问题", seq)) || !strings.Contains(m[1], "记录被篡改") {
+		t.Fatalf("the verification of a tampered trail says %v", m)
 	}
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // refusalSources are the packages whose refusals reach the console.
-var refusalSources = []string{"../domain", "../app", "../password", "../ledger", "../stats", "."}
+var refusalSources = []string{"../domain", "../app", "../password", "../ledger", "../stats", "../audit", "."}
 
 // formatArg names, per function, which argument is a refusal's reason format
 // and which the field (-1: none). Validator.Add/Check, domain.Invalid, Conflict
@@ -31,12 +31,13 @@ var formatArg = map[string]struct{ field, format int }{
 	"Forbidden":        {-1, 1}, // its code (argument 0) is collected apart
 	"Errorf":           {-1, 0}, // parsers' errors of dates and months, shown through "%s"
 	"New":              {-1, 0},
+	"find":             {-1, 2}, // a finding of the trail's verification (校验)
 	"refuse":           {-1, 1}, // an OpenID Connect sign-in's refusal
 	"Text":             {0, -1},
 }
 
 // reasonStructs are the error types whose Reason field is shown.
-var reasonStructs = map[string]bool{"ConflictError": true, "ParseError": true, "UnsupportedTypeError": true, "SkippedRow": true}
+var reasonStructs = map[string]bool{"ConflictError": true, "ParseError": true, "UnsupportedTypeError": true, "SkippedRow": true, "Finding": true}
 
 // format renders an expression that builds a reason as its printf format:
 // literals as they are, fmt.Sprintf as its format, anything else as %s.

@@ -112,6 +112,19 @@ func formulaText(lang string, w stats.Weights) string {
 		g(w.General), g(w.Serious), g(w.Critical)})
 }
 
+// VerifyReason says why the trail failed 校验: its first finding, whose
+// entry the page names apart.
+func (p *page) VerifyReason(v *app.VerifyResult) string {
+	reason := v.Reason
+	if len(v.Findings) > 0 {
+		reason = v.Findings[0].Reason
+	}
+	if _, _, ok := matchReason(reason); ok || p.lang == langEN {
+		return reasonText(p.lang, reason)
+	}
+	return p.T("au.bad_other")
+}
+
 // Object names the kind of an audited object.
 func (p *page) Object(t string) string { return p.T("obj." + t) }
 
@@ -129,7 +142,14 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
-	"str":     func(v any) string { return fmt.Sprint(v) },
+	"str": func(v any) string { return fmt.Sprint(v) },
+	// deref reads an optional number, which the templates pass on as a pointer otherwise.
+	"deref": func(n *int64) int64 {
+		if n == nil {
+			return 0
+		}
+		return *n
+	},
 	"isImage": func(ct string) bool { return strings.HasPrefix(ct, "image/") },
 	"kib": func(n int64) string {
 		if n < 1024 {
