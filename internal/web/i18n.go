@@ -427,6 +427,7 @@ var catalogue = map[string][2]string{
 	"fld.redirect_url":       {"回调地址", "Callback address"},
 	"fld.report":             {"报告", "Report"},
 	"fld.result":             {"回头看结论", "Re-check result"},
+	"fld.row":                {"第 {1} 行", "row {1}"},
 	"fld.roles":              {"角色", "Roles"},
 	"fld.severities":         {"严重程度", "Severities"},
 	"fld.severity":           {"严重程度", "Severity"},

@@ -117,6 +117,9 @@ func fieldLabel(lang, field string) string {
 	if _, ok := catalogue["fld."+field]; ok {
 		return translate(lang, "fld."+field)
 	}
+	if n, ok := strings.CutPrefix(field, "row "); ok { // a row of an imported sheet
+		return fill(translate(lang, "fld.row"), []string{n})
+	}
 	return field // a cell of an imported sheet, such as C7
 }
 
