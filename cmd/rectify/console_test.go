@@ -380,7 +380,7 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 	inspector.do(chromedp.SetUploadFiles(chromedp.CSS("#import-form input[type=file]"), []string{badLedger(t)}))
 	inspector.do(chromedp.Click(chromedp.CSS("#import-form button[type=submit]")))
 	inspector.waitFor(`!!document.querySelector("#import-errors")`)
-	if got := inspector.text("#import-errors"); !strings.Contains(got, "row 3, column B (类别)") {
+	if got := inspector.text("#import-errors"); !strings.Contains(got, "第 3 行 B 列（类别）") || !strings.Contains(got, "没有名为") {
 		t.Fatalf("the import's errors do not name row 3's category cell: %q", got)
 	}
 	inspector.screenshot("import-errors")

@@ -86,6 +86,10 @@ func reasonTextDepth(lang, reason string, depth int) string {
 	if id, values, ok := matchReason(reason); ok {
 		// A value may itself be a reason, as a cell's "%q %s" holds a date's.
 		for i, v := range values {
+			if _, ok := catalogue["noun."+v]; ok { // "no %s is named %q": category, unit
+				values[i] = translate(lang, "noun."+v)
+				continue
+			}
 			if depth < 2 {
 				if _, _, ok := matchReason(v); ok {
 					values[i] = reasonTextDepth(lang, v, depth+1)
@@ -109,6 +113,15 @@ func matchReason(reason string) (string, []string, bool) {
 	return "", nil, false
 }
 
+var sheetPlaces = []struct {
+	id string
+	re *regexp.Regexp
+}{
+	{"fld.cell", regexp.MustCompile(`^row (\d+), column ([A-Z]+) \((.*)\)$`)},
+	{"fld.row_col", regexp.MustCompile(`^row (\d+), (.*)$`)},
+	{"fld.row", regexp.MustCompile(`^row (\d+)$`)},
+}
+
 // fieldLabel names a field of a refusal in lang.
 func fieldLabel(lang, field string) string {
 	if strings.HasPrefix(field, "milestones") {
@@ -117,10 +130,13 @@ func fieldLabel(lang, field string) string {
 	if _, ok := catalogue["fld."+field]; ok {
 		return translate(lang, "fld."+field)
 	}
-	if n, ok := strings.CutPrefix(field, "row "); ok { // a row of an imported sheet
-		return fill(translate(lang, "fld.row"), []string{n})
+	// A place in an imported sheet, as table.Sheet.Cell names it.
+	for _, c := range sheetPlaces {
+		if m := c.re.FindStringSubmatch(field); m != nil {
+			return fill(translate(lang, c.id), m[1:])
+		}
 	}
-	return field // a cell of an imported sheet, such as C7
+	return field
 }
 
 // forbiddenText says in lang why an actor may not act, by the domain's code.
