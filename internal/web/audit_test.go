@@ -57,8 +57,11 @@ func TestAuditVerificationNamesTheBadEntryInChinese(t *testing.T) {
 	}
 	seq := entries[0].Seq
 	res, err := c.e.DB.SQL().ExecContext(t.Context(), "UPDATE audit_entries SET reason = ? WHERE id = ?", "补写的理由", seq)
-	if n, _ := res.RowsAffected(); err != nil || n != 1 {
+	if err != nil {
 		t.Fatalf("tamper: %v", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("tamper changed %d rows", n)
 	}
 	leader := c.browser()
 	leader.login("leader")
