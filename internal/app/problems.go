@@ -192,13 +192,18 @@ func (s *Service) actAnswering(ctx context.Context, c Caller, id, ifMatch int64,
 		if ifMatch != 0 && ifMatch != p.Version {
 			return fmt.Errorf("problem %d is at version %d, not %d: %w", id, p.Version, ifMatch, domain.ErrPreconditionFailed)
 		}
-		old := p.Version
+		old, title, description := p.Version, p.Title, p.Description
 		ch, err := fn(r, p, now, today)
 		if err != nil {
 			return err
 		}
 		p.Version = old + 1
-		if err := r.Problems.Update(ctx, p, old); err != nil {
+		if p.Title != title || p.Description != description {
+			err = r.Problems.Retext(ctx, p, old, title, description)
+		} else {
+			err = r.Problems.Update(ctx, p, old)
+		}
+		if err != nil {
 			return err
 		}
 		out = p

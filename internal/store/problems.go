@@ -150,18 +150,25 @@ func (r problemRepo) Create(ctx context.Context, p *domain.Problem) error {
 	return r.writeTerms(ctx, p.ID, textTerms(p.Title, p.Description, p.Code))
 }
 
+// Update writes p if its stored version is still expected. Its title and
+// description must be the stored ones: the search's terms are not touched
+// (Retext is the update that changes them).
 func (r problemRepo) Update(ctx context.Context, p *domain.Problem, expected int64) error {
+	return r.update(ctx, p, expected)
+}
+
+// Retext is Update for a change of the title or description from oldTitle
+// and oldDescription, the texts of the version expected: the search's terms
+// move with them in the same transaction.
+func (r problemRepo) Retext(ctx context.Context, p *domain.Problem, expected int64, oldTitle, oldDescription string) error {
+	if err := r.update(ctx, p, expected); err != nil {
+		return err
+	}
+	return r.retextTerms(ctx, p.ID, textTerms(oldTitle, oldDescription, p.Code), textTerms(p.Title, p.Description, p.Code))
+}
+
+func (r problemRepo) update(ctx context.Context, p *domain.Problem, expected int64) error {
 	row := toProblemRow(p)
-	// The search's terms follow an edit of the title or description: the
-	// old texts are read only when they differ, compared byte for byte.
-	differs := "SELECT title, description, code FROM problems WHERE id = ? AND version = ? AND (title <> ? OR description <> ?)"
-	if r.dialect == DialectMySQL {
-		differs = "SELECT title, description, code FROM problems WHERE id = ? AND version = ? AND (BINARY title <> BINARY ? OR BINARY description <> BINARY ?)"
-	}
-	var old []struct{ Title, Description, Code string }
-	if err := r.db(ctx).Raw(differs, p.ID, expected, row.Title, row.Description).Scan(&old).Error; err != nil {
-		return fmt.Errorf("update problem %d: %w", p.ID, err)
-	}
 	res := r.db(ctx).Table("problems").Where("id = ? AND version = ?", p.ID, expected).Updates(map[string]any{
 		"title": row.Title, "description": row.Description, "category_id": row.CategoryID,
 		"severity": row.Severity, "source": row.Source, "unit_id": row.UnitID, "found_at": row.FoundAt,
@@ -176,9 +183,6 @@ func (r problemRepo) Update(ctx context.Context, p *domain.Problem, expected int
 	}
 	if res.RowsAffected != 1 {
 		return fmt.Errorf("problem %d changed meanwhile (version %d is stale): %w", p.ID, expected, errConflict)
-	}
-	if len(old) == 1 {
-		return r.retextTerms(ctx, p.ID, textTerms(old[0].Title, old[0].Description, old[0].Code), textTerms(p.Title, p.Description, p.Code))
 	}
 	return nil
 }
