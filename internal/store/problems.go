@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
 )
 
@@ -121,9 +123,24 @@ func (r problemRepo) query(ctx context.Context) *gorm.DB {
 	return r.db(ctx).Table("problems p").Select(problemSelect).Joins("JOIN units u ON u.id = p.unit_id")
 }
 
-// Get reads one problem, its unit's path and its milestones in one statement.
+// Get reads one problem, its unit's path and its milestones in one
+// statement; in a transaction, also its audit stream's head, so that an
+// entry appended to that stream needs no read of its own.
 func (r problemRepo) Get(ctx context.Context, id int64) (*domain.Problem, error) {
-	ps, err := r.problems(ctx, true, problemGetSQL, id)
+	var (
+		ps   []*domain.Problem
+		err  error
+		seq  sql.NullInt64
+		hash sql.NullString
+	)
+	if r.tx != nil {
+		ps, err = r.problemsAnd(ctx, false, []any{&seq, &hash}, problemHeadSQL(r.base), id)
+		if err == nil && len(ps) == 1 {
+			r.tx.readHead(audit.ProblemStream(id), seq, hash)
+		}
+	} else {
+		ps, err = r.problems(ctx, true, problemGetSQL, id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("get problem %d: %w", id, err)
 	}
@@ -147,6 +164,9 @@ func (r problemRepo) Create(ctx context.Context, p *domain.Problem) error {
 		return fmt.Errorf("insert problem: %w", err)
 	}
 	p.ID = row.ID
+	if r.tx != nil { // a new problem's stream has no head yet
+		r.tx.readHead(audit.ProblemStream(p.ID), sql.NullInt64{}, sql.NullString{})
+	}
 	return r.writeTerms(ctx, p.ID, textTerms(p.Title, p.Description, p.Code))
 }
 
