@@ -192,6 +192,9 @@ type Unit struct {
 // UnitRepo stores units.
 type UnitRepo interface {
 	Get(ctx context.Context, id int64) (*Unit, error)
+	// Place reads, in one look-up, unit unitID's path (ok false when there
+	// is no such unit) and whether category categoryID exists.
+	Place(ctx context.Context, unitID, categoryID int64) (path string, unitOK, categoryOK bool, err error)
 	List(ctx context.Context) ([]*Unit, error)
 	Create(ctx context.Context, u *Unit) error // sets ID and Path
 	Update(ctx context.Context, u *Unit) error // name; a new parent moves the subtree
