@@ -107,14 +107,12 @@ func (r auditRepo) Append(ctx context.Context, e *audit.Entry) error {
 // the head has moved since, with nothing appended.
 func (r auditRepo) appendAfter(ctx context.Context, e *audit.Entry, h streamHead) (bool, error) {
 	e.Chain(h.seq, h.hash)
-	row := toAuditRow(e)
-	if err := r.db(ctx).Table("audit_entries").Create(&row).Error; isDuplicate(err) {
+	if err := r.insertEntry(ctx, e); isDuplicate(err) {
 		delete(r.tx.heads, e.Stream) // (stream, stream_seq) is taken: another entry came first
 		return false, nil
 	} else if err != nil {
-		return false, fmt.Errorf("append audit entry: %w", err)
+		return false, err
 	}
-	e.Seq = row.ID
 	var (
 		moved bool
 		err   error
@@ -144,6 +142,22 @@ func (r auditRepo) appendAfter(ctx context.Context, e *audit.Entry, h streamHead
 	return true, nil
 }
 
+const insertEntrySQL = "INSERT INTO audit_entries (stream, stream_seq, at, actor_id, actor_name, actor_roles, ip, request_id, " +
+	"action, object_type, object_id, from_state, to_state, changes, outcome, reason, prev_hash, hash) " +
+	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+// insertEntry inserts e, chained, and sets e.Seq.
+func (r auditRepo) insertEntry(ctx context.Context, e *audit.Entry) error {
+	w := toAuditRow(e)
+	id, err := r.insertID(ctx, insertEntrySQL, w.Stream, w.StreamSeq, w.At, w.ActorID, w.ActorName, w.ActorRoles, w.IP,
+		w.RequestID, w.Action, w.ObjectType, w.ObjectID, w.FromState, w.ToState, w.Changes, w.Outcome, w.Reason, w.PrevHash, w.Hash)
+	if err != nil {
+		return fmt.Errorf("append audit entry: %w", err)
+	}
+	e.Seq = id
+	return nil
+}
+
 // appendLocked appends e after its stream's head read under lock.
 func (r auditRepo) appendLocked(ctx context.Context, e *audit.Entry) error {
 	var heads []streamRow
@@ -156,11 +170,9 @@ func (r auditRepo) appendLocked(ctx context.Context, e *audit.Entry) error {
 		head = heads[0]
 	}
 	e.Chain(head.Seq, head.HeadHash)
-	row := toAuditRow(e)
-	if err := r.db(ctx).Table("audit_entries").Create(&row).Error; err != nil {
-		return fmt.Errorf("append audit entry: %w", err)
+	if err := r.insertEntry(ctx, e); err != nil {
+		return err
 	}
-	e.Seq = row.ID
 	next := streamRow{Stream: e.Stream, Seq: e.StreamSeq, HeadHash: e.Hash, LastEntryID: e.Seq, Pending: true}
 	if len(heads) == 0 {
 		if err := r.db(ctx).Table("audit_streams").Create(&next).Error; err != nil {

@@ -150,10 +150,24 @@ func (r problemRepo) Get(ctx context.Context, id int64) (*domain.Problem, error)
 	return ps[0], nil
 }
 
+const (
+	insertProblemSQL = "INSERT INTO problems (code, title, description, category_id, severity, source, unit_id, found_at, " +
+		"status, version, assignee_id, deadline, measures, percent, rework_count, reopen_count, extension_count, " +
+		"closed_on_time, submitted_by, created_by, created_at, updated_at, assigned_at, submitted_at, closed_at) " +
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	updateProblemSQL = "UPDATE problems SET title = ?, description = ?, category_id = ?, severity = ?, source = ?, " +
+		"unit_id = ?, found_at = ?, status = ?, version = ?, assignee_id = ?, deadline = ?, measures = ?, percent = ?, " +
+		"rework_count = ?, reopen_count = ?, extension_count = ?, closed_on_time = ?, submitted_by = ?, updated_at = ?, " +
+		"assigned_at = ?, submitted_at = ?, closed_at = ? WHERE id = ? AND version = ?"
+)
+
 // Create inserts p under the code it was given (DB.ProblemCode).
 func (r problemRepo) Create(ctx context.Context, p *domain.Problem) error {
-	row := toProblemRow(p)
-	if err := r.db(ctx).Table("problems").Omit("UnitPath").Create(&row).Error; err != nil {
+	w := toProblemRow(p)
+	id, err := r.insertID(ctx, insertProblemSQL, w.Code, w.Title, w.Description, w.CategoryID, w.Severity, w.Source, w.UnitID,
+		w.FoundAt, w.Status, w.Version, w.AssigneeID, w.Deadline, w.Measures, w.Percent, w.ReworkCount, w.ReopenCount,
+		w.ExtensionCount, w.ClosedOnTime, w.SubmittedBy, w.CreatedBy, w.CreatedAt, w.UpdatedAt, w.AssignedAt, w.SubmittedAt, w.ClosedAt)
+	if err != nil {
 		if isDuplicate(err) { // the only unique key besides the id: the code
 			var year int
 			if _, serr := fmt.Sscanf(p.Code, "WT-%d-", &year); serr == nil && r.codes != nil {
@@ -163,7 +177,7 @@ func (r problemRepo) Create(ctx context.Context, p *domain.Problem) error {
 		}
 		return fmt.Errorf("insert problem: %w", err)
 	}
-	p.ID = row.ID
+	p.ID = id
 	if r.tx != nil { // a new problem's stream has no head yet
 		r.tx.readHead(audit.ProblemStream(p.ID), sql.NullInt64{}, sql.NullString{})
 	}
@@ -188,20 +202,14 @@ func (r problemRepo) Retext(ctx context.Context, p *domain.Problem, expected int
 }
 
 func (r problemRepo) update(ctx context.Context, p *domain.Problem, expected int64) error {
-	row := toProblemRow(p)
-	res := r.db(ctx).Table("problems").Where("id = ? AND version = ?", p.ID, expected).Updates(map[string]any{
-		"title": row.Title, "description": row.Description, "category_id": row.CategoryID,
-		"severity": row.Severity, "source": row.Source, "unit_id": row.UnitID, "found_at": row.FoundAt,
-		"status": row.Status, "version": row.Version, "assignee_id": row.AssigneeID, "deadline": row.Deadline,
-		"measures": row.Measures, "percent": row.Percent, "rework_count": row.ReworkCount,
-		"reopen_count": row.ReopenCount, "extension_count": row.ExtensionCount, "closed_on_time": row.ClosedOnTime,
-		"submitted_by": row.SubmittedBy, "updated_at": row.UpdatedAt, "assigned_at": row.AssignedAt,
-		"submitted_at": row.SubmittedAt, "closed_at": row.ClosedAt,
-	})
-	if res.Error != nil {
-		return fmt.Errorf("update problem %d: %w", p.ID, res.Error)
+	w := toProblemRow(p)
+	n, err := r.exec(ctx, updateProblemSQL, w.Title, w.Description, w.CategoryID, w.Severity, w.Source, w.UnitID, w.FoundAt,
+		w.Status, w.Version, w.AssigneeID, w.Deadline, w.Measures, w.Percent, w.ReworkCount, w.ReopenCount, w.ExtensionCount,
+		w.ClosedOnTime, w.SubmittedBy, w.UpdatedAt, w.AssignedAt, w.SubmittedAt, w.ClosedAt, p.ID, expected)
+	if err != nil {
+		return fmt.Errorf("update problem %d: %w", p.ID, err)
 	}
-	if res.RowsAffected != 1 {
+	if n != 1 {
 		return fmt.Errorf("problem %d changed meanwhile (version %d is stale): %w", p.ID, expected, errConflict)
 	}
 	return nil
