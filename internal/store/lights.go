@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"gorm.io/gorm"
-
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/domain"
 )
@@ -58,20 +56,21 @@ var lightRowSQL = "(SELECT CASE WHEN p.status = '" + string(domain.StatusClosed)
 	"WHEN p.status NOT IN ('" + strings.Join(openStatuses, "', '") + "') OR p.deadline IS NULL THEN '' ELSE " +
 	lightOpenSQL("p.deadline", "p.id") + " END FROM problem_lights s)"
 
-// lightValue is the value a write of p gives problems.light: a constant when
-// the light does not depend on the day, else the subquery for the day.
-func lightValue(p *domain.Problem) any {
+// lightOfDay reports whether p's light depends on the lights' day (an open
+// problem with a deadline); the update then computes it in SQL.
+func lightOfDay(p *domain.Problem) bool { return p.Status.Open() && !p.Deadline.IsZero() }
+
+// lightValue is the light a write of p gives problems.light when it does not
+// depend on the day (lightOfDay is false).
+func lightValue(p *domain.Problem) string {
 	switch {
 	case p.Status == domain.StatusClosed && p.ClosedOnTime != nil:
 		if *p.ClosedOnTime {
 			return string(domain.WarningGreen)
 		}
 		return string(domain.WarningRed)
-	case !p.Status.Open() || p.Deadline.IsZero():
-		return string(domain.WarningNone)
 	}
-	d := p.Deadline.String()
-	return gorm.Expr("(SELECT "+lightOpenSQL("?", "?")+" FROM problem_lights s)", d, d, p.ID)
+	return string(domain.WarningNone)
 }
 
 // hasLight reports whether p's light may be other than none, so that a new
