@@ -103,6 +103,12 @@ func prepare(ctx context.Context, o prepareOpts, stdout io.Writer) error {
 	// console output; nothing to do if it fails
 	_, _ = fmt.Fprintf(stdout, "organisation: %d teams, %d owners, %d leaf categories (%s)\n", len(org.teams), len(org.owners),
 		len(org.categories), time.Since(start).Round(time.Millisecond))
+	// The lights as the scheduler's pass keeps them, first, so that the rows
+	// inserted get theirs for today (a server started without a scheduler, as
+	// the runs start it, keeps them no further: run within the day).
+	if err := db.KeepLights(ctx, svc.Core.Today(), cfg.Deadlines.YellowDays); err != nil {
+		return err
+	}
 	t := time.Now()
 	if err := insertProblems(ctx, db, org, o); err != nil {
 		return err

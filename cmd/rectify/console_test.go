@@ -324,8 +324,8 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 	eval[bool](inspector, `document.querySelector("#f-category").removeAttribute("required") || true`)
 	inspector.do(chromedp.Click(chromedp.CSS("#problem-submit")))
 	inspector.waitFor(`!!document.querySelector(".field-error")`)
-	if got := inspector.text("#f-category + .field-error"); got == "" {
-		t.Fatalf("a missing category shows no reason beside the field: %s", inspector.text("#problem-form"))
+	if got := inspector.text("#f-category + .field-error"); got != "必填" {
+		t.Fatalf("a missing category shows %q beside the field, not the Chinese reason: %s", got, inspector.text("#problem-form"))
 	}
 	if got := eval[string](inspector, `document.querySelector("#f-title").value`); got != title {
 		t.Fatalf("the refused form lost the title: %q", got)
@@ -380,7 +380,7 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 	inspector.do(chromedp.SetUploadFiles(chromedp.CSS("#import-form input[type=file]"), []string{badLedger(t)}))
 	inspector.do(chromedp.Click(chromedp.CSS("#import-form button[type=submit]")))
 	inspector.waitFor(`!!document.querySelector("#import-errors")`)
-	if got := inspector.text("#import-errors"); !strings.Contains(got, "row 3, column B (类别)") {
+	if got := inspector.text("#import-errors"); !strings.Contains(got, "第 3 行 B 列（类别）") || !strings.Contains(got, "没有名为") {
 		t.Fatalf("the import's errors do not name row 3's category cell: %q", got)
 	}
 	inspector.screenshot("import-errors")
@@ -409,6 +409,24 @@ func TestConsoleClosedLoopInBrowser(t *testing.T) {
 
 	// The owner finds it in 我的待办, accepts, reports progress and submits with evidence.
 	owner.login("liuyang", "demo-liuyang")
+	// The assignment waits in the inbox; opening it marks that one message
+	// read and opens its problem, and the badge counts one fewer.
+	owner.open("/inbox")
+	badge := func() int {
+		return eval[int](owner, `Number((document.querySelector("#unread .badge") || {innerText: "0"}).innerText)`)
+	}
+	unread := badge()
+	message := eval[string](owner, `(() => { const f = [...document.querySelectorAll("#inbox li.unread form.row-open")]
+		.find(f => (f.querySelector("input[name=problem_id]") || {}).value === `+jsString(strings.TrimPrefix(problemURL, "/problems/"))+`);
+		return f ? "#" + f.querySelector("button").id : "" })()`)
+	if unread == 0 || message == "" {
+		t.Fatalf("the owner's inbox has no unread message about the assigned problem (badge %d): %s", unread, owner.text("#inbox"))
+	}
+	owner.do(chromedp.Click(chromedp.CSS(message)))
+	owner.waitFor(`location.pathname === ` + jsString(problemURL) + ` && document.readyState === "complete"`)
+	if got := badge(); got != unread-1 {
+		t.Fatalf("the badge after opening one message: %d, was %d", got, unread)
+	}
 	owner.open("/todo")
 	if got := owner.text("#todo"); !strings.Contains(got, "班组台账缺失") {
 		t.Fatalf("我的待办 does not list the assigned problem: %q", got)

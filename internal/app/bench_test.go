@@ -4,7 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/apptest"
+	"github.com/rectify-team/rectify/internal/domain"
 )
 
 // The token check every authenticated request makes, on the real store
@@ -51,6 +53,20 @@ func BenchmarkAcceptAction(b *testing.B) {
 		id := ids[len(ids)-1]
 		ids = ids[:len(ids)-1]
 		if _, err := env.Svc.Lifecycle.Accept(ctx, env.Caller("owner1"), id, 0, "签收"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// A registration through the service, on the real store.
+func BenchmarkRegister(b *testing.B) {
+	env := apptest.New(b)
+	ctx := context.Background()
+	in := app.ProblemInput{Title: "例会迟到现象较多", Description: "部分同志例会迟到", CategoryID: 5,
+		Severity: domain.SeverityGeneral, Source: domain.SourceInspection, UnitID: env.Units["一班"].ID}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := env.Svc.Lifecycle.Register(ctx, env.Caller("inspector"), in); err != nil {
 			b.Fatal(err)
 		}
 	}

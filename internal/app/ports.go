@@ -72,8 +72,12 @@ type ProblemRepo interface {
 	// Create inserts p under its code (Store.ProblemCode), assigning its ID;
 	// ErrCodeTaken if that code is in use already.
 	Create(ctx context.Context, p *domain.Problem) error
-	// Update writes p if its stored version is still expected; otherwise domain.ErrConflict.
+	// Update writes p if its stored version is still expected; otherwise
+	// domain.ErrConflict. p's title and description are the stored ones.
 	Update(ctx context.Context, p *domain.Problem, expected int64) error
+	// Retext is Update for a new title or description, which were oldTitle
+	// and oldDescription at the version expected: the text search follows.
+	Retext(ctx context.Context, p *domain.Problem, expected int64, oldTitle, oldDescription string) error
 	List(ctx context.Context, q ProblemQuery) ([]*domain.Problem, error)
 }
 
@@ -195,6 +199,9 @@ type Unit struct {
 // UnitRepo stores units.
 type UnitRepo interface {
 	Get(ctx context.Context, id int64) (*Unit, error)
+	// Place reads, in one look-up, unit unitID's path (ok false when there
+	// is no such unit) and whether category categoryID exists.
+	Place(ctx context.Context, unitID, categoryID int64) (path string, unitOK, categoryOK bool, err error)
 	List(ctx context.Context) ([]*Unit, error)
 	Create(ctx context.Context, u *Unit) error // sets ID and Path
 	Update(ctx context.Context, u *Unit) error // name; a new parent moves the subtree

@@ -50,6 +50,12 @@ func TestLifecycleThroughHTTP(t *testing.T) {
 	if p.Version != 2 || p.Title != "例会迟到现象较多（已核实）" || r.obj(t)["severity"] != "serious" || r.header.Get("ETag") != `"2"` {
 		t.Fatalf("edited: %s", r.body)
 	}
+	// The text search follows the edit: the new title's words find it.
+	var found struct{ Items []problem }
+	s.must(t, http.StatusOK, req{method: "GET", path: "/api/v1/problems?q=%E5%B7%B2%E6%A0%B8%E5%AE%9E", as: "inspector"}).decode(t, &found)
+	if len(found.Items) != 1 || found.Items[0].ID != id {
+		t.Fatalf("a search for the edited title's 已核实 found %+v", found.Items)
+	}
 
 	// Assign (交办) with If-Match.
 	r = s.must(t, http.StatusOK, req{method: "POST", path: probe("assign"), as: "verifier", header: map[string]string{"If-Match": `"2"`},

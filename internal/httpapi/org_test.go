@@ -272,6 +272,20 @@ func TestListUsers(t *testing.T) {
 var apptestUsers = []string{"admin", "inspector", "verifier", "verifier2", "leader", "owner1", "owner2", "ownerdept", "ownerverifier"}
 
 // wantField checks that a 400's details name the field.
+// wantFields checks that the details name exactly these fields, in this order.
+func wantFields(fields ...string) func(t *testing.T, r res) {
+	return func(t *testing.T, r res) {
+		t.Helper()
+		var got []string
+		for _, f := range r.fields(t) {
+			got = append(got, f.Field)
+		}
+		if !slices.Equal(got, fields) {
+			t.Fatalf("details name %v, want %v: %s", got, fields, r.body)
+		}
+	}
+}
+
 func wantField(field string) func(t *testing.T, r res) {
 	return func(t *testing.T, r res) {
 		t.Helper()

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -60,10 +61,105 @@ type streamRow struct {
 
 type auditRepo struct{ base }
 
-// Append locks the stream's head row, chains the entry to it, inserts the
-// entry and moves the head, all in the caller's transaction. Only entries of
-// the same stream wait for each other.
+// streamHead is a stream's head as a transaction read it: the last entry's
+// stream sequence and hash, or none (seq 0) when the stream had no entry.
+type streamHead struct {
+	seq    int64
+	hash   string
+	exists bool
+}
+
+// readHead records the head of stream as read in this transaction; a
+// NULL seq means the stream has no head row.
+func (t *txState) readHead(stream string, seq sql.NullInt64, hash sql.NullString) {
+	if t.heads == nil {
+		t.heads = map[string]streamHead{}
+	}
+	t.heads[stream] = streamHead{seq: seq.Int64, hash: hash.String, exists: seq.Valid}
+}
+
+// Append chains e after its stream's head, inserts the entry and moves the
+// head, all in the caller's transaction. Only entries of the same stream
+// wait for each other.
+//
+// When the transaction has read the head already (the problem's, with the
+// problem: problemRepo.Get and Create), the entry is chained to it without
+// a locking read, and the head is moved only if it is still the one read:
+// UPDATE ... WHERE seq = the one read (INSERT for a stream that had none;
+// the primary key refuses a second). Otherwise another transaction
+// appended meanwhile, which the unique (stream, stream_seq) of the entries
+// usually shows first: the entry is not inserted, or deleted again, and
+// appended after the head read under lock. Either way the head only moves
+// from the entry it was chained to.
 func (r auditRepo) Append(ctx context.Context, e *audit.Entry) error {
+	if r.tx != nil {
+		if h, ok := r.tx.heads[e.Stream]; ok {
+			done, err := r.appendAfter(ctx, e, h)
+			if err != nil || done {
+				return err
+			}
+		}
+	}
+	return r.appendLocked(ctx, e)
+}
+
+// appendAfter appends e after h, a head read without a lock; false when
+// the head has moved since, with nothing appended.
+func (r auditRepo) appendAfter(ctx context.Context, e *audit.Entry, h streamHead) (bool, error) {
+	e.Chain(h.seq, h.hash)
+	if err := r.insertEntry(ctx, e); isDuplicate(err) {
+		delete(r.tx.heads, e.Stream) // (stream, stream_seq) is taken: another entry came first
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	var (
+		moved bool
+		err   error
+	)
+	if h.exists {
+		res := r.db(ctx).Exec("UPDATE audit_streams SET seq = ?, head_hash = ?, last_entry_id = ?, pending = ? WHERE stream = ? AND seq = ?",
+			e.StreamSeq, e.Hash, e.Seq, true, e.Stream, h.seq)
+		err, moved = res.Error, res.Error == nil && res.RowsAffected == 1
+	} else {
+		err = r.db(ctx).Exec("INSERT INTO audit_streams (stream, seq, head_hash, last_entry_id, pending) VALUES (?, ?, ?, ?, ?)",
+			e.Stream, e.StreamSeq, e.Hash, e.Seq, true).Error
+		if moved = err == nil; isDuplicate(err) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("audit head %s: %w", e.Stream, err)
+	}
+	if !moved {
+		delete(r.tx.heads, e.Stream)
+		if err := r.db(ctx).Exec("DELETE FROM audit_entries WHERE id = ?", e.Seq).Error; err != nil {
+			return false, fmt.Errorf("audit head %s: %w", e.Stream, err)
+		}
+		return false, nil
+	}
+	r.tx.heads[e.Stream] = streamHead{seq: e.StreamSeq, hash: e.Hash, exists: true}
+	return true, nil
+}
+
+const insertEntrySQL = "INSERT INTO audit_entries (stream, stream_seq, at, actor_id, actor_name, actor_roles, ip, request_id, " +
+	"action, object_type, object_id, from_state, to_state, changes, outcome, reason, prev_hash, hash) " +
+	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+// insertEntry inserts e, chained, and sets e.Seq.
+func (r auditRepo) insertEntry(ctx context.Context, e *audit.Entry) error {
+	w := toAuditRow(e)
+	id, err := r.insertID(ctx, insertEntrySQL, w.Stream, w.StreamSeq, w.At, w.ActorID, w.ActorName, w.ActorRoles, w.IP,
+		w.RequestID, w.Action, w.ObjectType, w.ObjectID, w.FromState, w.ToState, w.Changes, w.Outcome, w.Reason, w.PrevHash, w.Hash)
+	if err != nil {
+		return fmt.Errorf("append audit entry: %w", err)
+	}
+	e.Seq = id
+	return nil
+}
+
+// appendLocked appends e after its stream's head read under lock.
+func (r auditRepo) appendLocked(ctx context.Context, e *audit.Entry) error {
 	var heads []streamRow
 	if err := r.db(ctx).Raw("SELECT stream, seq, head_hash, last_entry_id, pending FROM audit_streams WHERE stream = ?"+r.forUpdate(),
 		e.Stream).Scan(&heads).Error; err != nil {
@@ -74,25 +170,26 @@ func (r auditRepo) Append(ctx context.Context, e *audit.Entry) error {
 		head = heads[0]
 	}
 	e.Chain(head.Seq, head.HeadHash)
-	row := toAuditRow(e)
-	if err := r.db(ctx).Table("audit_entries").Create(&row).Error; err != nil {
-		return fmt.Errorf("append audit entry: %w", err)
+	if err := r.insertEntry(ctx, e); err != nil {
+		return err
 	}
-	e.Seq = row.ID
 	next := streamRow{Stream: e.Stream, Seq: e.StreamSeq, HeadHash: e.Hash, LastEntryID: e.Seq, Pending: true}
 	if len(heads) == 0 {
 		if err := r.db(ctx).Table("audit_streams").Create(&next).Error; err != nil {
 			return fmt.Errorf("audit head %s: %w", e.Stream, err)
 		}
-		return nil
+	} else {
+		res := r.db(ctx).Table("audit_streams").Where("stream = ? AND seq = ?", e.Stream, head.Seq).Updates(map[string]any{
+			"seq": next.Seq, "head_hash": next.HeadHash, "last_entry_id": next.LastEntryID, "pending": true})
+		if res.Error != nil {
+			return fmt.Errorf("audit head %s: %w", e.Stream, res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return fmt.Errorf("audit head %s moved meanwhile: %w", e.Stream, errConflict)
+		}
 	}
-	res := r.db(ctx).Table("audit_streams").Where("stream = ? AND seq = ?", e.Stream, head.Seq).Updates(map[string]any{
-		"seq": next.Seq, "head_hash": next.HeadHash, "last_entry_id": next.LastEntryID, "pending": true})
-	if res.Error != nil {
-		return fmt.Errorf("audit head %s: %w", e.Stream, res.Error)
-	}
-	if res.RowsAffected != 1 {
-		return fmt.Errorf("audit head %s moved meanwhile: %w", e.Stream, errConflict)
+	if r.tx != nil && r.tx.heads != nil {
+		r.tx.heads[e.Stream] = streamHead{seq: e.StreamSeq, hash: e.Hash, exists: true}
 	}
 	return nil
 }

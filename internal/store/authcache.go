@@ -163,8 +163,12 @@ func (e sessionEntry) copies() (*app.Session, *app.User, error) {
 	return &s, &u, nil
 }
 
-// txState is what one transaction attempt collects to do once it has committed.
-type txState struct{ afterCommit []func() }
+// txState is what one transaction attempt collects to do once it has
+// committed, and the audit stream heads it has read (auditRepo.Append).
+type txState struct {
+	afterCommit []func()
+	heads       map[string]streamHead
+}
 
 // authChanged drops this server's cached tokens and moves auth_epoch, which
 // other servers poll, once the change has committed. The counter is moved in

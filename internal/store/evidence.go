@@ -198,7 +198,8 @@ func (r milestoneRepo) Save(ctx context.Context, problemID int64, ms []domain.Mi
 			return fmt.Errorf("update milestone %d: %w", m.ID, err)
 		}
 	}
-	return nil
+	// Behind its plan or not: the problem's light may change.
+	return r.relight(ctx, []int64{problemID})
 }
 
 // behindScheduleSQL is the SQL of domain.Problem.BehindSchedule: a milestone

@@ -167,8 +167,15 @@ func (r ledgerRepo) InsertProblems(ctx context.Context, ps []*domain.Problem) er
 	}
 	pids := make([]int64, len(ps))
 	terms := make([][]string, len(ps))
+	var lit []int64
 	for i, p := range ps {
 		pids[i], terms[i] = p.ID, textTerms(p.Title, p.Description, p.Code)
+		if hasLight(p) {
+			lit = append(lit, p.ID)
+		}
+	}
+	if err := r.relight(ctx, lit); err != nil {
+		return err
 	}
 	return r.insertTerms(ctx, pids, terms)
 }

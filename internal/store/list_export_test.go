@@ -30,7 +30,7 @@ func ListEveryPlan(ctx context.Context, db *DB, q app.ProblemQuery) (map[string]
 				if ordered && pr.eq == "" {
 					continue
 				}
-				p := listPlan{sides: []listSide{{preds: listFilter(q)}}, branches: []listBranch{{}}, bounds: bounds, bargs: bargs,
+				p := listPlan{sides: []listSide{{preds: listFilter(q, t.lights)}}, branches: []listBranch{{}}, bounds: bounds, bargs: bargs,
 					limit: q.Limit, text: &textPlan{probe: pr, ordered: ordered}, before: q.BeforeID}
 				var ids []int64
 				stmt, args := p.build(db.dialect)
@@ -110,3 +110,24 @@ func ListStatement(ctx context.Context, db *DB, q app.ProblemQuery) (string, []a
 
 // TextTerms returns the terms the text search stores for these texts.
 func TextTerms(texts ...string) []string { return textTerms(texts...) }
+
+// Lights returns problems.light by problem id, and whether the lights are
+// ready for day and yellowDays (lights.go).
+func Lights(ctx context.Context, db *DB, day string, yellowDays int) (map[int64]string, bool, error) {
+	var rows []struct {
+		ID    int64
+		Light string
+	}
+	if err := db.gorm.WithContext(ctx).Raw("SELECT id, light FROM problems").Scan(&rows).Error; err != nil {
+		return nil, false, err
+	}
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Light
+	}
+	var ready int
+	if err := db.gorm.WithContext(ctx).Raw(lightsReadySQL, day, yellowDays).Row().Scan(&ready); err != nil {
+		return nil, false, err
+	}
+	return out, ready == 1, nil
+}

@@ -197,14 +197,14 @@ func TestProblemTextSearchFollowsWrites(t *testing.T) {
 	expect("冷却塔")
 
 	p.Title, p.Version = "冷却塔漏水", 2
-	tx(t, db, func(r app.Repos) error { return r.Problems.Update(ctx, p, 1) })
+	tx(t, db, func(r app.Repos) error { return r.Problems.Retext(ctx, p, 1, "旧标题 Boiler", "锅炉房") })
 	expect("冷却塔", p.Code)
 	expect("塔漏", p.Code)
 	expect("旧标题")
 	expect("boiler")
 	expect("锅炉房", p.Code) // the description stayed
 	p.Description, p.Version = "水泵房 pump-7", 3
-	tx(t, db, func(r app.Repos) error { return r.Problems.Update(ctx, p, 2) })
+	tx(t, db, func(r app.Repos) error { return r.Problems.Retext(ctx, p, 2, "冷却塔漏水", "锅炉房") })
 	expect("锅炉房")
 	expect("ump-7", p.Code)
 	p.Status, p.Version = domain.StatusDismissed, 4 // no text changed

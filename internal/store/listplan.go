@@ -59,6 +59,12 @@ type listTrees struct {
 	unitCount     int
 	categoryCount int
 	text          *textPlan // the text search's terms (terms.go); nil for none
+	lights        bool      // problems.light is computed for q's today and yellow days (lights.go)
+}
+
+// wantsLights reports whether q's page would use problems.light.
+func wantsLights(q app.ProblemQuery) bool {
+	return q.Limit > 0 && (len(q.Warnings) > 0 || q.Overdue != nil && *q.Overdue)
 }
 
 // listTreesSQL returns the statement that reads the subtrees of q, or ""
@@ -78,11 +84,17 @@ func listTreesSQL(q app.ProblemQuery) (string, []any) {
 		parts = append(parts, "SELECT 3 AS k, id FROM categories WHERE path LIKE ? ESCAPE '!'")
 		args = append(args, likePrefix(q.CategoryPath))
 	}
+	if len(parts) > 0 {
+		parts = append(parts, "SELECT 4 AS k, COUNT(*) FROM units t WHERE NOT EXISTS (SELECT 1 FROM units c WHERE c.parent_id = t.id)",
+			"SELECT 5 AS k, COUNT(*) FROM categories t WHERE NOT EXISTS (SELECT 1 FROM categories c WHERE c.parent_id = t.id)")
+	}
+	if wantsLights(q) {
+		parts = append(parts, "SELECT 6 AS k, ("+lightsReadySQL+")")
+		args = append(args, q.Today.String(), q.YellowDays)
+	}
 	if len(parts) == 0 {
 		return "", nil
 	}
-	parts = append(parts, "SELECT 4 AS k, COUNT(*) FROM units t WHERE NOT EXISTS (SELECT 1 FROM units c WHERE c.parent_id = t.id)",
-		"SELECT 5 AS k, COUNT(*) FROM categories t WHERE NOT EXISTS (SELECT 1 FROM categories c WHERE c.parent_id = t.id)")
 	return strings.Join(parts, " UNION ALL "), args
 }
 
@@ -131,6 +143,8 @@ func (r problemRepo) listTrees(ctx context.Context, q app.ProblemQuery) (listTre
 			t.unitCount = int(v)
 		case 5:
 			t.categoryCount = int(v)
+		case 6:
+			t.lights = v == 1
 		}
 	}
 	return t, markUnavailable(rows.Err())
@@ -165,8 +179,9 @@ const (
 )
 
 // listFilter is the list's filter, condition by condition: the same
-// conditions whatever the plan.
-func listFilter(q app.ProblemQuery) []listPred {
+// conditions whatever the plan. With lights, the warning and overdue filters
+// read problems.light, which then holds the warning as of q.Today (lights.go).
+func listFilter(q app.ProblemQuery, lights bool) []listPred {
 	var f []listPred
 	add := func(p listPred) { f = append(f, p) }
 	switch {
@@ -197,7 +212,10 @@ func listFilter(q app.ProblemQuery) []listPred {
 		add(listPred{sql: "p.assignee_id = ?", args: []any{q.AssigneeID}, cols: []string{"assignee_id"}, by: "assignee_id"})
 	}
 	today := q.Today.String()
-	if len(q.Warnings) > 0 {
+	if len(q.Warnings) > 0 && lights {
+		add(listPred{sql: "p.light IN ?", args: []any{strs(q.Warnings)}, cols: []string{"light"}, by: "light"})
+	}
+	if len(q.Warnings) > 0 && !lights {
 		yellowEnd := q.Today.AddDays(q.YellowDays).String()
 		cond, args, perRow := []string{"1 = 0"}, []any{}, false
 		density, prefix := 0.0, 1.0
@@ -221,10 +239,14 @@ func listFilter(q app.ProblemQuery) []listPred {
 			density: min(density, 1), prefix: min(prefix, 1), subquery: perRow})
 	}
 	if q.Overdue != nil {
-		if *q.Overdue {
+		switch {
+		case *q.Overdue && lights: // red and open
+			add(listPred{sql: "p.light = ? AND p.status IN ?", args: []any{string(domain.WarningRed), openStatuses}, cols: []string{"light", "status"},
+				by: "light"})
+		case *q.Overdue:
 			add(listPred{sql: "p.status IN ? AND p.deadline < ?", args: []any{openStatuses, today}, cols: []string{"status", "deadline"},
 				density: 0.9, prefix: 0.04})
-		} else {
+		default:
 			add(listPred{sql: "(p.status NOT IN ? OR p.deadline IS NULL OR p.deadline >= ?)", args: []any{openStatuses, today},
 				cols: []string{"status", "deadline"}, density: 0.6})
 		}
@@ -265,7 +287,7 @@ func (ix listIndex) holds(col string) bool {
 }
 
 // listIndexes are the problems' indexes that end in id (migrations 00001,
-// 00005 and 00007), the table itself first.
+// 00005, 00007, 00051 and 00052), the table itself first.
 var listIndexes = []listIndex{
 	{name: "PRIMARY"},
 	{name: "idx_problems_status", cols: []string{"status"}, extra: []string{"deadline", "closed_on_time"}},
@@ -278,6 +300,12 @@ var listIndexes = []listIndex{
 	{name: "idx_problems_assignee_unit", cols: []string{"assignee_id", "unit_id"}},
 	{name: "idx_problems_category", cols: []string{"category_id"}},
 	{name: "idx_problems_status_deadline", cols: []string{"status", "deadline"}},
+	{name: "idx_problems_deadline", cols: []string{"deadline"}},
+	{name: "idx_problems_assignee_deadline", cols: []string{"assignee_id", "deadline"}},
+	{name: "idx_problems_unit_deadline", cols: []string{"unit_id", "deadline"}},
+	{name: "idx_problems_light", cols: []string{"light", "status"}},
+	{name: "idx_problems_unit_light", cols: []string{"unit_id", "light"}},
+	{name: "idx_problems_assignee_light", cols: []string{"assignee_id", "light"}},
 }
 
 // listValues maps a column to the distinct values the filter allows in it
@@ -413,7 +441,7 @@ func planList(q app.ProblemQuery, t listTrees, dialect string) listPlan {
 		p.sides = whole
 		return p
 	case q.Limit < 0: // no limit: every row, one walk
-		p.sides = []listSide{{preds: listFilter(q), index: listIndexes[0]}}
+		p.sides = []listSide{{preds: listFilter(q, t.lights), index: listIndexes[0]}}
 		p.branches = []listBranch{{}}
 		return p
 	}
@@ -423,7 +451,7 @@ func planList(q app.ProblemQuery, t listTrees, dialect string) listPlan {
 		// postings: the whole filter checks each, with the exact text. A
 		// common text under a filter an index answers (a status, an owner's
 		// scope…) is found faster by that index's walk, checking the text.
-		p.sides = []listSide{{preds: listFilter(q)}}
+		p.sides = []listSide{{preds: listFilter(q, t.lights)}}
 		p.branches = []listBranch{{}}
 		p.text, p.before = t.text, q.BeforeID
 		return p
@@ -442,7 +470,7 @@ func planList(q app.ProblemQuery, t listTrees, dialect string) listPlan {
 // listSides returns the filter as one side, and for an owner's scope as its
 // two sides too, with no index chosen yet.
 func listSides(q app.ProblemQuery, t listTrees) (whole, split []listSide) {
-	filter := listFilter(q)
+	filter := listFilter(q, t.lights)
 	base := listValues{}
 	if s := listStatuses(q); s != nil {
 		base["status"] = s
@@ -462,9 +490,18 @@ func listSides(q app.ProblemQuery, t listTrees) (whole, split []listSide) {
 	if q.AssigneeID > 0 {
 		base.restrict("assignee_id", []any{q.AssigneeID})
 	}
+	if t.lights {
+		if len(q.Warnings) > 0 {
+			base.restrict("light", strs(q.Warnings))
+		}
+		if q.Overdue != nil && *q.Overdue {
+			base.restrict("light", []any{string(domain.WarningRed)})
+		}
+	}
 	if days := deadlineDays(q); days != nil {
-		// A short deadline range is its days: with a status each, a branch
-		// walks (status, deadline, id) in id order. Every row has a status.
+		// A short deadline range is its days: a branch walks (deadline, id),
+		// or with a status each (status, deadline, id), in id order. Every
+		// row has a status.
 		base.restrict("deadline", days)
 		if _, ok := base["status"]; !ok {
 			base["status"] = strs(domain.Statuses())
@@ -580,6 +617,8 @@ func (t listTrees) share(col string) float64 {
 		return 1.0 / 30
 	case "deadline":
 		return 1.0 / 365
+	case "light":
+		return 1.0 / 4
 	}
 	return 1
 }

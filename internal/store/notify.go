@@ -47,6 +47,16 @@ func (r notificationRepo) Create(ctx context.Context, ns []*app.Notification) er
 	if len(ns) == 0 {
 		return nil
 	}
+	if len(ns) == 1 { // most actions tell one user: a statement of fixed text (rawexec.go)
+		n := ns[0]
+		id, err := r.insertID(ctx, "INSERT INTO notifications (user_id, event_id, kind, problem_id, title, body, created_at, read_at) "+
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?)", n.UserID, n.EventID, n.Kind, idPtr(n.ProblemID), n.Title, n.Body, n.CreatedAt, n.ReadAt)
+		if err != nil {
+			return fmt.Errorf("insert notifications: %w", err)
+		}
+		n.ID = id
+		return nil
+	}
 	rows := make([]notificationRow, len(ns))
 	for i, n := range ns {
 		rows[i] = notificationRow{UserID: n.UserID, EventID: n.EventID, Kind: n.Kind, ProblemID: idPtr(n.ProblemID),

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -83,6 +84,20 @@ func (r unitRepo) Get(ctx context.Context, id int64) (*app.Unit, error) {
 		return nil, notFound(err, fmt.Sprintf("unit %d", id))
 	}
 	return toUnit(row), nil
+}
+
+// Place reads a unit's path and a category's existence in one statement:
+// a registration's and an edit's check of the two.
+func (r unitRepo) Place(ctx context.Context, unitID, categoryID int64) (string, bool, bool, error) {
+	var row struct {
+		Path     sql.NullString
+		Category int64
+	}
+	if err := r.db(ctx).Raw("SELECT (SELECT path FROM units WHERE id = ?) AS path, (SELECT COUNT(*) FROM categories WHERE id = ?) AS category",
+		unitID, categoryID).Scan(&row).Error; err != nil {
+		return "", false, false, fmt.Errorf("unit %d and category %d: %w", unitID, categoryID, err)
+	}
+	return row.Path.String, row.Path.Valid, row.Category > 0, nil
 }
 
 func (r unitRepo) List(ctx context.Context) ([]*app.Unit, error) {

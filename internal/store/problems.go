@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
 )
 
@@ -121,9 +123,24 @@ func (r problemRepo) query(ctx context.Context) *gorm.DB {
 	return r.db(ctx).Table("problems p").Select(problemSelect).Joins("JOIN units u ON u.id = p.unit_id")
 }
 
-// Get reads one problem, its unit's path and its milestones in one statement.
+// Get reads one problem, its unit's path and its milestones in one
+// statement; in a transaction, also its audit stream's head, so that an
+// entry appended to that stream needs no read of its own.
 func (r problemRepo) Get(ctx context.Context, id int64) (*domain.Problem, error) {
-	ps, err := r.problems(ctx, true, problemGetSQL, id)
+	var (
+		ps   []*domain.Problem
+		err  error
+		seq  sql.NullInt64
+		hash sql.NullString
+	)
+	if r.tx != nil {
+		ps, err = r.problemsAnd(ctx, false, []any{&seq, &hash}, problemHeadSQL(r.base), id)
+		if err == nil && len(ps) == 1 {
+			r.tx.readHead(audit.ProblemStream(id), seq, hash)
+		}
+	} else {
+		ps, err = r.problems(ctx, true, problemGetSQL, id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("get problem %d: %w", id, err)
 	}
@@ -133,10 +150,25 @@ func (r problemRepo) Get(ctx context.Context, id int64) (*domain.Problem, error)
 	return ps[0], nil
 }
 
+const (
+	insertProblemSQL = "INSERT INTO problems (code, title, description, category_id, severity, source, unit_id, found_at, " +
+		"status, version, assignee_id, deadline, measures, percent, rework_count, reopen_count, extension_count, " +
+		"closed_on_time, submitted_by, created_by, created_at, updated_at, assigned_at, submitted_at, closed_at) " +
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	updateProblemSQL = "UPDATE problems SET title = ?, description = ?, category_id = ?, severity = ?, source = ?, " +
+		"unit_id = ?, found_at = ?, status = ?, version = ?, assignee_id = ?, deadline = ?, measures = ?, percent = ?, " +
+		"rework_count = ?, reopen_count = ?, extension_count = ?, closed_on_time = ?, submitted_by = ?, updated_at = ?, " +
+		"assigned_at = ?, submitted_at = ?, closed_at = ?"
+	updateProblemWhere = " WHERE id = ? AND version = ?"
+)
+
 // Create inserts p under the code it was given (DB.ProblemCode).
 func (r problemRepo) Create(ctx context.Context, p *domain.Problem) error {
-	row := toProblemRow(p)
-	if err := r.db(ctx).Table("problems").Omit("UnitPath").Create(&row).Error; err != nil {
+	w := toProblemRow(p)
+	id, err := r.insertID(ctx, insertProblemSQL, w.Code, w.Title, w.Description, w.CategoryID, w.Severity, w.Source, w.UnitID,
+		w.FoundAt, w.Status, w.Version, w.AssigneeID, w.Deadline, w.Measures, w.Percent, w.ReworkCount, w.ReopenCount,
+		w.ExtensionCount, w.ClosedOnTime, w.SubmittedBy, w.CreatedBy, w.CreatedAt, w.UpdatedAt, w.AssignedAt, w.SubmittedAt, w.ClosedAt)
+	if err != nil {
 		if isDuplicate(err) { // the only unique key besides the id: the code
 			var year int
 			if _, serr := fmt.Sscanf(p.Code, "WT-%d-", &year); serr == nil && r.codes != nil {
@@ -146,36 +178,51 @@ func (r problemRepo) Create(ctx context.Context, p *domain.Problem) error {
 		}
 		return fmt.Errorf("insert problem: %w", err)
 	}
-	p.ID = row.ID
+	p.ID = id
+	if r.tx != nil { // a new problem's stream has no head yet
+		r.tx.readHead(audit.ProblemStream(p.ID), sql.NullInt64{}, sql.NullString{})
+	}
+	if hasLight(p) { // a registration has none, as the column says
+		if err := r.relight(ctx, []int64{p.ID}); err != nil {
+			return err
+		}
+	}
 	return r.writeTerms(ctx, p.ID, textTerms(p.Title, p.Description, p.Code))
 }
 
+// Update writes p if its stored version is still expected. Its title and
+// description must be the stored ones: the search's terms are not touched
+// (Retext is the update that changes them).
 func (r problemRepo) Update(ctx context.Context, p *domain.Problem, expected int64) error {
-	row := toProblemRow(p)
-	// The search's terms follow an edit of the title or description: the
-	// old texts are read only when they differ, compared byte for byte.
-	differs := "SELECT title, description, code FROM problems WHERE id = ? AND version = ? AND " + r.dia().textDiffers()
-	var old []struct{ Title, Description, Code string }
-	if err := r.db(ctx).Raw(differs, p.ID, expected, row.Title, row.Description).Scan(&old).Error; err != nil {
+	return r.update(ctx, p, expected)
+}
+
+// Retext is Update for a change of the title or description from oldTitle
+// and oldDescription, the texts of the version expected: the search's terms
+// move with them in the same transaction.
+func (r problemRepo) Retext(ctx context.Context, p *domain.Problem, expected int64, oldTitle, oldDescription string) error {
+	if err := r.update(ctx, p, expected); err != nil {
+		return err
+	}
+	return r.retextTerms(ctx, p.ID, textTerms(oldTitle, oldDescription, p.Code), textTerms(p.Title, p.Description, p.Code))
+}
+
+func (r problemRepo) update(ctx context.Context, p *domain.Problem, expected int64) error {
+	w := toProblemRow(p)
+	query, light := updateProblemSQL+", light = ?"+updateProblemWhere, []any{lightValue(p)}
+	if lightOfDay(p) {
+		d := p.Deadline.String()
+		query, light = updateProblemSQL+", light = (SELECT "+lightOpenSQL("?", "?")+" FROM problem_lights s)"+updateProblemWhere, []any{d, d, p.ID}
+	}
+	args := append([]any{w.Title, w.Description, w.CategoryID, w.Severity, w.Source, w.UnitID, w.FoundAt,
+		w.Status, w.Version, w.AssigneeID, w.Deadline, w.Measures, w.Percent, w.ReworkCount, w.ReopenCount, w.ExtensionCount,
+		w.ClosedOnTime, w.SubmittedBy, w.UpdatedAt, w.AssignedAt, w.SubmittedAt, w.ClosedAt}, light...)
+	n, err := r.exec(ctx, query, append(args, p.ID, expected)...)
+	if err != nil {
 		return fmt.Errorf("update problem %d: %w", p.ID, err)
 	}
-	res := r.db(ctx).Table("problems").Where("id = ? AND version = ?", p.ID, expected).Updates(map[string]any{
-		"title": row.Title, "description": row.Description, "category_id": row.CategoryID,
-		"severity": row.Severity, "source": row.Source, "unit_id": row.UnitID, "found_at": row.FoundAt,
-		"status": row.Status, "version": row.Version, "assignee_id": row.AssigneeID, "deadline": row.Deadline,
-		"measures": row.Measures, "percent": row.Percent, "rework_count": row.ReworkCount,
-		"reopen_count": row.ReopenCount, "extension_count": row.ExtensionCount, "closed_on_time": row.ClosedOnTime,
-		"submitted_by": row.SubmittedBy, "updated_at": row.UpdatedAt, "assigned_at": row.AssignedAt,
-		"submitted_at": row.SubmittedAt, "closed_at": row.ClosedAt,
-	})
-	if res.Error != nil {
-		return fmt.Errorf("update problem %d: %w", p.ID, res.Error)
-	}
-	if res.RowsAffected != 1 {
+	if n != 1 {
 		return fmt.Errorf("problem %d changed meanwhile (version %d is stale): %w", p.ID, expected, errConflict)
-	}
-	if len(old) == 1 {
-		return r.retextTerms(ctx, p.ID, textTerms(old[0].Title, old[0].Description, old[0].Code), textTerms(p.Title, p.Description, p.Code))
 	}
 	return nil
 }

@@ -43,10 +43,24 @@ func (r *problemRow) dests() []any {
 		&r.SubmittedAt, &r.ClosedAt, &r.UnitPath}
 }
 
+// problemHeadSQL is problemGetSQL with the head of the problem's audit
+// stream (NULLs when it has none) in two more columns, for a transaction
+// that may append to that stream (auditRepo.Append).
+func problemHeadSQL(b base) string {
+	return "SELECT " + problemColumns + ", h.seq, h.head_hash FROM problems p " + problemJoins +
+		" LEFT JOIN audit_streams h ON h.stream = " + b.concat("'problem/'", "p.id") + " WHERE p.id = ?"
+}
+
 // problems runs query, a statement of problemColumns, and returns its
 // problems as scanProblems orders them. A fixed query (its text never
 // varies) is prepared once for the pool.
 func (b base) problems(ctx context.Context, fixed bool, query string, args ...any) ([]*domain.Problem, error) {
+	return b.problemsAnd(ctx, fixed, nil, query, args...)
+}
+
+// problemsAnd is problems for a query with columns after problemColumns,
+// scanned into extra (of the last row read).
+func (b base) problemsAnd(ctx context.Context, fixed bool, extra []any, query string, args ...any) ([]*domain.Problem, error) {
 	ctx, cancel := b.bounded(ctx)
 	defer cancel()
 	var (
@@ -61,7 +75,7 @@ func (b base) problems(ctx context.Context, fixed bool, query string, args ...an
 	if err != nil {
 		return nil, markUnavailable(err)
 	}
-	ps, err := scanProblems(rows)
+	ps, err := scanProblems(rows, extra...)
 	if cerr := rows.Close(); err == nil {
 		err = cerr
 	}
@@ -92,8 +106,9 @@ func (b base) bounded(ctx context.Context) (context.Context, context.CancelFunc)
 
 // scanProblems reads rows of problemColumns, in any order, into their
 // problems, newest (largest id) first, each with its milestones by due date
-// and then id: the order the list and the domain rely on.
-func scanProblems(rows *sql.Rows) ([]*domain.Problem, error) {
+// and then id: the order the list and the domain rely on. Columns after
+// problemColumns are scanned into extra.
+func scanProblems(rows *sql.Rows, extra ...any) ([]*domain.Problem, error) {
 	out := []*domain.Problem{}
 	byID := map[int64]*domain.Problem{}
 	var (
@@ -105,7 +120,7 @@ func scanProblems(rows *sql.Rows) ([]*domain.Problem, error) {
 		mAt    sql.NullTime
 		mBy    sql.NullInt64
 	)
-	dests := append(row.dests(), &mID, &mDue, &mTitle, &mDone, &mAt, &mBy)
+	dests := append(append(row.dests(), &mID, &mDue, &mTitle, &mDone, &mAt, &mBy), extra...)
 	for rows.Next() {
 		if err := rows.Scan(dests...); err != nil {
 			return nil, fmt.Errorf("read problems: %w", err)

@@ -27,6 +27,7 @@ type Import interface {
 // Rechecks are the 回头看 the working group does.
 type Rechecks interface {
 	Rechecks(ctx context.Context, c app.Caller, f app.RecheckFilter) ([]*app.Recheck, bool, error)
+	RecordRecheck(ctx context.Context, c app.Caller, id int64, in app.RecheckInput) (*app.RecheckResult, error)
 }
 
 var passwordFields = []string{"old", "new", "confirm"}
@@ -47,7 +48,7 @@ func (c *Console) changePassword(q *request) {
 	kept := url.Values{}
 	var err error
 	if form.Get("new") != form.Get("confirm") {
-		err = domain.Invalid("confirm", "%s", q.t("pw.mismatch"))
+		err = domain.Invalid("confirm", "the two new passwords differ")
 	} else {
 		err = c.svc.Account.ChangePassword(q.ctx(), q.caller, q.token, form.Get("old"), form.Get("new"))
 	}
@@ -60,7 +61,7 @@ func (c *Console) changePassword(q *request) {
 		if errors.Is(err, domain.ErrTooManyAttempts) {
 			status = http.StatusTooManyRequests
 		}
-		c.render(q.w, q.r, status, "password", c.pageFor(q, q.t("pw.title"), "", refusedForm(kept, err, passwordFields...)))
+		c.render(q.w, q.r, status, "password", c.pageFor(q, q.t("pw.title"), "", refusedForm(q.lang, kept, err, passwordFields...)))
 		return
 	}
 	http.Redirect(q.w, q.r, "/password?done=password", http.StatusSeeOther)
@@ -85,7 +86,7 @@ func (c *Console) importLedger(q *request) {
 	}
 	var (
 		res *app.ImportResult
-		err = domain.Invalid("file", "%s", q.t("imp.choose"))
+		err = domain.Invalid("file", "choose one .xlsx file")
 	)
 	if q.r.MultipartForm != nil {
 		if fhs := q.r.MultipartForm.File["file"]; len(fhs) == 1 {
@@ -107,9 +108,11 @@ func (c *Console) importLedger(q *request) {
 				c.fail(q.w, q.r, q.lang, q, err)
 				return
 			}
-			view.Form = refusedForm(url.Values{}, err)
+			view.Form = refusedForm(q.lang, url.Values{}, err)
 		} else {
-			view.Errors = val.Fields
+			for _, f := range val.Fields {
+				view.Errors = append(view.Errors, domain.FieldError{Field: fieldLabel(q.lang, f.Field), Reason: reasonText(q.lang, f.Reason)})
+			}
 		}
 		status = http.StatusBadRequest
 	}

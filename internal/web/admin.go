@@ -145,7 +145,7 @@ func (c *Console) adminAct(q *request) {
 		if lost(err) {
 			status = http.StatusConflict
 		}
-		c.showAdmin(q, status, map[string]*formState{key: refusedForm(form, err, known...)})
+		c.showAdmin(q, status, map[string]*formState{key: refusedForm(q.lang, form, err, known...)})
 	default:
 		c.fail(q.w, q.r, q.lang, q, err)
 	}

@@ -4,7 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/audit"
@@ -186,27 +190,83 @@ func (c *Console) publishEvaluation(q *request) {
 }
 
 type auditView struct {
-	Entries []*audit.Entry
-	Verify  *app.VerifyResult
-	Next    string
+	Entries     []*audit.Entry
+	Verify      *app.VerifyResult
+	Next        string
+	Query       url.Values
+	Actions     []string
+	ObjectTypes []string
+	Outcomes    []string
 }
 
-// auditTrail lists the trail, newest first; ?verify=1 checks it (校验).
-func (c *Console) auditTrail(q *request) {
-	var before int64
-	if s := q.r.URL.Query().Get("before"); s != "" {
-		before, _ = strconv.ParseInt(s, 10, 64)
+// Q is a filter's value.
+func (v auditView) Q(name string) string { return v.Query.Get(name) }
+
+// auditFilterParams are the API's filters of the trail, as the page's form names them.
+var auditFilterParams = []string{"action", "outcome", "object_type", "object_id", "from", "to"}
+
+// auditQuery reads the trail's filters as the API does: known values only,
+// dates in the organisation's zone (to: to the end of its day).
+func auditQuery(v url.Values, loc *time.Location) (app.AuditQuery, error) {
+	q := app.AuditQuery{Action: v.Get("action"), Outcome: v.Get("outcome"), ObjectType: v.Get("object_type"),
+		ObjectID: strings.TrimSpace(v.Get("object_id"))}
+	var val domain.Validator
+	val.Check(q.Action == "" || slices.Contains(app.AuditActions(), q.Action), "action", "must be one of %s", strings.Join(app.AuditActions(), ", "))
+	val.Check(q.Outcome == "" || slices.Contains(app.AuditOutcomes(), q.Outcome), "outcome", "must be one of %s", strings.Join(app.AuditOutcomes(), ", "))
+	val.Check(q.ObjectType == "" || slices.Contains(app.AuditObjectTypes(), q.ObjectType), "object_type", "must be one of %s", strings.Join(app.AuditObjectTypes(), ", "))
+	val.Text("object_id", q.ObjectID, false, 64)
+	for name, dst := range map[string]*time.Time{"from": &q.From, "to": &q.To} {
+		if s := v.Get(name); s != "" {
+			t, err := time.ParseInLocation(time.DateOnly, s, loc)
+			if err != nil {
+				val.Add(name, "must be a date YYYY-MM-DD")
+				continue
+			}
+			if name == "to" {
+				t = t.AddDate(0, 0, 1).Add(-time.Nanosecond)
+			}
+			*dst = t
+		}
 	}
-	es, err := c.svc.AuditTrail.Audit(q.ctx(), q.caller, app.AuditQuery{BeforeSeq: before, Limit: 50})
+	if s := v.Get("before"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		val.Check(err == nil && n > 0, "before", "must be a positive integer id")
+		q.BeforeSeq = n
+	}
+	return q, val.Err()
+}
+
+// auditTrail lists the trail, newest first, with the API's filters; ?verify=1 checks it (校验).
+func (c *Console) auditTrail(q *request) {
+	v := q.r.URL.Query()
+	aq, err := auditQuery(v, c.svc.Clock.Config().Location)
 	if err != nil {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
-	view := auditView{Entries: es}
-	if len(es) == 50 {
-		view.Next = "/audit?before=" + strconv.FormatInt(es[len(es)-1].Seq, 10)
+	aq.Limit = 50
+	es, err := c.svc.AuditTrail.Audit(q.ctx(), q.caller, aq)
+	if err != nil {
+		c.fail(q.w, q.r, q.lang, q, err)
+		return
 	}
-	if q.r.URL.Query().Get("verify") != "" {
+	fq := url.Values{}
+	for _, name := range auditFilterParams {
+		if x := v.Get(name); x != "" {
+			fq.Set(name, x)
+		}
+	}
+	view := auditView{Entries: es, Query: fq, Actions: app.AuditActions(), ObjectTypes: app.AuditObjectTypes(),
+		Outcomes: app.AuditOutcomes()}
+	if len(es) == 50 {
+		nq := url.Values{}
+		for k, x := range fq {
+			nq[k] = x
+		}
+		nq.Set("before", strconv.FormatInt(es[len(es)-1].Seq, 10))
+		view.Next = "/audit?" + nq.Encode()
+	}
+	if v.Get("verify") != "" {
 		if view.Verify, err = c.svc.AuditTrail.VerifyAudit(q.ctx(), q.caller); err != nil {
 			c.fail(q.w, q.r, q.lang, q, err)
 			return

@@ -2,10 +2,12 @@ package web
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/stats"
 )
 
 // Every action the trail records, every status, severity, source and role
@@ -23,6 +25,12 @@ func TestTheCatalogueNamesEverything(t *testing.T) {
 	}
 	for _, r := range domain.Roles() {
 		ids = append(ids, "role."+string(r))
+	}
+	for _, o := range app.AuditObjectTypes() {
+		ids = append(ids, "obj."+o)
+	}
+	for _, o := range app.AuditOutcomes() {
+		ids = append(ids, "au.outcome_"+o)
 	}
 	for _, k := range reportKinds {
 		ids = append(ids, "rp."+string(k))
@@ -63,5 +71,18 @@ func TestClientIPBelievesOnlyTrustedProxies(t *testing.T) {
 		if got := c.clientIP(r); got != tc.want {
 			t.Errorf("%s via %q: %s, want %s", tc.remote, tc.xff, got, tc.want)
 		}
+	}
+}
+
+// The formula the evaluation page shows is the one the scores are computed
+// by: its English words are stats' own, whatever the weights.
+func TestTheFormulaIsStatsOwn(t *testing.T) {
+	w := stats.DefaultWeights()
+	if got, want := formulaText(langEN, w), w.Formula(); got != want {
+		t.Fatalf("the English formula\n%s\nis not stats'\n%s", got, want)
+	}
+	w.Workload, w.Critical = 0.55, 3.5
+	if got := formulaText(langZH, w); !strings.Contains(got, "0.55 × 工作量") || !strings.Contains(got, "严重 3.5") {
+		t.Fatalf("the Chinese formula: %s", got)
 	}
 }

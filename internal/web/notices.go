@@ -103,7 +103,7 @@ func (c *Console) noticeAct(q *request) {
 		if lost(err) {
 			status = http.StatusConflict
 		}
-		c.showNotices(q, status, map[string]*formState{key: refusedForm(form, err, known...)})
+		c.showNotices(q, status, map[string]*formState{key: refusedForm(q.lang, form, err, known...)})
 	default:
 		c.fail(q.w, q.r, q.lang, q, err)
 	}
@@ -189,7 +189,7 @@ func (c *Console) award(q *request) {
 	case err == nil:
 		http.Redirect(q.w, q.r, "/contributions?done=award", http.StatusSeeOther)
 	case refusal(err):
-		c.showContributions(q, http.StatusBadRequest, refusedForm(form, err, "user_id", "points", "reason"))
+		c.showContributions(q, http.StatusBadRequest, refusedForm(q.lang, form, err, "user_id", "points", "reason"))
 	default:
 		c.fail(q.w, q.r, q.lang, q, err)
 	}

@@ -141,6 +141,7 @@ type listView struct {
 	Export     string
 	Units      []option
 	Categories []option
+	Assignees  []option
 }
 
 // Q returns a filter's value, Has whether a multi-valued filter holds v.
@@ -180,9 +181,18 @@ func (c *Console) list(q *request) {
 		c.fail(q.w, q.r, q.lang, q, err)
 		return
 	}
+	// The assignee filter offers the owners, those problems are assigned to.
+	owners, err := c.svc.Directory.Users(q.ctx(), app.UserQuery{Role: domain.RoleOwner, Limit: 200})
+	if err != nil {
+		c.fail(q.w, q.r, q.lang, q, err)
+		return
+	}
 	fq := filterQuery(v)
 	view := listView{Rows: c.rows(ps, n), Query: fq, Units: n.unitOptions(), Categories: n.categoryOptions(),
 		Export: "/problems/export.xlsx?" + fq.Encode()}
+	for _, u := range owners {
+		view.Assignees = append(view.Assignees, option{ID: u.ID, Name: u.Name})
+	}
 	if more && len(ps) > 0 {
 		nq := filterQuery(v)
 		nq.Set("before", strconv.FormatInt(ps[len(ps)-1].ID, 10))
@@ -344,13 +354,12 @@ func (f *formState) VS(name string) []string {
 func (f *formState) E(name string) string { return f.Errors[name] }
 func (f *formState) Sent() bool           { return f.Values != nil }
 
-// refusedForm maps a use case's refusal onto the form's fields.
-func refusedForm(v url.Values, err error, known ...string) *formState {
+// refusedForm maps a use case's refusal onto the form's fields, in lang.
+func refusedForm(lang string, v url.Values, err error, known ...string) *formState {
 	fs := &formState{Values: v, Errors: map[string]string{}}
 	var (
 		val    *domain.ValidationError
 		unsupp *domain.UnsupportedTypeError
-		forb   *domain.ForbiddenError
 	)
 	field := func(name string) string {
 		switch {
@@ -362,15 +371,17 @@ func refusedForm(v url.Values, err error, known ...string) *formState {
 		return name
 	}
 	add := func(name, reason string) {
+		label := fieldLabel(lang, name)
 		name = field(name)
+		reason = reasonText(lang, reason)
 		if slices.Contains(known, name) {
 			if fs.Errors[name] != "" {
-				reason = fs.Errors[name] + "; " + reason
+				reason = fs.Errors[name] + translate(lang, "why.list_sep") + reason
 			}
 			fs.Errors[name] = reason
 			return
 		}
-		fs.General = append(fs.General, name+": "+reason)
+		fs.General = append(fs.General, label+translate(lang, "why.field_sep")+reason)
 	}
 	switch {
 	case errors.As(err, &val):
@@ -379,10 +390,8 @@ func refusedForm(v url.Values, err error, known ...string) *formState {
 		}
 	case errors.As(err, &unsupp):
 		add(unsupp.Field, unsupp.Reason)
-	case errors.As(err, &forb):
-		fs.General = append(fs.General, forb.Reason)
 	default:
-		fs.General = append(fs.General, err.Error())
+		fs.General = append(fs.General, errorText(lang, err))
 	}
 	return fs
 }
@@ -446,6 +455,7 @@ type problemView struct {
 	Today      string
 	Conflict   string
 	Forms      map[string]*formState
+	Recheck    *app.Recheck // the 回头看 due now, for the working group to record
 }
 
 // Can reports whether the viewer may take an action now (the domain's table).
@@ -559,6 +569,17 @@ func (c *Console) showProblem(q *request, id int64, status int, forms map[string
 	for _, e := range entries {
 		v.History = append(v.History, c.historyItem(q, e))
 	}
+	if p.Status == domain.StatusClosed && q.caller.Actor.Has(domain.RoleVerifier) {
+		rs, _, err := c.svc.Rechecks.Rechecks(ctx, q.caller, app.RecheckFilter{ProblemID: id, DueBy: today,
+			Statuses: []app.RecheckStatus{app.RecheckPending}, Limit: 1})
+		if err != nil {
+			c.fail(q.w, q.r, q.lang, q, err)
+			return
+		}
+		if len(rs) > 0 {
+			v.Recheck = rs[0]
+		}
+	}
 	if v.Can(string(domain.ActionAssign)) {
 		// The assignee picker offers the owners of the problem's unit tree.
 		v.Owners, err = c.svc.Directory.Users(ctx, app.UserQuery{Role: domain.RoleOwner, UnitPath: p.UnitPath, Limit: 200})
@@ -587,7 +608,7 @@ func (c *Console) historyItem(q *request, e *audit.Entry) historyItem {
 		}
 	}
 	if h.Refused && e.Reason != "" {
-		h.Note = e.Reason
+		h.Note = recordedReasonText(q.lang, e.Reason)
 	}
 	return h
 }
@@ -686,6 +707,16 @@ func (c *Console) act(q *request) {
 		known = []string{"note"}
 		eid, _ := strconv.ParseInt(form.Get("extension_id"), 10, 64)
 		_, err = c.svc.Lifecycle.DecideExtension(ctx, cl, id, version, eid, form.Get("approved") == "true", note)
+	case "recheck":
+		known = []string{"result", "note", "deadline", "files"}
+		in := app.RecheckInput{Result: form.Get("result"), Note: note}
+		rid, _ := strconv.ParseInt(form.Get("recheck_id"), 10, 64)
+		if in.Deadline, err = optionalDate("deadline", form.Get("deadline")); err == nil {
+			in.AttachmentIDs, err = c.uploads(q, "files")
+		}
+		if err == nil {
+			_, err = c.svc.Rechecks.RecordRecheck(ctx, cl, rid, in)
+		}
 	case "comment":
 		known = []string{"text"}
 		_, err = c.svc.Lifecycle.Comment(ctx, cl, id, form.Get("text"))
@@ -709,7 +740,7 @@ func (c *Console) act(q *request) {
 		if errors.Is(err, domain.ErrForbidden) {
 			status = http.StatusForbidden
 		}
-		c.showProblem(q, id, status, map[string]*formState{formID: refusedForm(form, err, known...)}, "")
+		c.showProblem(q, id, status, map[string]*formState{formID: refusedForm(q.lang, form, err, known...)}, "")
 	default:
 		c.fail(q.w, q.r, q.lang, q, err)
 	}

@@ -83,7 +83,7 @@ func (c *Console) register(q *request) {
 			c.fail(q.w, q.r, q.lang, q, err)
 			return
 		}
-		c.showProblemForm(q, http.StatusBadRequest, problemForm{Form: refusedForm(form, err, problemFields...), Action: "/problems"})
+		c.showProblemForm(q, http.StatusBadRequest, problemForm{Form: refusedForm(q.lang, form, err, problemFields...), Action: "/problems"})
 		return
 	}
 	http.Redirect(q.w, q.r, fmt.Sprintf("/problems/%d?done=register", p.ID), http.StatusSeeOther)
@@ -139,7 +139,7 @@ func (c *Console) edit(q *request) {
 		}
 		c.showProblem(q, id, http.StatusConflict, nil, q.t("p.conflict", statusLabel(q.lang, p.Status)))
 	case refusal(err):
-		c.showProblemForm(q, http.StatusBadRequest, problemForm{Form: refusedForm(form, err, problemFields...),
+		c.showProblemForm(q, http.StatusBadRequest, problemForm{Form: refusedForm(q.lang, form, err, problemFields...),
 			Action: fmt.Sprintf("/problems/%d/edit", id), Edit: true, Version: version})
 	default:
 		c.fail(q.w, q.r, q.lang, q, err)
@@ -175,6 +175,30 @@ func (c *Console) markRead(q *request) {
 		return
 	}
 	http.Redirect(q.w, q.r, "/inbox", http.StatusSeeOther)
+}
+
+// openMessage marks one message read and opens its problem, or the inbox
+// again when it is about none. The problem page keeps its own scope check,
+// so the problem named by the form needs no other.
+func (c *Console) openMessage(q *request) {
+	id, ok := pathID(q, "id")
+	if !ok {
+		c.errorPage(q.w, q.r, q, http.StatusNotFound, "err.404")
+		return
+	}
+	if err := c.parseForm(q); err != nil {
+		c.fail(q.w, q.r, q.lang, q, err)
+		return
+	}
+	if _, _, err := c.svc.Inbox.MarkRead(q.ctx(), q.caller, []int64{id}); err != nil {
+		c.fail(q.w, q.r, q.lang, q, err)
+		return
+	}
+	to := "/inbox"
+	if pid, err := strconv.ParseInt(q.r.PostForm.Get("problem_id"), 10, 64); err == nil && pid > 0 {
+		to = fmt.Sprintf("/problems/%d", pid)
+	}
+	http.Redirect(q.w, q.r, to, http.StatusSeeOther)
 }
 
 // badge is the unread count alone, which the layout polls.

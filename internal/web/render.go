@@ -7,11 +7,13 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/domain"
+	"github.com/rectify-team/rectify/internal/stats"
 )
 
 // page is what the layout renders around a page's content.
@@ -96,6 +98,39 @@ func (p *page) Statuses() []domain.Status         { return domain.Statuses() }
 func (p *page) Warnings() []domain.WarningLevel {
 	return []domain.WarningLevel{domain.WarningRed, domain.WarningYellow, domain.WarningGreen}
 }
+
+// Why says in the page's language why a refusal recorded in the trail or a
+// skipped row of an import was refused.
+func (p *page) Why(reason string) string { return recordedReasonText(p.lang, reason) }
+
+// Formula is the evaluation's score definition with its weights.
+func (p *page) Formula(w stats.Weights) string { return formulaText(p.lang, w) }
+
+func formulaText(lang string, w stats.Weights) string {
+	g := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+	return fill(translate(lang, "ev.formula_text"), []string{g(w.Workload), g(w.Accuracy), g(w.Timeliness), g(w.Contribution),
+		g(w.General), g(w.Serious), g(w.Critical)})
+}
+
+// VerifyReason says why the trail failed 校验: its first finding, whose
+// entry the page names apart.
+func (p *page) VerifyReason(v *app.VerifyResult) string {
+	reason := v.Reason
+	if len(v.Findings) > 0 {
+		reason = v.Findings[0].Reason
+	}
+	if _, _, ok := matchReason(reason); ok || p.lang == langEN {
+		return reasonText(p.lang, reason)
+	}
+	return p.T("au.bad_other")
+}
+
+// Object names the kind of an audited object.
+func (p *page) Object(t string) string { return p.T("obj." + t) }
+
+// Outcome names an audited attempt's outcome.
+func (p *page) Outcome(o string) string { return p.T("au.outcome_" + o) }
+
 func (p *page) StatusIs(s domain.Status, v string) bool { return string(s) == v }
 
 var funcs = template.FuncMap{
@@ -107,7 +142,14 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
-	"str":     func(v any) string { return fmt.Sprint(v) },
+	"str": func(v any) string { return fmt.Sprint(v) },
+	// deref reads an optional number, which the templates pass on as a pointer otherwise.
+	"deref": func(n *int64) int64 {
+		if n == nil {
+			return 0
+		}
+		return *n
+	},
 	"isImage": func(ct string) bool { return strings.HasPrefix(ct, "image/") },
 	"kib": func(n int64) string {
 		if n < 1024 {
@@ -221,24 +263,28 @@ func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, q *request, 
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, lang string, q *request, err error) {
 	var (
 		val    *domain.ValidationError
+		unsupp *domain.UnsupportedTypeError
 		forb   *domain.ForbiddenError
+		inv    *domain.InvalidTransitionError
 		tooBig *http.MaxBytesError
 	)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		c.errorPage(w, r, q, http.StatusNotFound, "err.404")
 	case errors.As(err, &forb):
-		c.errorPage(w, r, q, http.StatusForbidden, "p.refused", forb.Reason)
+		c.errorPage(w, r, q, http.StatusForbidden, "p.refused", errorText(lang, err))
 	case errors.Is(err, domain.ErrForbidden):
 		c.errorPage(w, r, q, http.StatusForbidden, "err.403")
 	case errors.As(err, &tooBig):
 		c.errorPage(w, r, q, http.StatusRequestEntityTooLarge, "err.413")
-	case errors.As(err, &val):
-		c.errorPage(w, r, q, http.StatusBadRequest, "err.400", val.Error())
+	case errors.As(err, &val), errors.As(err, &unsupp):
+		c.errorPage(w, r, q, http.StatusBadRequest, "err.400", errorText(lang, err))
+	case errors.Is(err, domain.ErrTooManyAttempts):
+		c.errorPage(w, r, q, http.StatusTooManyRequests, "p.refused", errorText(lang, err))
 	case errors.Is(err, domain.ErrUnauthenticated):
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
-	case errors.Is(err, domain.ErrConflict), errors.Is(err, domain.ErrPreconditionFailed):
-		c.errorPage(w, r, q, http.StatusConflict, "p.refused", err.Error())
+	case errors.Is(err, domain.ErrConflict), errors.Is(err, domain.ErrPreconditionFailed), errors.As(err, &inv):
+		c.errorPage(w, r, q, http.StatusConflict, "p.refused", errorText(lang, err))
 	default:
 		if r.Context().Err() != nil {
 			return

@@ -156,7 +156,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		c.errorPage(w, r, nil, http.StatusBadRequest, "err.400", err.Error())
+		c.errorPage(w, r, nil, http.StatusBadRequest, "err.400", translate(lang, "why.other"))
 		return
 	}
 	ck, err := r.Cookie(loginCookie)
@@ -191,7 +191,7 @@ func (c *Console) loginRefused(w http.ResponseWriter, r *http.Request, lang stri
 		v.Error = translate(lang, "login.unavailable")
 		c.renderLogin(w, r, lang, http.StatusServiceUnavailable, v)
 	case errors.As(err, &refused):
-		v.Error = translate(lang, "login.refused", refused.Reason)
+		v.Error = translate(lang, "login.refused", reasonText(lang, refused.Reason))
 		c.renderLogin(w, r, lang, http.StatusUnauthorized, v)
 	case errors.Is(err, domain.ErrUnauthenticated), errors.As(err, &val):
 		v.Error = translate(lang, "login.bad")

@@ -194,12 +194,12 @@ func TestOIDCSignInThroughTheConsole(t *testing.T) {
 		}
 	}
 	// The same callback again.
-	refused("replayed", callback(t, back), b, "unknown or already used state")
+	refused("replayed", callback(t, back), b, "登录状态无效或已使用")
 
 	// The callback in another browser (no binding cookie): a login CSRF.
 	victim := c.browser()
 	back = op.SignIn(t, c.browser().oidcStart(t, "/login/oidc"), "erin", "op-pass")
-	refused("another browser", callback(t, back), victim, "the callback came to another browser")
+	refused("another browser", callback(t, back), victim, "登录回调到达的浏览器与发起登录的不同")
 
 	// A state that was never issued.
 	a := c.browser()
@@ -207,13 +207,13 @@ func TestOIDCSignInThroughTheConsole(t *testing.T) {
 	q := back.Query()
 	q.Set("state", "forged"+q.Get("state"))
 	back.RawQuery = q.Encode()
-	refused("wrong state", callback(t, back), a, "unknown or already used state")
+	refused("wrong state", callback(t, back), a, "登录状态无效或已使用")
 
 	// The provider refuses.
 	a = c.browser()
 	au, _ = url.Parse(a.oidcStart(t, "/login/oidc"))
 	refused("the provider refused", "/login/oidc/callback?error=access_denied&error_description=cancelled&state="+
-		url.QueryEscape(au.Query().Get("state")), a, "the provider refused: access_denied cancelled")
+		url.QueryEscape(au.Query().Get("state")), a, "身份提供方拒绝：access_denied cancelled")
 
 	// Every refusal is in the trail.
 	entries, err := c.e.Svc.Trail.Audit(t.Context(), c.e.Caller("leader"), app.AuditQuery{Action: "login", Outcome: "refused", Limit: 50})

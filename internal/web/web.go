@@ -190,6 +190,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /attachments/{id}", c.authed(c.attachment))
 	c.mux.Handle("GET /inbox", c.authed(c.inbox))
 	c.mux.Handle("POST /inbox/read", c.authed(c.markRead))
+	c.mux.Handle("POST /inbox/{id}/open", c.authed(c.openMessage))
 	c.mux.Handle("GET /inbox/badge", c.authed(c.badge))
 	c.mux.Handle("GET /board", c.authed(c.board))
 	c.mux.Handle("GET /board/data", c.authed(c.boardJSON))

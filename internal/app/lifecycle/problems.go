@@ -17,21 +17,21 @@ func resolveFields(ctx context.Context, r app.Repos, in app.ProblemInput) (domai
 	f := domain.ProblemFields{Title: in.Title, Description: in.Description, CategoryID: in.CategoryID,
 		Severity: in.Severity, Source: in.Source, UnitID: in.UnitID, FoundAt: in.FoundAt}
 	var v domain.Validator
-	if in.CategoryID > 0 {
-		if _, err := r.Categories.Get(ctx, in.CategoryID); errors.Is(err, domain.ErrNotFound) {
-			v.Add("category_id", "no category has id %d", in.CategoryID)
-		} else if err != nil {
-			return f, err
-		}
+	if in.CategoryID <= 0 && in.UnitID <= 0 {
+		return f, nil
+	}
+	path, unitOK, categoryOK, err := r.Units.Place(ctx, in.UnitID, in.CategoryID)
+	if err != nil {
+		return f, err
+	}
+	if in.CategoryID > 0 && !categoryOK {
+		v.Add("category_id", "no category has id %d", in.CategoryID)
 	}
 	if in.UnitID > 0 {
-		u, err := r.Units.Get(ctx, in.UnitID)
-		if errors.Is(err, domain.ErrNotFound) {
-			v.Add("unit_id", "no unit has id %d", in.UnitID)
-		} else if err != nil {
-			return f, err
+		if unitOK {
+			f.UnitPath = path
 		} else {
-			f.UnitPath = u.Path
+			v.Add("unit_id", "no unit has id %d", in.UnitID)
 		}
 	}
 	return f, v.Err()
@@ -162,13 +162,18 @@ func (s *Service) actAnswering(ctx context.Context, c app.Caller, id, ifMatch in
 		if ifMatch != 0 && ifMatch != p.Version {
 			return fmt.Errorf("problem %d is at version %d, not %d: %w", id, p.Version, ifMatch, domain.ErrPreconditionFailed)
 		}
-		old := p.Version
+		old, title, description := p.Version, p.Title, p.Description
 		ch, err := fn(r, p, now, today)
 		if err != nil {
 			return err
 		}
 		p.Version = old + 1
-		if err := r.Problems.Update(ctx, p, old); err != nil {
+		if p.Title != title || p.Description != description {
+			err = r.Problems.Retext(ctx, p, old, title, description)
+		} else {
+			err = r.Problems.Update(ctx, p, old)
+		}
+		if err != nil {
 			return err
 		}
 		out = p

@@ -44,6 +44,16 @@ func (s *Service) Tick(ctx context.Context, holder string) (app.SchedulerReport,
 	}
 	defer s.SignalOutbox()
 	today := s.core.Today()
+	// The list's warning and overdue filters read lights kept for today; if
+	// that fails, the next pass tries again and this one still escalates.
+	var lightsErr error
+	if k, ok := s.store.(interface {
+		KeepLights(context.Context, domain.Date, int) error
+	}); ok {
+		if err := k.KeepLights(ctx, today, s.cfg.Deadlines.YellowDays); err != nil {
+			lightsErr = fmt.Errorf("keep the lights: %w", err)
+		}
+	}
 	n, m := s.cfg.Deadlines.YellowDays, s.cfg.Notify.EscalateAfterDays
 	crossings := []struct {
 		kind     string
@@ -93,7 +103,7 @@ func (s *Service) Tick(ctx context.Context, holder string) (app.SchedulerReport,
 			break
 		}
 	}
-	return rep, nil
+	return rep, lightsErr
 }
 
 // raise records one crossing, its audit entry and its event in one
