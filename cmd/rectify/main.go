@@ -112,7 +112,7 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		return err
 	}
 	cplog := audit.NewLog(cfg.AuditLogFile, keys)
-	opts := append([]app.Option{app.WithLogger(log), app.WithMetrics(metrics), app.WithBlobs(blobs), app.WithCheckpointLog(cplog)},
+	opts := append([]wire.Option{wire.WithLogger(log), wire.WithMetrics(metrics), wire.WithBlobs(blobs), wire.WithCheckpointLog(cplog)},
 		notifyPolicies(cfg, &appCfg)...) // notify.go
 	signIn, err := signInOptions(ctx, cfg, log) // signin.go: LDAP/AD, OpenID Connect
 	if err != nil {
@@ -124,9 +124,9 @@ func serve(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logg
 		if err != nil {
 			return err
 		}
-		opts = append(opts, app.WithWitness(w))
+		opts = append(opts, wire.WithWitness(w))
 	}
-	svc := wire.New(db, keys, appCfg, append(opts, app.WithWorkbookReader(ledger.Parse))...)
+	svc := wire.New(db, keys, appCfg, append(opts, wire.WithWorkbookReader(ledger.Parse))...)
 
 	created, generated, err := svc.Access.Bootstrap(ctx, cfg.OrgName, cfg.AdminPassword)
 	if err != nil {

@@ -16,14 +16,14 @@ import (
 
 // notifyPolicies carries the escalation and re-check settings into the
 // service's config and returns the webhooks' option, if any are configured.
-func notifyPolicies(cfg *config.Config, appCfg *app.Config) []app.Option {
+func notifyPolicies(cfg *config.Config, appCfg *app.Config) []wire.Option {
 	appCfg.Notify.EscalateAfterDays = cfg.Notify.EscalateAfterDays
 	appCfg.Notify.Rechecks = cfg.Notify.Rechecks
 	if len(cfg.Notify.Webhooks) == 0 {
 		return nil
 	}
 	sender := webhook.New(&http.Client{Timeout: webhookTimeout}, nil)
-	return []app.Option{app.WithWebhooks(webhook.NewHooks(webhookTargets(cfg.Notify.Webhooks), sender))}
+	return []wire.Option{wire.WithWebhooks(webhook.NewHooks(webhookTargets(cfg.Notify.Webhooks), sender))}
 }
 
 // webhookTimeout bounds one delivery attempt; the outbox's claim (a minute) outlasts it.

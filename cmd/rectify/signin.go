@@ -15,8 +15,8 @@ import (
 // signInOptions builds the configured ways in besides local accounts. A
 // directory or provider that does not answer at start is a warning, not a
 // failure: local accounts work meanwhile and sign-ins retry it.
-func signInOptions(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]app.Option, error) {
-	var opts []app.Option
+func signInOptions(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]wire.Option, error) {
+	var opts []wire.Option
 	check, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if lc := cfg.SignIn.LDAP; lc != nil {
@@ -27,7 +27,7 @@ func signInOptions(ctx context.Context, cfg *config.Config, log *slog.Logger) ([
 		if err := dir.Check(check); err != nil {
 			log.Warn("the LDAP directory does not answer at start; directory sign-ins fail until it does", "url", lc.URL, "err", err)
 		}
-		opts = append(opts, app.WithDirectory(dir, app.IdentitySource{DisplayName: cfg.SignIn.LDAPName,
+		opts = append(opts, wire.WithDirectory(dir, app.IdentitySource{DisplayName: cfg.SignIn.LDAPName,
 			Mapping: appMapping(cfg.SignIn.LDAPMapping)}))
 	}
 	if oc := cfg.SignIn.OIDC; oc != nil {
@@ -38,7 +38,7 @@ func signInOptions(ctx context.Context, cfg *config.Config, log *slog.Logger) ([
 		if err := prov.Check(check); err != nil {
 			log.Warn("the OpenID provider does not answer at start; OpenID Connect sign-ins fail until it does", "issuer", oc.Issuer, "err", err)
 		}
-		opts = append(opts, app.WithOIDC(prov, app.OIDCSource{RedirectURLs: cfg.SignIn.RedirectURLs,
+		opts = append(opts, wire.WithOIDC(prov, app.OIDCSource{RedirectURLs: cfg.SignIn.RedirectURLs,
 			IdentitySource: app.IdentitySource{DisplayName: cfg.SignIn.OIDCName, Mapping: appMapping(cfg.SignIn.OIDCMapping)}}))
 	}
 	return opts, nil

@@ -42,8 +42,8 @@ func TestAPIAgainstDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	metrics := httpapi.NewMetrics(env.DB.SQL())
-	svc := wire.New(env.DB, env.Keys, env.Svc.Core.Config(), app.WithClock(env.Clock.Now), app.WithMetrics(metrics), app.WithWorkbookReader(ledger.Parse),
-		app.WithBlobs(env.Blobs))
+	svc := wire.New(env.DB, env.Keys, env.Svc.Core.Config(), wire.WithClock(env.Clock.Now), wire.WithMetrics(metrics), wire.WithWorkbookReader(ledger.Parse),
+		wire.WithBlobs(env.Blobs))
 	h, err := httpapi.New(httpapi.ServicesOf(svc), httpapi.Options{Metrics: metrics})
 	if err != nil {
 		t.Fatal(err)

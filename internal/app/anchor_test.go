@@ -213,7 +213,7 @@ func TestAnEntryAppendedInTheWindowIsNotCaught(t *testing.T) {
 func withInterval(e *apptest.Env) *wire.Services {
 	cfg := e.Svc.Core.Config()
 	cfg.CheckpointEvery, cfg.AuditMargin = time.Minute, time.Minute
-	return wire.New(e.DB, e.Keys, cfg, app.WithClock(e.Clock.Now), app.WithCheckpointLog(e.Log))
+	return wire.New(e.DB, e.Keys, cfg, wire.WithClock(e.Clock.Now), wire.WithCheckpointLog(e.Log))
 }
 
 func verifyWith(t *testing.T, svc *wire.Services, e *apptest.Env) *app.VerifyResult {

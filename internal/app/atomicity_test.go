@@ -184,7 +184,7 @@ func TestAuditFailureRollsBackTheChange(t *testing.T) {
 			t.Parallel()
 			e := apptest.New(t)
 			fs := &faultyStore{Store: e.DB, writeFirst: writeFirst}
-			svc := wire.New(fs, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
+			svc := wire.New(fs, e.Keys, e.Svc.Core.Config(), wire.WithClock(e.Clock.Now))
 			for _, a := range actions {
 				p := e.Drive(t, a.from)
 				if a.extra != nil {
@@ -224,7 +224,7 @@ func TestAuditFailureRollsBackRegistrationAndAdminChanges(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	fs := &faultyStore{Store: e.DB, writeFirst: true}
-	svc := wire.New(fs, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
+	svc := wire.New(fs, e.Keys, e.Svc.Core.Config(), wire.WithClock(e.Clock.Now))
 	ctx := t.Context()
 	admin := e.Caller("admin")
 	name := "新名字"
@@ -319,7 +319,7 @@ func TestNoAuditEntryWithoutItsChange(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	fs := &faultyStore{Store: e.DB}
-	svc := wire.New(fs, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
+	svc := wire.New(fs, e.Keys, e.Svc.Core.Config(), wire.WithClock(e.Clock.Now))
 	p := e.Drive(t, domain.StatusSubmitted)
 	before := snap(t, e, p.ID)
 

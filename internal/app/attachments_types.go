@@ -17,9 +17,6 @@ const (
 // MaxFileName is the longest file name kept, in characters.
 const MaxFileName = 255
 
-// WithBlobs sets the store of attachments' contents.
-func WithBlobs(b BlobStore) Option { return func(o *Options) { o.Blobs = b } }
-
 // CleanFileName keeps the last element of a client's file name, without
 // control characters or path separators, at most MaxFileName characters. It
 // is only a label: contents are stored under their hash.

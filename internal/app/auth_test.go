@@ -262,7 +262,7 @@ func TestTokensWorkAcrossInstancesAndRestarts(t *testing.T) {
 	e := apptest.NewWithURL(t, url)
 	ctx := t.Context()
 	db2 := storetest.OpenURL(t, url)
-	svc2 := wire.New(db2, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
+	svc2 := wire.New(db2, e.Keys, e.Svc.Core.Config(), wire.WithClock(e.Clock.Now))
 
 	tok1 := e.Login(t, "owner1")
 	u, err := svc2.Access.Authenticate(ctx, tok1)
@@ -301,7 +301,7 @@ func TestTokensWorkAcrossInstancesAndRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	db3 := storetest.OpenURL(t, url)
-	svc3 := wire.New(db3, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
+	svc3 := wire.New(db3, e.Keys, e.Svc.Core.Config(), wire.WithClock(e.Clock.Now))
 	if u, err := svc3.Access.Authenticate(ctx, res.Token); err != nil || u.Username != "verifier" {
 		t.Fatalf("token after restart: %v %v", u, err)
 	}
@@ -325,7 +325,7 @@ func newBareService(t *testing.T, url string) *wire.Services {
 	}
 	cfg := app.DefaultConfig()
 	cfg.BcryptCost = 4
-	return wire.New(db, keys, cfg, app.WithClock(apptest.NewClock(apptest.Start).Now))
+	return wire.New(db, keys, cfg, wire.WithClock(apptest.NewClock(apptest.Start).Now))
 }
 
 func TestBootstrap(t *testing.T) {

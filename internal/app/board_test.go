@@ -51,7 +51,7 @@ func buildBoardSet(t *testing.T) *boardSet {
 	// this data set is about the board, so a service without that rule drives it.
 	cfg := e.Svc.Core.Config()
 	cfg.Evidence = domain.EvidencePolicy{}
-	svc := wire.New(e.DB, e.Keys, cfg, app.WithClock(e.Clock.Now))
+	svc := wire.New(e.DB, e.Keys, cfg, wire.WithClock(e.Clock.Now))
 	b := &boardSet{e: e, svc: svc, p: map[string]*domain.Problem{}}
 	ctx := t.Context()
 	at := func(day, hour int) { e.Clock.Set(shanghai(time.March, day, hour)) }

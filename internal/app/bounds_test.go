@@ -41,7 +41,7 @@ func TestOversizedIDListsRefusedBeforeTheTransaction(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	store := &txCounter{Store: e.DB}
-	svc := wire.New(store, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
+	svc := wire.New(store, e.Keys, e.Svc.Core.Config(), wire.WithClock(e.Clock.Now))
 	p := e.Drive(t, domain.StatusRectifying)
 	ids := make([]int64, 150_000)
 	for i := range ids {

@@ -460,7 +460,7 @@ func TestSlowTransactionAppendingAfterAFasterOneVerifies(t *testing.T) {
 	e := apptest.New(t)
 	p := e.Drive(t, domain.StatusRectifying)
 	held := &heldComments{Store: e.DB, entered: make(chan struct{}), release: make(chan struct{})}
-	slow := wire.New(held, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
+	slow := wire.New(held, e.Keys, e.Svc.Core.Config(), wire.WithClock(e.Clock.Now))
 	slowDone := make(chan error, 1)
 	go func() {
 		_, err := slow.Lifecycle.Comment(context.Background(), e.Caller("leader"), p.ID, "held")

@@ -71,51 +71,12 @@ func DefaultConfig() Config {
 	}
 }
 
-// Options are the service's optional dependencies; an Option sets one.
+// Options are the core's optional dependencies.
 type Options struct {
-	Clock         func() time.Time
-	Logger        *slog.Logger
-	Metrics       Metrics
-	CheckpointLog CheckpointLog  // signed checkpoints outside the database; nil: none
-	Witness       Witness        // co-signs checkpoints; nil: none
-	Blobs         BlobStore      // attachments' contents; nil: uploads unavailable
-	Workbooks     WorkbookReader // ledger imports; nil: imports unavailable
-
-	Directory    Directory // LDAP/AD sign-in; nil: none
-	DirectorySrc IdentitySource
-	OIDC         OIDCProvider // OpenID Connect sign-in; nil: none
-	OIDCSrc      OIDCSource
-	Webhooks     Webhooks // outgoing webhooks; nil: the inbox only
+	Clock   func() time.Time // nil: the wall clock
+	Logger  *slog.Logger     // nil: discard
+	Metrics Metrics          // nil: none
 }
-
-// Option configures the service.
-type Option func(*Options)
-
-// Apply returns the options opts set, with the defaults for the rest.
-func Apply(opts ...Option) Options {
-	o := Options{Clock: time.Now, Logger: slog.New(slog.DiscardHandler)}
-	for _, f := range opts {
-		f(&o)
-	}
-	return o
-}
-
-// WithClock replaces the wall clock, for tests and the demo's history.
-func WithClock(now func() time.Time) Option { return func(o *Options) { o.Clock = now } }
-
-// WithLogger sets the logger.
-func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l } }
-
-// WithMetrics sets the metrics sink.
-func WithMetrics(m Metrics) Option { return func(o *Options) { o.Metrics = m } }
-
-// WithCheckpointLog keeps every signed checkpoint in log as well, and makes
-// verification compare the database with it.
-func WithCheckpointLog(log CheckpointLog) Option { return func(o *Options) { o.CheckpointLog = log } }
-
-// WithWitness sends every checkpoint to a witness, and makes verification ask
-// it for the newest it co-signed.
-func WithWitness(w Witness) Option { return func(o *Options) { o.Witness = w } }
 
 // Core is what every use case shares: the store, the policies, the clock,
 // the audit entry and the refusal's, and the idempotency key. Each capability

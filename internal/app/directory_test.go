@@ -35,7 +35,7 @@ func directoryEnv(t *testing.T, srv *slapdtest.Server) (*apptest.Env, *wire.Serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e, e.Instance(t, app.WithDirectory(d, app.IdentitySource{DisplayName: "域账号", Mapping: testMapping()}))
+	return e, e.Instance(t, wire.WithDirectory(d, app.IdentitySource{DisplayName: "域账号", Mapping: testMapping()}))
 }
 
 // userEntries returns the system stream's entries about one user, oldest first.
@@ -331,7 +331,7 @@ func TestUnreachableDirectoryLocksNobodyLocalOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := e.Instance(t, app.WithDirectory(d, app.IdentitySource{DisplayName: "域账号", Mapping: testMapping()}))
+	svc := e.Instance(t, wire.WithDirectory(d, app.IdentitySource{DisplayName: "域账号", Mapping: testMapping()}))
 	ctx := t.Context()
 	if _, err := svc.Access.Login(ctx, app.Caller{IP: "10.6.6.6"}, "alice", "whatever"); !errors.Is(err, app.ErrDirectoryUnavailable) {
 		t.Fatalf("sign-in with the directory down: %v", err)

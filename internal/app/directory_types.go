@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"slices"
 
@@ -35,15 +34,6 @@ type DirectoryPerson struct {
 	Subject  string   // the entry's DN or the token's subject, for the trail
 }
 
-// Directory is an LDAP or Active Directory server: identity providers sit
-// behind this one seam (internal/ldapauth implements it).
-type Directory interface {
-	// Authenticate checks a person's password with the directory.
-	Authenticate(ctx context.Context, username, password string) (*DirectoryPerson, error)
-	// Lookup reads a person without their password, for the periodic sync.
-	Lookup(ctx context.Context, username string) (*DirectoryPerson, error)
-}
-
 // What a directory or an identity provider answers besides a person. They
 // are wrapped, never compared with ==.
 var (
@@ -75,12 +65,6 @@ type DirectoryMapping struct {
 type IdentitySource struct {
 	DisplayName string // shown on the sign-in page, e.g. "公司域账号"
 	Mapping     DirectoryMapping
-}
-
-// WithDirectory signs users whose source is ldap (and unknown usernames) in
-// through the directory.
-func WithDirectory(d Directory, src IdentitySource) Option {
-	return func(o *Options) { o.Directory, o.DirectorySrc = d, src }
 }
 
 // Provider is one way of signing in, for GET /auth/providers.

@@ -69,7 +69,7 @@ func TestIdempotencyKeyCommitsWithTheEffect(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	faults := &keyFaults{Store: e.DB}
-	svc := wire.New(faults, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now))
+	svc := wire.New(faults, e.Keys, e.Svc.Core.Config(), wire.WithClock(e.Clock.Now))
 	p := e.Drive(t, domain.StatusRegistered)
 	rendered := 0
 	caller := func() app.Caller {

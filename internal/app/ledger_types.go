@@ -1,10 +1,6 @@
 package app
 
-import (
-	"io"
-
-	"github.com/rectify-team/rectify/internal/ledger/table"
-)
+import ()
 
 // LedgerPageSize is how many problems the export reads at a time.
 const LedgerPageSize = 500
@@ -33,11 +29,3 @@ type SkippedRow struct {
 	Reason    string
 	ProblemID int64
 }
-
-// WorkbookReader reads an uploaded ledger workbook into rows (ledger.Parse);
-// what is wrong with the file itself is a *table.ParseError.
-type WorkbookReader func(io.Reader) (*table.Sheet, error)
-
-// WithWorkbookReader sets how ImportLedger reads workbooks; without it,
-// imports fail.
-func WithWorkbookReader(r WorkbookReader) Option { return func(o *Options) { o.Workbooks = r } }

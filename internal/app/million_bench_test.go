@@ -105,7 +105,7 @@ func BenchmarkMillion(b *testing.B) {
 	// process), and what it holds.
 	b.Run("board-index/load", func(b *testing.B) {
 		for b.Loop() {
-			svc := wire.New(w.db, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
+			svc := wire.New(w.db, w.keys, w.cfg, wire.WithClock(func() time.Time { return w.now }))
 			if err := svc.Board.WarmBoard(ctx); err != nil {
 				b.Fatal(err)
 			}
@@ -114,7 +114,7 @@ func BenchmarkMillion(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	fresh := wire.New(w.db, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
+	fresh := wire.New(w.db, w.keys, w.cfg, wire.WithClock(func() time.Time { return w.now }))
 	if err := fresh.Board.WarmBoard(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func openMillion(b *testing.B, n int) *millionWorld {
 	cfg := app.DefaultConfig()
 	now := time.Date(2026, 4, 2, 1, 0, 0, 0, time.UTC) // 09:00 in Shanghai, 2 April 2026
 	w := &millionWorld{db: db, keys: keys, cfg: cfg, now: now}
-	w.svc = wire.New(db, keys, cfg, app.WithClock(func() time.Time { return now }))
+	w.svc = wire.New(db, keys, cfg, wire.WithClock(func() time.Time { return now }))
 	var have int
 	if err := db.SQL().QueryRow("SELECT COUNT(*) FROM problems").Scan(&have); err != nil {
 		b.Fatal(err)
@@ -406,7 +406,7 @@ func (w *millionWorld) explain(b *testing.B, name string, op func(*wire.Services
 			stmts = append(stmts, sql)
 		}
 	})
-	svc := wire.New(logged, w.keys, w.cfg, app.WithClock(func() time.Time { return w.now }))
+	svc := wire.New(logged, w.keys, w.cfg, wire.WithClock(func() time.Time { return w.now }))
 	if err := svc.Board.WarmBoard(context.Background()); err != nil { // the plans of a warm service, as requests see them
 		b.Fatal(err)
 	}

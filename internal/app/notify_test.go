@@ -341,8 +341,8 @@ func TestCrossingsFollowTheDeadline(t *testing.T) {
 func TestTwoInstancesShareTheScheduler(t *testing.T) {
 	e := apptest.New(t)
 	hooks := newFakeHooks()
-	a := e.Instance(t, app.WithWebhooks(hooks))
-	b := e.Instance(t, app.WithWebhooks(hooks))
+	a := e.Instance(t, wire.WithWebhooks(hooks))
+	b := e.Instance(t, wire.WithWebhooks(hooks))
 	var ids []int64
 	for range 6 {
 		ids = append(ids, assignDue(t, e, 1).ID)
@@ -436,7 +436,7 @@ func TestOutboxRetriesUntilDelivered(t *testing.T) {
 		}
 		return nil
 	}
-	svc := e.Instance(t, app.WithWebhooks(hooks))
+	svc := e.Instance(t, wire.WithWebhooks(hooks))
 	for range 3 {
 		p := e.Register(t, "问题")
 		if _, err := svc.Lifecycle.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施"}); err != nil {
@@ -494,7 +494,7 @@ func TestOutboxSurvivesAKilledDispatcher(t *testing.T) {
 	e := apptest.New(t)
 	dying := newFakeHooks()
 	dying.block = func(n int) bool { return n >= 3 }
-	a := e.Instance(t, app.WithWebhooks(dying))
+	a := e.Instance(t, wire.WithWebhooks(dying))
 	for range 5 {
 		p := e.Register(t, "问题")
 		if _, err := a.Lifecycle.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施"}); err != nil {
@@ -518,7 +518,7 @@ func TestOutboxSurvivesAKilledDispatcher(t *testing.T) {
 		t.Fatalf("a delivered %d before it died, want 2", rep.Delivered)
 	}
 	after := newFakeHooks()
-	b := e.Instance(t, app.WithWebhooks(after))
+	b := e.Instance(t, wire.WithWebhooks(after))
 	if rep, _ := b.Notify.Dispatch(t.Context(), "b"); rep.Claimed != 0 {
 		t.Fatalf("b took messages a still held: %+v", rep)
 	}
@@ -551,7 +551,7 @@ func TestOutboxClaimsRunOut(t *testing.T) {
 	e := apptest.New(t)
 	dead := newFakeHooks()
 	dead.block = func(int) bool { return true }
-	a := e.Instance(t, app.WithWebhooks(dead))
+	a := e.Instance(t, wire.WithWebhooks(dead))
 	p := e.Register(t, "问题")
 	if _, err := a.Lifecycle.Assign(t.Context(), e.Caller("verifier"), p.ID, 0, app.AssignInput{AssigneeID: e.Users["owner1"].ID, Measures: "措施"}); err != nil {
 		t.Fatal(err)
@@ -571,7 +571,7 @@ func TestOutboxClaimsRunOut(t *testing.T) {
 	kill()
 	<-done
 	after := newFakeHooks()
-	b := e.Instance(t, app.WithWebhooks(after))
+	b := e.Instance(t, wire.WithWebhooks(after))
 	e.Clock.Advance(59 * time.Second)
 	if rep, _ := b.Notify.Dispatch(t.Context(), "b"); rep.Claimed != 0 {
 		t.Fatalf("b took a claim before it ran out: %+v", rep)

@@ -1,8 +1,6 @@
 package app
 
-import (
-	"context"
-)
+import ()
 
 // Event kinds.
 const (
@@ -28,19 +26,6 @@ func EventKinds() []string {
 		EventReopened, EventExtensionRequested, EventExtensionDecided, EventDeadlineApproaching, EventOverdue,
 		EventEscalated, EventRecheckDue, EventRelapsed}
 }
-
-// Webhooks are the configured outgoing webhooks; the dispatcher (notify/outbox.go)
-// delivers through them. cmd/rectify adapts internal/webhook to it.
-type Webhooks interface {
-	// Targets names the targets that receive events of this kind.
-	Targets(kind string) []string
-	// Deliver makes one attempt to deliver ev to the named target; nil means
-	// the target acknowledged it.
-	Deliver(ctx context.Context, target string, ev OutEvent) error
-}
-
-// WithWebhooks sets the outgoing webhooks; without them events reach the inbox only.
-func WithWebhooks(w Webhooks) Option { return func(o *Options) { o.Webhooks = w } }
 
 // Inbox is a page of the caller's notifications and their unread count.
 type Inbox struct {

@@ -30,7 +30,7 @@ func oidcEnv(t *testing.T, issuer string) (*apptest.Env, *wire.Services) {
 	}
 	src := app.OIDCSource{IdentitySource: app.IdentitySource{DisplayName: "统一身份认证", Mapping: testMapping()},
 		RedirectURLs: []string{oidcCallback}}
-	return e, e.Instance(t, app.WithOIDC(p, src))
+	return e, e.Instance(t, wire.WithOIDC(p, src))
 }
 
 // signIn runs the flow up to the callback and returns what the browser brings back.

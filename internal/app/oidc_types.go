@@ -7,30 +7,12 @@ import (
 	"github.com/rectify-team/rectify/internal/domain"
 )
 
-// OIDCProvider is an OpenID Connect provider (internal/oidcauth implements
-// it): the authorization code flow with PKCE, state and nonce.
-type OIDCProvider interface {
-	// AuthURL is the provider's authorization endpoint asking for a code
-	// for redirectURL, carrying state, nonce and verifier's S256 challenge.
-	AuthURL(ctx context.Context, redirectURL, state, nonce, verifier string) (string, error)
-	// Exchange redeems code with verifier and checks the ID token: its
-	// signature, issuer, audience, expiry and nonce. A token or answer that
-	// fails a check is an *SignInRefusedError; a provider that does not answer
-	// is ErrDirectoryUnavailable.
-	Exchange(ctx context.Context, redirectURL, code, verifier, nonce string) (*DirectoryPerson, error)
-}
-
 // OIDCSource is the configured OpenID Connect way in.
 type OIDCSource struct {
 	IdentitySource
 	// RedirectURLs are the callbacks registered with the provider; the first
 	// is the API's (GET /api/v1/auth/oidc/callback), others e.g. the console's.
 	RedirectURLs []string
-}
-
-// WithOIDC enables signing in through an OpenID provider.
-func WithOIDC(p OIDCProvider, src OIDCSource) Option {
-	return func(o *Options) { o.OIDC, o.OIDCSrc = p, src }
 }
 
 // SignInRefusedError is a refused OpenID Connect sign-in, with why: the

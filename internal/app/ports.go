@@ -1,11 +1,11 @@
 // Package app is the core of Rectify's use cases: what every capability
 // shares (the Caller, Core with its transaction runner, audit records and
-// refusals, idempotency keys), the repository and adapter contracts
-// internal/store and the adapters implement, and the types the use cases and
-// their faces speak. The use cases themselves live one package per
-// capability beneath it (lifecycle, evidence, access, board, notify, ledger,
-// trail); wire builds them. Each use case loads, checks, applies, saves and
-// audits inside one transaction.
+// refusals, idempotency keys), the repository contracts internal/store
+// implements, and the types the use cases and their faces speak. The use
+// cases themselves live one package per capability beneath it (lifecycle,
+// evidence, access, board, notify, ledger, trail), each declaring the
+// adapter ports it uses; wire builds them. Each use case loads, checks,
+// applies, saves and audits inside one transaction.
 package app
 
 import (
@@ -271,22 +271,6 @@ type AuditQuery struct {
 type StreamPos struct {
 	Stream string
 	Seq    int64
-}
-
-// CheckpointLog keeps the signed checkpoints outside the database (audit.Log).
-type CheckpointLog interface {
-	// Extend appends what next returns after the log's last checkpoint, under a lock.
-	Extend(next func(last *audit.Checkpoint) ([]*audit.Checkpoint, error)) (int, error)
-	// Read returns the checkpoints up to the first fault, and the fault.
-	Read() ([]*audit.Checkpoint, *audit.LogFault, error)
-}
-
-// Witness co-signs checkpoints and keeps the newest it saw (witness.Client).
-type Witness interface {
-	// Add returns nil, nil when the witness co-signed the note (or had it), and
-	// its newest checkpoint when the note does not extend it.
-	Add(ctx context.Context, signedNote string) (*audit.WitnessHead, error)
-	URL() string
 }
 
 // AuditRepo appends to and reads the trail. Nothing updates or deletes entries.

@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/apptest"
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/audit/witness"
@@ -39,7 +38,7 @@ func startWitness(t *testing.T, e *apptest.Env) (*witness.Client, *witness.Serve
 // withWitness returns a service on e's database and checkpoint log that sends
 // its checkpoints to w.
 func withWitness(e *apptest.Env, w *witness.Client) *wire.Services {
-	return wire.New(e.DB, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now), app.WithCheckpointLog(e.Log), app.WithWitness(w))
+	return wire.New(e.DB, e.Keys, e.Svc.Core.Config(), wire.WithClock(e.Clock.Now), wire.WithCheckpointLog(e.Log), wire.WithWitness(w))
 }
 
 // resign is the attacker with the database, the data directory and the key:
@@ -69,7 +68,7 @@ func TestAWitnessCatchesTheAttackerWithTheDataDirectory(t *testing.T) {
 		e := apptest.New(t)
 		h := buildHistory(t, e)
 		// Without a witness, the attacker with both is not caught (docs/audit.md).
-		plain := wire.New(e.DB, e.Keys, e.Svc.Core.Config(), app.WithClock(e.Clock.Now), app.WithCheckpointLog(e.Log))
+		plain := wire.New(e.DB, e.Keys, e.Svc.Core.Config(), wire.WithClock(e.Clock.Now), wire.WithCheckpointLog(e.Log))
 		if checkpoints == 1 {
 			resign(t, e, plain, h, checkpoints)
 			if res := verifyWith(t, plain, e); !res.OK {

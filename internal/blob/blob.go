@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/evidence"
 	"io"
 	"io/fs"
 	"os"
@@ -35,7 +36,7 @@ const staleAfter = time.Hour
 
 var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// Store is a directory of contents. It implements app.BlobStore.
+// Store is a directory of contents. It implements evidence.BlobStore.
 type Store struct {
 	dir string
 	// mu orders storing a content against removing an orphan of the same
@@ -177,7 +178,7 @@ func (s *Store) Has(sum string) bool {
 	return err == nil
 }
 
-var _ app.BlobStore = (*Store)(nil)
+var _ evidence.BlobStore = (*Store)(nil)
 
 // Walk calls fn with the SHA-256 and modification time of every stored content.
 func (s *Store) Walk(fn func(sum string, modified time.Time) error) error {

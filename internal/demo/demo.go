@@ -68,7 +68,7 @@ func Load(ctx context.Context, store app.Store, keys *audit.Keys, cfg app.Config
 	// on paper, so the evidence policy does not apply to the replay.
 	history := cfg
 	history.Evidence = domain.EvidencePolicy{}
-	svc := wire.New(store, keys, history, app.WithClock(h.now))
+	svc := wire.New(store, keys, history, wire.WithClock(h.now))
 	counts, err := h.play(ctx, svc, store, org)
 	if err != nil {
 		return err

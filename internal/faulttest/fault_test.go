@@ -27,7 +27,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
-	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/apptest"
 	"github.com/rectify-team/rectify/internal/httpapi"
 	"github.com/rectify-team/rectify/internal/ledger"
@@ -101,7 +100,7 @@ func TestDatabaseFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	svc := wire.New(db, env.Keys, env.Svc.Core.Config(), app.WithWorkbookReader(ledger.Parse))
+	svc := wire.New(db, env.Keys, env.Svc.Core.Config(), wire.WithWorkbookReader(ledger.Parse))
 	h, err := httpapi.New(httpapi.ServicesOf(svc), httpapi.Options{})
 	if err != nil {
 		t.Fatal(err)

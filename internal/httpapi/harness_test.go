@@ -26,7 +26,6 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/apptest"
 	"github.com/rectify-team/rectify/internal/httpapi"
 	"github.com/rectify-team/rectify/internal/ledger"
@@ -89,7 +88,7 @@ type setup struct {
 	metricsToken   string // serve /metrics on the router to this bearer token
 	logger         *slog.Logger
 	failureEvery   time.Duration // Options.FailureLogEvery
-	options        []app.Option  // a service with these (e.g. a directory) on the fixture's database
+	options        []wire.Option // a service with these (e.g. a directory) on the fixture's database
 }
 
 // apiServer is the real router on the real service on a fresh database.
@@ -116,7 +115,7 @@ func newServerWith(t *testing.T, s setup) *apiServer {
 		// The fixture's service has no metrics sink; a second service on the
 		// same database, clock and keys has one, as cmd/rectify wires it.
 		m = httpapi.NewMetrics(env.DB.SQL())
-		svc = wire.New(env.DB, env.Keys, env.Svc.Core.Config(), app.WithClock(env.Clock.Now), app.WithMetrics(m), app.WithWorkbookReader(ledger.Parse))
+		svc = wire.New(env.DB, env.Keys, env.Svc.Core.Config(), wire.WithClock(env.Clock.Now), wire.WithMetrics(m), wire.WithWorkbookReader(ledger.Parse))
 		opt.Metrics, opt.MetricsToken = m, s.metricsToken
 	}
 	if len(s.options) > 0 {

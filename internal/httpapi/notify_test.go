@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/rectify-team/rectify/internal/app/notify"
 	"github.com/rectify-team/rectify/internal/app/wire"
 	"net/http"
 	"net/url"
@@ -268,11 +269,11 @@ func TestOutboxOverHTTP(t *testing.T) {
 
 // webhookServer is a server whose service sends events to hooks, as
 // cmd/rectify wires internal/webhook.
-func webhookServer(t *testing.T, hooks app.Webhooks) (*apiServer, *wire.Services) {
+func webhookServer(t *testing.T, hooks notify.Webhooks) (*apiServer, *wire.Services) {
 	t.Helper()
 	loadSpec(t)
 	env := apptest.New(t)
-	svc := wire.New(env.DB, env.Keys, env.Svc.Core.Config(), app.WithClock(env.Clock.Now), app.WithBlobs(env.Blobs), app.WithWebhooks(hooks), app.WithWorkbookReader(ledger.Parse))
+	svc := wire.New(env.DB, env.Keys, env.Svc.Core.Config(), wire.WithClock(env.Clock.Now), wire.WithBlobs(env.Blobs), wire.WithWebhooks(hooks), wire.WithWorkbookReader(ledger.Parse))
 	h, err := httpapi.New(httpapi.ServicesOf(svc), httpapi.Options{})
 	if err != nil {
 		t.Fatalf("httpapi.New: %v", err)

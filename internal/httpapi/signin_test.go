@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"net"
 	"net/http"
 	"net/url"
@@ -8,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/apptest"
 	"github.com/rectify-team/rectify/internal/ldapauth"
 	"github.com/rectify-team/rectify/internal/ldapauth/slapdtest"
@@ -17,12 +17,12 @@ import (
 
 const apiCallback = "http://rectify.test/api/v1/auth/oidc/callback"
 
-func ldapOption(t *testing.T, cfg ldapauth.Config) app.Option {
+func ldapOption(t *testing.T, cfg ldapauth.Config) wire.Option {
 	t.Helper()
 	return apptest.LDAPOption(t, cfg)
 }
 
-func oidcOption(t *testing.T, issuer string) app.Option {
+func oidcOption(t *testing.T, issuer string) wire.Option {
 	t.Helper()
 	return apptest.OIDCOption(t, issuer, apiCallback)
 }
@@ -43,7 +43,7 @@ func TestProviders(t *testing.T) {
 	})
 	op := optest.Start(t, apiCallback)
 	srv := slapdtest.Start(t, slapdtest.Options{})
-	both := newServerWith(t, setup{options: []app.Option{ldapOption(t, srv.Config()), oidcOption(t, op.Issuer)}})
+	both := newServerWith(t, setup{options: []wire.Option{ldapOption(t, srv.Config()), oidcOption(t, op.Issuer)}})
 	r := both.must(t, http.StatusOK, req{method: "GET", path: "/api/v1/auth/providers"})
 	want := `{"providers":[{"id":"local","display_name":"Rectify","start_url":null},` +
 		`{"id":"ldap","display_name":"域账号","start_url":null},` +
@@ -56,7 +56,7 @@ func TestProviders(t *testing.T) {
 func TestDirectoryLoginOverHTTP(t *testing.T) {
 	t.Parallel()
 	srv := slapdtest.Start(t, slapdtest.Options{})
-	s := newServerWith(t, setup{options: []app.Option{ldapOption(t, srv.Config())}})
+	s := newServerWith(t, setup{options: []wire.Option{ldapOption(t, srv.Config())}})
 	login := func(user, password string) req {
 		return req{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"username": user, "password": password}}
 	}
@@ -111,7 +111,7 @@ func TestDirectoryLoginOverHTTP(t *testing.T) {
 	_ = ln.Close()
 	cfg := srv.Config()
 	cfg.URL, cfg.Timeout = "ldap://"+dead, time.Second
-	down := newServerWith(t, setup{options: []app.Option{ldapOption(t, cfg)}})
+	down := newServerWith(t, setup{options: []wire.Option{ldapOption(t, cfg)}})
 	r = down.must(t, http.StatusServiceUnavailable, login("alice", slapdtest.Password))
 	if r.apiError(t).Error.Code != "directory_unavailable" || r.header.Get("Retry-After") == "" {
 		t.Fatalf("directory down: %s %v", r.body, r.header)
@@ -148,7 +148,7 @@ func TestOIDCOverHTTP(t *testing.T) {
 	t.Parallel()
 	op := optest.Start(t, apiCallback)
 	op.Add(optest.Person{Username: "erin", Password: "op-pass", Name: "鄂琳", Groups: []string{"verifiers"}, Unit: "二班"})
-	s := newServerWith(t, setup{options: []app.Option{oidcOption(t, op.Issuer)}})
+	s := newServerWith(t, setup{options: []wire.Option{oidcOption(t, op.Issuer)}})
 
 	loc, _ := oidcStart(t, s)
 	if !strings.HasPrefix(loc, op.Issuer+"/") {
@@ -203,7 +203,7 @@ func TestOIDCOverHTTP(t *testing.T) {
 	}
 	deadIssuer := "http://" + ln.Addr().String()
 	_ = ln.Close()
-	down := newServerWith(t, setup{options: []app.Option{oidcOption(t, deadIssuer)}})
+	down := newServerWith(t, setup{options: []wire.Option{oidcOption(t, deadIssuer)}})
 	if r := down.must(t, http.StatusServiceUnavailable, req{method: "GET", path: "/api/v1/auth/oidc/start"}); r.apiError(t).Error.Code != "directory_unavailable" {
 		t.Fatalf("provider down: %s", r.body)
 	}

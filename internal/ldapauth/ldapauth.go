@@ -1,6 +1,6 @@
 // Package ldapauth signs people in against an LDAP directory (OpenLDAP,
 // Active Directory): it searches for the person with a service account, then
-// binds as them with their password. It implements app.Directory.
+// binds as them with their password. It implements access.Directory.
 package ldapauth
 
 import (
@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/access"
 	"net"
 	"net/url"
 	"os"
@@ -63,7 +64,7 @@ type Directory struct {
 	addr   string
 }
 
-var _ app.Directory = (*Directory)(nil)
+var _ access.Directory = (*Directory)(nil)
 
 // New checks the configuration; it does not connect (see Check).
 func New(cfg Config) (*Directory, error) {

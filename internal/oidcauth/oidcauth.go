@@ -1,13 +1,14 @@
 // Package oidcauth signs people in through an OpenID Connect provider: the
 // authorization code flow with PKCE, state and nonce, issuer discovery and
 // ID-token validation (github.com/coreos/go-oidc and golang.org/x/oauth2).
-// It implements app.OIDCProvider.
+// It implements access.OIDCProvider.
 package oidcauth
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/access"
 	"net/http"
 	"net/url"
 	"strings"
@@ -45,7 +46,7 @@ type Provider struct {
 	provider *oidc.Provider
 }
 
-var _ app.OIDCProvider = (*Provider)(nil)
+var _ access.OIDCProvider = (*Provider)(nil)
 
 // New checks the configuration; it does not connect (see Check).
 func New(cfg Config) (*Provider, error) {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/base64"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,19 +25,19 @@ import (
 // the browser, so its host is never dialled.
 const consoleCallback = "http://rectify.test/login/oidc/callback"
 
-func ldapOption(t *testing.T, cfg ldapauth.Config) app.Option {
+func ldapOption(t *testing.T, cfg ldapauth.Config) wire.Option {
 	t.Helper()
 	return apptest.LDAPOption(t, cfg)
 }
 
-func oidcOption(t *testing.T, issuer string) app.Option {
+func oidcOption(t *testing.T, issuer string) wire.Option {
 	t.Helper()
 	return apptest.OIDCOption(t, issuer, "http://rectify.test/api/v1/auth/oidc/callback", consoleCallback)
 }
 
 // newConsoleWith is the console on a service with these ways in, on the
 // fixture's database and clock.
-func newConsoleWith(t *testing.T, opt web.Options, opts ...app.Option) *console {
+func newConsoleWith(t *testing.T, opt web.Options, opts ...wire.Option) *console {
 	t.Helper()
 	e := apptest.New(t)
 	h, err := web.New(web.ServicesOf(e.Instance(t, opts...)), opt)

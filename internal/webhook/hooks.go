@@ -3,12 +3,13 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"github.com/rectify-team/rectify/internal/app/notify"
 
 	"github.com/rectify-team/rectify/internal/app"
 )
 
 // Hooks delivers the outbox's events to the configured targets: it is the
-// service's app.Webhooks.
+// service's notify.Webhooks.
 type Hooks struct {
 	targets []Target
 	byName  map[string]Target
@@ -47,4 +48,4 @@ func (h *Hooks) Deliver(ctx context.Context, target string, ev app.OutEvent) err
 		Text: ev.Text, Data: ev.Data})
 }
 
-var _ app.Webhooks = (*Hooks)(nil)
+var _ notify.Webhooks = (*Hooks)(nil)

@@ -102,8 +102,8 @@ func TestTwoInstancesDeliverEachEventOnce(t *testing.T) {
 		{Name: "ding", Kind: webhook.KindDingTalk, URL: ds.URL + "/robot/send?access_token=tok", Secret: "SECding",
 			Events: []string{app.EventAssigned, app.EventOverdue, app.EventEscalated}},
 	}
-	hooks := func() app.Option {
-		return app.WithWebhooks(webhook.NewHooks(targets, webhook.New(gs.Client(), e.Clock.Now)))
+	hooks := func() wire.Option {
+		return wire.WithWebhooks(webhook.NewHooks(targets, webhook.New(gs.Client(), e.Clock.Now)))
 	}
 	a, b := e.Instance(t, hooks()), e.Instance(t, hooks())
 	for i := range 5 {

@@ -22,15 +22,15 @@ type Service struct {
 	dummyOnce sync.Once
 	dummy     []byte // bcrypt hash compared for unknown users
 
-	dir     app.Directory // LDAP/AD sign-in (directory.go); nil: none
+	dir     Directory // LDAP/AD sign-in (directory.go); nil: none
 	dirSrc  app.IdentitySource
-	oidc    app.OIDCProvider // OpenID Connect sign-in (oidc.go); nil: none
+	oidc    OIDCProvider // OpenID Connect sign-in (oidc.go); nil: none
 	oidcSrc app.OIDCSource
 }
 
-// New builds the access use cases on core, with the directory and the
-// OpenID provider o names (either may be nil).
-func New(core *app.Core, o app.Options) *Service {
+// New builds the access use cases on core, with a directory and an OpenID
+// provider (either may be nil) and how each maps people.
+func New(core *app.Core, dir Directory, dirSrc app.IdentitySource, oidc OIDCProvider, oidcSrc app.OIDCSource) *Service {
 	return &Service{core: core, store: core.Store(), cfg: core.Config(), clock: core.Clock(), log: core.Log(),
-		dir: o.Directory, dirSrc: o.DirectorySrc, oidc: o.OIDC, oidcSrc: o.OIDCSrc}
+		dir: dir, dirSrc: dirSrc, oidc: oidc, oidcSrc: oidcSrc}
 }

@@ -93,7 +93,7 @@ func NewWithURL(t testing.TB, url string) *Env {
 		t.Fatal(err)
 	}
 	cplog := audit.NewLog(filepath.Join(t.TempDir(), "audit-checkpoints.log"), keys)
-	svc := wire.New(db, keys, cfg, app.WithClock(clock.Now), app.WithBlobs(blobs), app.WithCheckpointLog(cplog), app.WithWorkbookReader(ledger.Parse))
+	svc := wire.New(db, keys, cfg, wire.WithClock(clock.Now), wire.WithBlobs(blobs), wire.WithCheckpointLog(cplog), wire.WithWorkbookReader(ledger.Parse))
 	e := &Env{URL: url, Cfg: cfg, DB: db, Svc: svc, Clock: clock, Keys: keys, Log: cplog, Blobs: blobs, Units: map[string]*app.Unit{},
 		Users: map[string]*app.User{}, Callers: map[string]app.Caller{}}
 	ctx := context.Background()
@@ -145,10 +145,10 @@ func NewWithURL(t testing.TB, url string) *Env {
 // Instance builds another service on the fixture's database with a
 // connection pool of its own, as a second server instance would, on the
 // fixture's clock. opts come after the fixture's own.
-func (e *Env) Instance(t testing.TB, opts ...app.Option) *wire.Services {
+func (e *Env) Instance(t testing.TB, opts ...wire.Option) *wire.Services {
 	t.Helper()
 	db := storetest.OpenURL(t, e.URL)
-	return wire.New(db, e.Keys, e.Cfg, append([]app.Option{app.WithClock(e.Clock.Now), app.WithBlobs(e.Blobs), app.WithWorkbookReader(ledger.Parse)}, opts...)...)
+	return wire.New(db, e.Keys, e.Cfg, append([]wire.Option{wire.WithClock(e.Clock.Now), wire.WithBlobs(e.Blobs), wire.WithWorkbookReader(ledger.Parse)}, opts...)...)
 }
 
 func (e *Env) addUser(name string, u *app.User) {

@@ -16,10 +16,10 @@ type Service struct {
 	store app.Store
 	cfg   app.Config
 	log   *slog.Logger
-	blobs app.BlobStore // attachments' contents; nil: uploads unavailable
+	blobs BlobStore // attachments' contents; nil: uploads unavailable
 }
 
 // New builds the attachments' use cases on core; blobs may be nil.
-func New(core *app.Core, blobs app.BlobStore) *Service {
+func New(core *app.Core, blobs BlobStore) *Service {
 	return &Service{core: core, store: core.Store(), cfg: core.Config(), log: core.Log(), blobs: blobs}
 }

@@ -306,7 +306,7 @@ func (s *Service) ImportLedger(ctx context.Context, c app.Caller, filename strin
 			return err
 		}
 		if s.workbooks == nil {
-			return errors.New("no workbook reader configured (app.WithWorkbookReader)")
+			return errors.New("no workbook reader configured (wire.WithWorkbookReader)")
 		}
 		sum := sha256.Sum256(body)
 		sheet, err := s.workbooks(bytes.NewReader(body))

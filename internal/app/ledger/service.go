@@ -22,11 +22,11 @@ type Service struct {
 	store     app.Store
 	cfg       app.Config
 	problems  ProblemLister
-	workbooks app.WorkbookReader // reads uploaded workbooks (ledger.Parse); nil: imports unavailable
+	workbooks WorkbookReader // reads uploaded workbooks (ledger.Parse); nil: imports unavailable
 }
 
 // New builds the ledger's use cases on core; problems lists what an export
 // holds, workbooks reads imports.
-func New(core *app.Core, problems ProblemLister, workbooks app.WorkbookReader) *Service {
+func New(core *app.Core, problems ProblemLister, workbooks WorkbookReader) *Service {
 	return &Service{core: core, store: core.Store(), cfg: core.Config(), problems: problems, workbooks: workbooks}
 }

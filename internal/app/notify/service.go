@@ -16,12 +16,12 @@ type Service struct {
 	store    app.Store
 	cfg      app.Config
 	log      *slog.Logger
-	hooks    app.Webhooks  // outgoing webhooks; nil: the inbox only
+	hooks    Webhooks      // outgoing webhooks; nil: the inbox only
 	outboxed chan struct{} // a signal to the dispatcher that events were written (outbox.go)
 }
 
 // New builds the notification use cases on core; hooks may be nil.
-func New(core *app.Core, hooks app.Webhooks) *Service {
+func New(core *app.Core, hooks Webhooks) *Service {
 	return &Service{core: core, store: core.Store(), cfg: core.Config(), log: core.Log(), hooks: hooks,
 		outboxed: make(chan struct{}, 1)}
 }

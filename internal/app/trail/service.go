@@ -16,12 +16,12 @@ type Service struct {
 	store   app.Store
 	cfg     app.Config
 	keys    *audit.Keys
-	cplog   app.CheckpointLog // signed checkpoints outside the database; nil: none
-	witness app.Witness       // co-signs checkpoints; nil: none
+	cplog   CheckpointLog // signed checkpoints outside the database; nil: none
+	witness Witness       // co-signs checkpoints; nil: none
 }
 
 // New builds the audit trail's use cases on core, with the checkpoint log
-// and the witness o names (either may be nil).
-func New(core *app.Core, o app.Options) *Service {
-	return &Service{core: core, store: core.Store(), cfg: core.Config(), keys: core.Keys(), cplog: o.CheckpointLog, witness: o.Witness}
+// and the witness (either may be nil).
+func New(core *app.Core, cplog CheckpointLog, witness Witness) *Service {
+	return &Service{core: core, store: core.Store(), cfg: core.Config(), keys: core.Keys(), cplog: cplog, witness: witness}
 }

@@ -28,19 +28,22 @@ type Services struct {
 }
 
 // New builds the use cases on store. keys sign audit checkpoints.
-func New(store app.Store, keys *audit.Keys, cfg app.Config, opts ...app.Option) *Services {
-	o := app.Apply(opts...)
-	core := app.NewCore(store, keys, cfg, o)
-	n := notify.New(core, o.Webhooks)
+func New(store app.Store, keys *audit.Keys, cfg app.Config, opts ...Option) *Services {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	core := app.NewCore(store, keys, cfg, o.core)
+	n := notify.New(core, o.webhooks)
 	l := lifecycle.New(core, n)
 	return &Services{
 		Core:      core,
 		Lifecycle: l,
-		Evidence:  evidence.New(core, o.Blobs),
-		Access:    access.New(core, o),
+		Evidence:  evidence.New(core, o.blobs),
+		Access:    access.New(core, o.directory, o.directorySrc, o.oidc, o.oidcSrc),
 		Board:     board.New(core),
-		Ledger:    ledger.New(core, l, o.Workbooks),
+		Ledger:    ledger.New(core, l, o.workbooks),
 		Notify:    n,
-		Trail:     trail.New(core, o),
+		Trail:     trail.New(core, o.checkpointLog, o.witness),
 	}
 }
