@@ -171,9 +171,10 @@ func (n *node) logFile() string { return filepath.Join(n.dir, "error.log") }
 
 // cluster is three Galera nodes.
 type cluster struct {
-	t     *testing.T
-	nodes []*node
-	user  string // the system user mariadbd runs as ("" when not root)
+	t        *testing.T
+	nodes    []*node
+	user     string // the system user mariadbd runs as ("" when not root)
+	template string // a fresh data directory, copied for each server
 }
 
 // startCluster makes three data directories and starts the nodes, the first
@@ -196,8 +197,8 @@ func startCluster(t *testing.T) *cluster {
 			}
 		}
 	}
-	template := filepath.Join(root, "template")
-	args := []string{"--no-defaults", "--datadir=" + template, "--auth-root-authentication-method=normal", "--skip-test-db"}
+	c.template = filepath.Join(root, "template")
+	args := []string{"--no-defaults", "--datadir=" + c.template, "--auth-root-authentication-method=normal", "--skip-test-db"}
 	if c.user != "" {
 		args = append(args, "--user="+c.user)
 	}
@@ -212,10 +213,7 @@ func startCluster(t *testing.T) *cluster {
 		if err := os.MkdirAll(n.dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if out, err := exec.Command("cp", "-a", template, filepath.Join(n.dir, "data")).CombinedOutput(); err != nil {
-			t.Fatalf("copy the data directory: %v\n%s", err, out)
-		}
-		c.chown(n.dir)
+		c.copyTemplate(n)
 		c.nodes = append(c.nodes, n)
 		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", n.gcomm))
 	}
@@ -228,6 +226,14 @@ func startCluster(t *testing.T) *cluster {
 	}
 	c.waitSize(3, 30*time.Second)
 	return c
+}
+
+func (c *cluster) copyTemplate(n *node) {
+	c.t.Helper()
+	if out, err := exec.Command("cp", "-a", c.template, filepath.Join(n.dir, "data")).CombinedOutput(); err != nil {
+		c.t.Fatalf("copy the data directory: %v\n%s", err, out)
+	}
+	c.chown(n.dir)
 }
 
 func (c *cluster) chown(dir string) {
@@ -247,30 +253,61 @@ func (c *cluster) address() string {
 	return "gcomm://" + strings.Join(addrs, ",")
 }
 
-// start runs the node's mariadbd; bootstrap starts a new cluster.
-func (c *cluster) start(n *node, address string, bootstrap bool) {
-	c.t.Helper()
-	data := filepath.Join(n.dir, "data")
-	args := []string{"--no-defaults", "--datadir=" + data, "--socket=" + filepath.Join(n.dir, "sock"),
+// serverArgs are the settings of every server the suite starts, Galera's aside.
+func (c *cluster) serverArgs(n *node) []string {
+	args := []string{"--no-defaults", "--datadir=" + filepath.Join(n.dir, "data"), "--socket=" + filepath.Join(n.dir, "sock"),
 		"--pid-file=" + filepath.Join(n.dir, "pid"), "--port=" + strconv.Itoa(n.port), "--bind-address=127.0.0.1",
 		"--skip-name-resolve", "--log-error=" + n.logFile(), "--innodb-buffer-pool-size=64M",
 		"--innodb-log-file-size=48M", "--innodb-flush-log-at-trx-commit=2", "--max-connections=400",
 		"--binlog-format=ROW", "--default-storage-engine=InnoDB", "--innodb-autoinc-lock-mode=2",
-		"--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
-		"--wsrep-on=ON", "--wsrep-provider=" + galeraLibrary, "--wsrep-cluster-name=rectify-test",
-		fmt.Sprintf("--wsrep-node-name=n%d", n.n), fmt.Sprintf("--wsrep-node-address=127.0.0.1:%d", n.gcomm),
-		"--wsrep-cluster-address=" + address,
-		fmt.Sprintf("--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:%d;ist.recv_addr=127.0.0.1:%d;gcache.size=128M",
-			n.gcomm, n.ist),
-		"--wsrep-sst-method=rsync", fmt.Sprintf("--wsrep-sst-receive-address=127.0.0.1:%d", n.sstPort),
-		"--wsrep-slave-threads=2"}
+		"--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci"}
 	if c.user != "" {
 		args = append(args, "--user="+c.user)
 	}
+	return args
+}
+
+// start runs the node's mariadbd; bootstrap starts a new cluster.
+func (c *cluster) start(n *node, address string, bootstrap bool) {
+	c.t.Helper()
+	args := append(c.serverArgs(n),
+		"--wsrep-on=ON", "--wsrep-provider="+galeraLibrary, "--wsrep-cluster-name=rectify-test",
+		fmt.Sprintf("--wsrep-node-name=n%d", n.n), fmt.Sprintf("--wsrep-node-address=127.0.0.1:%d", n.gcomm),
+		"--wsrep-cluster-address="+address,
+		fmt.Sprintf("--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:%d;ist.recv_addr=127.0.0.1:%d;gcache.size=128M",
+			n.gcomm, n.ist),
+		"--wsrep-sst-method=rsync", fmt.Sprintf("--wsrep-sst-receive-address=127.0.0.1:%d", n.sstPort),
+		"--wsrep-slave-threads=2")
 	if bootstrap {
 		args = append(args, "--wsrep-new-cluster")
 	}
 	n.proc = startProc(c.t, fmt.Sprintf("mariadbd n%d", n.n), "", mariadbd, args, nil)
+}
+
+// startStandalone starts a plain MariaDB, no Galera, with the nodes'
+// settings and a fresh data directory: the single database the cluster's
+// rate is compared with. It is stopped when t ends.
+func (c *cluster) startStandalone(t *testing.T) *node {
+	t.Helper()
+	n := &node{n: 0, dir: filepath.Join(filepath.Dir(c.template), "standalone"), port: freePorts(t, 1)[0]}
+	if err := os.MkdirAll(n.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.copyTemplate(n)
+	n.proc = startProc(t, "mariadbd standalone", "", mariadbd, c.serverArgs(n), nil)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		db, _ := sql.Open("mysql", n.dsn(""))
+		err := db.Ping()
+		_ = db.Close()
+		if err == nil {
+			return n
+		}
+		if time.Now().After(deadline) || !n.proc.running() {
+			t.Fatalf("standalone mariadbd: %v\n%s", err, tail(n.logFile(), 40))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
 // status reads a node's wsrep status; an error when it does not answer.

@@ -102,6 +102,34 @@ func TestGaleraCluster(t *testing.T) {
 			res.registered, res.closed, res.actions, res.reads, res.took.Round(time.Millisecond))
 	})
 
+	// The rate is logged, not asserted: speed is measured, correctness is
+	// what the suite proves (no 5xx, unique codes).
+	t.Run("registration rate against one MariaDB", func(t *testing.T) {
+		const clients, d = 16, 10 * time.Second
+		onCluster := f.register([]*instance{a, b}, clients, d)
+		onCluster.check(t, "cluster", direct)
+
+		single := c.startStandalone(t)
+		single.exec(t, "CREATE DATABASE rectify CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+		s := startInstance(t, bin, "s", "mysql:"+single.dsn("rectify"), slices.Concat(common, []string{"RECTIFY_DATA_DIR=" + t.TempDir()})...)
+		s.waitReady(t, 60*time.Second)
+		sdb, err := sql.Open("mysql", single.dsn("rectify"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = sdb.Close() }()
+		alone := setUp(t, s).register([]*instance{s}, clients, d)
+		alone.check(t, "single MariaDB", sdb)
+		if err := s.proc.stop(30 * time.Second); err != nil {
+			t.Fatalf("rectify s: %v\n%s", err, s.proc.out)
+		}
+		single.proc.kill()
+
+		cr, sr := onCluster.rate(), alone.rate()
+		t.Logf("rate: cluster 2 instances %.0f/s, single MariaDB 1 instance %.0f/s, ratio %.2f (budget 0.7; %d clients each, %s)",
+			cr, sr, cr/sr, clients, d)
+	})
+
 	t.Run("racing verifications", func(t *testing.T) {
 		ctx := context.Background()
 		for k := range 8 {
@@ -423,6 +451,75 @@ func (f *fixture) load(t *testing.T, ins []*instance, workers int, d time.Durati
 						break
 					}
 				}
+			}
+		})
+	}
+	wg.Wait()
+	res.took = time.Since(start)
+	return res
+}
+
+type registerResult struct {
+	codes    []string
+	failures []string
+	took     time.Duration
+}
+
+func (r registerResult) rate() float64 { return float64(len(r.codes)) / r.took.Seconds() }
+
+// check fails on any answer but 201 and on a code given twice, in the
+// answers or in the database behind them.
+func (r registerResult) check(t *testing.T, where string, db *sql.DB) {
+	t.Helper()
+	if len(r.failures) > 0 {
+		t.Fatalf("%s: %d failed registrations, e.g. %v", where, len(r.failures), r.failures[:min(5, len(r.failures))])
+	}
+	if len(r.codes) < 20 {
+		t.Fatalf("%s: only %d registered", where, len(r.codes))
+	}
+	seen := map[string]bool{}
+	for _, code := range r.codes {
+		if seen[code] {
+			t.Fatalf("%s: code %s given twice", where, code)
+		}
+		seen[code] = true
+	}
+	var rows, distinct int
+	if err := db.QueryRow("SELECT COUNT(*), COUNT(DISTINCT code) FROM problems").Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if distinct != rows {
+		t.Fatalf("%s: %d problems, %d distinct codes", where, rows, distinct)
+	}
+}
+
+// register runs workers per instance for d, each registering problems one
+// after another on its instance: anything but a 201 is a failure.
+func (f *fixture) register(ins []*instance, workers int, d time.Duration) registerResult {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var (
+		mu  sync.Mutex
+		res registerResult
+		wg  sync.WaitGroup
+	)
+	start := time.Now()
+	for w := range workers * len(ins) {
+		wg.Go(func() {
+			in := ins[w%len(ins)]
+			for ctx.Err() == nil {
+				title := fmt.Sprintf("登记速率 %s-%d", in.name, f.seq.Add(1))
+				// A registration begun is finished even after the time is up.
+				got, err := in.call(context.WithoutCancel(ctx), "POST", "/problems", f.inspector, map[string]any{"title": title,
+					"category_id": 5, "severity": "general", "source": "inspection", "unit_id": f.unit}, newKey())
+				mu.Lock()
+				if err != nil || got.status != http.StatusCreated {
+					res.failures = append(res.failures, fmt.Sprintf("register on %s: %v %v", in.name, got, err))
+					mu.Unlock()
+					return
+				}
+				res.codes = append(res.codes, fmt.Sprint(got.body["code"]))
+				mu.Unlock()
 			}
 		})
 	}
