@@ -1,6 +1,5 @@
 package app
 
-import ()
 
 // Contribution limits.
 const (

@@ -1,6 +1,5 @@
 package app
 
-import ()
 
 // Event kinds.
 const (
