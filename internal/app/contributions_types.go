@@ -1,6 +1,5 @@
 package app
 
-
 // Contribution limits.
 const (
 	MinContributionPoints = 1

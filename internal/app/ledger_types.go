@@ -1,6 +1,5 @@
 package app
 
-
 // LedgerPageSize is how many problems the export reads at a time.
 const LedgerPageSize = 500
 

@@ -1,6 +1,5 @@
 package app
 
-
 // Event kinds.
 const (
 	EventAssigned            = "problem.assigned"             // the assignee
