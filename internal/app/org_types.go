@@ -1,7 +1,5 @@
 package app
 
-import ()
-
 // UnitInput creates or changes a unit.
 type UnitInput struct {
 	Name     string

@@ -1,7 +1,5 @@
 package app
 
-import ()
-
 // DispatchReport is what one dispatch did.
 type DispatchReport struct {
 	Claimed   int
