@@ -4,8 +4,7 @@ import "github.com/pressly/goose/v3"
 
 // dialect is what differs between the SQL databases Rectify runs on, in one
 // place: adding a database is one implementation of it, a migrations folder
-// (migrations/<name>) and its cases in Open and dialectOf. The list planner
-// (listplan.go) still asks the name for its few choices of plan.
+// (migrations/<name>) and its cases in Open and dialectOf.
 type dialect interface {
 	name() string // DialectSQLite, DialectMySQL: the migrations folder's name too
 	goose() goose.Dialect
@@ -19,9 +18,17 @@ type dialect interface {
 	// upsertCounter is the statement that adds to a year's code counter (or,
 	// with raise, moves it to at least the value), creating the row.
 	upsertCounter(raise bool) string
-	// textDiffers is the condition that title or description differ from the
-	// arguments byte for byte.
-	textDiffers() string
+	// least and greatest name the smallest and largest of their arguments.
+	least() string
+	greatest() string
+	// indexHint is what follows "FROM problems p " to make the query walk the
+	// named index (PRIMARY: the table in id order).
+	indexHint(index string) string
+	// joinInOrder returns the SELECT and JOIN words that keep the tables in
+	// the order written (the term's postings first).
+	joinInOrder() (sel, join string)
+	// dateText is the SQL of a DATE column as YYYY-MM-DD text.
+	dateText(col string) string
 	problemBatch() int // rows of a multi-row INSERT of problems
 	termBatch() int    // terms of a multi-row INSERT of search terms
 	// lockTable is the CREATE TABLE suffix of the migration lock's table.
@@ -55,7 +62,20 @@ func (sqliteDialect) upsertCounter(raise bool) string {
 	}
 	return "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + excluded.last_seq"
 }
-func (sqliteDialect) textDiffers() string { return "(title <> ? OR description <> ?)" }
+func (sqliteDialect) least() string    { return "min" }
+func (sqliteDialect) greatest() string { return "max" }
+func (sqliteDialect) indexHint(index string) string {
+	if index == "PRIMARY" {
+		return "NOT INDEXED"
+	}
+	return "INDEXED BY " + index
+}
+func (sqliteDialect) joinInOrder() (sel, join string) {
+	return "SELECT p.id FROM ", " CROSS JOIN problems p ON p.id = t.problem_id"
+}
+
+// SQLite keeps dates as text already.
+func (sqliteDialect) dateText(col string) string { return col }
 
 // The pure-Go SQLite driver binds parameters in time quadratic in their
 // number, so its statements carry fewer rows.
@@ -80,13 +100,16 @@ func (mysqlDialect) upsertCounter(raise bool) string {
 	return "INSERT INTO problem_counters (year, last_seq) VALUES (?, ?) ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq)"
 }
 
-// Byte for byte: the column's collation would call "a" and "A" equal.
-func (mysqlDialect) textDiffers() string {
-	return "(BINARY title <> BINARY ? OR BINARY description <> BINARY ?)"
+func (mysqlDialect) least() string                 { return "LEAST" }
+func (mysqlDialect) greatest() string              { return "GREATEST" }
+func (mysqlDialect) indexHint(index string) string { return "FORCE INDEX (" + index + ")" }
+func (mysqlDialect) joinInOrder() (sel, join string) {
+	return "SELECT STRAIGHT_JOIN p.id FROM ", " JOIN problems p ON p.id = t.problem_id"
 }
-func (mysqlDialect) problemBatch() int       { return 500 }
-func (mysqlDialect) termBatch() int          { return termBatch }
-func (mysqlDialect) lockTableSuffix() string { return " ENGINE=InnoDB" }
+func (mysqlDialect) dateText(col string) string { return "DATE_FORMAT(" + col + ", '%Y-%m-%d')" }
+func (mysqlDialect) problemBatch() int          { return 500 }
+func (mysqlDialect) termBatch() int             { return termBatch }
+func (mysqlDialect) lockTableSuffix() string    { return " ENGINE=InnoDB" }
 
 // dia returns the dialect of the database the repositories run on.
 func (b base) dia() dialect { return dialectOf(b.dialect) }

@@ -156,12 +156,7 @@ func (db *DB) KeepLights(ctx context.Context, today domain.Date, yellowDays int)
 }
 
 // dateText is the SQL of a DATE column as YYYY-MM-DD text.
-func (db *DB) dateText(col string) string {
-	if db.dialect == DialectMySQL {
-		return "DATE_FORMAT(" + col + ", '%Y-%m-%d')"
-	}
-	return col
-}
+func (db *DB) dateText(col string) string { return db.dia().dateText(col) }
 
 // relightChanged is the UPDATE of the lights that differ from their day's,
 // among the rows a condition selects.

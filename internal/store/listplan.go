@@ -743,10 +743,7 @@ func createdBounds(q app.ProblemQuery, dialect string) (string, []any) {
 		}
 		days = append(days, createdDay(d))
 	}
-	least, greatest := "LEAST", "GREATEST"
-	if dialect == DialectSQLite {
-		least, greatest = "min", "max"
-	}
+	least, greatest := dialectOf(dialect).least(), dialectOf(dialect).greatest()
 	bound := func(fn, agg, none string) string {
 		xs := make([]string, len(days))
 		for i := range days {
@@ -781,14 +778,7 @@ func (p listPlan) build(dialect string) (string, []any) {
 		s := p.sides[b.side]
 		var sb strings.Builder
 		sb.WriteString("SELECT p.id FROM problems p ")
-		switch {
-		case dialect == DialectMySQL:
-			sb.WriteString("FORCE INDEX (" + s.index.name + ")")
-		case s.index.name == "PRIMARY":
-			sb.WriteString("NOT INDEXED")
-		default:
-			sb.WriteString("INDEXED BY " + s.index.name)
-		}
+		sb.WriteString(dialectOf(dialect).indexHint(s.index.name))
 		conds := []string{}
 		for _, pr := range s.preds {
 			conds = append(conds, pr.sql)
@@ -830,10 +820,7 @@ func (p listPlan) build(dialect string) (string, []any) {
 func (p listPlan) buildText(dialect string) (string, []any) {
 	cond, args := p.text.probe.cond()
 	var conds []string
-	sel, join := "SELECT p.id FROM ", " CROSS JOIN problems p ON p.id = t.problem_id"
-	if dialect == DialectMySQL {
-		sel, join = "SELECT STRAIGHT_JOIN p.id FROM ", " JOIN problems p ON p.id = t.problem_id"
-	}
+	sel, join := dialectOf(dialect).joinInOrder()
 	var from, order string
 	if p.text.ordered {
 		from, order = "problem_terms t", " ORDER BY t.problem_id DESC"
