@@ -193,7 +193,10 @@ func TestPrepareAndRun(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	var out bytes.Buffer
-	ro := runOpts{url: srv.URL + "/api/v1", db: w.url, workloads: workloads, clients: []int{2}, duration: 800 * time.Millisecond,
+	// Each workload runs until 400 requests or 2 s: long enough that a request
+	// completes inside it on a machine busy with -race and other suites (the
+	// test asserts what was measured, not how fast).
+	ro := runOpts{url: srv.URL + "/api/v1", db: w.url, workloads: workloads, clients: []int{2}, duration: 2 * time.Second,
 		maxRequests: 400, limit: true, pool: 40, boardShare: 5, warmup: 100 * time.Millisecond, interval: 150 * time.Millisecond}
 	if err := drive(ctx, ro, &out); err != nil {
 		t.Fatalf("drive: %v\n%s", err, out.String())
