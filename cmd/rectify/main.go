@@ -19,6 +19,7 @@ import (
 	_ "time/tzdata" // deadlines need the zone database even on minimal images
 
 	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/app/notify"
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/audit/witness"
 	"github.com/rectify-team/rectify/internal/config"
@@ -27,6 +28,10 @@ import (
 	"github.com/rectify-team/rectify/internal/ledger"
 	"github.com/rectify-team/rectify/internal/store"
 )
+
+// The scheduler keeps the list's lights through the store it is given only
+// if the store has the method; this keeps the two in step.
+var _ notify.LightKeeper = (*store.DB)(nil)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

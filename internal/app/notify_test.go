@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rectify-team/rectify/internal/app/wire"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/app/apptest"
+	"github.com/rectify-team/rectify/internal/app/wire"
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
 )
@@ -582,5 +583,23 @@ func TestOutboxClaimsRunOut(t *testing.T) {
 	}
 	if len(after.received()) != 1 || len(dead.received()) != 0 {
 		t.Errorf("received: dead %v, after %v", dead.received(), after.received())
+	}
+}
+
+// The scheduler's pass keeps the list's lights for its day, so that the
+// warning and overdue filters read the kept column rather than the deadlines.
+func TestTickKeepsTheLightsForToday(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	tick(t, e.Svc, "a")
+	var (
+		asOf  string
+		ready bool
+	)
+	if err := e.DB.SQL().QueryRowContext(t.Context(), "SELECT as_of, ready FROM problem_lights").Scan(&asOf, &ready); err != nil {
+		t.Fatal(err)
+	}
+	if today := e.Svc.Core.Today().String(); !strings.HasPrefix(asOf, today) || !ready {
+		t.Fatalf("lights kept for %q (ready %v), want %s and ready", asOf, ready, today)
 	}
 }

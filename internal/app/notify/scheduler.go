@@ -47,9 +47,7 @@ func (s *Service) Tick(ctx context.Context, holder string) (app.SchedulerReport,
 	// The list's warning and overdue filters read lights kept for today; if
 	// that fails, the next pass tries again and this one still escalates.
 	var lightsErr error
-	if k, ok := s.store.(interface {
-		KeepLights(context.Context, domain.Date, int) error
-	}); ok {
+	if k, ok := s.store.(LightKeeper); ok {
 		if err := k.KeepLights(ctx, today, s.cfg.Deadlines.YellowDays); err != nil {
 			lightsErr = fmt.Errorf("keep the lights: %w", err)
 		}
