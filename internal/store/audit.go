@@ -417,10 +417,32 @@ func (r auditRepo) SaveCheckpoint(ctx context.Context, cp *audit.Checkpoint) err
 			return fmt.Errorf("insert checkpoint heads: %w", err)
 		}
 	}
-	for _, h := range cp.Heads {
-		if err := r.db(ctx).Table("audit_streams").Where("stream = ? AND seq = ?", h.Stream, h.Seq).
-			Update("pending", false).Error; err != nil {
-			return fmt.Errorf("clear pending head: %w", err)
+	return r.clearPending(ctx, cp.Heads)
+}
+
+// clearPendingBatch is how many heads one statement clears: one round trip
+// for many streams, where a statement each kept the rows that PendingHeads
+// locked for the length of as many round trips.
+const clearPendingBatch = 200
+
+// clearPending marks the streams' heads signed, each only while it is
+// still at the signed position.
+func (r auditRepo) clearPending(ctx context.Context, heads []audit.Head) error {
+	for start := 0; start < len(heads); start += clearPendingBatch {
+		part := heads[start:min(start+clearPendingBatch, len(heads))]
+		var q strings.Builder
+		q.WriteString("UPDATE audit_streams SET pending = ? WHERE ")
+		args := make([]any, 0, 1+2*len(part))
+		args = append(args, false)
+		for i, h := range part {
+			if i > 0 {
+				q.WriteString(" OR ")
+			}
+			q.WriteString("(stream = ? AND seq = ?)")
+			args = append(args, h.Stream, h.Seq)
+		}
+		if _, err := r.exec(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("clear pending heads: %w", err)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -159,6 +160,43 @@ func TestAuditAppendChainsPerStream(t *testing.T) {
 	}
 	if cps, _ := db.Read().Audit.Checkpoints(ctx, 1, 10); len(cps) != 0 {
 		t.Fatalf("checkpoints after 1: %+v", cps)
+	}
+}
+
+// A checkpoint of more heads than one statement clears clears them all,
+// and leaves pending a stream that moved past the head it signed.
+func TestSaveCheckpointClearsEveryHeadItSigned(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t)
+	ctx := t.Context()
+	const streams = 450 // more than two statements' worth
+	tx(t, db, func(r app.Repos) error {
+		for i := range streams {
+			if err := r.Audit.Append(ctx, entry(fmt.Sprintf("problem/%d", i+1), t0, 1, "register", audit.OutcomeOK)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var pending []audit.Head
+	var err error
+	tx(t, db, func(r app.Repos) error { pending, err = r.Audit.PendingHeads(ctx, 1000); return err })
+	if len(pending) != streams {
+		t.Fatalf("%d pending heads, want %d", len(pending), streams)
+	}
+	moved := appendEntry(t, db, entry("problem/317", t0.Add(time.Second), 1, "assign", audit.OutcomeOK))
+	keys, err := audit.LoadOrCreateKeys(t.TempDir()+"/k", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := keys.NewCheckpoint(1, t0, audit.GenesisHash(), pending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx(t, db, func(r app.Repos) error { return r.Audit.SaveCheckpoint(ctx, cp) })
+	tx(t, db, func(r app.Repos) error { pending, err = r.Audit.PendingHeads(ctx, 1000); return err })
+	if len(pending) != 1 || pending[0].Stream != "problem/317" || pending[0].Seq != 2 || pending[0].EntryID != moved.Seq {
+		t.Fatalf("pending after the checkpoint: %+v, want problem/317 at 2 only", pending)
 	}
 }
 
