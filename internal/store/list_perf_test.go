@@ -93,6 +93,8 @@ func (d *loadData) query(kind string) app.ProblemQuery {
 	case "status+severity":
 		q.Statuses = []domain.Status{statuses[rng.IntN(len(statuses))]}
 		q.Severities = []domain.Severity{[]domain.Severity{domain.SeverityGeneral, domain.SeveritySerious, domain.SeverityCritical}[rng.IntN(3)]}
+	case "source":
+		q.Sources = []domain.Source{domain.Sources()[rng.IntN(len(domain.Sources()))]}
 	case "unit-subtree":
 		q.UnitPath = d.depts[rng.IntN(len(d.depts))]
 	case "category":
@@ -117,7 +119,7 @@ func (d *loadData) query(kind string) app.ProblemQuery {
 	return q
 }
 
-var loadKinds = []string{"status", "status+severity", "unit-subtree", "category", "overdue", "warning", "created-month", "status+team"}
+var loadKinds = []string{"status", "status+severity", "source", "unit-subtree", "category", "overdue", "warning", "created-month", "status+team"}
 
 // BenchmarkListKindsOnLoadData times a page of the list for each kind of
 // filter the load tool draws, on a database prepared by rectify-load, and

@@ -560,9 +560,10 @@ func (p *listPlan) expand() {
 		}
 		combos := [][]any{{}}
 		for _, c := range s.index.cols {
+			vals, _ := s.valuesOf(c)
 			var next [][]any
 			for _, combo := range combos {
-				for _, x := range s.values[c] {
+				for _, x := range vals {
 					next = append(next, append(slices.Clone(combo), x))
 				}
 			}
@@ -572,6 +573,19 @@ func (p *listPlan) expand() {
 			p.branches = append(p.branches, listBranch{side: i, values: combo})
 		}
 	}
+}
+
+// valuesOf returns the values a branch may fix col to: those the filter
+// allows, or for status, which every row has one of, all of them when the
+// filter allows any. false when a branch cannot fix col.
+func (s listSide) valuesOf(col string) ([]any, bool) {
+	if vals, ok := s.values[col]; ok {
+		return vals, true
+	}
+	if col == "status" {
+		return strs(domain.Statuses()), true
+	}
+	return nil, false
 }
 
 // scopeDensity guesses the share of the rows allowed by base that are in
@@ -663,6 +677,13 @@ func chooseIndexes(sides []listSide, t listTrees, n, days int) float64 {
 	return total
 }
 
+// listRiskWeight is the weight of a plan's worst case beside its guessed
+// cost: the shares are guesses, and data is skewed (a campaign registers
+// thousands of problems of one source in an afternoon), so a walk that could
+// read a whole branch to find a page costs its guess plus a part of that,
+// where branches whose index fixes every condition read n entries at worst.
+const listRiskWeight = 0.01
+
 // cost guesses what walking ix costs this side, in microseconds, roughly
 // MariaDB's on this project's test machine (docs/performance.md). A branch
 // holds a share f/k of the N rows; it reads the prefix of them that no row
@@ -670,11 +691,12 @@ func chooseIndexes(sides []listSide, t listTrees, n, days int) float64 {
 // filter. An index entry costs 0.15, 2 more when the row must be read (for
 // the entries that pass what the index can check alone); a row of the table
 // itself 0.3; a subquery 0.3 a row; a branch 30, and 40 a day more to
-// bound a created-date range.
+// bound a created-date range. To that it adds listRiskWeight of the worst
+// case: every branch read whole, unless its index fixes every condition.
 func (s listSide) cost(ix listIndex, t listTrees, n, days int) float64 {
 	k, f := 1, 1.0
 	for _, c := range ix.cols {
-		vals, ok := s.values[c]
+		vals, ok := s.valuesOf(c)
 		if !ok {
 			return math.Inf(1)
 		}
@@ -692,12 +714,15 @@ func (s listSide) cost(ix listIndex, t listTrees, n, days int) float64 {
 	for col, vals := range s.values {
 		pass *= min(1, float64(len(vals))*t.share(col))
 	}
-	prefix, covering, reach, subqueries := 0.0, true, 1.0, 0
+	prefix, covering, reach, subqueries, fixed := 0.0, true, 1.0, 0, true
 	for _, pr := range s.preds {
 		_, stands := s.values[pr.by]
 		stands = stands && pr.by != ""
 		if !stands {
 			pass *= pr.density
+		}
+		if (!stands || !slices.Contains(ix.cols, pr.by)) && (pr.density < 1 || pr.prefix > 0) {
+			fixed = false // a walk checks it entry by entry
 		}
 		if (!stands || !slices.Contains(ix.cols, pr.by)) && (!pr.created || days == 0) {
 			prefix = max(prefix, pr.prefix)
@@ -725,7 +750,11 @@ func (s listSide) cost(ix listIndex, t listTrees, n, days int) float64 {
 	entry += 0.3 * float64(subqueries)
 	size := rows * f / float64(k)
 	walk := min(size, prefix*size+float64(n)*f/max(pass, 1e-9))
-	return float64(k) * (30 + 40*float64(days) + walk*entry)
+	worst := size
+	if fixed {
+		worst = min(size, float64(n))
+	}
+	return float64(k) * (30 + 40*float64(days) + (walk+listRiskWeight*worst)*entry)
 }
 
 // createdBounds returns the condition that bounds the ids of a created-date
