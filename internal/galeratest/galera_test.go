@@ -175,7 +175,7 @@ func TestGaleraCluster(t *testing.T) {
 		n1.proc.kill() // SIGKILL by pid: no clean shutdown
 		t.Logf("n1 killed")
 		time.Sleep(4 * time.Second)
-		c.start(n1, c.address(), false)
+		c.restart(n1, c.address())
 		c.waitSynced(n1, 120*time.Second)
 		t.Logf("n1 back and synced")
 		res := <-done
