@@ -118,12 +118,13 @@ func (r auditRepo) appendAfter(ctx context.Context, e *audit.Entry, h streamHead
 		err   error
 	)
 	if h.exists {
-		res := r.db(ctx).Exec("UPDATE audit_streams SET seq = ?, head_hash = ?, last_entry_id = ?, pending = ? WHERE stream = ? AND seq = ?",
+		var n int64
+		n, err = r.exec(ctx, "UPDATE audit_streams SET seq = ?, head_hash = ?, last_entry_id = ?, pending = ? WHERE stream = ? AND seq = ?",
 			e.StreamSeq, e.Hash, e.Seq, true, e.Stream, h.seq)
-		err, moved = res.Error, res.Error == nil && res.RowsAffected == 1
+		moved = err == nil && n == 1
 	} else {
-		err = r.db(ctx).Exec("INSERT INTO audit_streams (stream, seq, head_hash, last_entry_id, pending) VALUES (?, ?, ?, ?, ?)",
-			e.Stream, e.StreamSeq, e.Hash, e.Seq, true).Error
+		_, err = r.exec(ctx, "INSERT INTO audit_streams (stream, seq, head_hash, last_entry_id, pending) VALUES (?, ?, ?, ?, ?)",
+			e.Stream, e.StreamSeq, e.Hash, e.Seq, true)
 		if moved = err == nil; isDuplicate(err) {
 			err = nil
 		}

@@ -213,15 +213,19 @@ func (b base) writeTerms(ctx context.Context, id int64, terms []string) error {
 // insertTerms inserts the terms of many problems, termBatch a statement;
 // a term already there is kept.
 func (b base) insertTerms(ctx context.Context, ids []int64, terms [][]string) error {
-	batch := b.dia().termBatch()
+	total := 0
+	for _, ts := range terms {
+		total += len(ts)
+	}
+	batch := min(b.dia().termBatch(), total) // a registration's forty, not a bulk load's two thousand
 	var sb strings.Builder
+	sb.Grow(6 * batch)
 	args := make([]any, 0, 2*batch)
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
 		}
-		stmt := b.dia().insertIgnore("INSERT INTO problem_terms (term, problem_id) VALUES " + sb.String())
-		err := b.db(ctx).Exec(stmt, args...).Error
+		_, err := b.exec(ctx, b.dia().insertIgnore("INSERT INTO problem_terms (term, problem_id) VALUES "+sb.String()), args...)
 		sb.Reset()
 		args = args[:0]
 		if err != nil {
