@@ -28,6 +28,21 @@ func entry(stream string, at time.Time, actor int64, action, outcome string) *au
 		Reason: "理由"}
 }
 
+// checkpointOne signs heads into checkpoint 1, with new keys, and saves it.
+func checkpointOne(t *testing.T, db *store.DB, heads []audit.Head) (*audit.Keys, *audit.Checkpoint) {
+	t.Helper()
+	keys, err := audit.LoadOrCreateKeys(t.TempDir()+"/k", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := keys.NewCheckpoint(1, t0, audit.GenesisHash(), heads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx(t, db, func(r app.Repos) error { return r.Audit.SaveCheckpoint(t.Context(), cp) })
+	return keys, cp
+}
+
 func TestAuditAppendChainsPerStream(t *testing.T) {
 	t.Parallel()
 	db := storetest.Open(t)
@@ -121,15 +136,7 @@ func TestAuditAppendChainsPerStream(t *testing.T) {
 	if !slices.Equal(pending, want) {
 		t.Fatalf("pending heads %+v", pending)
 	}
-	keys, err := audit.LoadOrCreateKeys(t.TempDir()+"/k", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp, err := keys.NewCheckpoint(1, t0, audit.GenesisHash(), pending)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx(t, db, func(r app.Repos) error { return r.Audit.SaveCheckpoint(ctx, cp) })
+	keys, cp := checkpointOne(t, db, pending)
 	if latest, _ := db.Read().Audit.LatestCheckpoint(ctx); latest == nil || latest.Number != 1 || latest.Root != cp.Root ||
 		latest.Note != cp.Note || !latest.At.Equal(cp.At) {
 		t.Fatalf("latest checkpoint %+v", latest)
@@ -185,15 +192,7 @@ func TestSaveCheckpointClearsEveryHeadItSigned(t *testing.T) {
 		t.Fatalf("%d pending heads, want %d", len(pending), streams)
 	}
 	moved := appendEntry(t, db, entry("problem/317", t0.Add(time.Second), 1, "assign", audit.OutcomeOK))
-	keys, err := audit.LoadOrCreateKeys(t.TempDir()+"/k", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp, err := keys.NewCheckpoint(1, t0, audit.GenesisHash(), pending)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx(t, db, func(r app.Repos) error { return r.Audit.SaveCheckpoint(ctx, cp) })
+	checkpointOne(t, db, pending)
 	tx(t, db, func(r app.Repos) error { pending, err = r.Audit.PendingHeads(ctx, 1000); return err })
 	if len(pending) != 1 || pending[0].Stream != "problem/317" || pending[0].Seq != 2 || pending[0].EntryID != moved.Seq {
 		t.Fatalf("pending after the checkpoint: %+v, want problem/317 at 2 only", pending)
