@@ -548,7 +548,7 @@ func (c *client) step(ctx context.Context, p *problemRef) *problemRef {
 // searches for a title's word, a description's phrase, a problem's code and a
 // word no problem has.
 var listKinds = []string{"status", "status+severity", "source", "unit-subtree", "category", "assignee", "overdue",
-	"warning", "deadline-week", "created-month", "status+team", "q-title", "q-description", "q-code", "q-none"}
+	"warning", "deadline-week", "created-month", "status+team", "q-title", "q-description", "q-code", "q-code-part", "q-none"}
 
 func (c *client) listPath() (as, path, kind string) {
 	as = "verifier-1"
@@ -604,6 +604,8 @@ func (c *client) listPath() (as, path, kind string) {
 			id = 1 + c.rng.Int64N(c.s.maxID)
 		}
 		v.Set("q", fmt.Sprintf("%06d", id%1000000))
+	case "q-code-part": // a year and four digits: a piece of about a hundred codes
+		v.Set("q", fmt.Sprintf("%d-%04d", time.Now().Year()-c.rng.IntN(2), c.rng.IntN(10000)))
 	case "q-none":
 		v.Set("q", "无此问题"+strconv.Itoa(c.rng.IntN(1000)))
 	}

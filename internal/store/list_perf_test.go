@@ -24,6 +24,7 @@ type loadData struct {
 	depts, teams []string // unit paths
 	owners       []app.Scope
 	cats         []string // leaf category paths
+	words        []string // the load tool's titles, each a common word to search for
 	loc          *time.Location
 	today        domain.Date
 	rng          *rand.Rand
@@ -68,7 +69,16 @@ func openLoadData(t testing.TB) (*DB, *loadData) {
 		Scan(&d.cats).Error; err != nil {
 		t.Fatal(err)
 	}
-	if len(d.depts) == 0 || len(d.teams) == 0 || len(d.owners) == 0 {
+	var titles []string
+	if err := db.gorm.Raw("SELECT title FROM problems ORDER BY id LIMIT 30").Scan(&titles).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, title := range titles { // "守摊思想（负载 0）": the load tool's title and a number
+		if w, _, _ := strings.Cut(title, "（"); !slices.Contains(d.words, w) {
+			d.words = append(d.words, w)
+		}
+	}
+	if len(d.depts) == 0 || len(d.teams) == 0 || len(d.owners) == 0 || len(d.words) == 0 {
 		t.Fatalf("%s holds no load data: prepare it with rectify-load prepare", EnvListPerfDB)
 	}
 	if d.loc, err = time.LoadLocation("Asia/Shanghai"); err != nil {
@@ -115,11 +125,13 @@ func (d *loadData) query(kind string) app.ProblemQuery {
 	case "status+team":
 		q.Statuses = []domain.Status{domain.StatusRectifying}
 		q.UnitPath = d.teams[rng.IntN(len(d.teams))]
+	case "q-title":
+		q.Text = d.words[rng.IntN(len(d.words))]
 	}
 	return q
 }
 
-var loadKinds = []string{"status", "status+severity", "source", "unit-subtree", "category", "overdue", "warning", "created-month", "status+team"}
+var loadKinds = []string{"status", "status+severity", "source", "q-title", "unit-subtree", "category", "overdue", "warning", "created-month", "status+team"}
 
 // BenchmarkListKindsOnLoadData times a page of the list for each kind of
 // filter the load tool draws, on a database prepared by rectify-load, and

@@ -71,6 +71,32 @@ func TestProblemTextSearchUsesTerms(t *testing.T) {
 	if strings.Contains(stmt, "problem_terms") {
 		t.Fatalf("a common text under a status walks its postings: %s", stmt)
 	}
+	// A piece of a code whose digits begin some 700 codes' terms, more than
+	// are counted at first, and whose bigram ("00") is in every code: the
+	// range of its digits is counted further and read whole, under a status
+	// or not, rather than a bigram's postings walked past every code.
+	for _, statuses := range [][]domain.Status{nil, {domain.StatusAssigned, domain.StatusClosed}} {
+		q := app.ProblemQuery{Scope: app.Scope{All: true}, Text: "000", Limit: 20, Today: w.today, YellowDays: 3, Statuses: statuses}
+		stmt, args, err := store.ListStatement(ctx, w.db, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(stmt, "SELECT DISTINCT t.problem_id FROM problem_terms t WHERE t.term >= ? AND t.term < ?") {
+			t.Fatalf("%v: a code's digits are not read by their range: %s", statuses, stmt)
+		}
+		explain(t, w.db, q.Text, stmt, args)
+		got, err := w.db.Read().Problems.List(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotIDs := []int64{}
+		for _, p := range got {
+			gotIDs = append(gotIDs, p.ID)
+		}
+		if want := w.page(q); len(want) == 0 || !slices.Equal(gotIDs, want) {
+			t.Fatalf("%v: got %v, want %v", statuses, gotIDs, want)
+		}
+	}
 }
 
 // explain fails t when the database's plan for the id query reads the

@@ -33,6 +33,12 @@ const (
 	// termCap bounds how many postings a query's terms are counted to: a
 	// term under it is read whole and sorted; over it, walked in id order.
 	termCap = 500
+	// termRangeCap bounds how far the prefix ranges of a query's runs of
+	// letters and digits are counted when every term is over termCap: a
+	// piece of a code ("2026-4204") has a range of a few hundred postings
+	// where its bigrams ("20", "42") are in every code, and a range under
+	// it is read whole rather than a bigram walked.
+	termRangeCap = 10000
 	// termMaxProbes bounds the terms of a query counted.
 	termMaxProbes = 6
 	// termBatch is how many terms one INSERT carries (fewer on SQLite, whose
@@ -151,37 +157,77 @@ func queryProbes(text string) []termProbe {
 
 // textPlan is how a page reads the problems of a text search: the postings
 // of one term condition, read whole and sorted when few (counted under
-// termCap), or walked newest first when they are one bigram's many.
+// termCap, or a range under termRangeCap when every term is over termCap),
+// or walked newest first when they are one bigram's many.
 type textPlan struct {
 	probe   termProbe
 	ordered bool
 }
 
 // textPlanFor counts the postings of the query's terms, up to termCap each,
-// and chooses the rarest; nil when the query has no term.
+// and chooses the rarest; when none is under termCap, the rarest range under
+// termRangeCap, or else a bigram to walk; nil when the query has no term.
 func (r problemRepo) textPlanFor(ctx context.Context, text string) (*textPlan, error) {
 	probes := queryProbes(text)
 	if len(probes) == 0 {
 		return nil, nil
 	}
+	counts, err := r.countPostings(ctx, probes, termCap)
+	if err != nil {
+		return nil, err
+	}
+	plan := chooseTextPlan(probes, counts)
+	if plan != nil && !plan.ordered {
+		return plan, nil
+	}
+	var ranges []termProbe
+	for _, pr := range probes {
+		if pr.eq == "" {
+			ranges = append(ranges, pr)
+		}
+	}
+	if len(ranges) == 0 {
+		return plan, nil
+	}
+	if counts, err = r.countPostings(ctx, ranges, termRangeCap); err != nil {
+		return nil, err
+	}
+	best := -1
+	for i, c := range counts {
+		if c.N < termRangeCap && (best < 0 || c.N < counts[best].N) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return plan, nil
+	}
+	return &textPlan{probe: ranges[counts[best].K]}, nil
+}
+
+// termCount is how many postings probe K has, counted up to a cap.
+type termCount struct{ K, N int }
+
+// countPostings counts the postings of each probe, up to limit each, in
+// one statement.
+func (r problemRepo) countPostings(ctx context.Context, probes []termProbe, limit int) ([]termCount, error) {
 	parts := make([]string, len(probes))
 	var args []any
 	for i, pr := range probes {
 		c, a := pr.cond()
 		parts[i] = "SELECT " + strconv.Itoa(i) + " AS k, COUNT(*) AS n FROM (SELECT 1 AS x FROM problem_terms t WHERE " + c +
-			" LIMIT " + strconv.Itoa(termCap) + ") c" + strconv.Itoa(i)
+			" LIMIT " + strconv.Itoa(limit) + ") c" + strconv.Itoa(i)
 		args = append(args, a...)
 	}
 	ctx, cancel := r.bounded(ctx)
 	defer cancel()
-	var counts []struct{ K, N int }
+	var counts []termCount
 	if err := r.db(ctx).Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&counts).Error; err != nil {
 		return nil, markUnavailable(err)
 	}
-	return chooseTextPlan(probes, counts), nil
+	return counts, nil
 }
 
-func chooseTextPlan(probes []termProbe, counts []struct{ K, N int }) *textPlan {
+func chooseTextPlan(probes []termProbe, counts []termCount) *textPlan {
 	n := make([]int, len(probes))
 	for _, c := range counts {
 		n[c.K] = c.N
