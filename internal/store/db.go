@@ -335,6 +335,12 @@ func (db *DB) migrate(ctx context.Context) error {
 // backoff, when the database reports a deadlock, lock timeout or busy file.
 // fn runs its statements with the context it is given: the attempt's.
 func (db *DB) Tx(ctx context.Context, fn func(context.Context, app.Repos) error) error {
+	return db.txBase(ctx, func(ctx context.Context, b base) error { return fn(ctx, b.repos()) })
+}
+
+// txBase is Tx for the store's own transactions, which run statements on
+// the transaction's base rather than through the repositories.
+func (db *DB) txBase(ctx context.Context, fn func(context.Context, base) error) error {
 	const attempts = 8
 	var err error
 	for i := range attempts {
@@ -357,14 +363,14 @@ func (db *DB) Tx(ctx context.Context, fn func(context.Context, app.Repos) error)
 // gets the attempt's context, whose deadline its statements run under, so a
 // silent database cannot hold the transaction, its locks or its connection
 // for longer.
-func (db *DB) attempt(ctx context.Context, fn func(context.Context, app.Repos) error) error {
+func (db *DB) attempt(ctx context.Context, fn func(context.Context, base) error) error {
 	actx, cancel := context.WithTimeout(ctx, db.timeout)
 	defer cancel()
 	st := &txState{}
 	err := db.gorm.WithContext(actx).Transaction(func(tx *gorm.DB) error {
 		b := db.base(tx)
 		b.tx = st
-		return fn(actx, b.repos())
+		return fn(actx, b)
 	})
 	if err == nil {
 		for _, f := range st.afterCommit {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/domain"
 )
 
@@ -173,13 +172,7 @@ func (db *DB) relightWhere(ctx context.Context, where string, args ...any) error
 // retried on deadlocks and lock timeouts (with the writes it meets) as every
 // transaction is.
 func (db *DB) lightsExec(ctx context.Context, stmt string, args ...any) error {
-	return db.Tx(ctx, func(ctx context.Context, r app.Repos) error {
-		pr, ok := r.Problems.(problemRepo)
-		if !ok {
-			return fmt.Errorf("problem lights: unexpected repository %T", r.Problems)
-		}
-		return pr.db(ctx).Exec(stmt, args...).Error
-	})
+	return db.txBase(ctx, func(ctx context.Context, b base) error { return b.db(ctx).Exec(stmt, args...).Error })
 }
 
 // relightCrossings recomputes the rows whose light may differ between day a
