@@ -721,10 +721,11 @@ func (s listSide) cost(ix listIndex, t listTrees, n, days int) float64 {
 		if !stands {
 			pass *= pr.density
 		}
-		if (!stands || !slices.Contains(ix.cols, pr.by)) && (pr.density < 1 || pr.prefix > 0) {
+		walked := !stands || !slices.Contains(ix.cols, pr.by) // not fixed by the branch's values
+		if walked && (pr.density < 1 || pr.prefix > 0) {
 			fixed = false // a walk checks it entry by entry
 		}
-		if (!stands || !slices.Contains(ix.cols, pr.by)) && (!pr.created || days == 0) {
+		if walked && (!pr.created || days == 0) {
 			prefix = max(prefix, pr.prefix)
 		}
 		alone := !pr.subquery

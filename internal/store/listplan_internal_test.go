@@ -1,9 +1,8 @@
 package store
 
 import (
-	"time"
-
 	"testing"
+	"time"
 
 	"github.com/rectify-team/rectify/internal/app"
 	"github.com/rectify-team/rectify/internal/domain"

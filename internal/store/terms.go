@@ -192,16 +192,26 @@ func (r problemRepo) textPlanFor(ctx context.Context, text string) (*textPlan, e
 	if counts, err = r.countPostings(ctx, ranges, termRangeCap); err != nil {
 		return nil, err
 	}
-	best := -1
-	for i, c := range counts {
-		if c.N < termRangeCap && (best < 0 || c.N < counts[best].N) {
+	if best, n := rarest(len(ranges), counts); n < termRangeCap {
+		return &textPlan{probe: ranges[best]}, nil
+	}
+	return plan, nil
+}
+
+// rarest returns which of the counted probes has the fewest postings, and
+// how many it has.
+func rarest(probes int, counts []termCount) (int, int) {
+	n := make([]int, probes)
+	for _, c := range counts {
+		n[c.K] = c.N
+	}
+	best := 0
+	for i := range n {
+		if n[i] < n[best] {
 			best = i
 		}
 	}
-	if best < 0 {
-		return plan, nil
-	}
-	return &textPlan{probe: ranges[counts[best].K]}, nil
+	return best, n[best]
 }
 
 // termCount is how many postings probe K has, counted up to a cap.
@@ -228,17 +238,7 @@ func (r problemRepo) countPostings(ctx context.Context, probes []termProbe, limi
 }
 
 func chooseTextPlan(probes []termProbe, counts []termCount) *textPlan {
-	n := make([]int, len(probes))
-	for _, c := range counts {
-		n[c.K] = c.N
-	}
-	best := -1
-	for i := range probes {
-		if best < 0 || n[i] < n[best] {
-			best = i
-		}
-	}
-	if n[best] < termCap {
+	if best, n := rarest(len(probes), counts); n < termCap {
 		return &textPlan{probe: probes[best]}
 	}
 	// Every term is common: walk a bigram's postings in id order (the
