@@ -841,8 +841,6 @@ func (p listPlan) build(dialect string) (string, []any) {
 	return "SELECT id FROM (" + strings.Join(parts, " UNION ") + ") u ORDER BY id DESC LIMIT " + strconv.Itoa(p.limit), args
 }
 
-// isDuplicate reports a unique-key violation.
-
 // buildText returns the id query of a text search: the problems of one term
 // condition, in a derived table of distinct ids sorted afterwards when they
 // are few, or walked newest first in the term's postings when many, each

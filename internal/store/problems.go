@@ -267,6 +267,7 @@ func (r problemRepo) pageIDs(ctx context.Context, q app.ProblemQuery, trees list
 	return ids, nil
 }
 
+// isDuplicate reports a unique-key violation.
 func isDuplicate(err error) bool { return errors.Is(err, gorm.ErrDuplicatedKey) }
 
 // duplicateAsConflict turns a unique-key violation into a domain conflict.
