@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rectify-team/rectify/internal/app"
-	"github.com/rectify-team/rectify/internal/app/evidence"
 	"time"
 
+	"github.com/rectify-team/rectify/internal/app"
+	"github.com/rectify-team/rectify/internal/app/evidence"
 	"github.com/rectify-team/rectify/internal/audit"
 	"github.com/rectify-team/rectify/internal/domain"
 )
